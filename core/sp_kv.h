@@ -1,0 +1,61 @@
+/*
+ * sp_kv.h: the validated key = value arguments of one .pipe stage.
+ *
+ * The host builds an sp_kv from a section of a .pipe file (plus --set
+ * overrides), checks it against the component's sp_param_spec list
+ * (unknown keys, wrong types, values outside `choices` are errors naming
+ * file:line:column) and fills in the defaults, so a plugin can read every
+ * key of its spec without checking for presence or type.
+ *
+ * The getters below are for keys of the stage's spec; asking for any other
+ * key is a programming error and returns 0 / NULL.
+ */
+#ifndef SP_KV_H
+#define SP_KV_H
+
+#include <stddef.h>
+
+#include "sp_ctx.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sp_kv sp_kv;
+typedef struct sp_param_spec sp_param_spec;
+
+long sp_kv_int(const sp_kv *kv, const char *key);
+double sp_kv_float(const sp_kv *kv, const char *key);
+int sp_kv_bool(const sp_kv *kv, const char *key);
+/* Strings and paths (paths are already resolved relative to the .pipe
+ * file's folder).  Borrowed; valid while kv lives. */
+const char *sp_kv_str(const sp_kv *kv, const char *key);
+/* Where the value came from, for messages: "pipelines/ner.pipe:12:9",
+ * "--set model.hidden=3" or "default" (borrowed). */
+const char *sp_kv_where(const sp_kv *kv, const char *key);
+
+/* --- host side --------------------------------------------------- */
+
+/* Empty set for the section `section` (caller owns; sp_kv_free). */
+int sp_kv_new(sp_kv **out, const char *section);
+void sp_kv_free(sp_kv *kv);
+/* Adds or replaces key with the raw value text as written (`quoted` says
+ * whether it was a "string"), remembering where it came from. */
+int sp_kv_set(sp_kv *kv, sp_ctx *ctx, const char *key, const char *text,
+	      int quoted, const char *where);
+/* Checks every key against spec (NULL-terminated), converts values to
+ * their types, resolves paths against base_dir, adds defaults.  On error
+ * the message names where the bad value came from and what was expected. */
+int sp_kv_validate(sp_kv *kv, sp_ctx *ctx, const sp_param_spec *spec,
+		   const char *base_dir);
+/* Iteration in key order, for logging the resolved configuration. */
+size_t sp_kv_count(const sp_kv *kv);
+const char *sp_kv_key_at(const sp_kv *kv, size_t i);
+/* The value as canonical text ("3", "0.1", "true", "hello") (borrowed). */
+const char *sp_kv_text_at(const sp_kv *kv, size_t i);
+const char *sp_kv_section(const sp_kv *kv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SP_KV_H */

@@ -1,0 +1,312 @@
+/*
+ * sp_plugin.h: the seqpipe plugin ABI.
+ *
+ * A plugin is a libltdl module (plugins/<name>.la) that exports ONE symbol,
+ * <name>_LTX_sp_plugin_entry, returning a static descriptor: its name, the
+ * ABI it was built for, and a NULL-terminated list of components.  Nothing
+ * runs at load time.  A component is one of four kinds:
+ *
+ *   tokenizer  text (UTF-8)         -> tokens (strings)
+ *   encoder    tokens               -> ids in a vocabulary ("one-hot" as ids)
+ *   model      (T,B,in) sequence    -> (T,B,out) hidden states; forward/backward
+ *   head       (T,B,in) hidden      -> outputs, loss, gradient into the model,
+ *                                      metrics, predictions
+ *
+ * Every ops table starts with sp_component, whose `size` is sizeof the whole
+ * table: tables only grow at the end, and the host treats a table shorter
+ * than the host's as lacking the newer ops.  Bump SP_ABI_VERSION on any
+ * other change to this file.
+ *
+ * Ownership rules: the host owns contexts, argument sets, vocabularies and
+ * the parameter/gradient arenas; a plugin owns what its create() allocates
+ * and frees it in destroy().  destroy() accepts NULL and a half-built self,
+ * because a failed create() calls it on its way out.  Plugins never print,
+ * exit or abort: they return a negative SP_E* code with a message set in the
+ * context (sp_err).
+ */
+#ifndef SP_PLUGIN_H
+#define SP_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sp_ctx.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bump on ANY incompatible change to this file. */
+#define SP_ABI_VERSION 1
+
+typedef struct sp_kv sp_kv;       /* a stage's validated key = value args */
+typedef struct sp_vocab sp_vocab; /* token <-> id table (vocab/sp_vocab.h) */
+
+typedef enum sp_kind {
+	SP_KIND_TOKENIZER = 1,
+	SP_KIND_ENCODER = 2,
+	SP_KIND_MODEL = 3,
+	SP_KIND_HEAD = 4
+} sp_kind;
+
+/* Value types of .pipe keys. */
+typedef enum sp_type {
+	SP_T_INT = 1,
+	SP_T_FLOAT = 2,
+	SP_T_BOOL = 3,
+	SP_T_STRING = 4,
+	SP_T_PATH = 5 /* a string resolved relative to the .pipe file */
+} sp_type;
+
+/* One accepted key of a stage; arrays end with {NULL}.  Unknown keys are
+ * an error.  def == NULL means the key is required.  `choices`, when not
+ * NULL, is a '|'-separated list of the accepted string values. */
+typedef struct sp_param_spec {
+	const char *key;
+	sp_type type;
+	const char *def;
+	const char *doc;
+	const char *choices;
+} sp_param_spec;
+
+/* First member of every ops table. */
+typedef struct sp_component {
+	size_t size;                 /* sizeof the whole ops table */
+	sp_kind kind;
+	const char *name;            /* "lstm": written `plugin = lstm` in a .pipe */
+	const char *doc;             /* one line */
+	const sp_param_spec *params; /* {NULL}-terminated */
+} sp_component;
+
+/* ------------------------------------------------------------------ */
+/* Tensors passed between stages                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A batch of B sequences of up to T steps, time-major: step t of sequence b
+ * is row t*B + b.  Either `x` holds D floats per step, or (input of the
+ * first model stage only) `ids` holds one vocabulary id per step and D is
+ * the vocabulary size: x(t) is then the one-hot vector of ids[t*B+b], which
+ * a model turns into a column gather of its input weights instead of a
+ * V-wide product.
+ *
+ * mask[t*B+b] is 1 for a real step and 0 for padding; NULL means every step
+ * is real.  Padding is always at the end (right-padded); len[b] is the
+ * number of real steps of sequence b (NULL when mask is NULL).  Results for
+ * a sequence never depend on what it was batched with.
+ */
+typedef struct sp_seq {
+	size_t T, B, D;
+	float *x;             /* (T,B,D) or NULL when ids is used */
+	const int32_t *ids;   /* (T,B) one-hot ids, or NULL */
+	const uint8_t *mask;  /* (T,B) or NULL */
+	const int32_t *len;   /* (B) or NULL */
+} sp_seq;
+
+/*
+ * Targets for a head.  What they mean depends on the head's target kind
+ * (sp_head_ops.target): the next token of each step (T,B), a tag per step
+ * (T,B), one class per sequence (T = 1), or a target sequence (T',B).
+ * mask as in sp_seq; id < 0 also marks "no target here".
+ */
+typedef struct sp_labels {
+	size_t T, B;
+	const int32_t *id;
+	const uint8_t *mask;
+} sp_labels;
+
+typedef enum sp_target {
+	SP_TARGET_NEXT_TOKEN = 1, /* language model: the input shifted by one */
+	SP_TARGET_TAGS = 2,       /* one label per input step (NER, DNA) */
+	SP_TARGET_CLASS = 3,      /* one label per sequence (sentiment) */
+	SP_TARGET_SEQUENCE = 4    /* another token sequence (translation) */
+} sp_target;
+
+/* A weight tensor a stage declares; the host allocates it in one value
+ * arena with a mirrored gradient arena, and checkpoints it by name. */
+typedef struct sp_weight {
+	const char *name; /* stable checkpoint key within the stage: "Wxh" */
+	int ndim;
+	size_t dim[4];
+} sp_weight;
+
+/* Callbacks.  Each returns 0 to continue or a negative SP_E* code to stop;
+ * the code is passed back out of the plugin call that invoked it. */
+
+/* One token: `tok` is NOT NUL-terminated; `offset` is the byte offset of
+ * the token in the text given to tokenize(). */
+typedef int (*sp_token_fn)(void *payload, const char *tok, size_t len,
+			   size_t offset);
+
+/* One named quantity of a step, for `pipeline trace`: a rows x cols matrix
+ * (a column vector has cols == 1).  `label` is the course notation, e.g.
+ * "Whh·h(t-1) + b". */
+typedef int (*sp_trace_fn)(void *payload, size_t t, const char *label,
+			   const float *v, size_t rows, size_t cols);
+
+/* One metric: name (e.g. "loss", "f1") and value. */
+typedef int (*sp_metric_fn)(void *payload, const char *name, double value);
+
+/* ------------------------------------------------------------------ */
+/* Tokenizer                                                           */
+/* ------------------------------------------------------------------ */
+typedef struct sp_tokenizer_ops {
+	sp_component base;
+	int (*create)(void **out, sp_ctx *ctx, const sp_kv *args);
+	void (*destroy)(void *self);
+	/* Calls emit once per token of text[0..len).  Invalid input (e.g.
+	 * invalid UTF-8, a non-DNA letter) is SP_EINPUT with a message that
+	 * names the byte offset. */
+	int (*tokenize)(void *self, sp_ctx *ctx, const char *text, size_t len,
+			sp_token_fn emit, void *payload);
+} sp_tokenizer_ops;
+
+/* ------------------------------------------------------------------ */
+/* Encoder                                                             */
+/* ------------------------------------------------------------------ */
+/*
+ * An encoder decides how a vocabulary is built from training tokens and
+ * how tokens map to ids.  The host owns the sp_vocab; the encoder fills it.
+ */
+typedef struct sp_encoder_ops {
+	sp_component base;
+	int (*create)(void **out, sp_ctx *ctx, const sp_kv *args);
+	void (*destroy)(void *self);
+	/* Count one training token (called for every token of the training
+	 * split before finish()). */
+	int (*observe)(void *self, sp_ctx *ctx, const char *tok, size_t len);
+	/* Build the vocabulary from what was observed (min_count, max_size,
+	 * special tokens) into `vocab`, which is empty. */
+	int (*finish)(void *self, sp_ctx *ctx, sp_vocab *vocab);
+	/* Use an existing vocabulary (loaded from the store or a model file). */
+	int (*attach)(void *self, sp_ctx *ctx, const sp_vocab *vocab);
+	/* Token -> id; unknown tokens map to <unk>, or SP_EINPUT when the
+	 * vocabulary has none. */
+	int (*encode)(void *self, sp_ctx *ctx, const char *tok, size_t len,
+		      int32_t *out_id);
+} sp_encoder_ops;
+
+/* ------------------------------------------------------------------ */
+/* Model (recurrent layers and the like)                               */
+/* ------------------------------------------------------------------ */
+typedef struct sp_model_ops {
+	sp_component base;
+	/* in_dim is D of the input sequence (the vocabulary size when the
+	 * input is ids). */
+	int (*create)(void **out, sp_ctx *ctx, const sp_kv *args,
+		      size_t in_dim);
+	void (*destroy)(void *self);
+	size_t (*out_dim)(const void *self);
+	/* The weights this stage needs (borrowed; valid while self lives). */
+	int (*weights)(const void *self, const sp_weight **out, size_t *n_out);
+	/* Point the stage at its weights and gradients (host arenas, in the
+	 * order of weights()). */
+	int (*bind)(void *self, float *const *value, float *const *grad);
+	/* Fill the bound weights with their initial values from ctx's RNG. */
+	int (*init)(void *self, sp_ctx *ctx);
+	/* x:(T,B,in) -> y:(T,B,out).  y->x is the stage's own buffer
+	 * (borrowed; valid until the next forward).  train != 0 keeps what
+	 * backward needs. */
+	int (*forward)(void *self, sp_ctx *ctx, const sp_seq *x, sp_seq *y,
+		       int train);
+	/* dy:(T,B,out) of the last training forward.  ACCUMULATES weight
+	 * gradients (the host zeroes them) and writes dx (T,B,in) into the
+	 * stage's own buffer, returned in *dx (NULL data when the input was
+	 * ids or needs no gradient). */
+	int (*backward)(void *self, sp_ctx *ctx, const sp_seq *dy, sp_seq *dx);
+	/* Carry the final state of one forward into the next (truncated BPTT,
+	 * generation) when on != 0; off (the default) starts every forward
+	 * from zero state.  reset != 0 clears a carried state. */
+	int (*carry)(void *self, sp_ctx *ctx, int on, int reset);
+	/* Optional (may be NULL): report the quantities of step t of batch
+	 * row b of the last forward, in the course's notation. */
+	int (*trace)(void *self, sp_ctx *ctx, size_t t, size_t b,
+		     sp_trace_fn emit, void *payload);
+} sp_model_ops;
+
+/* ------------------------------------------------------------------ */
+/* Head (task output layer)                                            */
+/* ------------------------------------------------------------------ */
+
+/* What the host tells a head about the task when it is created. */
+typedef struct sp_head_env {
+	size_t size;               /* sizeof(sp_head_env) */
+	const sp_vocab *input;     /* vocabulary of the input tokens */
+	const sp_vocab *labels;    /* label set (tags, classes, target vocab);
+				      for SP_TARGET_NEXT_TOKEN the same as input */
+} sp_head_env;
+
+/* One scored output: for position t of sequence b, label id with
+ * probability p (k-th best, k from 0). */
+typedef int (*sp_pred_fn)(void *payload, size_t t, size_t b, size_t k,
+			  int32_t id, float p);
+
+typedef struct sp_head_ops {
+	sp_component base;
+	sp_target target;
+	int (*create)(void **out, sp_ctx *ctx, const sp_kv *args, size_t in_dim,
+		      const sp_head_env *env);
+	void (*destroy)(void *self);
+	int (*weights)(const void *self, const sp_weight **out, size_t *n_out);
+	int (*bind)(void *self, float *const *value, float *const *grad);
+	int (*init)(void *self, sp_ctx *ctx);
+	/* h:(T,B,in).  With y != NULL: *loss = summed loss over targets,
+	 * *n_loss = their count (mean = loss / n_loss), and the prediction
+	 * statistics of this batch are added to the head's metric
+	 * accumulators.  train != 0 keeps what backward needs. */
+	int (*forward)(void *self, sp_ctx *ctx, const sp_seq *h,
+		       const sp_labels *y, double *loss, size_t *n_loss,
+		       int train);
+	/* Gradient of (loss / scale) with respect to h of the last training
+	 * forward, ACCUMULATED into dh->x (T,B,in) which the host zeroed;
+	 * weight gradients accumulate as in models. */
+	int (*backward)(void *self, sp_ctx *ctx, double scale, sp_seq *dh);
+	/* Metric accumulators: clear, and report what accumulated since. */
+	int (*metrics_reset)(void *self);
+	int (*metrics)(void *self, sp_ctx *ctx, sp_metric_fn emit,
+		       void *payload);
+	/* The k best outputs of each real position of the last forward
+	 * (for SP_TARGET_NEXT_TOKEN and TAGS every step, for CLASS t = 0). */
+	int (*predict)(void *self, sp_ctx *ctx, size_t k, sp_pred_fn emit,
+		       void *payload);
+	/* Draw one id from the output distribution of step t, row b of the
+	 * last forward at the given temperature, with ctx's RNG. */
+	int (*sample)(void *self, sp_ctx *ctx, size_t t, size_t b,
+		      double temperature, int32_t *out_id);
+	/* Optional (may be NULL): as sp_model_ops.trace. */
+	int (*trace)(void *self, sp_ctx *ctx, size_t t, size_t b,
+		     sp_trace_fn emit, void *payload);
+} sp_head_ops;
+
+/* ------------------------------------------------------------------ */
+/* The plugin descriptor                                               */
+/* ------------------------------------------------------------------ */
+typedef struct sp_plugin {
+	int abi;                /* SP_ABI_VERSION at build time */
+	const char *name;       /* MUST equal the module file name ("rnn") */
+	const char *version;
+	const char *doc;        /* one line */
+	const sp_component *const *components; /* NULL-terminated */
+} sp_plugin;
+
+/*
+ * Defines the one exported symbol.  libltdl's lt_dlsym(h, "sp_plugin_entry")
+ * looks up "<modname>_LTX_sp_plugin_entry" first, so every plugin can also
+ * be preloaded into one static program without symbol clashes.
+ */
+#define SP_PLUGIN_DEFINE(modname, version, doc, ...)                       \
+	static const sp_component *const modname##_components_[] = {      \
+		__VA_ARGS__, NULL};                                         \
+	static const sp_plugin modname##_plugin_ = {                       \
+		SP_ABI_VERSION, #modname, version, doc,                     \
+		modname##_components_};                                     \
+	const sp_plugin *modname##_LTX_sp_plugin_entry(void);              \
+	const sp_plugin *modname##_LTX_sp_plugin_entry(void)               \
+	{                                                                  \
+		return &modname##_plugin_;                                 \
+	}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SP_PLUGIN_H */
