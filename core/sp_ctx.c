@@ -49,19 +49,25 @@ int sp_err(sp_ctx *ctx, int code, const char *fmt, ...)
 
 int sp_err_prefix(sp_ctx *ctx, int code, const char *fmt, ...)
 {
-	char prefix[SP_ERRMSG_MAX], old[SP_ERRMSG_MAX];
+	char prefix[SP_ERRMSG_MAX];
+	size_t pl;
 	va_list ap;
 	if (!ctx)
 		return code;
+	if (!ctx->errmsg[0])
+		snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s", sp_strerror(code));
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	memcpy(old, ctx->errmsg, sizeof(old));
-	if (old[0])
-		snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s: %s", prefix, old);
-	else
-		snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s: %s", prefix,
-			 sp_strerror(code));
+	pl = strlen(prefix);
+	if (pl + 3 >= SP_ERRMSG_MAX)
+		return code;
+	/* shift the old message right, truncating its end if need be */
+	memmove(ctx->errmsg + pl + 2, ctx->errmsg, SP_ERRMSG_MAX - pl - 2);
+	ctx->errmsg[SP_ERRMSG_MAX - 1] = '\0';
+	memcpy(ctx->errmsg, prefix, pl);
+	ctx->errmsg[pl] = ':';
+	ctx->errmsg[pl + 1] = ' ';
 	return code;
 }
 

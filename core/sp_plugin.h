@@ -144,6 +144,9 @@ typedef int (*sp_token_fn)(void *payload, const char *tok, size_t len,
 typedef int (*sp_trace_fn)(void *payload, size_t t, const char *label,
 			   const float *v, size_t rows, size_t cols);
 
+/* The step number that asks a trace op for the parameters. */
+#define SP_TRACE_PARAMS ((size_t)-1)
+
 /* One metric: name (e.g. "loss", "f1") and value. */
 typedef int (*sp_metric_fn)(void *payload, const char *name, double value);
 
@@ -219,7 +222,9 @@ typedef struct sp_model_ops {
 	 * from zero state.  reset != 0 clears a carried state. */
 	int (*carry)(void *self, sp_ctx *ctx, int on, int reset);
 	/* Optional (may be NULL): report the quantities of step t of batch
-	 * row b of the last forward, in the course's notation. */
+	 * row b of the last forward, in the course's notation.  With
+	 * t == SP_TRACE_PARAMS (before any forward too): the stage's
+	 * weights as the course writes them (W·x with x a column). */
 	int (*trace)(void *self, sp_ctx *ctx, size_t t, size_t b,
 		     sp_trace_fn emit, void *payload);
 } sp_model_ops;

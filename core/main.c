@@ -1,0 +1,600 @@
+/*
+ * main.c: the `pipeline` program.  A thin command-line layer over the
+ * runner (run, check, predict, trace), the run log (runs, show), the
+ * vocabulary store (vocab) and the plugin registry (plugins).
+ *
+ * Exit status: 0 success, 1 failure (the one-line message on stderr names
+ * file, line and what was expected), 2 bad command line, 130 interrupted.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sp_registry.h"
+#include "sp_runlog.h"
+#include "sp_runner.h"
+#include "sp_vocab.h"
+
+#define EXIT_USAGE 2
+#define EXIT_INTERRUPTED 130
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static int should_stop(void *payload)
+{
+	(void)payload;
+	return interrupted;
+}
+
+static const char usage_text[] =
+	"usage: pipeline [--db FILE] [--vocab-db FILE] COMMAND [ARGS]\n"
+	"\n"
+	"Sequence models (RNN, LSTM, GRU) from a .pipe file.\n"
+	"\n"
+	"commands:\n"
+	"  run FILE.pipe       train and evaluate; log the run; print its id\n"
+	"  check FILE.pipe     parse and validate FILE.pipe, load its plugins\n"
+	"  predict FILE.pipe --input TEXT   run the trained model on TEXT\n"
+	"  trace FILE.pipe --input TEXT     forward propagation, step by step\n"
+	"  runs                list logged runs\n"
+	"  show RUN            a run's parameters, metrics and artifacts\n"
+	"  plugins             list plugins and their components\n"
+	"  vocab [NAME]        list stored vocabularies, or show one\n"
+	"\n"
+	"options:\n"
+	"  --db FILE           run log (default: [pipeline] db, else runs.db)\n"
+	"  --vocab-db FILE     vocabulary store (default: [encode] store, else vocab.db)\n"
+	"  --set SECTION.KEY=VALUE   override a .pipe value (repeatable)\n"
+	"  -h, --help          this text; `pipeline COMMAND --help` for a command\n"
+	"  --version           print the version\n"
+	"\n"
+	"Plugins are searched in $SEQPIPE_PLUGIN_PATH (colon-separated), then the\n"
+	"build tree when run from it, then " PLUGINDIR ".\n";
+
+static const char *const cmd_help[][2] = {
+	{"run", "usage: pipeline run FILE.pipe [--set SECTION.KEY=VALUE]... [--db FILE]\n"
+		"Trains the model FILE.pipe describes, prints the loss and metrics per epoch,\n"
+		"evaluates on the dev and test splits, saves the model and logs everything to\n"
+		"the run log (runs.db).  Ctrl-C stops after the current batch; the run is then\n"
+		"logged as interrupted with the metrics it had.  Prints the run id last.\n"},
+	{"check", "usage: pipeline check FILE.pipe [--set SECTION.KEY=VALUE]...\n"
+		  "Parses FILE.pipe, loads its plugins and validates every key, running nothing.\n"},
+	{"predict", "usage: pipeline predict FILE.pipe --input TEXT [--model FILE] [--top K]\n"
+		    "                        [--generate N] [--temperature T] [--seed S]\n"
+		    "Runs the latest trained model of FILE.pipe's pipeline (or --model FILE) on\n"
+		    "TEXT.  Language models print the most likely next tokens (--generate N\n"
+		    "samples N more tokens), taggers a tag per token, classifiers a label.\n"},
+	{"trace", "usage: pipeline trace FILE.pipe --input TEXT [--trained] [--model FILE]\n"
+		  "Prints forward propagation step by step in the course's notation: x(t),\n"
+		  "Wxh·x(t), Whh·h(t-1) + b, h(t), y(t), softmax(y(t)), with shapes.  Uses the\n"
+		  "initial weights (from the seed), or the trained ones with --trained.\n"},
+	{"runs", "usage: pipeline runs [--db FILE] [--limit N]\n"
+		 "Lists logged runs: id, pipeline, status, start, key metric.\n"},
+	{"show", "usage: pipeline show RUN [--db FILE]\n"
+		 "Prints a run's parameters, metrics per epoch and split, and artifacts.\n"},
+	{"plugins", "usage: pipeline plugins\n"
+		    "Lists plugin modules and their components: name, kind, version, file,\n"
+		    "description, and every accepted key.\n"},
+	{"vocab", "usage: pipeline vocab [NAME] [--vocab-db FILE] [--limit N]\n"
+		  "Without NAME lists stored vocabularies; with NAME prints its tokens:\n"
+		  "id, token, count, and which are special.\n"},
+};
+
+static void log_to_stderr(void *payload, sp_level level, const char *msg)
+{
+	(void)payload;
+	if (level >= SP_LOG_WARN)
+		fprintf(stderr, "pipeline: warning: %s\n", msg);
+}
+
+static int fail(sp_ctx *ctx, int rc)
+{
+	fprintf(stderr, "pipeline: error: %s\n", sp_errmsg(ctx));
+	return rc == SP_EINTR ? EXIT_INTERRUPTED : EXIT_FAILURE;
+}
+
+/* Is this program running from the build tree (libtool puts the real
+ * binary in .libs/)? */
+static int in_build_tree(void)
+{
+	char exe[PATH_MAX], top[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	size_t k;
+	if (n <= 0 || !realpath(BUILD_TOPDIR, top))
+		return 0;
+	exe[n] = '\0';
+	k = strlen(top);
+	return strncmp(exe, top, k) == 0 && exe[k] == '/';
+}
+
+static int setup_registry(sp_registry **out, sp_ctx *ctx)
+{
+	const char *env = getenv("SEQPIPE_PLUGIN_PATH");
+	sp_registry *reg;
+	int rc = sp_registry_new(&reg, ctx);
+	if (rc < 0)
+		return rc;
+	if (env && *env) {
+		char *copy = strdup(env), *save = NULL;
+		for (char *d = strtok_r(copy, ":", &save); d;
+		     d = strtok_r(NULL, ":", &save))
+			sp_registry_add_dir(reg, ctx, d, "SEQPIPE_PLUGIN_PATH");
+		free(copy);
+	}
+	if (in_build_tree())
+		sp_registry_add_dir(reg, ctx, BUILD_PLUGINDIR, "build tree");
+	sp_registry_add_dir(reg, ctx, PLUGINDIR, "install dir");
+	*out = reg;
+	return SP_OK;
+}
+
+/* Command-line state shared by the commands. */
+typedef struct cli {
+	const char *db;
+	const char *vocab_db;
+	const char **sets;
+	size_t n_sets;
+	const char *positional[2];
+	size_t n_positional;
+	sp_runner_opts ro;
+	long limit;
+} cli;
+
+static int parse_size(const char *opt, const char *s, long lo, long *out)
+{
+	char *end;
+	long v;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < lo) {
+		fprintf(stderr, "pipeline: %s expects an integer >= %ld, got '%s'\n",
+			opt, lo, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Parses argv[i..] of a command; returns -1 on a usage error, 1 on --help. */
+static int parse_args(cli *c, const char *cmd, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		long n;
+#define NEED_VALUE()                                                           \
+	do {                                                                   \
+		if (!val) {                                                    \
+			fprintf(stderr, "pipeline %s: %s expects a value\n",   \
+				cmd, a);                                       \
+			return -1;                                             \
+		}                                                              \
+		i++;                                                           \
+	} while (0)
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			return 1;
+		} else if (!strcmp(a, "--db")) {
+			NEED_VALUE();
+			c->db = val;
+		} else if (!strcmp(a, "--vocab-db")) {
+			NEED_VALUE();
+			c->vocab_db = val;
+		} else if (!strcmp(a, "--set")) {
+			NEED_VALUE();
+			c->sets[c->n_sets++] = val;
+		} else if (!strcmp(a, "--input")) {
+			NEED_VALUE();
+			c->ro.input = val;
+		} else if (!strcmp(a, "--model")) {
+			NEED_VALUE();
+			c->ro.model_path = val;
+		} else if (!strcmp(a, "--trained")) {
+			c->ro.trained = 1;
+		} else if (!strcmp(a, "--top")) {
+			NEED_VALUE();
+			if (parse_size(a, val, 1, &n))
+				return -1;
+			c->ro.top_k = (size_t)n;
+		} else if (!strcmp(a, "--generate")) {
+			NEED_VALUE();
+			if (parse_size(a, val, 0, &n))
+				return -1;
+			c->ro.generate = (size_t)n;
+		} else if (!strcmp(a, "--seed")) {
+			NEED_VALUE();
+			if (parse_size(a, val, 0, &n))
+				return -1;
+			c->ro.seed = n;
+		} else if (!strcmp(a, "--limit")) {
+			NEED_VALUE();
+			if (parse_size(a, val, 1, &c->limit))
+				return -1;
+		} else if (!strcmp(a, "--temperature")) {
+			char *end;
+			NEED_VALUE();
+			errno = 0;
+			c->ro.temperature = strtod(val, &end);
+			if (errno || *end || !(c->ro.temperature > 0)) {
+				fprintf(stderr, "pipeline: --temperature expects a number > 0, got '%s'\n", val);
+				return -1;
+			}
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "pipeline %s: unknown option '%s' (see pipeline %s --help)\n",
+				cmd, a, cmd);
+			return -1;
+		} else {
+			if (c->n_positional == 2) {
+				fprintf(stderr, "pipeline %s: unexpected argument '%s'\n", cmd, a);
+				return -1;
+			}
+			c->positional[c->n_positional++] = a;
+		}
+#undef NEED_VALUE
+	}
+	return 0;
+}
+
+static const char *help_of(const char *cmd)
+{
+	for (size_t i = 0; i < sizeof(cmd_help) / sizeof(cmd_help[0]); i++)
+		if (!strcmp(cmd_help[i][0], cmd))
+			return cmd_help[i][1];
+	return NULL;
+}
+
+static int cmd_plugins(sp_ctx *ctx, sp_registry *reg)
+{
+	static const char *const type_names[] = {"?", "int", "float", "bool",
+						 "string", "path"};
+	int bad = sp_registry_load_all(reg, ctx);
+	if (bad < 0)
+		return fail(ctx, bad);
+	printf("plugin search path: %s\n", sp_registry_search_path(reg));
+	for (size_t i = 0; i < sp_registry_count(reg); i++) {
+		const sp_plugin *p = sp_registry_plugin_at(reg, i);
+		printf("\n%s %s  %s\n  %s\n", p->name, p->version,
+		       sp_registry_path_at(reg, i), p->doc);
+		for (size_t k = 0; p->components[k]; k++) {
+			const sp_component *c = p->components[k];
+			printf("  %-10s %-9s %s\n", c->name, sp_kind_name(c->kind),
+			       c->doc);
+			for (size_t j = 0; c->params[j].key; j++) {
+				const sp_param_spec *s = &c->params[j];
+				printf("      %s = %s%s%s  (%s%s%s) %s\n", s->key,
+				       s->def ? s->def : "REQUIRED",
+				       s->choices ? "  one of " : "",
+				       s->choices ? s->choices : "",
+				       type_names[s->type <= SP_T_PATH ? s->type : 0],
+				       "", "", s->doc);
+			}
+		}
+	}
+	return 0;
+}
+
+static const char *db_of(const cli *c)
+{
+	return c->db ? c->db : "runs.db";
+}
+
+static int print_run_row(void *payload, const sp_run_info *r)
+{
+	char started[20] = "";
+	(void)payload;
+	/* "2026-11-26T13:46:29.123Z" -> "2026-11-26 13:46:29" */
+	if (r->started) {
+		snprintf(started, sizeof(started), "%s", r->started);
+		if (strlen(started) > 10)
+			started[10] = ' ';
+	}
+	printf("%5lld  %-16s %-11s %-19s", (long long)r->id, r->pipeline,
+	       sp_run_status_name(r->status), started);
+	if (r->has_key)
+		printf("  %s %s = %.4g%s", r->key_split ? r->key_split : "",
+		       r->key_name, r->key_value, r->key_epoch >= 0 ? " (last epoch)" : "");
+	printf("\n");
+	return 0;
+}
+
+static int cmd_runs(sp_ctx *ctx, cli *c)
+{
+	sp_runlog *log;
+	int rc;
+	if (access(db_of(c), F_OK) != 0) {
+		sp_err(ctx, SP_ENOTFOUND, "%s: no run log here yet (pipeline run FILE.pipe creates it)",
+		       db_of(c));
+		return fail(ctx, SP_ENOTFOUND);
+	}
+	rc = sp_runlog_open(&log, ctx, db_of(c));
+	if (rc < 0)
+		return fail(ctx, rc);
+	printf("%5s  %-16s %-11s %-19s  %s\n", "id", "pipeline", "status", "started (UTC)",
+	       "key metric");
+	rc = sp_runlog_list(log, ctx, NULL, c->limit > 0 ? (size_t)c->limit : 0,
+			    print_run_row, NULL);
+	sp_runlog_close(log);
+	return rc < 0 ? fail(ctx, rc) : 0;
+}
+
+static int print_param(void *payload, const char *section, const char *key,
+		       const char *value)
+{
+	(void)payload;
+	printf("  %s.%s = %s\n", section, key, value);
+	return 0;
+}
+
+static int print_metric(void *payload, const sp_runlog_metric_row *m)
+{
+	(void)payload;
+	if (m->epoch >= 0)
+		printf("  epoch %-4lld", (long long)m->epoch + 1);
+	else
+		printf("  final     ");
+	printf(" %-6s %-16s %.6g\n", m->split ? m->split : "-", m->name, m->value);
+	return 0;
+}
+
+static int print_run_header(void *payload, const sp_run_info *r)
+{
+	(void)payload;
+	printf("run %lld: %s, %s\n", (long long)r->id, r->pipeline,
+	       sp_run_status_name(r->status));
+	printf("  file %s (hash %s), seed %llu, seqpipe %s\n",
+	       r->pipe_path ? r->pipe_path : "-", r->pipe_hash ? r->pipe_hash : "-",
+	       (unsigned long long)r->seed, r->seqpipe_version ? r->seqpipe_version : "-");
+	printf("  started %s, ended %s\n", r->started, r->ended ? r->ended : "-");
+	if (r->error)
+		printf("  error: %s\n", r->error);
+	return 0;
+}
+
+static int cmd_show(sp_ctx *ctx, cli *c)
+{
+	sp_runlog *log;
+	char *end;
+	long long id;
+	char path[4096];
+	int rc;
+	if (c->n_positional != 1) {
+		fprintf(stderr, "pipeline show: expected a run id\n%s", help_of("show"));
+		return EXIT_USAGE;
+	}
+	id = strtoll(c->positional[0], &end, 10);
+	if (*end || id <= 0) {
+		fprintf(stderr, "pipeline show: expected a run id (a number > 0), got '%s'\n",
+			c->positional[0]);
+		return EXIT_USAGE;
+	}
+	rc = sp_runlog_open(&log, ctx, db_of(c));
+	if (rc < 0)
+		return fail(ctx, rc);
+	rc = sp_runlog_get(log, ctx, id, print_run_header, NULL);
+	if (rc >= 0) {
+		printf("parameters:\n");
+		rc = sp_runlog_params(log, ctx, id, print_param, NULL);
+	}
+	if (rc >= 0) {
+		printf("metrics:\n");
+		rc = sp_runlog_metrics(log, ctx, id, print_metric, NULL);
+	}
+	if (rc >= 0 && sp_runlog_artifact_path(path, sizeof(path), log, ctx, id, "model") == 0)
+		printf("model: %s\n", path);
+	sp_runlog_close(log);
+	return rc < 0 ? fail(ctx, rc) : 0;
+}
+
+static int print_vocab_row(void *payload, const char *name, size_t size,
+			   const char *created, const char *hash)
+{
+	(void)payload;
+	printf("%-20s %8zu  %-24s %s\n", name, size, created, hash);
+	return 0;
+}
+
+/* Prints a token padded to width, with control characters escaped so a
+ * newline token stays on its row. */
+static void print_escaped(const char *tok, int width)
+{
+	int n = 0;
+	for (const unsigned char *p = (const unsigned char *)tok; *p; p++) {
+		if (*p == '\n')
+			n += printf("\\n");
+		else if (*p == '\t')
+			n += printf("\\t");
+		else if (*p < 0x20)
+			n += printf("\\x%02x", *p);
+		else {
+			putchar(*p);
+			/* count characters, not UTF-8 continuation bytes */
+			n += (*p & 0xc0) != 0x80;
+		}
+	}
+	for (; n < width; n++)
+		putchar(' ');
+}
+
+static int cmd_vocab(sp_ctx *ctx, cli *c)
+{
+	const char *db = c->vocab_db ? c->vocab_db : "vocab.db";
+	sp_vocab *v;
+	size_t n, limit;
+	int rc;
+	if (access(db, F_OK) != 0) {
+		sp_err(ctx, SP_ENOTFOUND, "%s: no vocabulary store here yet (pipeline run creates it)", db);
+		return fail(ctx, SP_ENOTFOUND);
+	}
+	if (c->n_positional == 0) {
+		printf("%-20s %8s  %-24s %s\n", "name", "size", "created", "hash");
+		rc = sp_vocab_list(ctx, db, print_vocab_row, NULL);
+		return rc < 0 ? fail(ctx, rc) : 0;
+	}
+	rc = sp_vocab_load(&v, ctx, db, c->positional[0]);
+	if (rc < 0)
+		return fail(ctx, rc);
+	n = sp_vocab_size(v);
+	limit = c->limit > 0 ? (size_t)c->limit : n;
+	printf("vocabulary %s: %zu tokens, hash %016llx\n", c->positional[0], n,
+	       (unsigned long long)sp_vocab_hash(v));
+	printf("%6s  %-24s %10s\n", "id", "token", "count");
+	for (size_t i = 0; i < n && i < limit; i++) {
+		const char *special = "";
+		for (int s = 0; s < SP_SPECIAL_N; s++)
+			if (sp_vocab_special(v, (sp_special)s) == (int32_t)i)
+				special = sp_special_token((sp_special)s);
+		printf("%6zu  ", i);
+		print_escaped(sp_vocab_token(v, (int32_t)i), 24);
+		printf(" %10lld%s%s\n", (long long)sp_vocab_count(v, (int32_t)i),
+		       *special ? "  special " : "", special);
+	}
+	if (limit < n)
+		printf("(%zu more; --limit N shows more)\n", n - limit);
+	sp_vocab_free(v);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	sp_ctx *ctx = NULL;
+	sp_registry *reg = NULL;
+	const char *cmd = NULL;
+	cli c;
+	int i, rc, status = 0;
+
+	memset(&c, 0, sizeof(c));
+	sp_runner_opts_init(&c.ro);
+	c.sets = calloc((size_t)argc + 1, sizeof(*c.sets));
+	if (!c.sets)
+		return EXIT_FAILURE;
+	/* global options before the command */
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--version")) {
+			printf("pipeline (seqpipe) %s, plugin ABI %d\n", PACKAGE_VERSION,
+			       SP_ABI_VERSION);
+			free(c.sets);
+			return 0;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(usage_text, stdout);
+			free(c.sets);
+			return 0;
+		} else if ((!strcmp(argv[i], "--db") || !strcmp(argv[i], "--vocab-db")) &&
+			   i + 1 < argc) {
+			if (argv[i][2] == 'd')
+				c.db = argv[i + 1];
+			else
+				c.vocab_db = argv[i + 1];
+			i++;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "pipeline: unknown option '%s'\n%s", argv[i], usage_text);
+			free(c.sets);
+			return EXIT_USAGE;
+		} else {
+			cmd = argv[i++];
+			break;
+		}
+	}
+	if (!cmd) {
+		fputs(usage_text, stderr);
+		free(c.sets);
+		return EXIT_USAGE;
+	}
+	if (!help_of(cmd)) {
+		fprintf(stderr, "pipeline: unknown command '%s'\n%s", cmd, usage_text);
+		free(c.sets);
+		return EXIT_USAGE;
+	}
+	rc = parse_args(&c, cmd, argc - i, argv + i);
+	if (rc != 0) {
+		fputs(help_of(cmd), rc > 0 ? stdout : stderr);
+		free(c.sets);
+		return rc > 0 ? 0 : EXIT_USAGE;
+	}
+	c.ro.db_path = c.db;
+	c.ro.vocab_db = c.vocab_db;
+	c.ro.overrides = c.sets;
+	c.ro.n_overrides = c.n_sets;
+	c.ro.out = stdout;
+	c.ro.should_stop = should_stop;
+
+	if (sp_ctx_new(&ctx, 0) < 0) {
+		free(c.sets);
+		fprintf(stderr, "pipeline: out of memory\n");
+		return EXIT_FAILURE;
+	}
+	sp_ctx_set_log(ctx, log_to_stderr, NULL);
+	rc = setup_registry(&reg, ctx);
+	if (rc < 0) {
+		status = fail(ctx, rc);
+		goto done;
+	}
+
+	if (!strcmp(cmd, "run") || !strcmp(cmd, "check") || !strcmp(cmd, "predict") ||
+	    !strcmp(cmd, "trace")) {
+		if (c.n_positional != 1) {
+			fprintf(stderr, "pipeline %s: expected one .pipe file\n%s", cmd,
+				help_of(cmd));
+			status = EXIT_USAGE;
+			goto done;
+		}
+		if ((!strcmp(cmd, "predict") || !strcmp(cmd, "trace")) && !c.ro.input) {
+			fprintf(stderr, "pipeline %s: --input TEXT is required\n%s", cmd,
+				help_of(cmd));
+			status = EXIT_USAGE;
+			goto done;
+		}
+		if (!strcmp(cmd, "run")) {
+			struct sigaction sa;
+			int64_t run_id = 0;
+			memset(&sa, 0, sizeof(sa));
+			sa.sa_handler = on_sigint;
+			sigaction(SIGINT, &sa, NULL);
+			sigaction(SIGTERM, &sa, NULL);
+			rc = sp_runner_run(ctx, reg, c.positional[0], &c.ro, &run_id);
+			if (rc < 0) {
+				if (run_id > 0)
+					fprintf(stderr, "pipeline: run %lld %s\n", (long long)run_id,
+						rc == SP_EINTR ? "interrupted" : "failed");
+				status = fail(ctx, rc);
+			}
+		} else if (!strcmp(cmd, "check")) {
+			rc = sp_runner_check(ctx, reg, c.positional[0], &c.ro);
+			if (rc < 0)
+				status = fail(ctx, rc);
+			else
+				printf("%s: ok\n", c.positional[0]);
+		} else if (!strcmp(cmd, "predict")) {
+			rc = sp_runner_predict(ctx, reg, c.positional[0], &c.ro);
+			if (rc < 0)
+				status = fail(ctx, rc);
+		} else {
+			rc = sp_runner_trace(ctx, reg, c.positional[0], &c.ro);
+			if (rc < 0)
+				status = fail(ctx, rc);
+		}
+	} else if (!strcmp(cmd, "plugins")) {
+		status = cmd_plugins(ctx, reg);
+	} else if (!strcmp(cmd, "runs")) {
+		status = cmd_runs(ctx, &c);
+	} else if (!strcmp(cmd, "show")) {
+		status = cmd_show(ctx, &c);
+	} else if (!strcmp(cmd, "vocab")) {
+		status = cmd_vocab(ctx, &c);
+	}
+done:
+	sp_registry_free(reg);
+	sp_ctx_free(ctx);
+	free(c.sets);
+	return status;
+}

@@ -1,0 +1,223 @@
+/*
+ * sp_cell.h: the recurrent engine: stacked, optionally bidirectional
+ * RNN (tanh | relu), LSTM and GRU layers over time-major batches, with
+ * masks, dropout, an optional embedding and carried state.
+ *
+ * What this is: the numeric core that the `rnn` model plugin
+ * (plugins/rnn.c) wraps, kept in libseqpipe so that heads which own a
+ * recurrent decoder (seq2seq) reuse the same cells, and so that
+ * instruments can look into the per-step cache.  What it is not: an
+ * optimizer, a loss, or a parameter store; the host owns the weights and
+ * their gradients (sp_rnn_bind) and zeroes the gradients.
+ *
+ * Shapes: T steps, B sequences, I inputs, H hidden units, G gates per
+ * cell (1 rnn, 4 lstm, 3 gru), V vocabulary size, E embedding size,
+ * ND directions (1, or 2 when bidirectional).  Activations are time-major
+ * row vectors: step t of sequence b is row t*B + b.
+ *
+ * Weight layout ("input-major", the transpose of PyTorch's and of the
+ * course's column-vector notation).  Every matrix maps a row vector on its
+ * left, v·W, so that
+ *   Wx (in, G*H)   row i = what input unit i adds to every gate; a one-hot
+ *                  input id is therefore ONE contiguous row copy, and its
+ *                  gradient is one row add (scatter-add).
+ *   Wh (H, G*H)    the recurrent weights, h(t-1)·Wh.
+ *   b  (G*H)       one bias per gate unit (rnn, lstm);
+ *   bx, bh (G*H)   GRU only, PyTorch's two biases (bh sits inside r⊙(...)).
+ * Gate blocks along G*H are in PyTorch's order: lstm [i|f|g|o], gru
+ * [r|z|n].  To compare with PyTorch: Wx = weight_ih_lᵀ, Wh = weight_hh_lᵀ,
+ * b = bias_ih + bias_hh (rnn, lstm).  The course writes
+ * h(t) = tanh(Wxh·x(t) + Whh·h(t-1) + b) with Wxh (H,V); our "Wxh" is the
+ * same matrix stored transposed, (V,H).
+ *
+ * Weight names (checkpoint keys, prefixed by sp_rnn_config.prefix):
+ *   single-layer, unidirectional rnn without embedding: "Wxh" "Whh" "b";
+ *   otherwise "embed" (V,E) when embed > 0, then per layer l and direction
+ *   "l<l>.Wx" "l<l>.Wh" "l<l>.b" (gru: "l<l>.bx" "l<l>.bh"), the reverse
+ *   direction with an "r": "l0r.Wx".
+ */
+#ifndef SP_CELL_H
+#define SP_CELL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sp_ctx.h"
+#include "sp_plugin.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum sp_cell_kind {
+	SP_CELL_RNN_TANH = 1, /* h = tanh(x·Wx + h(t-1)·Wh + b) */
+	SP_CELL_RNN_RELU = 2, /* h = max(0, ...) */
+	SP_CELL_LSTM = 3,     /* Hochreiter & Schmidhuber 1997, gates i f g o */
+	SP_CELL_GRU = 4       /* Cho et al. 2014, PyTorch's form, gates r z n */
+} sp_cell_kind;
+
+typedef enum sp_cell_init {
+	SP_CELL_INIT_UNIFORM = 0,   /* every weight and bias U(-1/√H, 1/√H)
+				       (PyTorch's default) */
+	SP_CELL_INIT_XAVIER = 1,    /* per gate block U(±√(6/(fan_in+H))),
+				       biases 0 */
+	SP_CELL_INIT_ORTHOGONAL = 2 /* as xavier, but each (H,H) gate block
+				       of Wh orthogonal */
+} sp_cell_init;
+
+/* G, the number of gate blocks of a cell: 1, 4 or 3 (0 if unknown). */
+size_t sp_cell_gates(sp_cell_kind kind);
+
+typedef struct sp_rnn sp_rnn;
+
+typedef struct sp_rnn_config {
+	const char *name;    /* for messages: "lstm" */
+	const char *prefix;  /* prepended to weight names ("dec."), or NULL */
+	sp_cell_kind cell;
+	size_t in_dim;       /* I, or V when the input is ids */
+	size_t hidden;       /* H > 0 */
+	size_t layers;       /* >= 1 */
+	int bidirectional;   /* output [forward | reverse], 2H wide */
+	size_t embed;        /* E > 0: ids go through a trainable table
+				embed (V,E); 0: the one-hot goes straight
+				into layer 0's Wx (a row gather) */
+	float dropout;       /* on each layer's output but the last */
+	float embed_dropout; /* on layer 0's input when it is materialised
+				(the embedding, or a dense x) */
+	float forget_bias;   /* lstm: initial value of the f-gate bias */
+	sp_cell_init init;
+} sp_rnn_config;
+
+/*
+ * Every cache buffer of an sp_rnn run at (T,B), in elements.  The ONE
+ * sizing function: the cache is carved from one block following these
+ * numbers, and the tests read them.  Per layer and direction (L*ND each):
+ */
+typedef struct sp_rnn_sizes {
+	size_t gates;    /* (T,B,G*H) gate activations (rnn: h itself) */
+	size_t dgates;   /* (T,B,G*H) ∂L/∂(gate pre-activations), x side */
+	size_t dgates_h; /* (T,B,G*H) the h side if it differs (gru), else 0 */
+	size_t h;        /* (T+1,B,H) states incl. the initial one */
+	size_t c;        /* (T+1,B,H) lstm cell states, else 0 */
+	size_t tc;       /* (T,B,H) lstm tanh(c(t)), else 0 */
+	size_t hn;       /* (T,B,H) gru h(t-1)·Wh_n + bh_n, else 0 */
+	size_t dh_norm;  /* (T) ||∂L/∂h(t)|| over the batch */
+	/* per layer (L each; the last layer's y is the stage output) */
+	size_t y;        /* (T,B,ND*H) output, dropped out in place */
+	size_t dy;       /* (T,B,ND*H) gradient from the layer above (all
+			    layers but the top one; 0 when L == 1) */
+	size_t drop;     /* (T,B,ND*H) dropout scale (0 or 1/(1-p)), all
+			    layers but the top one, when dropout > 0 */
+	/* layer 0's input */
+	size_t x0;       /* (T,B,in0) copy of x, or the embedded ids; 0 for
+			    ids straight into Wx */
+	size_t dx0;      /* (T,B,in0) its gradient */
+	size_t drop0;    /* (T,B,in0) embed_dropout scale, or 0 */
+	/* per step scratch (4 of them: dh, dh(t-1), dc, gru's h-side gates) */
+	size_t step;     /* B*G*H */
+	/* copies of the batch's ids, mask and lengths */
+	size_t ids;      /* T*B int32 (0 for dense input) */
+	size_t mask;     /* T*B bytes */
+	size_t len;      /* B int32 */
+	size_t bytes;    /* the whole block, each buffer 64-byte aligned */
+} sp_rnn_sizes;
+
+/* Fills *out for cfg at (T,B); `ids` says whether the input is ids.
+ * SP_EINVAL (message in ctx) for an invalid configuration. */
+int sp_rnn_sizes_of(sp_ctx *ctx, const sp_rnn_config *cfg, size_t T,
+		    size_t B, int ids, sp_rnn_sizes *out);
+
+/* New engine for cfg (caller owns; free with sp_rnn_free).  Validates cfg
+ * (messages name cfg->name).  Allocates no cache yet: the first forward
+ * does, and later ones only when the batch needs more. */
+int sp_rnn_new(sp_rnn **out, sp_ctx *ctx, const sp_rnn_config *cfg);
+void sp_rnn_free(sp_rnn *rnn);
+
+/* ND*H. */
+size_t sp_rnn_out_dim(const sp_rnn *rnn);
+/* The weights, in a fixed order (borrowed; valid while rnn lives). */
+int sp_rnn_weights(const sp_rnn *rnn, const sp_weight **out, size_t *n_out);
+/* Points the engine at the host's weight and gradient tensors, in the
+ * order of sp_rnn_weights (borrowed; must outlive rnn's use). */
+int sp_rnn_bind(sp_rnn *rnn, float *const *value, float *const *grad);
+/* Initial values from ctx's RNG (cfg->init; lstm forget gate bias set to
+ * cfg->forget_bias; embedding N(0,1)). */
+int sp_rnn_init(sp_rnn *rnn, sp_ctx *ctx);
+
+/*
+ * x:(T,B,in) -> y:(T,B,ND*H).  y->x is the engine's buffer (borrowed;
+ * valid until the next forward), y->mask/len copies of x's.  At a padded
+ * step the state is carried (h(t) = h(t-1), c(t) = c(t-1)) and the output
+ * is 0, so a sequence's result does not depend on its batch.  train != 0
+ * draws dropout masks from ctx's RNG and allows backward; the cache is
+ * kept either way (trace and instruments work after inference too).
+ * Ids outside [0,V) at a real step are SP_EINPUT.
+ */
+int sp_rnn_forward(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *x, sp_seq *y,
+		   int train);
+/* As sp_rnn_forward, with the initial states of every layer and
+ * direction given: h0, c0 (layers*ND, B, H) as PyTorch's h_0 (c0 lstm
+ * only; NULL = zero).  They take precedence over a carried state. */
+int sp_rnn_forward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *x,
+		      sp_seq *y, int train, const float *h0, const float *c0);
+
+/*
+ * dy:(T,B,ND*H) of the last training forward.  ACCUMULATES the weight
+ * gradients; writes dx (T,B,in) into the engine's buffer (dx->x NULL when
+ * the input was ids).  No gradient flows from padded steps, nor into a
+ * carried state.  May be called again on the same forward (gradients
+ * accumulate again).
+ */
+int sp_rnn_backward(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *dy, sp_seq *dx);
+/* As sp_rnn_backward, also WRITING ∂L/∂h0, ∂L/∂c0 (layers*ND, B, H) when
+ * not NULL (what a decoder passes back to its encoder). */
+int sp_rnn_backward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *dy,
+		       sp_seq *dx, float *dh0, float *dc0);
+
+/* on != 0: each forward starts where the last one ended (the state of
+ * each row at its last real step, forward direction only; the reverse
+ * direction of a bidirectional layer always starts from zero).  A batch
+ * of another size starts from zero.  reset != 0 drops the carried state.
+ * Backward never flows into it (truncated BPTT). */
+int sp_rnn_carry(sp_rnn *rnn, sp_ctx *ctx, int on, int reset);
+
+/* The course's quantities of step t, row b of the last forward (layer 0,
+ * forward direction): "x(t)" (one-hot V×1 for ids), then rnn: "Wxh·x(t)",
+ * "Whh·h(t-1) + b", "h(t) = tanh(...)"; lstm: i f g o c h; gru: r z n h.
+ * A padded step emits nothing. */
+int sp_rnn_trace(sp_rnn *rnn, sp_ctx *ctx, size_t t, size_t b,
+		 sp_trace_fn emit, void *payload);
+
+/* ---- instruments: a read-only view of one layer-direction's cache ---- */
+typedef struct sp_cell_view {
+	sp_cell_kind cell;
+	size_t T, B, H, G;
+	int reverse;           /* 1: processed t = T-1 .. 0 */
+	const float *gates;    /* (T,B,G*H) activations: lstm [i|f|g|o],
+				  gru [r|z|n], rnn h */
+	const float *h;        /* (T+1,B,H): h(t) is h[t+1] forward, h[t]
+				  reverse; the initial state the other end */
+	const float *c;        /* lstm (T+1,B,H) as h, else NULL */
+	const float *dh_norm;  /* (T) ||∂L/∂h(t)||₂ over the real rows of
+				  the batch after a backward, else NULL */
+	const uint8_t *mask;   /* (T,B) 1 = real step */
+} sp_cell_view;
+
+/* View of layer `layer`, direction `dir` (0 forward, 1 reverse) of the
+ * last forward (borrowed; valid until the next forward). */
+int sp_rnn_view(const sp_rnn *rnn, sp_ctx *ctx, size_t layer, int dir,
+		sp_cell_view *out);
+
+/* Statistics of gate block `gate` (0..G-1) over the real steps of a view:
+ * mean activation and the fraction saturated (σ < 0.05 or > 0.95; tanh
+ * and relu |a| > 0.95 resp. a == 0).  For the rnn, gate 0 is h. */
+int sp_cell_gate_stats(const sp_cell_view *v, size_t gate, double *mean,
+		       double *saturated);
+
+/* Cache capacity in bytes (grows only when a batch needs more). */
+size_t sp_rnn_cache_bytes(const sp_rnn *rnn);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SP_CELL_H */

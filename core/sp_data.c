@@ -1,0 +1,924 @@
+/*
+ * sp_data.c: the lines / conll / tsv readers and the batcher.
+ *
+ * Reading: a chunked line reader over stdio or zlib (gzread, so a line
+ * may be of any length and a NUL byte is seen rather than silently ending
+ * the line as with fgets/gzgets), a strict UTF-8 check of every line, then
+ * one small parser per format.  All strings of a corpus go into one
+ * growing byte arena and are referred to by offset while it grows; for
+ * CoNLL the token and label pointers are made once at the end.  So a
+ * corpus is five allocations however big the file.
+ *
+ * Batching: a stable sort by (length, index), shuffles drawn from the
+ * context's RNG only, never from time or addresses, so a seed gives the
+ * same batches everywhere.
+ */
+#include "sp_data.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+/* Bytes of a bad line quoted in error messages. */
+#define EXCERPT_MAX 40
+
+typedef struct example_ {
+	size_t a;     /* lines/tsv: text offset; conll: index of 1st token */
+	size_t n;     /* lines/tsv: text length; conll: token count */
+	size_t label; /* tsv: label offset */
+	size_t line;  /* 1-based source line */
+} example_;
+
+struct sp_corpus {
+	sp_data_format format;
+	char *arena;        /* every string, NUL-terminated */
+	size_t alen, acap;
+	example_ *ex;
+	size_t n, ncap;
+	size_t *tok;        /* while reading (conll): token, label offsets */
+	size_t ntok, tcap;  /* tokens (pairs in tok) */
+	const char **ptr;   /* conll, once read: tokens [0, ntok), labels
+			       [ntok, 2 ntok) */
+	size_t skipped;
+};
+
+/* ------------------------------------------------------------------ */
+/* Formats and options                                                 */
+/* ------------------------------------------------------------------ */
+
+int sp_data_format_parse(sp_data_format *out, sp_ctx *ctx, const char *name)
+{
+	if (strcmp(name, "lines") == 0)
+		*out = SP_DATA_LINES;
+	else if (strcmp(name, "conll") == 0)
+		*out = SP_DATA_CONLL;
+	else if (strcmp(name, "tsv") == 0)
+		*out = SP_DATA_TSV;
+	else
+		return sp_err(ctx, SP_EINVAL,
+			      "data: unknown format '%s' (lines | conll | tsv)",
+			      name);
+	return SP_OK;
+}
+
+const char *sp_data_format_name(sp_data_format format)
+{
+	switch (format) {
+	case SP_DATA_LINES: return "lines";
+	case SP_DATA_CONLL: return "conll";
+	case SP_DATA_TSV: return "tsv";
+	}
+	return "?";
+}
+
+void sp_data_opts_init(sp_data_opts *opts)
+{
+	const sp_data_opts def = SP_DATA_OPTS_INIT;
+	*opts = def;
+}
+
+/* ------------------------------------------------------------------ */
+/* Line reader                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct reader_ {
+	const char *path;
+	FILE *f;       /* plain file, or */
+	gzFile gz;     /* a .gz file */
+	char *buf;
+	size_t cap;
+	size_t beg;    /* unread data is buf[beg, end) */
+	size_t end;
+	size_t scan;   /* buf[beg, scan) is known to hold no '\n' */
+	int eof;
+} reader_;
+
+static int reader_open_(reader_ *r, sp_ctx *ctx, const char *path)
+{
+	size_t n = strlen(path);
+
+	memset(r, 0, sizeof(*r));
+	r->path = path;
+	errno = 0;
+	if (n > 3 && strcmp(path + n - 3, ".gz") == 0)
+		r->gz = gzopen(path, "rb");
+	else
+		r->f = fopen(path, "rb");
+	if (!r->f && !r->gz)
+		return sp_err(ctx, SP_EIO, "%s: cannot open: %s", path,
+			      errno ? strerror(errno) : "out of memory");
+	r->cap = (size_t)1 << 16;
+	r->buf = malloc(r->cap);
+	if (!r->buf)
+		return sp_err(ctx, SP_ENOMEM, "%s: out of memory", path);
+	return SP_OK;
+}
+
+static void reader_close_(reader_ *r)
+{
+	if (r->f)
+		fclose(r->f);
+	if (r->gz)
+		gzclose(r->gz);
+	free(r->buf);
+}
+
+/* Reads more bytes after buf[end].  Returns the count, 0 at the end of
+ * the file, or a negative code. */
+static int reader_fill_(reader_ *r, sp_ctx *ctx)
+{
+	size_t want;
+
+	if (r->beg > 0) {
+		/* Keep the partial line at the front. */
+		memmove(r->buf, r->buf + r->beg, r->end - r->beg);
+		r->end -= r->beg;
+		r->scan -= r->beg;
+		r->beg = 0;
+	}
+	if (r->end == r->cap) {
+		char *nb;
+		if (r->cap > SIZE_MAX / 2)
+			return sp_err(ctx, SP_ENOMEM, "%s: line too long",
+				      r->path);
+		nb = realloc(r->buf, r->cap * 2);
+		if (!nb)
+			return sp_err(ctx, SP_ENOMEM,
+				      "%s: out of memory for a %zu-byte line",
+				      r->path, r->end);
+		r->buf = nb;
+		r->cap *= 2;
+	}
+	want = r->cap - r->end;
+	if (want > (size_t)1 << 30)
+		want = (size_t)1 << 30; /* gzread counts in int */
+	if (r->gz) {
+		int err, k = gzread(r->gz, r->buf + r->end, (unsigned)want);
+		if (k > 0) {
+			r->end += (size_t)k;
+			return k;
+		}
+		/* A truncated stream ends like a short read: only gzerror
+		 * tells (Z_BUF_ERROR, "unexpected end of file"). */
+		const char *msg = gzerror(r->gz, &err);
+		size_t np = strlen(r->path);
+		if (k == 0 && err == Z_OK)
+			return 0;
+		/* zlib's message starts with the path already */
+		if (strncmp(msg, r->path, np) == 0 && msg[np] == ':')
+			msg += np + (msg[np + 1] == ' ' ? 2 : 1);
+		return sp_err(ctx, SP_EIO, "%s: gzip: %s", r->path,
+			      err == Z_ERRNO ? strerror(errno) : msg);
+	} else {
+		size_t k = fread(r->buf + r->end, 1, want, r->f);
+		if (k > 0) {
+			r->end += k;
+			return (int)k;
+		}
+		if (ferror(r->f))
+			return sp_err(ctx, SP_EIO, "%s: read error: %s",
+				      r->path, strerror(errno));
+		return 0;
+	}
+}
+
+/* The next line without its '\n' (borrowed until the next call).
+ * Returns 1, 0 at the end, or a negative code. */
+static int reader_line_(reader_ *r, sp_ctx *ctx, char **line, size_t *len)
+{
+	for (;;) {
+		size_t from = r->scan > r->beg ? r->scan : r->beg;
+		char *nl = memchr(r->buf + from, '\n', r->end - from);
+		if (nl) {
+			*line = r->buf + r->beg;
+			*len = (size_t)(nl - *line);
+			r->beg = (size_t)(nl - r->buf) + 1;
+			r->scan = r->beg;
+			return 1;
+		}
+		r->scan = r->end;
+		if (r->eof) {
+			if (r->beg == r->end)
+				return 0;
+			/* last line without a final newline */
+			*line = r->buf + r->beg;
+			*len = r->end - r->beg;
+			r->beg = r->scan = r->end;
+			return 1;
+		}
+		int rc = reader_fill_(r, ctx);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			r->eof = 1;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Text checks                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Offset of the first byte of the first ill-formed sequence (or NUL) in
+ * s[0, len), or len if there is none.  Well-formed UTF-8 as in Unicode
+ * 15, table 3-7: no overlong forms (C0, C1, E0 80..9F, F0 80..8F), no
+ * surrogates (ED A0..BF), nothing above U+10FFFF (F4 90.., F5..FF).
+ */
+static size_t utf8_check_(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = s[i];
+		unsigned lo = 0x80, hi = 0xBF;
+		size_t need, k;
+
+		if (c < 0x80) {
+			if (c == 0)
+				return i;
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF) {
+			need = 1;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			need = 2;
+			if (c == 0xE0)
+				lo = 0xA0;
+			else if (c == 0xED)
+				hi = 0x9F;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			need = 3;
+			if (c == 0xF0)
+				lo = 0x90;
+			else if (c == 0xF4)
+				hi = 0x8F;
+		} else {
+			return i;
+		}
+		if (len - i <= need || s[i + 1] < lo || s[i + 1] > hi)
+			return i;
+		for (k = 2; k <= need; k++)
+			if ((s[i + k] & 0xC0) != 0x80)
+				return i;
+		i += need + 1;
+	}
+	return len;
+}
+
+/* Up to EXCERPT_MAX bytes of s as printable text for a message: tabs as
+ * \t, other control bytes as \xHH, cut on a character boundary, "..."
+ * when cut.  s is valid UTF-8 by the time a message quotes it. */
+static const char *excerpt_(char *out, size_t cap, const char *s, size_t len)
+{
+	size_t n = len, o = 0;
+
+	if (n > EXCERPT_MAX) {
+		n = EXCERPT_MAX;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	for (size_t i = 0; i < n && o + 8 < cap; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '\t')
+			o += (size_t)snprintf(out + o, cap - o, "\\t");
+		else if (ch < 0x20 || ch == 0x7f)
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", ch);
+		else
+			out[o++] = (char)ch;
+	}
+	if (n < len && o + 4 < cap) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static int is_ws_(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+static int is_blank_(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!is_ws_(s[i]))
+			return 0;
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Corpus storage                                                      */
+/* ------------------------------------------------------------------ */
+
+/* Makes room for `need` elements of `elem` bytes in *p (doubling). */
+static int grow_(void *pp, size_t *cap, size_t need, size_t elem)
+{
+	void **p = pp;
+	size_t nc = *cap ? *cap : 256;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (nc < need) {
+		if (nc > SIZE_MAX / 2 / elem)
+			return -1;
+		nc *= 2;
+	}
+	q = realloc(*p, nc * elem);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = nc;
+	return 0;
+}
+
+/* Copies s[0, len) into the arena; *off gets its offset. */
+static int arena_put_(sp_corpus *c, const char *s, size_t len, size_t *off)
+{
+	if (len >= SIZE_MAX - c->alen - 1)
+		return -1;
+	if (grow_(&c->arena, &c->acap, c->alen + len + 1, 1) < 0)
+		return -1;
+	memcpy(c->arena + c->alen, s, len);
+	c->arena[c->alen + len] = '\0';
+	*off = c->alen;
+	c->alen += len + 1;
+	return 0;
+}
+
+static example_ *example_add_(sp_corpus *c)
+{
+	if (grow_(&c->ex, &c->ncap, c->n + 1, sizeof(*c->ex)) < 0)
+		return NULL;
+	memset(&c->ex[c->n], 0, sizeof(c->ex[0]));
+	return &c->ex[c->n++];
+}
+
+/* ------------------------------------------------------------------ */
+/* Parsers: one line at a time                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct parse_ {
+	sp_corpus *c;
+	sp_ctx *ctx;
+	const char *path;
+	const sp_data_opts *o;
+	size_t lineno;
+	size_t sent_first; /* conll: first token of the open sentence */
+	size_t sent_n;     /*        its tokens so far (0 = none open) */
+	size_t sent_line;
+} parse_;
+
+static int nomem_(parse_ *p)
+{
+	return sp_err(p->ctx, SP_ENOMEM, "%s:%zu: out of memory", p->path,
+		      p->lineno);
+}
+
+/* opts.skip_bad: a malformed line is counted instead of failing. */
+static int skip_line_(parse_ *p)
+{
+	p->c->skipped++;
+	return SP_OK;
+}
+
+static int parse_lines_(parse_ *p, const char *s, size_t len)
+{
+	example_ *e;
+
+	if (is_blank_(s, len))
+		return SP_OK;
+	e = example_add_(p->c);
+	if (!e || arena_put_(p->c, s, len, &e->a) < 0)
+		return nomem_(p);
+	e->n = len;
+	e->line = p->lineno;
+	return SP_OK;
+}
+
+/* Bounds of 0-based tab-separated field k of s[0, len). */
+static void field_(const char *s, size_t len, size_t k, size_t *beg,
+		   size_t *end)
+{
+	size_t i = 0;
+	for (; k > 0 && i < len; i++)
+		if (s[i] == '\t')
+			k--;
+	*beg = i;
+	while (i < len && s[i] != '\t')
+		i++;
+	*end = i;
+}
+
+/* Columns a tsv line needs: one past the larger column, and when one of
+ * them is -1 (last), one past the other so that the two differ. */
+static size_t tsv_need_(const sp_data_opts *o)
+{
+	if (o->text_col < 0)
+		return (size_t)o->label_col + 2;
+	if (o->label_col < 0)
+		return (size_t)o->text_col + 2;
+	return (size_t)(o->text_col > o->label_col ? o->text_col
+						   : o->label_col) + 1;
+}
+
+static int parse_tsv_(parse_ *p, const char *s, size_t len)
+{
+	const sp_data_opts *o = p->o;
+	char ex[4 * EXCERPT_MAX + 8];
+	size_t nf = 1, tc, lc, tb, te, lb, le;
+	example_ *e;
+
+	if (is_blank_(s, len))
+		return SP_OK;
+	for (size_t i = 0; i < len; i++)
+		nf += s[i] == '\t';
+	tc = o->text_col < 0 ? nf - 1 : (size_t)o->text_col;
+	lc = o->label_col < 0 ? nf - 1 : (size_t)o->label_col;
+	if (tc >= nf || lc >= nf || tc == lc) {
+		size_t need = tsv_need_(o);
+		if (o->skip_bad)
+			return skip_line_(p);
+		return sp_err(p->ctx, SP_EINPUT,
+			      "%s:%zu: expected %zu tab-separated columns "
+			      "(text_col=%d, label_col=%d), got %zu: '%s'",
+			      p->path, p->lineno, need, o->text_col,
+			      o->label_col, nf,
+			      excerpt_(ex, sizeof(ex), s, len));
+	}
+	field_(s, len, tc, &tb, &te);
+	field_(s, len, lc, &lb, &le);
+	if (tb == te || lb == le) {
+		if (o->skip_bad)
+			return skip_line_(p);
+		return sp_err(p->ctx, SP_EINPUT,
+			      "%s:%zu: empty %s in column %zu: '%s'", p->path,
+			      p->lineno, tb == te ? "text" : "label",
+			      tb == te ? tc : lc,
+			      excerpt_(ex, sizeof(ex), s, len));
+	}
+	e = example_add_(p->c);
+	if (!e || arena_put_(p->c, s + tb, te - tb, &e->a) < 0 ||
+	    arena_put_(p->c, s + lb, le - lb, &e->label) < 0)
+		return nomem_(p);
+	e->n = te - tb;
+	e->line = p->lineno;
+	return SP_OK;
+}
+
+/* Closes the open CoNLL sentence, if any, as an example. */
+static int conll_end_(parse_ *p)
+{
+	example_ *e;
+
+	if (p->sent_n == 0)
+		return SP_OK;
+	e = example_add_(p->c);
+	if (!e)
+		return nomem_(p);
+	e->a = p->sent_first;
+	e->n = p->sent_n;
+	e->line = p->sent_line;
+	p->sent_n = 0;
+	return SP_OK;
+}
+
+static int parse_conll_(parse_ *p, const char *s, size_t len)
+{
+	sp_corpus *c = p->c;
+	char ex[4 * EXCERPT_MAX + 8];
+	size_t te = 0, lb, le = len, j;
+
+	if (is_blank_(s, len) ||
+	    (len >= 10 && memcmp(s, "-DOCSTART-", 10) == 0))
+		return conll_end_(p);
+	/* token: up to the first blank; label: the last run of non-blanks */
+	while (te < len && !is_ws_(s[te]))
+		te++;
+	j = te;
+	while (j < len && is_ws_(s[j]))
+		j++;
+	if (te == 0 || j == len) {
+		if (p->o->skip_bad)
+			return skip_line_(p);
+		return sp_err(p->ctx, SP_EINPUT,
+			      "%s:%zu: expected 'token<TAB>label', got '%s'",
+			      p->path, p->lineno,
+			      excerpt_(ex, sizeof(ex), s, len));
+	}
+	while (is_ws_(s[le - 1]))
+		le--;
+	lb = le;
+	while (!is_ws_(s[lb - 1]))
+		lb--;
+	if (grow_(&c->tok, &c->tcap, 2 * (c->ntok + 1), sizeof(size_t)) < 0 ||
+	    arena_put_(c, s, te, &c->tok[2 * c->ntok]) < 0 ||
+	    arena_put_(c, s + lb, le - lb, &c->tok[2 * c->ntok + 1]) < 0)
+		return nomem_(p);
+	if (p->sent_n == 0) {
+		p->sent_first = c->ntok;
+		p->sent_line = p->lineno;
+	}
+	c->ntok++;
+	p->sent_n++;
+	return SP_OK;
+}
+
+/* Turns the CoNLL offsets into pointers, now that the arena is final. */
+static int conll_finish_(sp_corpus *c)
+{
+	if (c->ntok == 0)
+		return 0;
+	c->ptr = malloc(2 * c->ntok * sizeof(*c->ptr));
+	if (!c->ptr)
+		return -1;
+	for (size_t i = 0; i < c->ntok; i++) {
+		c->ptr[i] = c->arena + c->tok[2 * i];
+		c->ptr[c->ntok + i] = c->arena + c->tok[2 * i + 1];
+	}
+	free(c->tok);
+	c->tok = NULL;
+	c->tcap = 0;
+	return 0;
+}
+
+static int check_opts_(sp_ctx *ctx, sp_data_format format,
+		       const sp_data_opts *o)
+{
+	if (o->version != SP_DATA_OPTS_VERSION)
+		return sp_err(ctx, SP_EINVAL,
+			      "data: options version %u, expected %d "
+			      "(start from SP_DATA_OPTS_INIT)",
+			      o->version, SP_DATA_OPTS_VERSION);
+	if (format != SP_DATA_LINES && format != SP_DATA_CONLL &&
+	    format != SP_DATA_TSV)
+		return sp_err(ctx, SP_EINVAL, "data: unknown format %d",
+			      (int)format);
+	if (format == SP_DATA_TSV &&
+	    (o->text_col < -1 || o->label_col < -1 ||
+	     o->text_col == o->label_col))
+		return sp_err(ctx, SP_EINVAL,
+			      "data: tsv needs two different columns >= 0 "
+			      "or -1 (last), got text_col=%d label_col=%d",
+			      o->text_col, o->label_col);
+	return SP_OK;
+}
+
+int sp_corpus_read(sp_corpus **out, sp_ctx *ctx, const char *path,
+		   sp_data_format format, const sp_data_opts *opts)
+{
+	const sp_data_opts def = SP_DATA_OPTS_INIT;
+	sp_corpus *c = NULL;
+	reader_ r = {0};
+	parse_ p = {0};
+	char *s;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if (!opts)
+		opts = &def;
+	rc = check_opts_(ctx, format, opts);
+	if (rc < 0)
+		goto fail;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		rc = sp_err(ctx, SP_ENOMEM, "%s: out of memory", path);
+		goto fail;
+	}
+	c->format = format;
+	rc = reader_open_(&r, ctx, path);
+	if (rc < 0)
+		goto fail;
+	p.c = c;
+	p.ctx = ctx;
+	p.path = path;
+	p.o = opts;
+	while ((rc = reader_line_(&r, ctx, &s, &len)) > 0) {
+		size_t bad;
+		p.lineno++;
+		bad = utf8_check_((const unsigned char *)s, len);
+		if (bad < len) {
+			if (s[bad] == '\0')
+				rc = sp_err(ctx, SP_EINPUT, "%s:%zu:%zu: NUL byte",
+					    path, p.lineno, bad + 1);
+			else
+				rc = sp_err(ctx, SP_EINPUT,
+					    "%s:%zu:%zu: invalid UTF-8 "
+					    "(byte 0x%02x)",
+					    path, p.lineno, bad + 1,
+					    (unsigned char)s[bad]);
+			goto fail;
+		}
+		if (len > 0 && s[len - 1] == '\r')
+			len--;
+		if (p.lineno == 1 && len >= 3 &&
+		    memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+			s += 3;
+			len -= 3;
+		}
+		if (format == SP_DATA_LINES) {
+			rc = parse_lines_(&p, s, len);
+		} else if (format == SP_DATA_TSV) {
+			if (p.lineno == 1 && opts->header)
+				continue;
+			rc = parse_tsv_(&p, s, len);
+		} else {
+			rc = parse_conll_(&p, s, len);
+		}
+		if (rc < 0)
+			goto fail;
+		if (opts->max_examples && c->n >= opts->max_examples)
+			break;
+	}
+	if (rc < 0)
+		goto fail;
+	if (format == SP_DATA_CONLL) {
+		/* a last sentence without a blank line after it (after a
+		 * max_examples stop, none is open) */
+		rc = conll_end_(&p);
+		if (rc < 0)
+			goto fail;
+		if (conll_finish_(c) < 0) {
+			rc = sp_err(ctx, SP_ENOMEM, "%s: out of memory", path);
+			goto fail;
+		}
+	}
+	if (c->n == 0) {
+		rc = sp_err(ctx, SP_EINPUT, "%s: no examples (%s format)",
+			    path, sp_data_format_name(format));
+		goto fail;
+	}
+	reader_close_(&r);
+	*out = c;
+	return SP_OK;
+fail:
+	reader_close_(&r);
+	sp_corpus_free(c);
+	return rc;
+}
+
+void sp_corpus_free(sp_corpus *c)
+{
+	if (!c)
+		return;
+	free(c->arena);
+	free(c->ex);
+	free(c->tok);
+	free(c->ptr);
+	free(c);
+}
+
+size_t sp_corpus_count(const sp_corpus *c)
+{
+	return c->n;
+}
+
+sp_data_format sp_corpus_format(const sp_corpus *c)
+{
+	return c->format;
+}
+
+const char *sp_corpus_text(const sp_corpus *c, size_t i, size_t *len)
+{
+	if (len)
+		*len = 0;
+	if (i >= c->n || c->format == SP_DATA_CONLL)
+		return NULL;
+	if (len)
+		*len = c->ex[i].n;
+	return c->arena + c->ex[i].a;
+}
+
+const char *sp_corpus_label(const sp_corpus *c, size_t i)
+{
+	if (i >= c->n || c->format != SP_DATA_TSV)
+		return NULL;
+	return c->arena + c->ex[i].label;
+}
+
+static const char *const *conll_ptrs_(const sp_corpus *c, size_t i,
+				      size_t *n, size_t base)
+{
+	if (n)
+		*n = 0;
+	if (i >= c->n || c->format != SP_DATA_CONLL)
+		return NULL;
+	if (n)
+		*n = c->ex[i].n;
+	return c->ptr + base + c->ex[i].a;
+}
+
+const char *const *sp_corpus_tokens(const sp_corpus *c, size_t i, size_t *n)
+{
+	return conll_ptrs_(c, i, n, 0);
+}
+
+const char *const *sp_corpus_labels(const sp_corpus *c, size_t i, size_t *n)
+{
+	return conll_ptrs_(c, i, n, c->ntok);
+}
+
+size_t sp_corpus_line(const sp_corpus *c, size_t i)
+{
+	return i < c->n ? c->ex[i].line : 0;
+}
+
+size_t sp_corpus_skipped(const sp_corpus *c)
+{
+	return c->skipped;
+}
+
+/* ------------------------------------------------------------------ */
+/* Batcher                                                             */
+/* ------------------------------------------------------------------ */
+
+struct sp_batcher {
+	size_t n, batch;
+	int shuffle, bucket;
+	size_t *len;    /* (n) copied lengths, or NULL */
+	size_t *sorted; /* (n) indices by (length, index) when bucketing */
+	size_t *order;  /* (n) this epoch's indices; batch k is a run */
+	size_t *border; /* (nb) this epoch's batch order */
+	size_t nb;      /* batches per epoch */
+	size_t next;    /* position in border */
+};
+
+typedef struct lenidx_ {
+	size_t len, idx;
+} lenidx_;
+
+static int lenidx_cmp_(const void *a, const void *b)
+{
+	const lenidx_ *x = a, *y = b;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Fisher-Yates over v[0, n) with the context's RNG. */
+static void shuffle_(sp_ctx *ctx, size_t *v, size_t n)
+{
+	for (size_t i = n; i > 1; i--) {
+		size_t j = (size_t)sp_rng_below(ctx, i), t = v[i - 1];
+		v[i - 1] = v[j];
+		v[j] = t;
+	}
+}
+
+/* The unshuffled order of an epoch. */
+static void batcher_base_(sp_batcher *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		b->order[i] = b->bucket ? b->sorted[i] : i;
+	for (size_t k = 0; k < b->nb; k++)
+		b->border[k] = k;
+	b->next = 0;
+}
+
+int sp_batcher_new(sp_batcher **out, sp_ctx *ctx, const size_t *lengths,
+		   size_t n, size_t batch_size, int shuffle, int bucket)
+{
+	sp_batcher *b = NULL;
+	lenidx_ *tmp = NULL;
+	int rc;
+
+	*out = NULL;
+	if (n == 0 || batch_size == 0) {
+		rc = sp_err(ctx, SP_EINVAL,
+			    "batcher: needs examples and a batch size > 0 "
+			    "(n=%zu, batch=%zu)",
+			    n, batch_size);
+		goto fail;
+	}
+	if (bucket && !lengths) {
+		rc = sp_err(ctx, SP_EINVAL,
+			    "batcher: bucketing needs the lengths");
+		goto fail;
+	}
+	rc = SP_ENOMEM;
+	if (n > SIZE_MAX / sizeof(lenidx_))
+		goto fail;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		goto fail;
+	b->n = n;
+	b->batch = batch_size;
+	b->shuffle = shuffle;
+	b->bucket = bucket;
+	b->nb = n / batch_size + (n % batch_size != 0);
+	b->order = malloc(n * sizeof(size_t));
+	b->border = malloc(b->nb * sizeof(size_t));
+	if (!b->order || !b->border)
+		goto fail;
+	if (lengths) {
+		b->len = malloc(n * sizeof(size_t));
+		if (!b->len)
+			goto fail;
+		memcpy(b->len, lengths, n * sizeof(size_t));
+	}
+	if (bucket) {
+		tmp = malloc(n * sizeof(*tmp));
+		b->sorted = malloc(n * sizeof(size_t));
+		if (!tmp || !b->sorted)
+			goto fail;
+		for (size_t i = 0; i < n; i++) {
+			tmp[i].len = lengths[i];
+			tmp[i].idx = i;
+		}
+		/* (length, index) is a total order: qsort's instability
+		 * cannot show. */
+		qsort(tmp, n, sizeof(*tmp), lenidx_cmp_);
+		for (size_t i = 0; i < n; i++)
+			b->sorted[i] = tmp[i].idx;
+		free(tmp);
+		tmp = NULL;
+	}
+	batcher_base_(b);
+	*out = b;
+	return SP_OK;
+fail:
+	if (rc == SP_ENOMEM)
+		sp_err(ctx, rc, "batcher: out of memory for %zu examples", n);
+	free(tmp);
+	sp_batcher_free(b);
+	return rc;
+}
+
+void sp_batcher_free(sp_batcher *b)
+{
+	if (!b)
+		return;
+	free(b->len);
+	free(b->sorted);
+	free(b->order);
+	free(b->border);
+	free(b);
+}
+
+void sp_batcher_epoch(sp_batcher *b, sp_ctx *ctx)
+{
+	batcher_base_(b);
+	if (!b->shuffle)
+		return;
+	if (!b->bucket) {
+		shuffle_(ctx, b->order, b->n);
+		return;
+	}
+	/* Shuffle within runs of equal length, then the batch order: the
+	 * batches stay length-homogeneous but vary in content and order. */
+	for (size_t i = 0; i < b->n;) {
+		size_t j = i + 1;
+		while (j < b->n && b->len[b->order[j]] == b->len[b->order[i]])
+			j++;
+		shuffle_(ctx, b->order + i, j - i);
+		i = j;
+	}
+	shuffle_(ctx, b->border, b->nb);
+}
+
+int sp_batcher_next(const size_t **idx, size_t *count, sp_batcher *b)
+{
+	size_t k, start;
+
+	if (b->next >= b->nb) {
+		*idx = NULL;
+		*count = 0;
+		return 0;
+	}
+	k = b->border[b->next++];
+	start = k * b->batch;
+	*idx = b->order + start;
+	*count = b->n - start < b->batch ? b->n - start : b->batch;
+	return 1;
+}
+
+size_t sp_batcher_count(const sp_batcher *b)
+{
+	return b->nb;
+}
+
+size_t sp_batcher_padding(const sp_batcher *b)
+{
+	size_t pad = 0;
+
+	if (!b->len)
+		return 0;
+	for (size_t start = 0; start < b->n; start += b->batch) {
+		size_t end = start + b->batch < b->n ? start + b->batch : b->n;
+		size_t max = 0, sum = 0;
+		for (size_t i = start; i < end; i++) {
+			size_t l = b->len[b->order[i]];
+			max = l > max ? l : max;
+			sum += l;
+		}
+		pad += max * (end - start) - sum;
+	}
+	return pad;
+}

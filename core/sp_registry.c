@@ -1,0 +1,467 @@
+/*
+ * sp_registry.c: plugin modules through libltdl.
+ *
+ * We search the directories ourselves instead of using lt_dlsetsearchpath:
+ * libltdl's search path is process-global, and its lt_dlerror() text is
+ * nearly always "file not found", so a message that names the directories
+ * searched is more use to someone whose plugin does not load.
+ */
+#include "config.h"
+
+#include "sp_registry.h"
+
+#include <dirent.h>
+#include <ltdl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct sp_module {
+	char *name;             /* module (file) name: "rnn" */
+	char *path;             /* file it came from */
+	lt_dlhandle handle;
+	const sp_plugin *plugin;
+} sp_module;
+
+typedef struct sp_dir {
+	char *path;
+	char *origin;
+} sp_dir;
+
+struct sp_registry {
+	sp_dir *dirs;           /* search path, in order */
+	size_t n_dirs;
+	sp_module *mods;        /* loaded modules */
+	size_t n_mods, cap_mods;
+	int all_loaded;         /* load_all ran */
+	int ltdl_ok;            /* lt_dlinit succeeded (it is refcounted) */
+	char *search_text;      /* cache for sp_registry_search_path */
+};
+
+/* The smallest ops table size this host accepts for each kind: the size
+ * of the ABI-1 tables.  Grows never: newer hosts check optional members. */
+static size_t min_ops_size_(sp_kind kind)
+{
+	switch (kind) {
+	case SP_KIND_TOKENIZER: return sizeof(sp_tokenizer_ops);
+	case SP_KIND_ENCODER: return sizeof(sp_encoder_ops);
+	case SP_KIND_MODEL: return sizeof(sp_model_ops);
+	case SP_KIND_HEAD: return sizeof(sp_head_ops);
+	}
+	return (size_t)-1;
+}
+
+const char *sp_kind_name(sp_kind kind)
+{
+	switch (kind) {
+	case SP_KIND_TOKENIZER: return "tokenizer";
+	case SP_KIND_ENCODER: return "encoder";
+	case SP_KIND_MODEL: return "model";
+	case SP_KIND_HEAD: return "head";
+	}
+	return "unknown";
+}
+
+int sp_registry_new(sp_registry **out, sp_ctx *ctx)
+{
+	sp_registry *reg = calloc(1, sizeof(*reg));
+	*out = NULL;
+	if (!reg)
+		return sp_err(ctx, SP_ENOMEM, "plugin registry: out of memory");
+	if (lt_dlinit() != 0) {
+		free(reg);
+		return sp_err(ctx, SP_ERROR, "libltdl: cannot initialise: %s",
+			      lt_dlerror());
+	}
+	reg->ltdl_ok = 1;
+	*out = reg;
+	return SP_OK;
+}
+
+void sp_registry_free(sp_registry *reg)
+{
+	if (!reg)
+		return;
+	for (size_t i = 0; i < reg->n_mods; i++) {
+		if (reg->mods[i].handle)
+			lt_dlclose(reg->mods[i].handle);
+		free(reg->mods[i].name);
+		free(reg->mods[i].path);
+	}
+	for (size_t i = 0; i < reg->n_dirs; i++) {
+		free(reg->dirs[i].path);
+		free(reg->dirs[i].origin);
+	}
+	free(reg->mods);
+	free(reg->dirs);
+	free(reg->search_text);
+	if (reg->ltdl_ok)
+		lt_dlexit();
+	free(reg);
+}
+
+int sp_registry_add_dir(sp_registry *reg, sp_ctx *ctx, const char *dir,
+			const char *origin)
+{
+	sp_dir *d = realloc(reg->dirs, (reg->n_dirs + 1) * sizeof(*d));
+	if (!d)
+		return sp_err(ctx, SP_ENOMEM, "plugin registry: out of memory");
+	reg->dirs = d;
+	d[reg->n_dirs].path = strdup(dir);
+	d[reg->n_dirs].origin = strdup(origin ? origin : "");
+	if (!d[reg->n_dirs].path || !d[reg->n_dirs].origin) {
+		free(d[reg->n_dirs].path);
+		free(d[reg->n_dirs].origin);
+		return sp_err(ctx, SP_ENOMEM, "plugin registry: out of memory");
+	}
+	reg->n_dirs++;
+	free(reg->search_text);
+	reg->search_text = NULL;
+	return SP_OK;
+}
+
+const char *sp_registry_search_path(sp_registry *reg)
+{
+	size_t n = 1;
+	if (reg->search_text)
+		return reg->search_text;
+	for (size_t i = 0; i < reg->n_dirs; i++)
+		n += strlen(reg->dirs[i].path) + strlen(reg->dirs[i].origin) + 6;
+	reg->search_text = malloc(n);
+	if (!reg->search_text)
+		return "(out of memory)";
+	reg->search_text[0] = '\0';
+	for (size_t i = 0; i < reg->n_dirs; i++) {
+		if (i)
+			strcat(reg->search_text, ", ");
+		strcat(reg->search_text, reg->dirs[i].path);
+		strcat(reg->search_text, " (");
+		strcat(reg->search_text, reg->dirs[i].origin);
+		strcat(reg->search_text, ")");
+	}
+	if (reg->n_dirs == 0)
+		strcpy(reg->search_text, "(empty)");
+	return reg->search_text;
+}
+
+static int file_exists_(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* "dir/rnn.la" -> "rnn"; NULL when the file is not a module. */
+static char *module_name_of_(const char *file)
+{
+	const char *base = strrchr(file, '/');
+	const char *dot;
+	size_t n;
+	char *name;
+	base = base ? base + 1 : file;
+	dot = strrchr(base, '.');
+	if (!dot || (strcmp(dot, ".la") != 0 && strcmp(dot, ".so") != 0))
+		return NULL;
+	n = (size_t)(dot - base);
+	if (n == 0)
+		return NULL;
+	name = malloc(n + 1);
+	if (!name)
+		return NULL;
+	memcpy(name, base, n);
+	name[n] = '\0';
+	return name;
+}
+
+static sp_module *find_loaded_(sp_registry *reg, const char *name)
+{
+	for (size_t i = 0; i < reg->n_mods; i++)
+		if (strcmp(reg->mods[i].name, name) == 0)
+			return &reg->mods[i];
+	return NULL;
+}
+
+/* Checks the descriptor of module `name` loaded from `path`. */
+static int check_plugin_(sp_ctx *ctx, const char *path, const char *name,
+			 const sp_plugin *p)
+{
+	if (!p)
+		return sp_err(ctx, SP_EABI,
+			      "%s: sp_plugin_entry returned NULL, expected a plugin descriptor",
+			      path);
+	if (p->abi != SP_ABI_VERSION)
+		return sp_err(ctx, SP_EABI,
+			      "%s: plugin built for seqpipe plugin ABI %d, expected ABI %d: rebuild it against this seqpipe (%s)",
+			      path, p->abi, SP_ABI_VERSION, PACKAGE_VERSION);
+	if (!p->name || strcmp(p->name, name) != 0)
+		return sp_err(ctx, SP_EABI,
+			      "%s: plugin calls itself '%s', expected '%s' (the plugin name must equal the module file name)",
+			      path, p->name ? p->name : "(null)", name);
+	if (!p->components)
+		return sp_err(ctx, SP_EABI, "%s: plugin has no component list",
+			      path);
+	for (size_t i = 0; p->components[i]; i++) {
+		const sp_component *c = p->components[i];
+		if (c->kind < SP_KIND_TOKENIZER || c->kind > SP_KIND_HEAD)
+			return sp_err(ctx, SP_EABI,
+				      "%s: component %zu has unknown kind %d, expected 1..4",
+				      path, i, (int)c->kind);
+		if (c->size < min_ops_size_(c->kind))
+			return sp_err(ctx, SP_EABI,
+				      "%s: component '%s' has an ops table of %zu bytes, expected at least %zu for a %s",
+				      path, c->name ? c->name : "?", c->size,
+				      min_ops_size_(c->kind), sp_kind_name(c->kind));
+		if (!c->name || !c->params)
+			return sp_err(ctx, SP_EABI,
+				      "%s: component %zu lacks a name or a parameter list",
+				      path, i);
+	}
+	return SP_OK;
+}
+
+/* Opens `path` (a file with extension) as module `name`. */
+static int open_module_(sp_registry *reg, sp_ctx *ctx, const char *path,
+			const char *name, const sp_plugin **out)
+{
+	lt_dlhandle h;
+	const sp_plugin *(*entry)(void);
+	void *sym;
+	sp_module *m;
+	int rc;
+
+	h = lt_dlopen(path);
+	if (!h)
+		return sp_err(ctx, SP_ENOTFOUND,
+			      "%s: cannot load plugin (%s); check its dependencies with ldd",
+			      path, lt_dlerror());
+	sym = lt_dlsym(h, "sp_plugin_entry");
+	if (!sym) {
+		lt_dlclose(h);
+		return sp_err(ctx, SP_EABI,
+			      "%s: not a seqpipe plugin: no symbol %s_LTX_sp_plugin_entry",
+			      path, name);
+	}
+	/* POSIX's blessed way of turning a data pointer into a function
+	 * pointer (see dlsym(3)). */
+	*(void **)&entry = sym;
+	rc = check_plugin_(ctx, path, name, entry());
+	if (rc < 0) {
+		lt_dlclose(h);
+		return rc;
+	}
+	if (reg->n_mods == reg->cap_mods) {
+		size_t cap = reg->cap_mods ? 2 * reg->cap_mods : 8;
+		sp_module *mods = realloc(reg->mods, cap * sizeof(*mods));
+		if (!mods) {
+			lt_dlclose(h);
+			return sp_err(ctx, SP_ENOMEM, "plugin registry: out of memory");
+		}
+		reg->mods = mods;
+		reg->cap_mods = cap;
+	}
+	m = &reg->mods[reg->n_mods];
+	m->name = strdup(name);
+	m->path = strdup(path);
+	if (!m->name || !m->path) {
+		free(m->name);
+		free(m->path);
+		lt_dlclose(h);
+		return sp_err(ctx, SP_ENOMEM, "plugin registry: out of memory");
+	}
+	m->handle = h;
+	m->plugin = entry();
+	reg->n_mods++;
+	*out = m->plugin;
+	return SP_OK;
+}
+
+int sp_registry_load(sp_registry *reg, sp_ctx *ctx, const char *name,
+		     const sp_plugin **out)
+{
+	static const char *const exts[] = {".la", ".so"};
+	sp_module *m;
+	char *path = NULL, *modname;
+	int rc;
+
+	*out = NULL;
+	if (strchr(name, '/')) {
+		modname = module_name_of_(name);
+		if (!modname)
+			return sp_err(ctx, SP_EINVAL,
+				      "%s: expected a plugin file ending in .la or .so",
+				      name);
+		if ((m = find_loaded_(reg, modname))) {
+			free(modname);
+			*out = m->plugin;
+			return SP_OK;
+		}
+		if (!file_exists_(name)) {
+			free(modname);
+			return sp_err(ctx, SP_ENOTFOUND, "%s: no such plugin file",
+				      name);
+		}
+		rc = open_module_(reg, ctx, name, modname, out);
+		free(modname);
+		return rc;
+	}
+	if ((m = find_loaded_(reg, name))) {
+		*out = m->plugin;
+		return SP_OK;
+	}
+	for (size_t i = 0; i < reg->n_dirs; i++) {
+		for (size_t e = 0; e < 2; e++) {
+			size_t n = strlen(reg->dirs[i].path) + strlen(name) + 8;
+			path = malloc(n);
+			if (!path)
+				return sp_err(ctx, SP_ENOMEM, "plugin registry: out of memory");
+			snprintf(path, n, "%s/%s%s", reg->dirs[i].path, name, exts[e]);
+			if (file_exists_(path)) {
+				rc = open_module_(reg, ctx, path, name, out);
+				free(path);
+				return rc;
+			}
+			free(path);
+		}
+	}
+	return sp_err(ctx, SP_ENOTFOUND,
+		      "no plugin module '%s' in the plugin search path: %s",
+		      name, sp_registry_search_path(reg));
+}
+
+static int name_cmp_(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int sp_registry_load_all(sp_registry *reg, sp_ctx *ctx)
+{
+	int failures = 0;
+	for (size_t i = 0; i < reg->n_dirs; i++) {
+		DIR *d = opendir(reg->dirs[i].path);
+		struct dirent *e;
+		char **names = NULL;
+		size_t n = 0, cap = 0;
+		if (!d)
+			continue;
+		while ((e = readdir(d))) {
+			char *nm = module_name_of_(e->d_name);
+			if (!nm)
+				continue;
+			if (n == cap) {
+				char **nn;
+				cap = cap ? 2 * cap : 16;
+				nn = realloc(names, cap * sizeof(*nn));
+				if (!nn) {
+					free(nm);
+					break;
+				}
+				names = nn;
+			}
+			names[n++] = nm;
+		}
+		closedir(d);
+		/* sorted, so listings and "first match wins" are stable */
+		if (n)
+			qsort(names, n, sizeof(*names), name_cmp_);
+		for (size_t k = 0; k < n; k++) {
+			const sp_plugin *p;
+			if (!find_loaded_(reg, names[k]) &&
+			    (k == 0 || strcmp(names[k], names[k - 1]) != 0) &&
+			    sp_registry_load(reg, ctx, names[k], &p) < 0) {
+				sp_log(ctx, SP_LOG_WARN, "skipping plugin: %s",
+				       sp_errmsg(ctx));
+				failures++;
+			}
+		}
+		for (size_t k = 0; k < n; k++)
+			free(names[k]);
+		free(names);
+	}
+	reg->all_loaded = 1;
+	return failures;
+}
+
+int sp_registry_find(sp_registry *reg, sp_ctx *ctx, sp_kind kind,
+		     const char *name, const sp_component **out,
+		     const sp_plugin **out_plugin)
+{
+	const char *dot = strchr(name, '.');
+	const sp_plugin *only = NULL;
+	*out = NULL;
+	if (out_plugin)
+		*out_plugin = NULL;
+	if (dot) {
+		/* "module.component": load just that module */
+		char mod[256];
+		size_t n = (size_t)(dot - name);
+		int rc;
+		if (n >= sizeof(mod))
+			return sp_err(ctx, SP_EINVAL, "plugin name '%s' is too long", name);
+		memcpy(mod, name, n);
+		mod[n] = '\0';
+		rc = sp_registry_load(reg, ctx, mod, &only);
+		if (rc < 0)
+			return rc;
+		name = dot + 1;
+	} else if (!reg->all_loaded) {
+		int rc = sp_registry_load_all(reg, ctx);
+		if (rc < 0)
+			return rc;
+	}
+	for (size_t i = 0; i < reg->n_mods; i++) {
+		const sp_plugin *p = reg->mods[i].plugin;
+		if (only && p != only)
+			continue;
+		for (size_t k = 0; p->components[k]; k++) {
+			const sp_component *c = p->components[k];
+			if (strcmp(c->name, name) != 0)
+				continue;
+			if (c->kind != kind)
+				return sp_err(ctx, SP_EINVAL,
+					      "plugin '%s' is a %s, expected a %s",
+					      name, sp_kind_name(c->kind),
+					      sp_kind_name(kind));
+			*out = c;
+			if (out_plugin)
+				*out_plugin = p;
+			return SP_OK;
+		}
+	}
+	{
+		/* name the components of this kind that do exist */
+		char list[512] = "";
+		size_t used = 0;
+		for (size_t i = 0; i < reg->n_mods; i++) {
+			const sp_plugin *p = reg->mods[i].plugin;
+			for (size_t k = 0; p->components[k]; k++) {
+				const sp_component *c = p->components[k];
+				int w;
+				if (c->kind != kind || used >= sizeof(list))
+					continue;
+				w = snprintf(list + used, sizeof(list) - used,
+					     "%s%s", used ? ", " : "", c->name);
+				if (w > 0)
+					used += (size_t)w;
+			}
+		}
+		return sp_err(ctx, SP_ENOTFOUND,
+			      "no %s plugin '%s', expected one of: %s (search path: %s)",
+			      sp_kind_name(kind), name, used ? list : "(none found)",
+			      sp_registry_search_path(reg));
+	}
+}
+
+size_t sp_registry_count(const sp_registry *reg)
+{
+	return reg->n_mods;
+}
+
+const sp_plugin *sp_registry_plugin_at(const sp_registry *reg, size_t i)
+{
+	return i < reg->n_mods ? reg->mods[i].plugin : NULL;
+}
+
+const char *sp_registry_path_at(const sp_registry *reg, size_t i)
+{
+	return i < reg->n_mods ? reg->mods[i].path : NULL;
+}

@@ -1,0 +1,64 @@
+/*
+ * sp_runner.h: what `pipeline run | check | predict | trace` do with a
+ * .pipe file: resolve its stages to plugins, read and encode the data,
+ * build the model, train it with backpropagation through time, evaluate,
+ * save it, and log everything to the run log.
+ *
+ * The runner writes human-readable progress to opts->out (the caller's
+ * stream; NULL = quiet).  Errors are returned with a one-line message in
+ * ctx that names the file, line and what was expected.
+ */
+#ifndef SP_RUNNER_H
+#define SP_RUNNER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sp_ctx.h"
+#include "sp_registry.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SP_RUNNER_OPTS_VERSION 1
+
+typedef struct sp_runner_opts {
+	unsigned int version;        /* SP_RUNNER_OPTS_VERSION */
+	const char *db_path;         /* run log; NULL = [pipeline] db */
+	const char *vocab_db;        /* vocabulary store; NULL = [encode] store */
+	const char *const *overrides;/* "section.key=value" (--set) */
+	size_t n_overrides;
+	/* Polled between batches; non-zero stops the run, which is then
+	 * logged as interrupted (Ctrl-C). */
+	int (*should_stop)(void *payload);
+	void *stop_payload;
+	FILE *out;                   /* progress and results; NULL = quiet */
+	/* predict / trace */
+	const char *input;           /* text to run the model on */
+	const char *model_path;      /* NULL = latest finished run's model */
+	int trained;                 /* trace: trained weights, not initial */
+	size_t top_k;                /* predict: outputs per position */
+	size_t generate;             /* predict (lm): tokens to sample */
+	double temperature;          /* predict (lm): sampling temperature */
+	int64_t seed;                /* predict: sampling seed; < 0 = pipe's */
+} sp_runner_opts;
+
+void sp_runner_opts_init(sp_runner_opts *opts);
+
+/* Parses and validates the .pipe and loads its plugins, running nothing. */
+int sp_runner_check(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
+		    const sp_runner_opts *opts);
+/* Trains and logs one run; *out_run_id is set as soon as the run is
+ * logged (so a failed run still has an id; 0 = none). */
+int sp_runner_run(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
+		  const sp_runner_opts *opts, int64_t *out_run_id);
+int sp_runner_predict(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
+		      const sp_runner_opts *opts);
+int sp_runner_trace(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
+		    const sp_runner_opts *opts);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SP_RUNNER_H */

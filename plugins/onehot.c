@@ -1,0 +1,238 @@
+/*
+ * onehot.c: the one-hot encoder plugin: a token maps to its id in a
+ * vocabulary, and id i stands for the V-wide one-hot vector (which nobody
+ * materialises: the first model stage gathers column i of its weights).
+ *
+ * Building: observe() counts the training tokens, finish() builds the
+ * host's vocabulary from the counts (specials first, then by descending
+ * count, ties first-seen first; see sp_vocab_build).  Using: attach()
+ * borrows a stored vocabulary instead.  encode() maps an unknown token to
+ * <unk>, or fails when the vocabulary has none.
+ *
+ * Not here: case mapping and normalisation (tokenizers), the store (the
+ * host loads and saves the vocabulary it owns).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_kv.h"
+#include "sp_plugin.h"
+#include "sp_vocab.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.1.0"
+#endif
+
+typedef struct onehot {
+	sp_vocab_counter *counter;        /* until finish() */
+	const sp_vocab *vocab;            /* borrowed from the host */
+	int64_t min_count;
+	size_t max_size;                  /* 0 = no limit */
+	sp_special specials[SP_SPECIAL_N];
+	size_t n_specials;
+	sp_vocab_order order;
+} onehot;
+
+static const sp_param_spec onehot_params[] = {
+	{"min_count", SP_T_INT, "1",
+	 "keep training tokens seen at least this often (>= 1)", NULL},
+	{"max_size", SP_T_INT, "0",
+	 "at most this many entries, specials included (0 = no limit)", NULL},
+	{"specials", SP_T_STRING, "all",
+	 "special tokens first: all (<pad> <unk> <s> </s>), none, or a comma "
+	 "list of pad, unk, bos, eos", NULL},
+	{"order", SP_T_STRING, "count",
+	 "token order after the specials: count (most frequent first) or "
+	 "first (as first seen in the training data)", "count|first"},
+	{NULL, 0, NULL, NULL, NULL}};
+
+/* Parses "all", "none" or "pad,unk,..." into self->specials. */
+static int onehot_parse_specials(onehot *self, sp_ctx *ctx, const char *s,
+				 const char *where)
+{
+	const char *p = s;
+	self->n_specials = 0;
+	if (strcmp(s, "all") == 0) {
+		for (int w = 0; w < SP_SPECIAL_N; w++)
+			self->specials[self->n_specials++] = (sp_special)w;
+		return SP_OK;
+	}
+	if (strcmp(s, "none") == 0)
+		return SP_OK;
+	for (;;) {
+		size_t n;
+		int w, found = -1;
+		p += strspn(p, " \t");
+		n = strcspn(p, ",");
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		for (w = 0; w < SP_SPECIAL_N; w++) {
+			const char *name = sp_special_name((sp_special)w);
+			if (strlen(name) == n && memcmp(p, name, n) == 0)
+				found = w;
+		}
+		if (found < 0)
+			return sp_err(ctx, SP_EINVAL,
+				      "%s: onehot: specials=\"%s\": '%.*s' is "
+				      "not one of pad, unk, bos, eos (or write "
+				      "all or none)", where, s, (int)n, p);
+		for (size_t i = 0; i < self->n_specials; i++)
+			if ((int)self->specials[i] == found)
+				return sp_err(ctx, SP_EINVAL,
+					      "%s: onehot: specials=\"%s\" "
+					      "lists %s twice", where, s,
+					      sp_special_name(found));
+		self->specials[self->n_specials++] = (sp_special)found;
+		p += strcspn(p, ",");
+		if (*p == '\0')
+			return SP_OK;
+		p++;
+	}
+}
+
+static void onehot_destroy(void *self_)
+{
+	onehot *self = self_;
+	if (!self)
+		return;
+	sp_vocab_counter_free(self->counter);
+	free(self);
+}
+
+static int onehot_create(void **out, sp_ctx *ctx, const sp_kv *args)
+{
+	onehot *self = calloc(1, sizeof(*self));
+	long min_count = sp_kv_int(args, "min_count");
+	long max_size = sp_kv_int(args, "max_size");
+	int err;
+	*out = NULL;
+	if (!self) {
+		err = sp_err(ctx, SP_ENOMEM, "onehot: out of memory");
+		goto fail;
+	}
+	if (min_count < 1) {
+		err = sp_err(ctx, SP_EINVAL,
+			     "%s: onehot: min_count=%ld must be >= 1",
+			     sp_kv_where(args, "min_count"), min_count);
+		goto fail;
+	}
+	if (max_size < 0) {
+		err = sp_err(ctx, SP_EINVAL,
+			     "%s: onehot: max_size=%ld must be >= 0 "
+			     "(0 = no limit)",
+			     sp_kv_where(args, "max_size"), max_size);
+		goto fail;
+	}
+	if ((err = onehot_parse_specials(self, ctx, sp_kv_str(args, "specials"),
+					 sp_kv_where(args, "specials"))))
+		goto fail;
+	if (max_size > 0 && (size_t)max_size < self->n_specials) {
+		err = sp_err(ctx, SP_EINVAL,
+			     "%s: onehot: max_size=%ld leaves no room for the "
+			     "%zu special tokens", sp_kv_where(args, "max_size"),
+			     max_size, self->n_specials);
+		goto fail;
+	}
+	self->min_count = min_count;
+	self->order = strcmp(sp_kv_str(args, "order"), "first") == 0
+			      ? SP_VOCAB_FIRST_SEEN : SP_VOCAB_BY_COUNT;
+	self->max_size = (size_t)max_size;
+	if ((err = sp_vocab_counter_new(&self->counter))) {
+		err = sp_err(ctx, err, "onehot: out of memory");
+		goto fail;
+	}
+	*out = self;
+	return SP_OK;
+fail:
+	onehot_destroy(self);
+	return err;
+}
+
+static int onehot_observe(void *self_, sp_ctx *ctx, const char *tok,
+			  size_t len)
+{
+	onehot *self = self_;
+	if (!self->counter)
+		return sp_err(ctx, SP_EINVAL,
+			      "onehot: observe() after finish() or attach()");
+	return sp_vocab_counter_add(self->counter, ctx, tok, len);
+}
+
+static int onehot_finish(void *self_, sp_ctx *ctx, sp_vocab *vocab)
+{
+	onehot *self = self_;
+	int err;
+	if (!self->counter)
+		return sp_err(ctx, SP_EINVAL,
+			      "onehot: finish() after finish() or attach()");
+	if ((err = sp_vocab_build_ordered(vocab, ctx, self->counter,
+					  self->min_count, self->max_size,
+					  self->specials, self->n_specials,
+					  self->order)))
+		return sp_err_prefix(ctx, err, "onehot");
+	/* The counts now live in the vocabulary; the counter can be large
+	 * (every distinct training token), so it goes now. */
+	sp_vocab_counter_free(self->counter);
+	self->counter = NULL;
+	self->vocab = vocab;
+	return SP_OK;
+}
+
+static int onehot_attach(void *self_, sp_ctx *ctx, const sp_vocab *vocab)
+{
+	onehot *self = self_;
+	if (!vocab)
+		return sp_err(ctx, SP_EINVAL, "onehot: attach() to no vocabulary");
+	sp_vocab_counter_free(self->counter);
+	self->counter = NULL;
+	self->vocab = vocab;
+	return SP_OK;
+}
+
+static int onehot_encode(void *self_, sp_ctx *ctx, const char *tok,
+			 size_t len, int32_t *out_id)
+{
+	onehot *self = self_;
+	int32_t id;
+	if (!self->vocab)
+		return sp_err(ctx, SP_EINVAL,
+			      "onehot: encode() before finish() or attach()");
+	id = sp_vocab_id(self->vocab, tok, len);
+	if (id < 0)
+		id = sp_vocab_special(self->vocab, SP_SPECIAL_UNK);
+	if (id < 0) {
+		/* Cut long tokens at a UTF-8 character boundary. */
+		size_t n = len;
+		if (n > 60) {
+			n = 60;
+			while (n > 0 && ((unsigned char)tok[n] & 0xC0) == 0x80)
+				n--;
+		}
+		return sp_err(ctx, SP_EINPUT,
+			      "onehot: unknown token '%.*s%s' and the "
+			      "vocabulary has no <unk>", (int)n, tok,
+			      n < len ? "..." : "");
+	}
+	*out_id = id;
+	return SP_OK;
+}
+
+static const sp_encoder_ops onehot_ops = {
+	{sizeof(sp_encoder_ops), SP_KIND_ENCODER, "onehot",
+	 "token -> id in a vocabulary built from training counts",
+	 onehot_params},
+	onehot_create,
+	onehot_destroy,
+	onehot_observe,
+	onehot_finish,
+	onehot_attach,
+	onehot_encode,
+};
+
+SP_PLUGIN_DEFINE(onehot, PACKAGE_VERSION,
+		 "one-hot encoding: vocabulary from token counts",
+		 &onehot_ops.base)

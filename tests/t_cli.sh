@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# t_cli.sh: the `pipeline` program end to end: exit codes, one-line error
+# messages naming file:line, the "hello" RNN converging, predictions,
+# trace, the run log's rows, interrupted and failed runs, determinism.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+PIPELINE="$top_builddir/pipeline"
+HELLO="$top_srcdir/pipelines/hello.pipe"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+
+n=0
+failed=0
+ok() { # cond-status, description
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
+}
+# run CMD...: sets out, err, rc
+run() {
+	"$@" >"$work/out" 2>"$work/err"
+	rc=$?
+	out=$(cat "$work/out")
+	err=$(cat "$work/err")
+}
+contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
+sql() { sqlite3 "$work/runs.db" "$1"; }
+
+# --- the command line itself ---------------------------------------------
+run "$PIPELINE" --version
+ok $([ $rc -eq 0 ] && contains "$out" "seqpipe" && echo 0 || echo 1) "--version exits 0 and names seqpipe"
+run "$PIPELINE" --help
+ok $([ $rc -eq 0 ] && contains "$out" "predict" && echo 0 || echo 1) "--help lists the commands"
+run "$PIPELINE" run --help
+ok $([ $rc -eq 0 ] && contains "$out" "usage: pipeline run" && echo 0 || echo 1) "run --help"
+run "$PIPELINE" frobnicate
+ok $([ $rc -eq 2 ] && contains "$err" "unknown command 'frobnicate'" && echo 0 || echo 1) "unknown command: exit 2"
+run "$PIPELINE" run
+ok $([ $rc -eq 2 ] && echo 0 || echo 1) "run without a file: exit 2"
+run "$PIPELINE" run --bogus x.pipe
+ok $([ $rc -eq 2 ] && contains "$err" "unknown option '--bogus'" && echo 0 || echo 1) "unknown option: exit 2"
+run "$PIPELINE" run missing.pipe
+ok $([ $rc -eq 1 ] && contains "$err" "missing.pipe: cannot open" && echo 0 || echo 1) "missing .pipe: exit 1, names the file"
+[ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ]
+ok $? "the error is one line"
+
+# --- malformed and invalid .pipe files -----------------------------------
+printf '[pipeline]\nname = "broken\n' >broken.pipe
+run "$PIPELINE" check broken.pipe
+ok $([ $rc -eq 1 ] && contains "$err" "broken.pipe:2:8" && echo 0 || echo 1) "unterminated string: file:line:col ($err)"
+sed 's/^hidden = 3/hiden = 3/' "$HELLO" >typo.pipe
+sed -i "s|\"../data/hello/train.txt\"|\"$top_srcdir/data/hello/train.txt\"|" typo.pipe
+run "$PIPELINE" check typo.pipe
+ok $([ $rc -eq 1 ] && contains "$err" "typo.pipe:" && contains "$err" "unknown key 'hiden'" && echo 0 || echo 1) "unknown key is an error naming file:line ($err)"
+run "$PIPELINE" check "$HELLO" --set model.plugin=lsmt
+ok $([ $rc -eq 1 ] && contains "$err" "lsmt" && contains "$err" "lstm" && echo 0 || echo 1) "unknown plugin lists the known ones"
+run "$PIPELINE" check "$HELLO" --set model.hidden=-3
+ok $([ $rc -eq 1 ] && contains "$err" "hidden" && echo 0 || echo 1) "hidden = -3 refused by the model ($err)"
+run "$PIPELINE" check "$HELLO" --set train.lr=fast
+ok $([ $rc -eq 1 ] && contains "$err" "--set train.lr=fast" && echo 0 || echo 1) "wrong type in an override names the override ($err)"
+run "$PIPELINE" check "$HELLO"
+ok $([ $rc -eq 0 ] && echo 0 || echo 1) "hello.pipe checks ok"
+
+# --- the course's "hello" RNN ------------------------------------------------
+run "$PIPELINE" run "$HELLO"
+ok $([ $rc -eq 0 ] && contains "$out" "run 1 finished" && echo 0 || echo 1) "hello trains (exit $rc: $err)"
+final=$(sql "select value from metrics where run_id=1 and epoch is null and split='train' and name='loss'")
+first=$(sql "select value from metrics where run_id=1 and epoch=0 and split='train' and name='loss'")
+awk -v a="$first" -v b="$final" 'BEGIN { exit !(b < 0.1 && b < a / 5) }'
+ok $? "hello converges: train loss $first -> $final"
+run "$PIPELINE" predict "$HELLO" --input hell
+ok $([ $rc -eq 0 ] && contains "$out" "next: 'o'" && echo 0 || echo 1) "predict hell -> 'o' first ($out)"
+run "$PIPELINE" predict "$HELLO" --input hel
+ok $([ $rc -eq 0 ] && contains "$out" "next: 'l'" && echo 0 || echo 1) "predict hel -> 'l' first: the hidden state tells the two l's apart"
+run "$PIPELINE" predict "$HELLO" --input hez
+ok $([ $rc -eq 1 ] && contains "$err" "--input" && contains "$err" "'z'" && echo 0 || echo 1) "a character outside the vocabulary is an error ($err)"
+run "$PIPELINE" trace "$HELLO" --input hell
+ok $([ $rc -eq 0 ] && contains "$out" "x(t)" && contains "$out" "Whh·h(t-1) + b" && contains "$out" "softmax(y(t))" && contains "$out" "(4x1)" && contains "$out" "(3x1)" && echo 0 || echo 1) "trace shows x(t), Whh·h(t-1)+b, softmax with shapes"
+ok $(contains "$out" "{h, e, l, o}" && contains "$out" "initial" && echo 0 || echo 1) "trace: vocabulary {h, e, l, o}, initial weights"
+run "$PIPELINE" trace "$HELLO" --input hell --trained
+ok $([ $rc -eq 0 ] && contains "$out" "trained" && echo 0 || echo 1) "trace --trained"
+
+# the run log
+ok $([ "$(sql "select status from runs where id=1")" = finished ] && echo 0 || echo 1) "run 1 is finished in runs.db"
+ok $([ "$(sql "select count(*) from metrics where run_id=1 and split='train' and name='loss' and epoch is not null")" = 300 ] && echo 0 || echo 1) "one train loss per epoch (300)"
+ok $([ "$(sql "select value from params where run_id=1 and section='model' and key='hidden'")" = 3 ] && echo 0 || echo 1) "resolved parameters logged"
+ok $([ "$(sql "select count(*) from stages where run_id=1")" -ge 4 ] && echo 0 || echo 1) "stages logged with plugin versions"
+model=$(sql "select path from artifacts where run_id=1 and kind='model'")
+ok $([ -s "$model" ] && echo 0 || echo 1) "model artifact exists ($model)"
+run "$PIPELINE" runs
+ok $([ $rc -eq 0 ] && contains "$out" "hello" && contains "$out" "finished" && echo 0 || echo 1) "pipeline runs lists the run"
+run "$PIPELINE" show 1
+ok $([ $rc -eq 0 ] && contains "$out" "model.hidden = 3" && echo 0 || echo 1) "pipeline show 1"
+run "$PIPELINE" vocab hello
+ok $([ $rc -eq 0 ] && contains "$out" "4 tokens" && echo 0 || echo 1) "pipeline vocab hello: 4 tokens"
+run "$PIPELINE" plugins
+ok $([ $rc -eq 0 ] && contains "$out" "lstm" && contains "$out" "icu_words" && contains "$out" "tagger" && echo 0 || echo 1) "pipeline plugins lists the components"
+
+# determinism: same seed, same losses bit for bit
+run "$PIPELINE" run "$HELLO"
+a=$(sql "select group_concat(value) from (select value from metrics where run_id=1 and name='loss' order by epoch, split)")
+b=$(sql "select group_concat(value) from (select value from metrics where run_id=2 and name='loss' order by epoch, split)")
+ok $([ -n "$a" ] && [ "$a" = "$b" ] && echo 0 || echo 1) "a second run with the same seed gives identical losses"
+run "$PIPELINE" run "$HELLO" --set pipeline.seed=7 --set train.epochs=5
+c=$(sql "select group_concat(value) from (select value from metrics where run_id=3 and name='loss' and epoch < 5 order by epoch, split)")
+a5=$(sql "select group_concat(value) from (select value from metrics where run_id=1 and name='loss' and epoch < 5 order by epoch, split)")
+ok $([ "$c" != "$a5" ] && echo 0 || echo 1) "another seed, other losses"
+
+# --- bad input ----------------------------------------------------------------
+printf 'hello\tO\nworld\n' >bad.conll
+cat >bad.pipe <<PIPE
+[data]
+format = conll
+train = "bad.conll"
+[model]
+plugin = rnn
+hidden = 4
+[head]
+plugin = tagger
+PIPE
+run "$PIPELINE" run bad.pipe
+ok $([ $rc -eq 1 ] && contains "$err" "bad.conll:2" && echo 0 || echo 1) "bad CoNLL line: file:line ($err)"
+ok $([ "$(sql "select status from runs order by id desc limit 1")" = failed ] && echo 0 || echo 1) "the failed run is logged as failed"
+
+# NaN in training: a huge learning rate without clipping
+run "$PIPELINE" run "$HELLO" --set train.lr=1e30 --set train.clip_norm=0 --set pipeline.name=nan
+ok $([ $rc -eq 1 ] && (contains "$err" "NaN" || contains "$err" "nan" || contains "$err" "inf") && echo 0 || echo 1) "NaN/inf in training stops the run ($err)"
+ok $([ "$(sql "select status from runs where pipeline='nan'")" = failed ] && echo 0 || echo 1) "and it is logged as failed"
+
+# a truncated model file
+head -c 100 "$model" >trunc.spm
+run "$PIPELINE" predict "$HELLO" --input hell --model trunc.spm
+ok $([ $rc -eq 1 ] && contains "$err" "trunc.spm" && echo 0 || echo 1) "truncated model refused, naming the file ($err)"
+
+# Ctrl-C: the run is logged as interrupted and keeps its metrics
+"$PIPELINE" run "$HELLO" --set train.epochs=100000000 --set pipeline.name=long >long.out 2>long.err &
+pid=$!
+for i in $(seq 1 100); do
+	[ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='long'" 2>/dev/null)" -gt 3 ] 2>/dev/null && break
+	sleep 0.1
+done
+kill -INT $pid
+wait $pid
+rc=$?
+ok $([ $rc -eq 130 ] && echo 0 || echo 1) "Ctrl-C: exit 130 ($rc)"
+ok $([ "$(sql "select status from runs where pipeline='long'")" = interrupted ] && echo 0 || echo 1) "Ctrl-C: run logged as interrupted"
+ok $([ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='long'")" -gt 0 ] && echo 0 || echo 1) "Ctrl-C: its metrics are kept"
+
+# two runs logging to one file at once
+"$PIPELINE" run "$HELLO" --set pipeline.name=par1 --set train.epochs=50 >/dev/null 2>p1.err &
+p1=$!
+"$PIPELINE" run "$HELLO" --set pipeline.name=par2 --set train.epochs=50 >/dev/null 2>p2.err &
+p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+ok $([ $r1 -eq 0 ] && [ $r2 -eq 0 ] && [ "$(sql "select count(*) from runs where pipeline in ('par1','par2') and status='finished'")" = 2 ] && echo 0 || echo 1) "two concurrent runs both finish"
+
+echo "1..$n"
+[ $failed -eq 0 ]

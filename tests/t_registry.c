@@ -1,0 +1,124 @@
+/*
+ * t_registry.c: loading plugin modules, and refusing the bad ones with a
+ * message that names the file and what was expected.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_registry.h"
+#include "tap.h"
+
+static int collect_(void *payload, const char *tok, size_t len, size_t off)
+{
+	char *buf = payload;
+	(void)off;
+	strncat(buf, tok, len);
+	strcat(buf, "|");
+	return 0;
+}
+
+int main(void)
+{
+	const char *top = getenv("top_builddir");
+	char testdir[4096], plugdir[4096], path[4200];
+	sp_ctx *ctx;
+	sp_registry *reg;
+	const sp_plugin *p;
+	const sp_component *c;
+	int rc;
+
+	if (!top)
+		top = ".";
+	snprintf(testdir, sizeof(testdir), "%s/tests/plugins", top);
+	snprintf(plugdir, sizeof(plugdir), "%s/plugins", top);
+	sp_ctx_new(&ctx, 1);
+	ok(sp_registry_new(&reg, ctx) == SP_OK, "registry created");
+	sp_registry_add_dir(reg, ctx, "/nonexistent/seqpipe", "test");
+	sp_registry_add_dir(reg, ctx, testdir, "test plugins");
+	sp_registry_add_dir(reg, ctx, plugdir, "build tree");
+
+	rc = sp_registry_load(reg, ctx, "goodtest", &p);
+	ok(rc == SP_OK && p && strcmp(p->name, "goodtest") == 0,
+	   "well-formed plugin loads (%s)", rc ? sp_errmsg(ctx) : "ok");
+	if (p) {
+		const sp_tokenizer_ops *ops;
+		void *self = NULL;
+		char buf[64] = "";
+		rc = sp_registry_find(reg, ctx, SP_KIND_TOKENIZER, "goodtest.spaces",
+				      &c, NULL);
+		ok(rc == SP_OK && c, "component found by module.name");
+		ops = (const sp_tokenizer_ops *)c;
+		ops->create(&self, ctx, NULL);
+		ops->tokenize(self, ctx, " a bc  d", 8, collect_, buf);
+		ops->destroy(self);
+		ok_str(buf, "a|bc|d|", "its code runs through the ops table");
+	}
+
+	rc = sp_registry_load(reg, ctx, "badabi", &p);
+	ok(rc == SP_EABI, "plugin built for another ABI is refused (rc %d)", rc);
+	ok(strstr(sp_errmsg(ctx), "badabi.la") &&
+	   strstr(sp_errmsg(ctx), "ABI 2") && strstr(sp_errmsg(ctx), "expected ABI 1"),
+	   "message names the file, its ABI and the expected one: %s", sp_errmsg(ctx));
+
+	rc = sp_registry_load(reg, ctx, "misnamed", &p);
+	ok(rc == SP_EABI && strstr(sp_errmsg(ctx), "othername") &&
+	   strstr(sp_errmsg(ctx), "expected 'misnamed'"),
+	   "plugin whose name differs from its file is refused: %s", sp_errmsg(ctx));
+
+	rc = sp_registry_load(reg, ctx, "noentry", &p);
+	ok(rc == SP_EABI && strstr(sp_errmsg(ctx), "not a seqpipe plugin"),
+	   "module without the entry symbol is refused: %s", sp_errmsg(ctx));
+
+	rc = sp_registry_load(reg, ctx, "nosuchplugin", &p);
+	ok(rc == SP_ENOTFOUND && strstr(sp_errmsg(ctx), "nosuchplugin") &&
+	   strstr(sp_errmsg(ctx), "/nonexistent/seqpipe (test)"),
+	   "missing module: message names the search path: %s", sp_errmsg(ctx));
+
+	snprintf(path, sizeof(path), "%s/missing.la", testdir);
+	rc = sp_registry_load(reg, ctx, path, &p);
+	ok(rc == SP_ENOTFOUND && strstr(sp_errmsg(ctx), "missing.la"),
+	   "missing plugin file named by path: %s", sp_errmsg(ctx));
+
+	/* load_all skips the bad test plugins with warnings and still finds
+	 * every real component */
+	rc = sp_registry_load_all(reg, ctx);
+	ok(rc == 3, "load_all reports the 3 bad test modules (%d)", rc);
+	{
+		static const struct { sp_kind kind; const char *name; } want[] = {
+			{SP_KIND_TOKENIZER, "icu_words"}, {SP_KIND_TOKENIZER, "chars"},
+			{SP_KIND_TOKENIZER, "dna"}, {SP_KIND_ENCODER, "onehot"},
+			{SP_KIND_MODEL, "rnn"}, {SP_KIND_MODEL, "lstm"},
+			{SP_KIND_MODEL, "gru"}, {SP_KIND_HEAD, "lm"},
+			{SP_KIND_HEAD, "tagger"}, {SP_KIND_HEAD, "classify"}};
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			rc = sp_registry_find(reg, ctx, want[i].kind, want[i].name, &c, &p);
+			ok(rc == SP_OK && c && c->kind == want[i].kind,
+			   "built-in %s '%s' found", sp_kind_name(want[i].kind),
+			   want[i].name);
+		}
+	}
+	rc = sp_registry_find(reg, ctx, SP_KIND_HEAD, "lstm", &c, NULL);
+	ok(rc == SP_EINVAL && strstr(sp_errmsg(ctx), "is a model, expected a head"),
+	   "a component of the wrong kind is refused: %s", sp_errmsg(ctx));
+	rc = sp_registry_find(reg, ctx, SP_KIND_MODEL, "lsmt", &c, NULL);
+	ok(rc == SP_ENOTFOUND && strstr(sp_errmsg(ctx), "lstm"),
+	   "unknown component lists the known ones: %s", sp_errmsg(ctx));
+
+	/* every component's parameter list is terminated and documented */
+	for (size_t i = 0; i < sp_registry_count(reg); i++) {
+		const sp_plugin *pl = sp_registry_plugin_at(reg, i);
+		int good = pl->version && pl->doc;
+		for (size_t k = 0; pl->components[k]; k++) {
+			const sp_component *cc = pl->components[k];
+			good = good && cc->doc && cc->doc[0];
+			for (size_t j = 0; cc->params[j].key; j++)
+				good = good && cc->params[j].doc &&
+				       cc->params[j].doc[0] && cc->params[j].type;
+		}
+		ok(good, "plugin %s: version, docs and parameter specs complete",
+		   pl->name);
+	}
+	sp_registry_free(reg);
+	sp_ctx_free(ctx);
+	return tap_done();
+}

@@ -1,0 +1,67 @@
+# Tests: TAP programs run through Automake's tap-driver.sh.  `make check`
+# builds and runs them all; tests/wrap.sh fixes threads and the locale so
+# results are reproducible.
+
+TEST_EXTENSIONS = .sh
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/wrap.sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+SH_LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/wrap.sh
+AM_TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	srcdir='$(abs_top_srcdir)'; export top_srcdir top_builddir srcdir;
+
+TEST_PROGS = tests/t_ctx tests/t_blas tests/t_kv tests/t_pipe tests/t_registry \
+	tests/t_tokenizers tests/t_vocab tests/t_grad_cell tests/t_grad_heads \
+	tests/t_metrics tests/t_optim tests/t_data tests/t_runlog tests/t_modelfile
+check_PROGRAMS = $(TEST_PROGS)
+TESTS = $(TEST_PROGS) tests/t_cli.sh
+EXTRA_DIST += tests/wrap.sh tests/t_cli.sh tests/data
+
+TEST_LDADD = core/libseqpipe.la
+TEST_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
+
+tests_t_ctx_SOURCES = tests/t_ctx.c
+tests_t_ctx_LDADD = $(TEST_LDADD)
+tests_t_blas_SOURCES = tests/t_blas.c
+tests_t_blas_LDADD = $(TEST_LDADD)
+tests_t_kv_SOURCES = tests/t_kv.c
+tests_t_kv_LDADD = $(TEST_LDADD)
+tests_t_pipe_SOURCES = tests/t_pipe.c
+tests_t_pipe_LDADD = $(TEST_LDADD)
+tests_t_registry_SOURCES = tests/t_registry.c
+tests_t_registry_LDADD = $(TEST_LDADD) $(LIBLTDL)
+tests_t_vocab_SOURCES = tests/t_vocab.c plugins/onehot.c
+tests_t_vocab_LDADD = $(TEST_LDADD) $(SQLITE_LIBS)
+tests_t_vocab_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
+tests_t_tokenizers_SOURCES = tests/t_tokenizers.c plugins/tokenizers.c
+tests_t_tokenizers_CFLAGS = $(TEST_CFLAGS) $(ICU_CFLAGS)
+tests_t_tokenizers_LDADD = $(TEST_LDADD) $(ICU_LIBS)
+tests_t_grad_cell_SOURCES = tests/t_grad_cell.c plugins/rnn.c
+tests_t_grad_cell_LDADD = $(TEST_LDADD) -lm
+tests_t_grad_heads_SOURCES = tests/t_grad_heads.c plugins/heads.c
+tests_t_grad_heads_LDADD = $(TEST_LDADD) -lm
+tests_t_metrics_SOURCES = tests/t_metrics.c plugins/heads.c
+tests_t_metrics_LDADD = $(TEST_LDADD) -lm
+tests_t_optim_SOURCES = tests/t_optim.c
+tests_t_optim_LDADD = $(TEST_LDADD) -lm
+tests_t_data_SOURCES = tests/t_data.c
+tests_t_data_LDADD = $(TEST_LDADD)
+tests_t_runlog_SOURCES = tests/t_runlog.c
+tests_t_runlog_LDADD = $(TEST_LDADD) $(SQLITE_LIBS)
+tests_t_runlog_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
+tests_t_modelfile_SOURCES = tests/t_modelfile.c
+tests_t_modelfile_LDADD = $(TEST_LDADD)
+
+# Plugins that must be refused: built for another ABI, misnamed, and a
+# module without the entry symbol.  -rpath makes libtool build them shared.
+TEST_PLUGIN_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -no-undefined -rpath /nowhere
+check_LTLIBRARIES = tests/plugins/badabi.la tests/plugins/misnamed.la \
+	tests/plugins/noentry.la tests/plugins/goodtest.la
+tests_plugins_badabi_la_SOURCES = tests/plugins/badabi.c
+tests_plugins_badabi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_misnamed_la_SOURCES = tests/plugins/misnamed.c
+tests_plugins_misnamed_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_noentry_la_SOURCES = tests/plugins/noentry.c
+tests_plugins_noentry_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_goodtest_la_SOURCES = tests/plugins/goodtest.c
+tests_plugins_goodtest_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
