@@ -1135,9 +1135,29 @@ int sp_modelfile_checksum(char out[SP_MODELFILE_CHECKSUM_LEN + 1],
 	if (!f)
 		return sp_err(ctx, SP_EIO, "%s: cannot open: %s", path,
 			      strerror(errno));
-	while ((got = fread(buf, 1, sizeof(buf), f)) > 0) {
-		crc = crc_update_(crc, buf, got);
-		total += (int64_t)got;
+	/* A model file ends with the CRC-32 of all that precedes it, and the
+	 * CRC of data followed by its own CRC is the same constant for every
+	 * file; so for a model file the trailer is left out, and the result
+	 * is the CRC stored in it. */
+	{
+		int64_t size = -1, limit;
+		if (fseek(f, 0, SEEK_END) == 0)
+			size = (int64_t)ftell(f);
+		rewind(f);
+		got = fread(buf, 1, 8, f);
+		limit = (got == 8 && size >= 12 && memcmp(buf, "SPMODEL", 8) == 0)
+				? size - 4 : INT64_MAX;
+		rewind(f);
+		while (total < limit &&
+		       (got = fread(buf, 1,
+				    (size_t)(limit - total < (int64_t)sizeof(buf)
+						     ? limit - total : (int64_t)sizeof(buf)),
+				    f)) > 0) {
+			crc = crc_update_(crc, buf, got);
+			total += (int64_t)got;
+		}
+		if (size >= 0)
+			total = size;
 	}
 	if (ferror(f)) {
 		int e = errno;

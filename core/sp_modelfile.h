@@ -158,9 +158,11 @@ const char *sp_modelfile_name(const sp_modelfile *m, sp_modelfile_kind kind,
 
 /* ---- checksum of any file, for the run log's artifact row ------------ */
 
-/* CRC-32 (zlib crc32) of the whole file at path as 8 lowercase hex digits
- * plus a NUL in out, and its size in *out_bytes (may be NULL).  SP_EIO
- * when it cannot be read. */
+/* CRC-32 (zlib crc32) of the file at path as 8 lowercase hex digits plus
+ * a NUL in out, and its size in *out_bytes (may be NULL).  For a model file
+ * the 4-byte trailer is left out, so the result is the CRC stored in it
+ * (the CRC of a whole model file is the same constant for every file).
+ * SP_EIO when it cannot be read. */
 int sp_modelfile_checksum(char out[SP_MODELFILE_CHECKSUM_LEN + 1],
 			  int64_t *out_bytes, sp_ctx *ctx, const char *path);
 

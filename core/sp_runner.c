@@ -1221,8 +1221,11 @@ static int train(job *j, const char *model_path)
 				goto done;
 			memset(j->grad, 0, j->n_params * sizeof(*j->grad));
 			if ((rc = m->forward(j->model.self, j->ctx, &b.x, &y, 1)) < 0 ||
-			    (rc = h->forward(j->head.self, j->ctx, &y, &b.y, &loss, &n_loss, 1)) < 0)
+			    (rc = h->forward(j->head.self, j->ctx, &y, &b.y, &loss, &n_loss, 1)) < 0) {
+				rc = sp_err_prefix(j->ctx, rc, "training epoch %zu, batch %zu",
+						   epoch + 1, n_batches + 1);
 				goto done;
+			}
 			if (n_loss == 0)
 				continue;
 			if (!isfinite(loss)) {
@@ -1247,7 +1250,7 @@ static int train(job *j, const char *model_path)
 				goto done;
 			rc = sp_optim_step(opt, j->ctx, j->value, j->grad);
 			if (rc < 0) {
-				rc = sp_err_prefix(j->ctx, rc, "epoch %zu, batch %zu", epoch + 1, n_batches + 1);
+				rc = sp_err_prefix(j->ctx, rc, "training epoch %zu, batch %zu", epoch + 1, n_batches + 1);
 				goto done;
 			}
 			loss_sum += loss;

@@ -738,8 +738,8 @@ static void test_onehot(sp_ctx *ctx, const char *db)
 	ops = (const sp_encoder_ops *)p->components[0];
 	for (ps = ops->base.params; ps->key; ps++)
 		documented &= ps->doc && *ps->doc && ps->def;
-	ok(documented && ps - ops->base.params == 3,
-	   "3 documented params with defaults");
+	ok(documented && ps - ops->base.params == 4,
+	   "4 documented params with defaults");
 	ops->destroy(NULL);
 
 	/* Defaults: all specials, min_count 1. */
@@ -845,6 +845,32 @@ static void test_onehot(sp_ctx *ctx, const char *db)
 	   sp_errmsg(ctx));
 }
 
+/* order = first: tokens as first seen ("hello" -> h e l o), while
+ * max_size still keeps the most frequent. */
+static void test_first_seen(sp_ctx *ctx)
+{
+	sp_vocab_counter *c = NULL;
+	sp_vocab *v = NULL, *w = NULL;
+	const char *word = "hello";
+	sp_vocab_counter_new(&c);
+	for (const char *p = word; *p; p++)
+		sp_vocab_counter_add(c, ctx, p, 1);
+	sp_vocab_new(&v);
+	ok(sp_vocab_build_ordered(v, ctx, c, 1, 0, NULL, 0, SP_VOCAB_FIRST_SEEN) == SP_OK &&
+	   sp_vocab_size(v) == 4 && !strcmp(sp_vocab_token(v, 0), "h") &&
+	   !strcmp(sp_vocab_token(v, 1), "e") && !strcmp(sp_vocab_token(v, 2), "l") &&
+	   !strcmp(sp_vocab_token(v, 3), "o"),
+	   "first-seen order of hello is h e l o");
+	sp_vocab_new(&w);
+	ok(sp_vocab_build_ordered(w, ctx, c, 1, 2, NULL, 0, SP_VOCAB_FIRST_SEEN) == SP_OK &&
+	   sp_vocab_size(w) == 2 && !strcmp(sp_vocab_token(w, 0), "h") &&
+	   !strcmp(sp_vocab_token(w, 1), "l"),
+	   "max_size 2 keeps l (most frequent) and h (first tie), in first-seen order");
+	sp_vocab_free(v);
+	sp_vocab_free(w);
+	sp_vocab_counter_free(c);
+}
+
 int main(void)
 {
 	sp_ctx *ctx = NULL;
@@ -865,6 +891,7 @@ int main(void)
 	}
 	test_basics(ctx);
 	test_build(ctx);
+	test_first_seen(ctx);
 	test_hash_clone(ctx);
 	test_utf8(ctx);
 	test_store(ctx);

@@ -58,12 +58,24 @@ static inline int tap_ok_(int cond, const char *file, int line,
 		 (double)(want)),                                           \
 	  0))
 
-#define ok_str(got, want, ...)                                              \
-	(tap_ok_((got) != NULL && strcmp((got), (want)) == 0, __FILE__,     \
-		 __LINE__, __VA_ARGS__) ||                                  \
-	 (printf("#   got \"%s\", want \"%s\"\n", (got) ? (got) : "(null)", \
-		 (want)),                                                   \
-	  0))
+static inline int tap_ok_str_(const char *got, const char *want,
+			      const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static inline int tap_ok_str_(const char *got, const char *want,
+			      const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+	va_start(ap, fmt);
+	r = tap_vok_(got != NULL && strcmp(got, want) == 0, file, line, fmt, ap);
+	va_end(ap);
+	if (!r)
+		printf("#   got \"%s\", want \"%s\"\n", got ? got : "(null)", want);
+	return r;
+}
+
+#define ok_str(got, want, ...) \
+	tap_ok_str_((got), (want), __FILE__, __LINE__, __VA_ARGS__)
 
 static inline void diag(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));

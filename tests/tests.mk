@@ -17,7 +17,7 @@ check_PROGRAMS = $(TEST_PROGS)
 TESTS = $(TEST_PROGS) tests/t_cli.sh
 EXTRA_DIST += tests/wrap.sh tests/t_cli.sh tests/data
 
-TEST_LDADD = core/libseqpipe.la
+TEST_LDADD = core/libseqpipe.la $(ZLIB_LIBS) $(SQLITE_LIBS) $(BLAS_LIBS) -lm
 TEST_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
 
 tests_t_ctx_SOURCES = tests/t_ctx.c
