@@ -35,7 +35,81 @@ typedef struct onehot {
 	sp_special specials[SP_SPECIAL_N];
 	size_t n_specials;
 	sp_vocab_order order;
+	int unk_shapes;
 } onehot;
+
+/*
+ * The shape of a word, for words the vocabulary does not have: what
+ * distinguishes "Paris" from "paris", "@user", "#tag", "2017" and a URL
+ * is most of what a tagger can still see in a word it never learned.
+ */
+static const char *word_shape(const char *tok, size_t len)
+{
+	int upper = 0, lower = 0, digit = 0, other = 0;
+	unsigned char c0 = (unsigned char)tok[0];
+	if (c0 == '@' && len > 1)
+		return "<unk:@>";
+	if (c0 == '#' && len > 1)
+		return "<unk:#>";
+	if ((len > 4 && !strncmp(tok, "http", 4)) || (len > 4 && !strncmp(tok, "www.", 4)))
+		return "<unk:url>";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)tok[i];
+		if (c >= 'A' && c <= 'Z')
+			upper++;
+		else if (c >= 'a' && c <= 'z')
+			lower++;
+		else if (c >= '0' && c <= '9')
+			digit++;
+		else
+			other++;
+	}
+	if (c0 >= 0x80)
+		return "<unk:x>";       /* starts with a non-ASCII character */
+	if (digit && !upper && !lower)
+		return "<unk:0>";
+	if (digit)
+		return "<unk:a0>";
+	if (c0 >= 'A' && c0 <= 'Z')
+		return lower ? "<unk:Aa>" : "<unk:AA>";
+	if (lower)
+		return "<unk:a>";
+	return other ? "<unk:.>" : "<unk:x>";
+}
+
+/* Adds the shapes of the training words that did not make it into the
+ * vocabulary, with their summed counts. */
+static int add_shapes(onehot *self, sp_ctx *ctx, sp_vocab *vocab)
+{
+	const sp_vocab *seen = sp_vocab_counter_view(self->counter);
+	sp_vocab_counter *shapes = NULL;
+	const sp_vocab *sv;
+	int err;
+	if ((err = sp_vocab_counter_new(&shapes)))
+		return sp_err(ctx, err, "onehot: out of memory");
+	for (size_t i = 0; i < sp_vocab_size(seen); i++) {
+		const char *tok = sp_vocab_token(seen, (int32_t)i);
+		size_t len = strlen(tok);
+		const char *shape;
+		if (sp_vocab_id(vocab, tok, len) >= 0)
+			continue;
+		shape = word_shape(tok, len);
+		for (int64_t k = 0; k < sp_vocab_count(seen, (int32_t)i) && !err; k++)
+			err = sp_vocab_counter_add(shapes, ctx, shape, strlen(shape));
+		if (err)
+			goto done;
+	}
+	sv = sp_vocab_counter_view(shapes);
+	for (size_t i = 0; i < sp_vocab_size(sv) && !err; i++) {
+		const char *shape = sp_vocab_token(sv, (int32_t)i);
+		if (sp_vocab_id(vocab, shape, strlen(shape)) < 0)
+			err = sp_vocab_add(vocab, ctx, shape, strlen(shape),
+					   sp_vocab_count(sv, (int32_t)i), NULL);
+	}
+done:
+	sp_vocab_counter_free(shapes);
+	return err;
+}
 
 static const sp_param_spec onehot_params[] = {
 	{"min_count", SP_T_INT, "1",
@@ -45,6 +119,10 @@ static const sp_param_spec onehot_params[] = {
 	{"specials", SP_T_STRING, "all",
 	 "special tokens first: all (<pad> <unk> <s> </s>), none, or a comma "
 	 "list of pad, unk, bos, eos", NULL},
+	{"unk_shapes", SP_T_BOOL, "false",
+	 "unknown words become shape classes (<unk:Aa>, <unk:AA>, <unk:a>, "
+	 "<unk:0>, <unk:@>, <unk:#>, <unk:url>, ...) learned from the rare "
+	 "training words, instead of one <unk>", NULL},
 	{"order", SP_T_STRING, "count",
 	 "token order after the specials: count (most frequent first) or "
 	 "first (as first seen in the training data)", "count|first"},
@@ -138,6 +216,7 @@ static int onehot_create(void **out, sp_ctx *ctx, const sp_kv *args)
 		goto fail;
 	}
 	self->min_count = min_count;
+	self->unk_shapes = sp_kv_bool(args, "unk_shapes");
 	self->order = strcmp(sp_kv_str(args, "order"), "first") == 0
 			      ? SP_VOCAB_FIRST_SEEN : SP_VOCAB_BY_COUNT;
 	self->max_size = (size_t)max_size;
@@ -174,6 +253,8 @@ static int onehot_finish(void *self_, sp_ctx *ctx, sp_vocab *vocab)
 					  self->specials, self->n_specials,
 					  self->order)))
 		return sp_err_prefix(ctx, err, "onehot");
+	if (self->unk_shapes && (err = add_shapes(self, ctx, vocab)))
+		return err;
 	/* The counts now live in the vocabulary; the counter can be large
 	 * (every distinct training token), so it goes now. */
 	sp_vocab_counter_free(self->counter);
@@ -202,6 +283,10 @@ static int onehot_encode(void *self_, sp_ctx *ctx, const char *tok,
 		return sp_err(ctx, SP_EINVAL,
 			      "onehot: encode() before finish() or attach()");
 	id = sp_vocab_id(self->vocab, tok, len);
+	if (id < 0 && self->unk_shapes && len > 0) {
+		const char *shape = word_shape(tok, len);
+		id = sp_vocab_id(self->vocab, shape, strlen(shape));
+	}
 	if (id < 0)
 		id = sp_vocab_special(self->vocab, SP_SPECIAL_UNK);
 	if (id < 0) {

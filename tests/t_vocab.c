@@ -738,8 +738,8 @@ static void test_onehot(sp_ctx *ctx, const char *db)
 	ops = (const sp_encoder_ops *)p->components[0];
 	for (ps = ops->base.params; ps->key; ps++)
 		documented &= ps->doc && *ps->doc && ps->def;
-	ok(documented && ps - ops->base.params == 4,
-	   "4 documented params with defaults");
+	ok(documented && ps - ops->base.params == 5,
+	   "5 documented params with defaults");
 	ops->destroy(NULL);
 
 	/* Defaults: all specials, min_count 1. */

@@ -395,6 +395,11 @@ size_t sp_vocab_counter_size(const sp_vocab_counter *c)
 	return c ? c->v.n : 0;
 }
 
+const sp_vocab *sp_vocab_counter_view(const sp_vocab_counter *c)
+{
+	return c ? &c->v : NULL;
+}
+
 typedef struct ranked {
 	int64_t count;
 	int32_t id; /* in the counter: first-seen order */

@@ -98,6 +98,9 @@ int sp_vocab_counter_add(sp_vocab_counter *c, sp_ctx *ctx, const char *tok,
 			 size_t len);
 /* Number of distinct tokens counted so far. */
 size_t sp_vocab_counter_size(const sp_vocab_counter *c);
+/* The counts as a vocabulary in first-seen order (borrowed; valid until
+ * the next add or free): sp_vocab_token and sp_vocab_count read it. */
+const sp_vocab *sp_vocab_counter_view(const sp_vocab_counter *c);
 /* specials: which of pad, unk, bos, eos to include (array of n_specials).
  * New vocabulary (caller owns; sp_vocab_free). */
 int sp_vocab_build(sp_vocab **out, sp_ctx *ctx, const sp_vocab_counter *c,
