@@ -254,6 +254,15 @@ static const char *help_of(const char *cmd)
 	return NULL;
 }
 
+/* "      hidden = REQUIRED  (int) hidden units" */
+static void print_spec(const sp_param_spec *s, const char *const *type_names)
+{
+	printf("      %s = %s  (%s%s%s) %s\n", s->key,
+	       s->def ? (*s->def ? s->def : "\"\"") : "REQUIRED",
+	       type_names[s->type <= SP_T_PATH ? s->type : 0],
+	       s->choices ? ": " : "", s->choices ? s->choices : "", s->doc);
+}
+
 static int cmd_plugins(sp_ctx *ctx, sp_registry *reg)
 {
 	static const char *const type_names[] = {"?", "int", "float", "bool",
@@ -261,7 +270,16 @@ static int cmd_plugins(sp_ctx *ctx, sp_registry *reg)
 	int bad = sp_registry_load_all(reg, ctx);
 	if (bad < 0)
 		return fail(ctx, bad);
-	printf("plugin search path: %s\n", sp_registry_search_path(reg));
+	static const char *const sections[] = {"pipeline", "data", "tokenize", "encode",
+					       "model", "head", "train"};
+	printf("sections read by pipeline itself (plugins add their own keys):\n");
+	for (size_t k = 0; k < sizeof(sections) / sizeof(sections[0]); k++) {
+		const sp_param_spec *spec = sp_runner_host_spec(sections[k]);
+		printf("  [%s]\n", sections[k]);
+		for (size_t j = 0; spec[j].key; j++)
+			print_spec(&spec[j], type_names);
+	}
+	printf("\nplugin search path: %s\n", sp_registry_search_path(reg));
 	for (size_t i = 0; i < sp_registry_count(reg); i++) {
 		const sp_plugin *p = sp_registry_plugin_at(reg, i);
 		printf("\n%s %s  %s\n  %s\n", p->name, p->version,
@@ -270,15 +288,8 @@ static int cmd_plugins(sp_ctx *ctx, sp_registry *reg)
 			const sp_component *c = p->components[k];
 			printf("  %-10s %-9s %s\n", c->name, sp_kind_name(c->kind),
 			       c->doc);
-			for (size_t j = 0; c->params[j].key; j++) {
-				const sp_param_spec *s = &c->params[j];
-				printf("      %s = %s%s%s  (%s%s%s) %s\n", s->key,
-				       s->def ? s->def : "REQUIRED",
-				       s->choices ? "  one of " : "",
-				       s->choices ? s->choices : "",
-				       type_names[s->type <= SP_T_PATH ? s->type : 0],
-				       "", "", s->doc);
-			}
+			for (size_t j = 0; c->params[j].key; j++)
+				print_spec(&c->params[j], type_names);
 		}
 	}
 	return 0;

@@ -227,6 +227,17 @@ typedef struct sp_model_ops {
 	 * weights as the course writes them (W·x with x a column). */
 	int (*trace)(void *self, sp_ctx *ctx, size_t t, size_t b,
 		     sp_trace_fn emit, void *payload);
+	/* --- appended after the first table; a shorter table lacks them --- */
+	/* Optional (may be NULL): the teaching instruments of the last
+	 * training forward + backward, as named values:
+	 *   "dh_norm.l<k>.t<t>"     ‖∂L/∂h(t)‖ of layer k at step t (batch
+	 *                           row 0): how the gradient fades or grows
+	 *                           going back in time;
+	 *   "gate.l<k>.<g>.mean"    mean activation of gate g (lstm i f o,
+	 *   "gate.l<k>.<g>.sat"     gru z r) and the share saturated
+	 *                           (< 0.05 or > 0.95) over the batch. */
+	int (*instruments)(void *self, sp_ctx *ctx, sp_metric_fn emit,
+			   void *payload);
 } sp_model_ops;
 
 /* ------------------------------------------------------------------ */
@@ -282,6 +293,12 @@ typedef struct sp_head_ops {
 	int (*trace)(void *self, sp_ctx *ctx, size_t t, size_t b,
 		     sp_trace_fn emit, void *payload);
 } sp_head_ops;
+
+/* Does the ops table `ops` of type `type` (e.g. sp_model_ops) have member
+ * op, i.e. was the plugin built with a header that had it, and is it set? */
+#define SP_HAS_OP(type, ops, op)                                           \
+	((ops)->base.size >= offsetof(type, op) + sizeof((ops)->op) &&      \
+	 (ops)->op != NULL)
 
 /* ------------------------------------------------------------------ */
 /* The plugin descriptor                                               */

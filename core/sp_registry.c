@@ -11,6 +11,7 @@
 #include "sp_registry.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <ltdl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,13 +41,15 @@ struct sp_registry {
 };
 
 /* The smallest ops table size this host accepts for each kind: the size
- * of the ABI-1 tables.  Grows never: newer hosts check optional members. */
+ * of the first ABI-1 tables.  Members appended since are optional: the
+ * host reads them only when the table is large enough (SP_HAS_OP). */
 static size_t min_ops_size_(sp_kind kind)
 {
 	switch (kind) {
 	case SP_KIND_TOKENIZER: return sizeof(sp_tokenizer_ops);
 	case SP_KIND_ENCODER: return sizeof(sp_encoder_ops);
-	case SP_KIND_MODEL: return sizeof(sp_model_ops);
+	/* models: the first table ended with trace; later ops are optional */
+	case SP_KIND_MODEL: return offsetof(sp_model_ops, trace) + sizeof(void (*)(void));
 	case SP_KIND_HEAD: return sizeof(sp_head_ops);
 	}
 	return (size_t)-1;

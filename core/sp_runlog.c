@@ -25,6 +25,8 @@
 
 #include <sqlite3.h>
 
+#include "sp_sqlite.h"
+
 #include "sp_hash.h"
 
 /* ISO-8601 UTC with milliseconds, computed by SQLite: "...T12:00:00.123Z".
@@ -348,7 +350,8 @@ int sp_runlog_open(sp_runlog **out, sp_ctx *ctx, const char *path)
 	/* WAL: readers never block the writer, and a commit is one append
 	 * to the -wal file.  NORMAL syncs at checkpoints only, which keeps
 	 * every commit across a process crash (not across a power cut). */
-	code = exec_(log, ctx, "PRAGMA journal_mode = WAL", "enable WAL");
+	rc = sp_sqlite_enable_wal(log->db, BUSY_TIMEOUT_MS);
+	code = rc == SQLITE_OK ? SP_OK : db_fail_(log, ctx, rc, "enable WAL");
 	if (code == SP_OK)
 		code = exec_(log, ctx,
 			     "PRAGMA synchronous = NORMAL; "

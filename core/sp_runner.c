@@ -107,8 +107,24 @@ static const sp_param_spec train_spec[] = {
 	{"bucket", SP_T_BOOL, "true", "batch sequences of similar length together (less padding)", NULL},
 	{"shuffle", SP_T_BOOL, "true", "shuffle the batches every epoch", NULL},
 	{"save", SP_T_STRING, "", "model file (default: models/<pipeline>-run<id>.spm)", NULL},
+	{"instruments", SP_T_BOOL, "false", "log per-time-step gradient norms ‖∂L/∂h(t)‖ and gate statistics of a fixed sample batch every epoch (how gradients vanish, what gates do)", NULL},
 	{"print_every", SP_T_INT, "0", "print one line every this many epochs (0 = about 20 lines in all); every epoch is logged", NULL},
 	END_SPEC};
+
+const sp_param_spec *sp_runner_host_spec(const char *section)
+{
+	static const struct {
+		const char *name;
+		const sp_param_spec *spec;
+	} all[] = {{"pipeline", pipeline_spec}, {"data", data_spec},
+		   {"tokenize", tokenize_host_spec}, {"encode", encode_host_spec},
+		   {"model", model_host_spec}, {"head", head_host_spec},
+		   {"train", train_spec}};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (!strcmp(all[i].name, section))
+			return all[i].spec;
+	return NULL;
+}
 
 /* ------------------------------------------------------------------ */
 /* Job state                                                           */
@@ -1151,6 +1167,90 @@ static int make_parent_dirs(sp_ctx *ctx, const char *path)
 	return SP_OK;
 }
 
+/* Collects the instruments of layer 0 for the progress line. */
+typedef struct instr_sink {
+	job *j;
+	int64_t epoch;
+	double norm[4096];  /* ‖∂L/∂h(t)‖ of layer 0 by step */
+	size_t n_norm;
+} instr_sink;
+
+static int sink_instrument(void *payload, const char *name, double value)
+{
+	instr_sink *s = payload;
+	unsigned t;
+	int rc = sp_runlog_metric(s->j->log, s->j->ctx, s->j->run_id, s->epoch,
+				  "train", name, value);
+	if (rc < 0)
+		return rc;
+	if (sscanf(name, "dh_norm.l0.t%u", &t) == 1 && t < 4096) {
+		s->norm[t] = value;
+		if (t + 1 > s->n_norm)
+			s->n_norm = t + 1;
+	}
+	return 0;
+}
+
+/*
+ * The teaching instruments: one forward + backward on a fixed sample (the
+ * first training batch) with no update, after each epoch.  The RNG state
+ * is restored, so a run with instruments trains exactly like one without.
+ */
+static int log_instruments(job *j, size_t epoch, int show)
+{
+	const sp_model_ops *m = model_ops(j);
+	const sp_head_ops *h = head_ops(j);
+	size_t bs = (size_t)sp_kv_int(j->kv_train, "batch");
+	size_t B = j->train.n < bs ? j->train.n : bs;
+	size_t *idx = malloc(B * sizeof(*idx));
+	uint64_t rng[4];
+	instr_sink *sink = calloc(1, sizeof(*sink));
+	batch b;
+	sp_seq y, dh, dx;
+	double loss;
+	size_t n_loss, out_dim;
+	int rc;
+	if (!idx || !sink) {
+		free(idx);
+		free(sink);
+		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+	}
+	sp_rng_get_state(j->ctx, rng);
+	for (size_t k = 0; k < B; k++)
+		idx[k] = k;
+	sink->j = j;
+	sink->epoch = (int64_t)epoch;
+	memset(j->grad, 0, j->n_params * sizeof(*j->grad));
+	if ((rc = make_batch(j, &j->train, idx, B, &b)) < 0 ||
+	    (rc = m->forward(j->model.self, j->ctx, &b.x, &y, 1)) < 0 ||
+	    (rc = h->forward(j->head.self, j->ctx, &y, &b.y, &loss, &n_loss, 1)) < 0)
+		goto done;
+	out_dim = m->out_dim(j->model.self);
+	memset(j->dh, 0, b.x.T * b.x.B * out_dim * sizeof(*j->dh));
+	memset(&dh, 0, sizeof(dh));
+	dh.T = b.x.T;
+	dh.B = b.x.B;
+	dh.D = out_dim;
+	dh.x = j->dh;
+	dh.mask = b.x.mask;
+	dh.len = b.x.len;
+	memset(&dx, 0, sizeof(dx));
+	if ((rc = h->backward(j->head.self, j->ctx, n_loss ? (double)n_loss : 1.0, &dh)) < 0 ||
+	    (rc = m->backward(j->model.self, j->ctx, &dh, &dx)) < 0 ||
+	    (rc = m->instruments(j->model.self, j->ctx, sink_instrument, sink)) < 0)
+		goto done;
+	if (show && sink->n_norm >= 2)
+		say(j, "             ‖∂L/∂h(t)‖ of the sample, layer 0: t=1 %.3g, t=%zu %.3g, t=%zu %.3g\n",
+		    sink->norm[0], sink->n_norm / 2 + 1, sink->norm[sink->n_norm / 2],
+		    sink->n_norm, sink->norm[sink->n_norm - 1]);
+done:
+	memset(j->grad, 0, j->n_params * sizeof(*j->grad));
+	sp_rng_set_state(j->ctx, rng);
+	free(idx);
+	free(sink);
+	return rc;
+}
+
 /* The training loop.  Returns SP_EINTR when stopped by the user. */
 static int train(job *j, const char *model_path)
 {
@@ -1166,6 +1266,7 @@ static int train(job *j, const char *model_path)
 	const char *want = best_metric(j, &higher_better);
 	double best = NAN;
 	size_t best_epoch = 0, bad_epochs = 0, print_every;
+	int instruments;
 	int saved = 0;
 	int rc;
 
@@ -1179,6 +1280,10 @@ static int train(job *j, const char *model_path)
 		return sp_err(j->ctx, SP_EINVAL, "%s: print_every = %ld, expected >= 0",
 			      sp_kv_where(j->kv_train, "print_every"), sp_kv_int(j->kv_train, "print_every"));
 	print_every = (size_t)sp_kv_int(j->kv_train, "print_every");
+	instruments = sp_kv_bool(j->kv_train, "instruments");
+	if (instruments && !SP_HAS_OP(sp_model_ops, m, instruments))
+		return sp_err(j->ctx, SP_EINVAL, "%s: model '%s' has no instruments, expected instruments = false",
+			      sp_kv_where(j->kv_train, "instruments"), j->model.comp->name);
 	if (!print_every)
 		print_every = epochs > 20 ? (epochs + 19) / 20 : 1;
 	if ((rc = make_optim(j, &opt)) < 0)
@@ -1291,6 +1396,8 @@ static int train(job *j, const char *model_path)
 				sp_runlog_metric(j->log, j->ctx, j->run_id, (int64_t)epoch, NULL, "grad_norm", sp_optim_last_norm(opt));
 			}
 		}
+		if (instruments && (rc = log_instruments(j, epoch, show)) < 0)
+			goto done;
 		/* best epoch on dev: keep its model; stop early if asked */
 		if (j->dev.n) {
 			int better;

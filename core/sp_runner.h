@@ -46,6 +46,11 @@ typedef struct sp_runner_opts {
 
 void sp_runner_opts_init(sp_runner_opts *opts);
 
+/* The keys `pipeline` itself reads in a section ("pipeline", "data",
+ * "train", and the host keys of "tokenize", "encode", "model", "head"),
+ * {NULL}-terminated; NULL for another name.  Static. */
+const struct sp_param_spec *sp_runner_host_spec(const char *section);
+
 /* Parses and validates the .pipe and loads its plugins, running nothing. */
 int sp_runner_check(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 		    const sp_runner_opts *opts);

@@ -22,6 +22,8 @@
 
 #include <sqlite3.h>
 
+#include "sp_sqlite.h"
+
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
 
@@ -744,8 +746,10 @@ int sp_vocab_save(const sp_vocab *v, sp_ctx *ctx, const char *db_path,
 	if ((err = store_check_(db, ctx, db_path, &fresh)))
 		goto fail;
 	/* WAL lets loads proceed while another run saves. */
-	if ((err = exec_(db, ctx, db_path, "PRAGMA journal_mode = WAL")))
+	if ((rc = sp_sqlite_enable_wal(db, STORE_BUSY_MS)) != SQLITE_OK) {
+		err = db_err_(ctx, db, rc, db_path);
 		goto fail;
+	}
 	/* IMMEDIATE takes the write lock now: two runs saving at once, or
 	 * creating one new store, then wait for each other (busy timeout)
 	 * instead of failing when a read lock cannot be upgraded. */

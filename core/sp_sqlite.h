@@ -1,0 +1,20 @@
+/*
+ * sp_sqlite.h: what the run log and the vocabulary store share in their
+ * use of SQLite.
+ */
+#ifndef SP_SQLITE_H
+#define SP_SQLITE_H
+
+#include <sqlite3.h>
+
+/*
+ * Switches db to WAL journal mode, retrying for up to timeout_ms while
+ * another process holds a lock.  The switch needs an exclusive lock, and
+ * when two processes open one new file at once SQLite can report
+ * SQLITE_BUSY at once instead of calling the busy handler (each would wait
+ * on the other); retrying from scratch, holding no lock in between, breaks
+ * that tie.  Returns an SQLite result code.
+ */
+int sp_sqlite_enable_wal(sqlite3 *db, int timeout_ms);
+
+#endif /* SP_SQLITE_H */
