@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sp_modelfile.h"
 #include "sp_registry.h"
 #include "sp_runlog.h"
 #include "sp_runner.h"
@@ -50,6 +51,7 @@ static const char usage_text[] =
 	"  trace FILE.pipe --input TEXT     forward propagation, step by step\n"
 	"  runs                list logged runs\n"
 	"  show RUN            a run's parameters, metrics and artifacts\n"
+	"  model FILE.spm      what a model file holds\n"
 	"  plugins             list plugins and their components\n"
 	"  vocab [NAME]        list stored vocabularies, or show one\n"
 	"\n"
@@ -84,6 +86,9 @@ static const char *const cmd_help[][2] = {
 		 "Lists logged runs: id, pipeline, status, start, key metric.\n"},
 	{"show", "usage: pipeline show RUN [--db FILE]\n"
 		 "Prints a run's parameters, metrics per epoch and split, and artifacts.\n"},
+	{"model", "usage: pipeline model FILE.spm [--tensor NAME]\n"
+		  "Prints what a model file holds: its metadata, vocabularies and tensors\n"
+		  "(name and shape); with --tensor NAME, that tensor's values too.\n"},
 	{"plugins", "usage: pipeline plugins\n"
 		    "Lists plugin modules and their components: name, kind, version, file,\n"
 		    "description, and every accepted key.\n"},
@@ -150,6 +155,7 @@ typedef struct cli {
 	size_t n_positional;
 	sp_runner_opts ro;
 	long limit;
+	const char *tensor;
 } cli;
 
 static int parse_size(const char *opt, const char *s, long lo, long *out)
@@ -197,6 +203,9 @@ static int parse_args(cli *c, const char *cmd, int argc, char **argv)
 		} else if (!strcmp(a, "--input")) {
 			NEED_VALUE();
 			c->ro.input = val;
+		} else if (!strcmp(a, "--tensor")) {
+			NEED_VALUE();
+			c->tensor = val;
 		} else if (!strcmp(a, "--model")) {
 			NEED_VALUE();
 			c->ro.model_path = val;
@@ -476,6 +485,68 @@ static int cmd_vocab(sp_ctx *ctx, cli *c)
 	return 0;
 }
 
+static int cmd_model(sp_ctx *ctx, cli *c)
+{
+	sp_modelfile *m;
+	int rc;
+	if (c->n_positional != 1) {
+		fprintf(stderr, "pipeline model: expected a model file\n%s", help_of("model"));
+		return EXIT_USAGE;
+	}
+	rc = sp_modelfile_open(&m, ctx, c->positional[0]);
+	if (rc < 0)
+		return fail(ctx, rc);
+	printf("model file %s\n", c->positional[0]);
+	printf("metadata:\n");
+	for (size_t i = 0; i < sp_modelfile_count(m, SP_MODELFILE_META); i++) {
+		const char *k = sp_modelfile_name(m, SP_MODELFILE_META, i);
+		const char *v = sp_modelfile_meta(m, k);
+		if (strchr(v, '\n'))
+			printf("  %-16s (%zu bytes of text)\n", k, strlen(v));
+		else
+			printf("  %-16s %s\n", k, v);
+	}
+	printf("vocabularies:\n");
+	for (size_t i = 0; i < sp_modelfile_count(m, SP_MODELFILE_VOCAB) && rc >= 0; i++) {
+		const char *role = sp_modelfile_name(m, SP_MODELFILE_VOCAB, i);
+		sp_vocab *v;
+		rc = sp_modelfile_vocab(&v, m, ctx, role);
+		if (rc >= 0)
+			printf("  %-16s %zu entries\n", role, sp_vocab_size(v));
+		sp_vocab_free(v);
+	}
+	printf("tensors:\n");
+	for (size_t i = 0; i < sp_modelfile_count(m, SP_MODELFILE_TENSOR) && rc >= 0; i++) {
+		const char *name = sp_modelfile_name(m, SP_MODELFILE_TENSOR, i);
+		const float *data;
+		int nd;
+		size_t dims[SP_MODELFILE_MAX_DIMS], n = 1;
+		rc = sp_modelfile_tensor(&data, &nd, dims, m, ctx, name);
+		if (rc < 0)
+			break;
+		printf("  %-16s (", name);
+		for (int d = 0; d < nd; d++) {
+			printf("%s%zu", d ? "x" : "", dims[d]);
+			n *= dims[d];
+		}
+		printf(")\n");
+		if (c->tensor && !strcmp(c->tensor, name)) {
+			size_t row = nd > 1 ? dims[nd - 1] : n;
+			for (size_t k = 0; k < n; k++)
+				printf("%s%.6g%s", k % row ? " " : "    ", data[k],
+				       (k + 1) % row ? "" : "\n");
+		}
+	}
+	if (rc >= 0 && c->tensor) {
+		const float *data;
+		int nd;
+		size_t dims[SP_MODELFILE_MAX_DIMS];
+		rc = sp_modelfile_tensor(&data, &nd, dims, m, ctx, c->tensor);
+	}
+	sp_modelfile_free(m);
+	return rc < 0 ? fail(ctx, rc) : 0;
+}
+
 int main(int argc, char **argv)
 {
 	sp_ctx *ctx = NULL;
@@ -600,6 +671,8 @@ int main(int argc, char **argv)
 		status = cmd_runs(ctx, &c);
 	} else if (!strcmp(cmd, "show")) {
 		status = cmd_show(ctx, &c);
+	} else if (!strcmp(cmd, "model")) {
+		status = cmd_model(ctx, &c);
 	} else if (!strcmp(cmd, "vocab")) {
 		status = cmd_vocab(ctx, &c);
 	}

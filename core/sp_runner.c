@@ -76,6 +76,8 @@ static const sp_param_spec encode_host_spec[] = {
 	{"vocab", SP_T_STRING, "", "name of the vocabulary in the store (default: the pipeline name)", NULL},
 	{"store", SP_T_STRING, "vocab.db", "vocabulary store (SQLite), relative to the working directory", NULL},
 	{"reuse", SP_T_BOOL, "false", "use the stored vocabulary of this name instead of building one", NULL},
+	{"vectors", SP_T_PATH, "", "pretrained word vectors (GloVe or word2vec text format) for the model's embedding table", NULL},
+	{"freeze", SP_T_BOOL, "false", "keep the pretrained vectors fixed during training", NULL},
 	END_SPEC};
 static const sp_param_spec model_host_spec[] = {
 	{"plugin", SP_T_STRING, NULL, "model component: rnn, lstm, gru", NULL},
@@ -175,6 +177,9 @@ typedef struct job {
 	int32_t *b_ids, *b_len, *b_tgt;
 	uint8_t *b_mask, *b_tmask;
 	float *dh;
+	/* the embedding weight, when pretrained vectors are frozen */
+	float *frozen, *frozen_grad, *frozen_copy;
+	size_t frozen_n;
 	/* run log */
 	sp_runlog *log;
 	int64_t run_id;
@@ -233,6 +238,7 @@ static void job_fini(job *j)
 	free(j->b_mask);
 	free(j->b_tmask);
 	free(j->dh);
+	free(j->frozen_copy);
 	free(j->name);
 	sp_runlog_close(j->log);
 	sp_pipe_free(j->pipe);
@@ -857,6 +863,131 @@ static int build_model(job *j)
 	return SP_OK;
 }
 
+/* The model's embedding table: the weight named "embed" of shape
+ * (V, E), or NULL. */
+static float *find_embedding(job *j, size_t *out_e, float **out_grad)
+{
+	size_t off = j->model.offset;
+	for (size_t k = 0; k < j->model.n_w; k++) {
+		const sp_weight *w = &j->model.w[k];
+		const char *dot = strrchr(w->name, '.');
+		const char *base = dot ? dot + 1 : w->name;
+		if (!strcmp(base, "embed") && w->ndim == 2 &&
+		    w->dim[0] == sp_vocab_size(j->vocab)) {
+			*out_e = w->dim[1];
+			if (out_grad)
+				*out_grad = j->grad + off;
+			return j->value + off;
+		}
+		off += weight_floats(w);
+	}
+	return NULL;
+}
+
+/*
+ * Pretrained word vectors: each line of the file is a word and its E
+ * numbers (GloVe); a first line of two integers (count, E) is word2vec's
+ * header.  Rows of vocabulary words found in the file are overwritten;
+ * the others keep their random initial values, and are counted.
+ */
+static int load_vectors(job *j)
+{
+	const char *path = sp_kv_str(j->enc.kv, "vectors");
+	size_t E = 0, found = 0, lineno = 0, cap = 0;
+	float *emb, *grad = NULL;
+	char *line = NULL;
+	float *vec = NULL;
+	FILE *f;
+	int rc = SP_OK;
+	if (!path || !*path)
+		return SP_OK;
+	emb = find_embedding(j, &E, &grad);
+	if (!emb)
+		return sp_err(j->ctx, SP_EINVAL, "%s: the model has no embedding table, expected [model] embed = <size> for pretrained vectors",
+			      sp_kv_where(j->enc.kv, "vectors"));
+	f = fopen(path, "r");
+	if (!f)
+		return sp_err(j->ctx, SP_EIO, "%s: cannot open: %s", path, strerror(errno));
+	vec = malloc(E * sizeof(*vec));
+	if (!vec) {
+		fclose(f);
+		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+	}
+	while (getline(&line, &cap, f) > 0) {
+		char *p = line, *end, *word;
+		size_t n = 0;
+		int32_t id;
+		lineno++;
+		p[strcspn(p, "\r\n")] = '\0';
+		if (!*p)
+			continue;
+		word = p;
+		p = strchr(p, ' ');
+		if (!p) {
+			rc = sp_err(j->ctx, SP_EINPUT, "%s:%zu: expected a word followed by %zu numbers", path, lineno, E);
+			break;
+		}
+		*p++ = '\0';
+		if (lineno == 1) {
+			/* word2vec's header line: "<count> <dimension>" */
+			char *e1, *e2;
+			long a = strtol(word, &e1, 10), b = strtol(p, &e2, 10);
+			if (*e1 == '\0' && *e2 == '\0' && a > 0 && b > 0) {
+				if ((size_t)b != E) {
+					rc = sp_err(j->ctx, SP_EINPUT, "%s:1: vectors of dimension %ld, expected %zu ([model] embed)",
+						    path, b, E);
+					break;
+				}
+				continue;
+			}
+		}
+		for (n = 0; n < E; n++) {
+			errno = 0;
+			vec[n] = strtof(p, &end);
+			if (end == p || errno || !isfinite(vec[n]))
+				break;
+			p = end;
+		}
+		while (*p == ' ')
+			p++;
+		if (n != E || *p) {
+			rc = sp_err(j->ctx, SP_EINPUT, "%s:%zu: '%s' has %s %zu numbers, expected %zu ([model] embed)",
+				    path, lineno, word, n < E ? "only" : "more than", n, E);
+			break;
+		}
+		id = sp_vocab_id(j->vocab, word, strlen(word));
+		if (id >= 0) {
+			memcpy(emb + (size_t)id * E, vec, E * sizeof(*vec));
+			found++;
+		}
+	}
+	free(line);
+	free(vec);
+	fclose(f);
+	if (rc < 0)
+		return rc;
+	say(j, "vectors: %zu of %zu vocabulary entries found in %s; %zu keep their random start%s\n",
+	    found, sp_vocab_size(j->vocab), path, sp_vocab_size(j->vocab) - found,
+	    sp_kv_bool(j->enc.kv, "freeze") ? " (frozen)" : "");
+	if (j->log) {
+		sp_runlog_metric(j->log, j->ctx, j->run_id, -1, NULL, "vectors_found", (double)found);
+		sp_runlog_metric(j->log, j->ctx, j->run_id, -1, NULL, "vectors_missing",
+				 (double)(sp_vocab_size(j->vocab) - found));
+	}
+	if (sp_kv_bool(j->enc.kv, "freeze")) {
+		/* a copy too: decoupled weight decay (adamw) moves weights
+		 * even without a gradient */
+		j->frozen = emb;
+		j->frozen_grad = grad;
+		j->frozen_n = sp_vocab_size(j->vocab) * E;
+		j->frozen_copy = malloc(j->frozen_n * sizeof(float));
+		if (!j->frozen_copy)
+			return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+		memcpy(j->frozen_copy, emb, j->frozen_n * sizeof(float));
+	}
+	return SP_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* Batches                                                             */
 /* ------------------------------------------------------------------ */
@@ -1353,7 +1484,11 @@ static int train(job *j, const char *model_path)
 			if ((rc = h->backward(j->head.self, j->ctx, (double)n_loss, &dh)) < 0 ||
 			    (rc = m->backward(j->model.self, j->ctx, &dh, &dx)) < 0)
 				goto done;
+			if (j->frozen_grad) /* frozen pretrained vectors get no update */
+				memset(j->frozen_grad, 0, j->frozen_n * sizeof(float));
 			rc = sp_optim_step(opt, j->ctx, j->value, j->grad);
+			if (j->frozen)
+				memcpy(j->frozen, j->frozen_copy, j->frozen_n * sizeof(float));
 			if (rc < 0) {
 				rc = sp_err_prefix(j->ctx, rc, "training epoch %zu, batch %zu", epoch + 1, n_batches + 1);
 				goto done;
@@ -1564,7 +1699,7 @@ int sp_runner_run(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 
 	if ((rc = read_and_encode(&j)) < 0)
 		goto done;
-	if ((rc = build_model(&j)) < 0)
+	if ((rc = build_model(&j)) < 0 || (rc = load_vectors(&j)) < 0)
 		goto done;
 	say(&j, "data: %zu train, %zu dev, %zu test sequences; vocabulary %zu, labels %zu\n",
 	    j.train.n, j.dev.n, j.test.n, sp_vocab_size(j.vocab),

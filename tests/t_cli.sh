@@ -107,6 +107,19 @@ c=$(sql "select group_concat(value) from (select value from metrics where run_id
 a5=$(sql "select group_concat(value) from (select value from metrics where run_id=1 and name='loss' and epoch < 5 order by epoch, split)")
 ok $([ "$c" != "$a5" ] && echo 0 || echo 1) "another seed, other losses"
 
+# pretrained vectors, frozen: the model's embedding rows are the file's
+V="$top_srcdir/tests/data/vectors"
+run "$PIPELINE" run "$HELLO" --set pipeline.name=vec --set model.embed=4 --set train.epochs=20 \
+	--set "encode.vectors=\"$V/hello.w2v\"" --set encode.freeze=true
+ok $([ $rc -eq 0 ] && contains "$out" "vectors: 2 of 4 vocabulary entries found" && echo 0 || echo 1) "pretrained vectors: 2 of 4 found, counted ($err)"
+vmodel=$(sql "select path from artifacts a join runs r on r.id=a.run_id where r.pipeline='vec'")
+run "$PIPELINE" model "$vmodel" --tensor model.embed
+ok $([ $rc -eq 0 ] && contains "$out" "0.5 0.25 -0.125 1" && contains "$out" "1 2 3 4" && echo 0 || echo 1) "frozen vectors unchanged after training"
+run "$PIPELINE" run "$HELLO" --set pipeline.name=vec2 --set model.embed=4 --set "encode.vectors=\"$V/short.vec\""
+ok $([ $rc -eq 1 ] && contains "$err" "short.vec:1:" && contains "$err" "expected 4" && echo 0 || echo 1) "a short vector line: file:line and the dimension expected ($err)"
+run "$PIPELINE" run "$HELLO" --set pipeline.name=vec3 --set "encode.vectors=\"$V/hello.w2v\""
+ok $([ $rc -eq 1 ] && contains "$err" "no embedding table" && echo 0 || echo 1) "vectors without an embedding table are refused ($err)"
+
 # --- bad input ----------------------------------------------------------------
 printf 'hello\tO\nworld\n' >bad.conll
 cat >bad.pipe <<PIPE
