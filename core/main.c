@@ -110,18 +110,23 @@ static int fail(sp_ctx *ctx, int rc)
 	return rc == SP_EINTR ? EXIT_INTERRUPTED : EXIT_FAILURE;
 }
 
-/* Is this program running from the build tree (libtool puts the real
- * binary in .libs/)? */
+/* Is this program running from the build tree?  libtool puts the real
+ * binary of an uninstalled program in .libs/ beside its wrapper script. */
 static int in_build_tree(void)
 {
 	char exe[PATH_MAX], top[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
 	size_t k;
 	if (n <= 0 || !realpath(BUILD_TOPDIR, top))
 		return 0;
 	exe[n] = '\0';
+	if (!(slash = strrchr(exe, '/')))
+		return 0;
+	*slash = '\0';          /* exe is now the program's folder */
 	k = strlen(top);
-	return strncmp(exe, top, k) == 0 && exe[k] == '/';
+	return strncmp(exe, top, k) == 0 &&
+	       (exe[k] == '\0' || strcmp(exe + k, "/.libs") == 0);
 }
 
 static int setup_registry(sp_registry **out, sp_ctx *ctx)

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# installcheck.sh PREFIX: the installed seqpipe works without the build
+# tree: `pipeline` runs from PREFIX, finds its plugins there, and a plugin
+# built out of tree with pkg-config loads through SEQPIPE_PLUGIN_PATH.
+# Prints TAP.
+set -u
+prefix=$1
+srcdir=${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+export LD_LIBRARY_PATH="$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+n=0
+failed=0
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
+}
+cd "$work" || exit 1
+"$prefix/bin/pipeline" --version >out 2>&1
+ok $? "installed pipeline runs"
+"$prefix/bin/pipeline" plugins >out 2>&1
+grep -q "install dir" out && grep -q "lstm" out && ! grep -q "build tree" out
+ok $? "it finds its plugins in the install dir, not the build tree"
+"$prefix/bin/pipeline" run "$prefix/share/seqpipe/pipelines/hello.pipe" >out 2>&1
+ok $? "the installed hello pipeline trains from the installed data"
+pkg-config --exists seqpipe
+ok $? "pkg-config finds seqpipe"
+gcc -shared -fPIC -Wall -Wextra -Werror $(pkg-config --cflags seqpipe) \
+	"$srcdir/doc/example-plugin/myplugin.c" -o myplugin.so $(pkg-config --libs seqpipe) 2>err
+ok $? "the example plugin builds out of tree with pkg-config ($(head -c 300 err))"
+SEQPIPE_PLUGIN_PATH=$work "$prefix/bin/pipeline" plugins >out 2>&1
+grep -q "myplugin 1.0" out && grep -q "spaces" out
+ok $? "SEQPIPE_PLUGIN_PATH loads it"
+echo "1..$n"
+[ $failed -eq 0 ]
