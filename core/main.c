@@ -66,11 +66,14 @@ static const char usage_text[] =
 	"build tree when run from it, then " PLUGINDIR ".\n";
 
 static const char *const cmd_help[][2] = {
-	{"run", "usage: pipeline run FILE.pipe [--set SECTION.KEY=VALUE]... [--db FILE]\n"
+	{"run", "usage: pipeline run FILE.pipe [--set SECTION.KEY=VALUE]... [--db FILE] [--resume CKPT]\n"
 		"Trains the model FILE.pipe describes, prints the loss and metrics per epoch,\n"
 		"evaluates on the dev and test splits, saves the model and logs everything to\n"
 		"the run log (runs.db).  Ctrl-C stops after the current batch; the run is then\n"
-		"logged as interrupted with the metrics it had.  Prints the run id last.\n"},
+		"logged as interrupted with the metrics it had.  Prints the run id last.\n"
+		"Every epoch also writes a checkpoint, models/<pipeline>-run<id>.last.spm;\n"
+		"--resume CKPT goes on from it exactly as the run would have (its own\n"
+		"configuration; raise train.epochs with --set to train longer).\n"},
 	{"check", "usage: pipeline check FILE.pipe [--set SECTION.KEY=VALUE]...\n"
 		  "Parses FILE.pipe, loads its plugins and validates every key, running nothing.\n"},
 	{"predict", "usage: pipeline predict FILE.pipe --input TEXT [--model FILE] [--top K]\n"
@@ -208,6 +211,9 @@ static int parse_args(cli *c, const char *cmd, int argc, char **argv)
 		} else if (!strcmp(a, "--input")) {
 			NEED_VALUE();
 			c->ro.input = val;
+		} else if (!strcmp(a, "--resume")) {
+			NEED_VALUE();
+			c->ro.resume_path = val;
 		} else if (!strcmp(a, "--tensor")) {
 			NEED_VALUE();
 			c->tensor = val;
@@ -648,6 +654,10 @@ int main(int argc, char **argv)
 			sa.sa_handler = on_sigint;
 			sigaction(SIGINT, &sa, NULL);
 			sigaction(SIGTERM, &sa, NULL);
+			/* a closed output pipe (`pipeline run x | head`) must not
+			 * kill a run half-logged: lose the output, keep training */
+			sa.sa_handler = SIG_IGN;
+			sigaction(SIGPIPE, &sa, NULL);
 			rc = sp_runner_run(ctx, reg, c.positional[0], &c.ro, &run_id);
 			if (rc < 0) {
 				if (run_id > 0)

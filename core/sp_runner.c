@@ -162,6 +162,8 @@ typedef struct job {
 	const sp_runner_opts *opts;
 	FILE *out;
 	sp_pipe *pipe;
+	char **ov;               /* the --set overrides in effect (owned) */
+	size_t n_ov;
 	char *name;              /* pipeline name */
 	sp_kv *kv_pipeline, *kv_data, *kv_train; /* borrowed */
 	stage tok, enc, model, head;
@@ -180,6 +182,8 @@ typedef struct job {
 	/* the embedding weight, when pretrained vectors are frozen */
 	float *frozen, *frozen_grad, *frozen_copy;
 	size_t frozen_n;
+	const char *model_path;  /* where the kept (best or last) model goes */
+	char *ckpt_path;         /* where the checkpoint of every epoch goes */
 	/* run log */
 	sp_runlog *log;
 	int64_t run_id;
@@ -239,6 +243,10 @@ static void job_fini(job *j)
 	free(j->b_tmask);
 	free(j->dh);
 	free(j->frozen_copy);
+	free(j->ckpt_path);
+	for (size_t i = 0; i < j->n_ov; i++)
+		free(j->ov[i]);
+	free(j->ov);
 	free(j->name);
 	sp_runlog_close(j->log);
 	sp_pipe_free(j->pipe);
@@ -378,9 +386,16 @@ static int job_configure(job *j, const char *pipe_path, const char *text,
 		rc = sp_pipe_parse_file(&j->pipe, j->ctx, pipe_path);
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < n_overrides; i++)
+	j->ov = calloc(n_overrides + 1, sizeof(*j->ov));
+	if (!j->ov)
+		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n_overrides; i++) {
+		if (!(j->ov[j->n_ov] = strdup(overrides[i])))
+			return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+		j->n_ov++;
 		if ((rc = sp_pipe_override(j->pipe, j->ctx, overrides[i])) < 0)
 			return rc;
+	}
 	if ((rc = ensure_section(j, "pipeline")) < 0 ||
 	    (rc = ensure_section(j, "train")) < 0)
 		return rc;
@@ -1204,11 +1219,26 @@ static const char *best_metric(const job *j, int *higher_better)
 	return m;
 }
 
-/* Writes the model file: configuration, vocabularies, weights. */
-static int save_model(job *j, const char *path, int64_t epoch)
+/* What a checkpoint adds to a model file so that training can go on
+ * exactly where it stopped. */
+typedef struct train_state {
+	size_t next_epoch;       /* first epoch still to run */
+	double best;             /* best dev metric so far (NaN = none) */
+	size_t best_epoch, bad_epochs;
+	int saved;               /* the best model file exists */
+	sp_optim *opt;           /* when saving: its state goes in */
+	const void *opt_blob;    /* when resuming: the state to restore */
+	size_t opt_size;
+	uint64_t rng[4];
+	int have_rng;
+} train_state;
+
+/* Writes the model file: configuration, vocabularies, weights; with st,
+ * also the optimizer and RNG state (a checkpoint to resume from). */
+static int save_model(job *j, const char *path, int64_t epoch, const train_state *st)
 {
 	sp_modelfile_writer *w = NULL;
-	stage *st[2] = {&j->model, &j->head};
+	stage *stages[2] = {&j->model, &j->head};
 	char buf[64];
 	int rc;
 	size_t len;
@@ -1228,8 +1258,8 @@ static int save_model(job *j, const char *path, int64_t epoch)
 		/* the --set overrides, one per line, re-applied on load */
 		size_t n = 1;
 		char *all, *p;
-		for (size_t i = 0; i < j->opts->n_overrides; i++)
-			n += strlen(j->opts->overrides[i]) + 1;
+		for (size_t i = 0; i < j->n_ov; i++)
+			n += strlen(j->ov[i]) + 1;
 		all = malloc(n);
 		if (!all) {
 			rc = sp_err(j->ctx, SP_ENOMEM, "out of memory");
@@ -1237,8 +1267,8 @@ static int save_model(job *j, const char *path, int64_t epoch)
 		}
 		p = all;
 		*p = '\0';
-		for (size_t i = 0; i < j->opts->n_overrides; i++)
-			p += sprintf(p, "%s\n", j->opts->overrides[i]);
+		for (size_t i = 0; i < j->n_ov; i++)
+			p += sprintf(p, "%s\n", j->ov[i]);
 		rc = sp_modelfile_writer_meta(w, "overrides", all);
 		free(all);
 		if (rc < 0)
@@ -1258,15 +1288,38 @@ static int save_model(job *j, const char *path, int64_t epoch)
 	META("head.component", j->head.comp->name);
 	META("head.version", j->head.plugin->version);
 #undef META
+	if (st) {
+		uint64_t rng[4];
+		size_t n = sp_optim_state_size(st->opt);
+		void *blob = malloc(n ? n : 1);
+		if (!blob) {
+			rc = sp_err(j->ctx, SP_ENOMEM, "out of memory");
+			goto done;
+		}
+		rc = sp_optim_state_save(st->opt, j->ctx, blob, n);
+		if (rc >= 0)
+			rc = sp_modelfile_writer_blob(w, "optim", blob, n);
+		free(blob);
+		if (rc < 0)
+			goto done;
+		sp_rng_get_state(j->ctx, rng);
+		if ((rc = sp_modelfile_writer_blob(w, "rng", rng, sizeof(rng))) < 0 ||
+		    (rc = sp_modelfile_writer_metaf(w, "best", "%.17g", st->best)) < 0 ||
+		    (rc = sp_modelfile_writer_metaf(w, "best_epoch", "%zu", st->best_epoch)) < 0 ||
+		    (rc = sp_modelfile_writer_metaf(w, "bad_epochs", "%zu", st->bad_epochs)) < 0 ||
+		    (rc = sp_modelfile_writer_metaf(w, "saved_best", "%d", st->saved)) < 0 ||
+		    (rc = sp_modelfile_writer_meta(w, "best_model", j->model_path)) < 0)
+			goto done;
+	}
 	if ((rc = sp_modelfile_writer_vocab(w, "input", j->vocab)) < 0 ||
 	    (rc = sp_modelfile_writer_vocab(w, "labels", j->labels)) < 0)
 		goto done;
 	for (int s = 0; s < 2; s++) {
-		size_t off = st[s]->offset;
-		for (size_t k = 0; k < st[s]->n_w; k++) {
+		size_t off = stages[s]->offset;
+		for (size_t k = 0; k < stages[s]->n_w; k++) {
 			char name[256];
-			const sp_weight *wt = &st[s]->w[k];
-			snprintf(name, sizeof(name), "%s.%s", st[s]->section, wt->name);
+			const sp_weight *wt = &stages[s]->w[k];
+			snprintf(name, sizeof(name), "%s.%s", stages[s]->section, wt->name);
 			rc = sp_modelfile_writer_tensor(w, name, wt->ndim, wt->dim, j->value + off);
 			if (rc < 0)
 				goto done;
@@ -1383,7 +1436,7 @@ done:
 }
 
 /* The training loop.  Returns SP_EINTR when stopped by the user. */
-static int train(job *j, const char *model_path)
+static int train(job *j, const char *model_path, train_state *st)
 {
 	const sp_model_ops *m = model_ops(j);
 	const sp_head_ops *h = head_ops(j);
@@ -1395,10 +1448,10 @@ static int train(job *j, const char *model_path)
 	size_t patience = (size_t)sp_kv_int(j->kv_train, "early_stop");
 	int higher_better;
 	const char *want = best_metric(j, &higher_better);
-	double best = NAN;
-	size_t best_epoch = 0, bad_epochs = 0, print_every;
+	double best = st->best;
+	size_t best_epoch = st->best_epoch, bad_epochs = st->bad_epochs, print_every;
 	int instruments;
-	int saved = 0;
+	int saved = st->saved;
 	int rc;
 
 	if (sp_kv_int(j->kv_train, "epochs") < 0 || sp_kv_int(j->kv_train, "batch") < 1)
@@ -1419,6 +1472,12 @@ static int train(job *j, const char *model_path)
 		print_every = epochs > 20 ? (epochs + 19) / 20 : 1;
 	if ((rc = make_optim(j, &opt)) < 0)
 		return rc;
+	if (st->opt_blob && (rc = sp_optim_state_load(opt, j->ctx, st->opt_blob, st->opt_size)) < 0) {
+		sp_optim_free(opt);
+		return rc;
+	}
+	if (st->have_rng)
+		sp_rng_set_state(j->ctx, st->rng);
 	lengths = malloc((j->train.n ? j->train.n : 1) * sizeof(*lengths));
 	if (!lengths) {
 		rc = sp_err(j->ctx, SP_ENOMEM, "out of memory");
@@ -1431,7 +1490,7 @@ static int train(job *j, const char *model_path)
 	if (rc < 0)
 		goto done;
 
-	for (size_t epoch = 0; epoch < epochs; epoch++) {
+	for (size_t epoch = st->next_epoch; epoch < epochs; epoch++) {
 		double t0 = now_s(), loss_sum = 0;
 		size_t n_sum = 0, n_batches = 0, steps;
 		const size_t *idx;
@@ -1546,7 +1605,7 @@ static int train(job *j, const char *model_path)
 				best = sink.wanted;
 				best_epoch = epoch;
 				bad_epochs = 0;
-				if ((rc = save_model(j, model_path, (int64_t)epoch)) < 0)
+				if ((rc = save_model(j, model_path, (int64_t)epoch, NULL)) < 0)
 					goto done;
 				saved = 1;
 			} else {
@@ -1554,21 +1613,28 @@ static int train(job *j, const char *model_path)
 			}
 			if ((rc = sp_optim_epoch_end(opt, j->ctx, sink.wanted)) < 0)
 				goto done;
-			if (patience && bad_epochs >= patience) {
+			if (patience && bad_epochs >= patience)
 				say(j, "early stop: dev %s has not improved for %zu epochs (best %.4g in epoch %zu)\n",
 				    want, patience, best, best_epoch + 1);
-				break;
-			}
 		} else if ((rc = sp_optim_epoch_end(opt, j->ctx, NAN)) < 0 && rc != SP_ENUMERIC) {
 			goto done;
 		}
 		(void)loss_sum;
 		(void)n_sum;
+		{
+			/* the checkpoint of this epoch, to resume from */
+			train_state now = {epoch + 1, best, best_epoch, bad_epochs, saved, opt,
+					   NULL, 0, {0, 0, 0, 0}, 0};
+			if ((rc = save_model(j, j->ckpt_path, (int64_t)epoch, &now)) < 0)
+				goto done;
+		}
+		if (patience && bad_epochs >= patience)
+			break;
 	}
 	rc = SP_OK;
 	if (!saved) {
 		/* no dev split: the last epoch's model */
-		if ((rc = save_model(j, model_path, (int64_t)epochs - 1)) < 0)
+		if ((rc = save_model(j, model_path, (int64_t)epochs - 1, NULL)) < 0)
 			goto done;
 	} else if (best_epoch + 1 != epochs) {
 		/* evaluate the kept (best) model, not the last one */
@@ -1646,8 +1712,13 @@ static int read_and_encode(job *j)
 	    (rc = read_split(j, "dev", &dev)) < 0 ||
 	    (rc = read_split(j, "test", &test)) < 0)
 		goto done;
-	if ((rc = create_text_stages(j)) < 0 ||
-	    (rc = build_vocabularies(j, train)) < 0)
+	if ((rc = create_text_stages(j)) < 0)
+		goto done;
+	if (j->vocab) /* resuming: the checkpoint's vocabulary and labels */
+		rc = ((const sp_encoder_ops *)j->enc.comp)->attach(j->enc.self, j->ctx, j->vocab);
+	else
+		rc = build_vocabularies(j, train);
+	if (rc < 0)
 		goto done;
 	if ((rc = encode_split(j, train, sp_kv_str(j->kv_data, "train"), &j->train)) < 0 ||
 	    (dev && (rc = encode_split(j, dev, sp_kv_str(j->kv_data, "dev"), &j->dev)) < 0) ||
@@ -1663,11 +1734,78 @@ done:
 	return rc;
 }
 
+static int configure_from_model(job *j, sp_modelfile *mf, const char *path,
+				const char *const *extra, size_t n_extra);
+static int load_weights(job *j, sp_modelfile *mf);
+
+/* Copies file src to dst (the best model of the run a checkpoint came
+ * from becomes the resumed run's). */
+static int copy_file(sp_ctx *ctx, const char *src, const char *dst)
+{
+	char buf[65536];
+	size_t n;
+	FILE *in = fopen(src, "rb"), *out;
+	if (!in)
+		return sp_err(ctx, SP_EIO, "%s: cannot open: %s", src, strerror(errno));
+	out = fopen(dst, "wb");
+	if (!out) {
+		fclose(in);
+		return sp_err(ctx, SP_EIO, "%s: cannot create: %s", dst, strerror(errno));
+	}
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			break;
+	if (ferror(in) || fclose(out) != 0) {
+		fclose(in);
+		return sp_err(ctx, SP_EIO, "%s: cannot write: %s", dst, strerror(errno));
+	}
+	fclose(in);
+	return SP_OK;
+}
+
+/* The training state a checkpoint holds (borrowing its blobs). */
+static int resume_state(job *j, sp_modelfile *ck, const char *path, train_state *st)
+{
+	const char *epoch = sp_modelfile_meta(ck, "epoch");
+	const char *best = sp_modelfile_meta(ck, "best");
+	const char *best_epoch = sp_modelfile_meta(ck, "best_epoch");
+	const char *bad = sp_modelfile_meta(ck, "bad_epochs");
+	const char *saved = sp_modelfile_meta(ck, "saved_best");
+	const void *rng;
+	size_t n;
+	int rc;
+	if (sp_modelfile_blob(&st->opt_blob, &st->opt_size, ck, j->ctx, "optim") < 0 ||
+	    !epoch || !best || !best_epoch || !bad || !saved)
+		return sp_err(j->ctx, SP_EINPUT, "%s: not a checkpoint (no optimizer state), expected the <model>.last.spm file a run writes every epoch",
+			      path);
+	if ((rc = sp_modelfile_blob(&rng, &n, ck, j->ctx, "rng")) < 0)
+		return rc;
+	if (n != sizeof(st->rng))
+		return sp_err(j->ctx, SP_EINPUT, "%s: RNG state of %zu bytes, expected %zu", path, n, sizeof(st->rng));
+	memcpy(st->rng, rng, sizeof(st->rng));
+	st->have_rng = 1;
+	st->next_epoch = (size_t)strtoull(epoch, NULL, 10) + 1;
+	st->best = strtod(best, NULL);
+	st->best_epoch = (size_t)strtoull(best_epoch, NULL, 10);
+	st->bad_epochs = (size_t)strtoull(bad, NULL, 10);
+	st->saved = atoi(saved);
+	if (st->saved) {
+		const char *best_model = sp_modelfile_meta(ck, "best_model");
+		if (!best_model)
+			return sp_err(j->ctx, SP_EINPUT, "%s: checkpoint names no best model file", path);
+		if ((rc = copy_file(j->ctx, best_model, j->model_path)) < 0)
+			return sp_err_prefix(j->ctx, rc, "resuming from %s", path);
+	}
+	return SP_OK;
+}
+
 int sp_runner_run(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 		  const sp_runner_opts *opts, int64_t *out_run_id)
 {
 	job j;
 	char model_path[4096];
+	sp_modelfile *ck = NULL;
+	train_state st = {0, NAN, 0, 0, 0, NULL, NULL, 0, {0, 0, 0, 0}, 0};
 	const char *db;
 	int rc;
 	size_t len;
@@ -1678,15 +1816,25 @@ int sp_runner_run(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	j.opts = opts;
 	j.out = opts->out;
 	*out_run_id = 0;
-	rc = job_configure(&j, pipe_path, NULL, opts->overrides, opts->n_overrides);
-	if (rc < 0)
-		goto done;
+	if (opts->resume_path) {
+		/* the checkpoint's configuration, and --set on top of it */
+		if ((rc = sp_modelfile_open(&ck, ctx, opts->resume_path)) < 0 ||
+		    (rc = configure_from_model(&j, ck, opts->resume_path, opts->overrides,
+					       opts->n_overrides)) < 0 ||
+		    (rc = sp_modelfile_vocab(&j.vocab, ck, ctx, "input")) < 0 ||
+		    (rc = sp_modelfile_vocab(&j.labels, ck, ctx, "labels")) < 0)
+			goto done;
+	} else {
+		rc = job_configure(&j, pipe_path, NULL, opts->overrides, opts->n_overrides);
+		if (rc < 0)
+			goto done;
+	}
 	db = opts->db_path ? opts->db_path : sp_kv_str(j.kv_pipeline, "db");
 	if ((rc = sp_runlog_open(&j.log, ctx, db)) < 0)
 		goto done;
 	{
 		const char *text = sp_pipe_text(j.pipe, &len);
-		rc = sp_runlog_begin(&j.run_id, j.log, ctx, j.name, pipe_path, text, NULL,
+		rc = sp_runlog_begin(&j.run_id, j.log, ctx, j.name, sp_pipe_name(j.pipe), text, NULL,
 				     j.seed, PACKAGE_VERSION);
 		if (rc < 0)
 			goto done;
@@ -1694,19 +1842,10 @@ int sp_runner_run(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	}
 	if ((rc = log_config(&j)) < 0)
 		goto done;
+	if (ck && (rc = sp_runlog_param(j.log, ctx, j.run_id, "resume", "from", opts->resume_path)) < 0)
+		goto done;
 	say(&j, "run %lld: pipeline %s (%s), seed %llu, log %s\n", (long long)j.run_id, j.name,
-	    pipe_path, (unsigned long long)j.seed, db);
-
-	if ((rc = read_and_encode(&j)) < 0)
-		goto done;
-	if ((rc = build_model(&j)) < 0 || (rc = load_vectors(&j)) < 0)
-		goto done;
-	say(&j, "data: %zu train, %zu dev, %zu test sequences; vocabulary %zu, labels %zu\n",
-	    j.train.n, j.dev.n, j.test.n, sp_vocab_size(j.vocab),
-	    j.target == SP_TARGET_NEXT_TOKEN ? (size_t)0 : sp_vocab_size(j.labels));
-	say(&j, "model: %s -> %s, %zu parameters\n", j.model.comp->name, j.head.comp->name,
-	    j.n_params);
-	sp_runlog_metric(j.log, ctx, j.run_id, -1, NULL, "parameters", (double)j.n_params);
+	    sp_pipe_name(j.pipe), (unsigned long long)j.seed, db);
 
 	{
 		const char *save = sp_kv_str(j.kv_train, "save");
@@ -1717,8 +1856,40 @@ int sp_runner_run(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 				 (long long)j.run_id);
 		if ((rc = make_parent_dirs(ctx, model_path)) < 0)
 			goto done;
+		j.model_path = model_path;
+		/* "models/x.spm" -> "models/x.last.spm" */
+		len = strlen(model_path);
+		j.ckpt_path = malloc(len + 16);
+		if (!j.ckpt_path) {
+			rc = sp_err(ctx, SP_ENOMEM, "out of memory");
+			goto done;
+		}
+		if (len > 4 && !strcmp(model_path + len - 4, ".spm"))
+			snprintf(j.ckpt_path, len + 16, "%.*s.last.spm", (int)(len - 4), model_path);
+		else
+			snprintf(j.ckpt_path, len + 16, "%s.last.spm", model_path);
 	}
-	if ((rc = train(&j, model_path)) < 0)
+	if ((rc = read_and_encode(&j)) < 0)
+		goto done;
+	if ((rc = build_model(&j)) < 0)
+		goto done;
+	if (ck) {
+		if ((rc = load_weights(&j, ck)) < 0 ||
+		    (rc = resume_state(&j, ck, opts->resume_path, &st)) < 0)
+			goto done;
+		say(&j, "resuming from %s after epoch %zu\n", opts->resume_path, st.next_epoch);
+	} else if ((rc = load_vectors(&j)) < 0) {
+		goto done;
+	}
+	say(&j, "data: %zu train, %zu dev, %zu test sequences; vocabulary %zu",
+	    j.train.n, j.dev.n, j.test.n, sp_vocab_size(j.vocab));
+	if (j.target != SP_TARGET_NEXT_TOKEN)
+		say(&j, ", labels %zu", sp_vocab_size(j.labels));
+	say(&j, "\nmodel: %s -> %s, %zu parameters\n", j.model.comp->name, j.head.comp->name,
+	    j.n_params);
+	sp_runlog_metric(j.log, ctx, j.run_id, -1, NULL, "parameters", (double)j.n_params);
+
+	if ((rc = train(&j, model_path, &st)) < 0)
 		goto done;
 
 	/* final evaluation of the kept model */
@@ -1762,6 +1933,18 @@ done:
 			      rc == SP_EINTR ? SP_RUN_INTERRUPTED : SP_RUN_FAILED, msg);
 		sp_err(ctx, rc, "%s", msg);
 	}
+	if (j.log && j.run_id > 0 && j.ckpt_path) {
+		/* the checkpoint, logged however the run ended: it is what a
+		 * failed or interrupted run resumes from */
+		char crc[SP_MODELFILE_CHECKSUM_LEN + 1];
+		int64_t bytes;
+		char keep[1024];
+		snprintf(keep, sizeof(keep), "%s", sp_errmsg(ctx));
+		if (sp_modelfile_checksum(crc, &bytes, ctx, j.ckpt_path) == SP_OK)
+			sp_runlog_artifact(j.log, ctx, j.run_id, "checkpoint", j.ckpt_path, bytes, crc);
+		sp_err(ctx, rc, "%s", keep);
+	}
+	sp_modelfile_free(ck);
 	job_fini(&j);
 	return rc;
 }
@@ -1854,50 +2037,54 @@ static int find_model_path(job *j, const char *pipe_path, char *out, size_t n)
 	return rc;
 }
 
-/* Rebuilds the job from a model file: its stored .pipe text and overrides,
- * its vocabularies and weights. */
+/* Configures the job from a model file: its stored .pipe text and
+ * overrides, then `extra` overrides on top. */
+static int configure_from_model(job *j, sp_modelfile *mf, const char *path,
+				const char *const *extra, size_t n_extra)
+{
+	const char *text = sp_modelfile_meta(mf, "pipe_text");
+	const char *pipe_path = sp_modelfile_meta(mf, "pipe_path");
+	const char *over = sp_modelfile_meta(mf, "overrides");
+	char *copy = NULL, *save = NULL;
+	const char **ov;
+	size_t n_ov = 0;
+	int rc;
+	if (!text || !pipe_path)
+		return sp_err(j->ctx, SP_EINPUT, "%s: model file lacks its pipeline text, expected a file written by pipeline run",
+			      path);
+	ov = calloc((over ? strlen(over) : 0) + n_extra + 1, sizeof(*ov));
+	copy = strdup(over ? over : "");
+	if (!ov || !copy) {
+		free(ov);
+		free(copy);
+		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+	}
+	for (char *s = strtok_r(copy, "\n", &save); s; s = strtok_r(NULL, "\n", &save))
+		ov[n_ov++] = s;
+	for (size_t i = 0; i < n_extra; i++)
+		ov[n_ov++] = extra[i];
+	rc = job_configure(j, pipe_path, text, ov, n_ov);
+	free(ov);
+	free(copy);
+	return rc;
+}
+
+/* Rebuilds the job from a model file: its configuration, vocabularies
+ * and weights. */
 static int job_from_model(job *j, const char *path)
 {
 	sp_modelfile *mf = NULL;
-	const char *text, *pipe_path, *over;
-	char **ov = NULL;
-	size_t n_ov = 0;
 	int rc;
 	if ((rc = sp_modelfile_open(&mf, j->ctx, path)) < 0)
 		return rc;
-	text = sp_modelfile_meta(mf, "pipe_text");
-	pipe_path = sp_modelfile_meta(mf, "pipe_path");
-	over = sp_modelfile_meta(mf, "overrides");
-	if (!text || !pipe_path) {
-		rc = sp_err(j->ctx, SP_EINPUT, "%s: model file lacks its pipeline text, expected a file written by pipeline run",
-			    path);
-		goto done;
-	}
-	if (over && *over) {
-		char *copy = strdup(over), *save = NULL;
-		ov = calloc(strlen(over) + 1, sizeof(*ov));
-		if (!copy || !ov) {
-			free(copy);
-			rc = sp_err(j->ctx, SP_ENOMEM, "out of memory");
-			goto done;
-		}
-		for (char *s = strtok_r(copy, "\n", &save); s; s = strtok_r(NULL, "\n", &save))
-			ov[n_ov++] = strdup(s);
-		free(copy);
-	}
-	rc = job_configure(j, pipe_path, text, (const char *const *)ov, n_ov);
-	if (rc < 0)
-		goto done;
-	if ((rc = create_text_stages(j)) < 0 ||
+	if ((rc = configure_from_model(j, mf, path, NULL, 0)) < 0 ||
+	    (rc = create_text_stages(j)) < 0 ||
 	    (rc = sp_modelfile_vocab(&j->vocab, mf, j->ctx, "input")) < 0 ||
 	    (rc = sp_modelfile_vocab(&j->labels, mf, j->ctx, "labels")) < 0 ||
 	    (rc = ((const sp_encoder_ops *)j->enc.comp)->attach(j->enc.self, j->ctx, j->vocab)) < 0 ||
 	    (rc = build_model(j)) < 0 || (rc = load_weights(j, mf)) < 0)
 		goto done;
 done:
-	for (size_t i = 0; i < n_ov; i++)
-		free(ov[i]);
-	free(ov);
 	sp_modelfile_free(mf);
 	return rc;
 }

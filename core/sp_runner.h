@@ -42,6 +42,9 @@ typedef struct sp_runner_opts {
 	size_t generate;             /* predict (lm): tokens to sample */
 	double temperature;          /* predict (lm): sampling temperature */
 	int64_t seed;                /* predict: sampling seed; < 0 = pipe's */
+	/* run: go on from this checkpoint (its configuration, weights,
+	 * optimizer and RNG state; overrides apply on top) */
+	const char *resume_path;
 } sp_runner_opts;
 
 void sp_runner_opts_init(sp_runner_opts *opts);
