@@ -86,6 +86,16 @@ typedef struct sp_rnn_config {
 				(the embedding, or a dense x) */
 	float forget_bias;   /* lstm: initial value of the f-gate bias */
 	sp_cell_init init;
+	size_t threads;      /* 0 or 1: everything on the calling thread;
+				n > 1: sp_rnn_new starts n-1 workers (joined
+				by sp_rnn_free) and each step's hidden units
+				are split among n threads.  Results do not
+				depend on n except for the round-off of
+				dh_norm (see "Kernels and threads" in
+				sp_cell.c) */
+	int reference;       /* nonzero: never use the AVX-512 kernels, but
+				sp_gemm and scalar gate math (the oracle the
+				tests compare the kernels with) */
 } sp_rnn_config;
 
 /*
@@ -119,6 +129,12 @@ typedef struct sp_rnn_sizes {
 	size_t ids;      /* T*B int32 (0 for dense input) */
 	size_t mask;     /* T*B bytes */
 	size_t len;      /* B int32 */
+	/* the AVX-512 kernels' copies of Wh, per layer and direction (0 on
+	   the portable path) */
+	size_t wh_cols;  /* Wh in column panels, for h(t-1)·Wh */
+	size_t wh_rows;  /* Wh in row panels, for dG(t)·Whᵀ */
+	size_t part;     /* (threads, T) doubles: per-thread partial sums of
+			    ||∂L/∂h(t)||² */
 	size_t bytes;    /* the whole block, each buffer 64-byte aligned */
 } sp_rnn_sizes;
 

@@ -109,6 +109,7 @@ static const sp_param_spec train_spec[] = {
 	{"bucket", SP_T_BOOL, "true", "batch sequences of similar length together (less padding)", NULL},
 	{"shuffle", SP_T_BOOL, "true", "shuffle the batches every epoch", NULL},
 	{"save", SP_T_STRING, "", "model file (default: models/<pipeline>-run<id>.spm)", NULL},
+	{"bptt", SP_T_INT, "0", "language models: train on the training texts as one stream, batch rows in parallel, in windows of this many steps with the state carried between windows (truncated BPTT; 0 = each text on its own)", NULL},
 	{"instruments", SP_T_BOOL, "false", "log per-time-step gradient norms ‖∂L/∂h(t)‖ and gate statistics of a fixed sample batch every epoch (how gradients vanish, what gates do)", NULL},
 	{"print_every", SP_T_INT, "0", "print one line every this many epochs (0 = about 20 lines in all); every epoch is logged", NULL},
 	END_SPEC};
@@ -182,6 +183,8 @@ typedef struct job {
 	/* the embedding weight, when pretrained vectors are frozen */
 	float *frozen, *frozen_grad, *frozen_copy;
 	size_t frozen_n;
+	int32_t *stream;         /* bptt: the training texts as one sequence */
+	size_t n_stream;
 	const char *model_path;  /* where the kept (best or last) model goes */
 	char *ckpt_path;         /* where the checkpoint of every epoch goes */
 	/* run log */
@@ -244,6 +247,7 @@ static void job_fini(job *j)
 	free(j->dh);
 	free(j->frozen_copy);
 	free(j->ckpt_path);
+	free(j->stream);
 	for (size_t i = 0; i < j->n_ov; i++)
 		free(j->ov[i]);
 	free(j->ov);
@@ -1351,6 +1355,112 @@ static int make_parent_dirs(sp_ctx *ctx, const char *path)
 	return SP_OK;
 }
 
+/*
+ * One forward and backward pass over batch b with the gradients zeroed
+ * first: the model's forward, the head's loss, the head's backward (of the
+ * mean loss over the batch's targets) and BPTT through the model.  *n_loss
+ * = 0 means the batch had no targets and nothing was back-propagated.
+ */
+static int forward_backward(job *j, batch *b, double *loss, size_t *n_loss)
+{
+	const sp_model_ops *m = model_ops(j);
+	const sp_head_ops *h = head_ops(j);
+	size_t out_dim = m->out_dim(j->model.self);
+	sp_seq y, dh, dx;
+	int rc;
+	memset(j->grad, 0, j->n_params * sizeof(*j->grad));
+	if ((rc = m->forward(j->model.self, j->ctx, &b->x, &y, 1)) < 0 ||
+	    (rc = h->forward(j->head.self, j->ctx, &y, &b->y, loss, n_loss, 1)) < 0)
+		return rc;
+	if (*n_loss == 0)
+		return SP_OK;
+	if (!isfinite(*loss))
+		return sp_err(j->ctx, SP_ENUMERIC, "training loss is %s: lower train.lr or set train.clip_norm",
+			      isnan(*loss) ? "NaN" : "infinite");
+	memset(j->dh, 0, b->x.T * b->x.B * out_dim * sizeof(*j->dh));
+	memset(&dh, 0, sizeof(dh));
+	dh.T = b->x.T;
+	dh.B = b->x.B;
+	dh.D = out_dim;
+	dh.x = j->dh;
+	dh.mask = b->x.mask;
+	dh.len = b->x.len;
+	memset(&dx, 0, sizeof(dx));
+	if ((rc = h->backward(j->head.self, j->ctx, (double)*n_loss, &dh)) < 0 ||
+	    (rc = m->backward(j->model.self, j->ctx, &dh, &dx)) < 0)
+		return rc;
+	return SP_OK;
+}
+
+/* One training step on batch b: forward, backward, update. */
+static int train_step(job *j, sp_optim *opt, batch *b, double *loss, size_t *n_loss)
+{
+	int rc = forward_backward(j, b, loss, n_loss);
+	if (rc < 0 || *n_loss == 0)
+		return rc;
+	if (j->frozen_grad) /* frozen pretrained vectors get no update */
+		memset(j->frozen_grad, 0, j->frozen_n * sizeof(float));
+	rc = sp_optim_step(opt, j->ctx, j->value, j->grad);
+	if (j->frozen)
+		memcpy(j->frozen, j->frozen_copy, j->frozen_n * sizeof(float));
+	return rc;
+}
+
+/*
+ * Truncated BPTT over one long stream: the training texts joined into one
+ * sequence, cut into B parallel rows; each step trains on the next k
+ * positions of every row, starting from the state the previous window
+ * ended in (carried, but no gradient flows into it).
+ */
+static int make_stream(job *j)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < j->train.n; i++)
+		n += (size_t)j->train.in_len[i] + 1;
+	j->stream = malloc((n ? n : 1) * sizeof(*j->stream));
+	if (!j->stream)
+		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+	j->n_stream = 0;
+	for (size_t i = 0; i < j->train.n; i++) {
+		size_t len = (size_t)j->train.in_len[i];
+		/* an example is input seq[0..m-1) and target seq[1..m) */
+		memcpy(j->stream + j->n_stream, j->train.ids + j->train.in_off[i], len * sizeof(int32_t));
+		j->n_stream += len;
+		j->stream[j->n_stream++] = j->train.ids[j->train.tg_off[i] + len - 1];
+	}
+	return SP_OK;
+}
+
+/* Window [t0, t0+T) of every stream row (rows of L + 1 positions). */
+static int make_stream_batch(job *j, size_t t0, size_t T, size_t B, size_t L, batch *b)
+{
+	int rc = ensure_batch(j, T, B, model_ops(j)->out_dim(j->model.self));
+	if (rc < 0)
+		return rc;
+	for (size_t r = 0; r < B; r++) {
+		const int32_t *row = j->stream + r * L;
+		j->b_len[r] = (int32_t)T;
+		for (size_t t = 0; t < T; t++) {
+			j->b_ids[t * B + r] = row[t0 + t];
+			j->b_tgt[t * B + r] = row[t0 + t + 1];
+			j->b_mask[t * B + r] = 1;
+			j->b_tmask[t * B + r] = 1;
+		}
+	}
+	memset(b, 0, sizeof(*b));
+	b->x.T = T;
+	b->x.B = B;
+	b->x.D = sp_vocab_size(j->vocab);
+	b->x.ids = j->b_ids;
+	b->x.mask = j->b_mask;
+	b->x.len = j->b_len;
+	b->y.T = T;
+	b->y.B = B;
+	b->y.id = j->b_tgt;
+	b->y.mask = j->b_tmask;
+	return SP_OK;
+}
+
 /* Collects the instruments of layer 0 for the progress line. */
 typedef struct instr_sink {
 	job *j;
@@ -1383,16 +1493,14 @@ static int sink_instrument(void *payload, const char *name, double value)
 static int log_instruments(job *j, size_t epoch, int show)
 {
 	const sp_model_ops *m = model_ops(j);
-	const sp_head_ops *h = head_ops(j);
 	size_t bs = (size_t)sp_kv_int(j->kv_train, "batch");
 	size_t B = j->train.n < bs ? j->train.n : bs;
 	size_t *idx = malloc(B * sizeof(*idx));
 	uint64_t rng[4];
 	instr_sink *sink = calloc(1, sizeof(*sink));
 	batch b;
-	sp_seq y, dh, dx;
 	double loss;
-	size_t n_loss, out_dim;
+	size_t n_loss;
 	int rc;
 	if (!idx || !sink) {
 		free(idx);
@@ -1404,23 +1512,8 @@ static int log_instruments(job *j, size_t epoch, int show)
 		idx[k] = k;
 	sink->j = j;
 	sink->epoch = (int64_t)epoch;
-	memset(j->grad, 0, j->n_params * sizeof(*j->grad));
 	if ((rc = make_batch(j, &j->train, idx, B, &b)) < 0 ||
-	    (rc = m->forward(j->model.self, j->ctx, &b.x, &y, 1)) < 0 ||
-	    (rc = h->forward(j->head.self, j->ctx, &y, &b.y, &loss, &n_loss, 1)) < 0)
-		goto done;
-	out_dim = m->out_dim(j->model.self);
-	memset(j->dh, 0, b.x.T * b.x.B * out_dim * sizeof(*j->dh));
-	memset(&dh, 0, sizeof(dh));
-	dh.T = b.x.T;
-	dh.B = b.x.B;
-	dh.D = out_dim;
-	dh.x = j->dh;
-	dh.mask = b.x.mask;
-	dh.len = b.x.len;
-	memset(&dx, 0, sizeof(dx));
-	if ((rc = h->backward(j->head.self, j->ctx, n_loss ? (double)n_loss : 1.0, &dh)) < 0 ||
-	    (rc = m->backward(j->model.self, j->ctx, &dh, &dx)) < 0 ||
+	    (rc = forward_backward(j, &b, &loss, &n_loss)) < 0 ||
 	    (rc = m->instruments(j->model.self, j->ctx, sink_instrument, sink)) < 0)
 		goto done;
 	if (show && sink->n_norm >= 2)
@@ -1449,7 +1542,7 @@ static int train(job *j, const char *model_path, train_state *st)
 	int higher_better;
 	const char *want = best_metric(j, &higher_better);
 	double best = st->best;
-	size_t best_epoch = st->best_epoch, bad_epochs = st->bad_epochs, print_every;
+	size_t best_epoch = st->best_epoch, bad_epochs = st->bad_epochs, print_every, bptt;
 	int instruments;
 	int saved = st->saved;
 	int rc;
@@ -1478,6 +1571,24 @@ static int train(job *j, const char *model_path, train_state *st)
 	}
 	if (st->have_rng)
 		sp_rng_set_state(j->ctx, st->rng);
+	if (sp_kv_int(j->kv_train, "bptt") < 0)
+		return sp_err(j->ctx, SP_EINVAL, "%s: bptt = %ld, expected >= 0",
+			      sp_kv_where(j->kv_train, "bptt"), sp_kv_int(j->kv_train, "bptt"));
+	bptt = (size_t)sp_kv_int(j->kv_train, "bptt");
+	if (bptt) {
+		if (j->target != SP_TARGET_NEXT_TOKEN) {
+			rc = sp_err(j->ctx, SP_EINVAL, "%s: truncated BPTT over a stream is for language models, expected bptt = 0 for head '%s'",
+				    sp_kv_where(j->kv_train, "bptt"), j->head.comp->name);
+			goto done;
+		}
+		if ((rc = make_stream(j)) < 0)
+			goto done;
+		if ((j->n_stream - 1) / bs < 1) {
+			rc = sp_err(j->ctx, SP_EINPUT, "%s: %zu training tokens are too few for %zu parallel rows of bptt = %zu",
+				    sp_kv_where(j->kv_train, "bptt"), j->n_stream, bs, bptt);
+			goto done;
+		}
+	}
 	lengths = malloc((j->train.n ? j->train.n : 1) * sizeof(*lengths));
 	if (!lengths) {
 		rc = sp_err(j->ctx, SP_ENOMEM, "out of memory");
@@ -1492,69 +1603,59 @@ static int train(job *j, const char *model_path, train_state *st)
 
 	for (size_t epoch = st->next_epoch; epoch < epochs; epoch++) {
 		double t0 = now_s(), loss_sum = 0;
-		size_t n_sum = 0, n_batches = 0, steps;
-		const size_t *idx;
-		size_t B;
+		size_t n_sum = 0, n_batches = 0;
 		metric_sink sink;
 		uint64_t clips0 = sp_optim_norm_clips(opt) + sp_optim_value_clips(opt);
 		int show;
 
 		h->metrics_reset(j->head.self);
-		sp_batcher_epoch(batcher, j->ctx);
-		while ((steps = (size_t)sp_batcher_next(&idx, &B, batcher)) > 0) {
-			batch b;
-			sp_seq y, dh, dx;
-			double loss;
-			size_t n_loss;
-			size_t out_dim;
-			(void)steps;
-			if (stop_requested(j)) {
-				rc = sp_err(j->ctx, SP_EINTR, "interrupted in epoch %zu", epoch + 1);
+		if (bptt) {
+			size_t B = bs, L = (j->n_stream - 1) / bs;
+			if ((rc = m->carry(j->model.self, j->ctx, 1, 1)) < 0)
 				goto done;
+			for (size_t t = 0; t < L; t += bptt) {
+				batch b;
+				double loss;
+				size_t n_loss, T = L - t < bptt ? L - t : bptt;
+				if (stop_requested(j)) {
+					rc = sp_err(j->ctx, SP_EINTR, "interrupted in epoch %zu", epoch + 1);
+					goto done;
+				}
+				if ((rc = make_stream_batch(j, t, T, B, L, &b)) < 0 ||
+				    (rc = train_step(j, opt, &b, &loss, &n_loss)) < 0) {
+					rc = sp_err_prefix(j->ctx, rc, "training epoch %zu, window %zu",
+							   epoch + 1, n_batches + 1);
+					goto done;
+				}
+				loss_sum += loss;
+				n_sum += n_loss;
+				n_batches++;
 			}
-			if ((rc = make_batch(j, &j->train, idx, B, &b)) < 0)
+			/* evaluation reads whole texts from a zero state */
+			if ((rc = m->carry(j->model.self, j->ctx, 0, 1)) < 0)
 				goto done;
-			memset(j->grad, 0, j->n_params * sizeof(*j->grad));
-			if ((rc = m->forward(j->model.self, j->ctx, &b.x, &y, 1)) < 0 ||
-			    (rc = h->forward(j->head.self, j->ctx, &y, &b.y, &loss, &n_loss, 1)) < 0) {
-				rc = sp_err_prefix(j->ctx, rc, "training epoch %zu, batch %zu",
-						   epoch + 1, n_batches + 1);
-				goto done;
+		} else {
+			const size_t *idx;
+			size_t B;
+			sp_batcher_epoch(batcher, j->ctx);
+			while (sp_batcher_next(&idx, &B, batcher) > 0) {
+				batch b;
+				double loss;
+				size_t n_loss;
+				if (stop_requested(j)) {
+					rc = sp_err(j->ctx, SP_EINTR, "interrupted in epoch %zu", epoch + 1);
+					goto done;
+				}
+				if ((rc = make_batch(j, &j->train, idx, B, &b)) < 0 ||
+				    (rc = train_step(j, opt, &b, &loss, &n_loss)) < 0) {
+					rc = sp_err_prefix(j->ctx, rc, "training epoch %zu, batch %zu",
+							   epoch + 1, n_batches + 1);
+					goto done;
+				}
+				loss_sum += loss;
+				n_sum += n_loss;
+				n_batches++;
 			}
-			if (n_loss == 0)
-				continue;
-			if (!isfinite(loss)) {
-				rc = sp_err(j->ctx, SP_ENUMERIC,
-					    "training loss is %s in epoch %zu, batch %zu: lower train.lr or set train.clip_norm",
-					    isnan(loss) ? "NaN" : "infinite", epoch + 1, n_batches + 1);
-				goto done;
-			}
-			out_dim = m->out_dim(j->model.self);
-			memset(j->dh, 0, b.x.T * b.x.B * out_dim * sizeof(*j->dh));
-			memset(&dh, 0, sizeof(dh));
-			dh.T = b.x.T;
-			dh.B = b.x.B;
-			dh.D = out_dim;
-			dh.x = j->dh;
-			dh.mask = b.x.mask;
-			dh.len = b.x.len;
-			memset(&dx, 0, sizeof(dx));
-			/* mean loss over the batch's targets */
-			if ((rc = h->backward(j->head.self, j->ctx, (double)n_loss, &dh)) < 0 ||
-			    (rc = m->backward(j->model.self, j->ctx, &dh, &dx)) < 0)
-				goto done;
-			if (j->frozen_grad) /* frozen pretrained vectors get no update */
-				memset(j->frozen_grad, 0, j->frozen_n * sizeof(float));
-			rc = sp_optim_step(opt, j->ctx, j->value, j->grad);
-			if (j->frozen)
-				memcpy(j->frozen, j->frozen_copy, j->frozen_n * sizeof(float));
-			if (rc < 0) {
-				rc = sp_err_prefix(j->ctx, rc, "training epoch %zu, batch %zu", epoch + 1, n_batches + 1);
-				goto done;
-			}
-			loss_sum += loss;
-			n_sum += n_loss;
-			n_batches++;
 		}
 		/* train: metrics accumulated while training this epoch */
 		memset(&sink, 0, sizeof(sink));
@@ -2254,6 +2355,7 @@ int sp_runner_predict(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 		/* sampling: feed each drawn token back in, state carried */
 		int32_t eos = sp_vocab_special(j.vocab, SP_SPECIAL_EOS);
 		size_t pos = n - 1;
+		/* carried state: each drawn token is fed back alone */
 		if (opts->seed >= 0)
 			sp_rng_seed(ctx, (uint64_t)opts->seed);
 		if (j.out) {
@@ -2265,10 +2367,9 @@ int sp_runner_predict(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 			rc = head_ops(&j)->sample(j.head.self, ctx, pos, 0, opts->temperature, &next);
 			if (rc < 0)
 				goto done;
-			if (next == eos)
-				break;
+			/* the end of one text starts the next: a new line */
 			if (j.out)
-				fputs(sp_vocab_token(j.vocab, next), j.out);
+				fputs(next == eos ? "\n" : sp_vocab_token(j.vocab, next), j.out);
 			j.b_ids[0] = next;
 			j.b_mask[0] = 1;
 			j.b_len[0] = 1;
