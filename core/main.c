@@ -409,6 +409,11 @@ static int cmd_show(sp_ctx *ctx, cli *c)
 			c->positional[0]);
 		return EXIT_USAGE;
 	}
+	if (access(db_of(c), F_OK) != 0) {
+		sp_err(ctx, SP_ENOTFOUND, "%s: no run log here, expected one written by pipeline run (or --db FILE)",
+		       db_of(c));
+		return fail(ctx, SP_ENOTFOUND);
+	}
 	rc = sp_runlog_open(&log, ctx, db_of(c));
 	if (rc < 0)
 		return fail(ctx, rc);
@@ -659,10 +664,12 @@ int main(int argc, char **argv)
 			sa.sa_handler = SIG_IGN;
 			sigaction(SIGPIPE, &sa, NULL);
 			rc = sp_runner_run(ctx, reg, c.positional[0], &c.ro, &run_id);
-			if (rc < 0) {
-				if (run_id > 0)
-					fprintf(stderr, "pipeline: run %lld %s\n", (long long)run_id,
-						rc == SP_EINTR ? "interrupted" : "failed");
+			if (rc < 0 && run_id > 0) {
+				/* one line: which run, how it ended, why */
+				fprintf(stderr, "pipeline: error: run %lld %s: %s\n", (long long)run_id,
+					rc == SP_EINTR ? "interrupted" : "failed", sp_errmsg(ctx));
+				status = rc == SP_EINTR ? EXIT_INTERRUPTED : EXIT_FAILURE;
+			} else if (rc < 0) {
 				status = fail(ctx, rc);
 			}
 		} else if (!strcmp(cmd, "check")) {

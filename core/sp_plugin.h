@@ -238,6 +238,10 @@ typedef struct sp_model_ops {
 	 *                           (< 0.05 or > 0.95) over the batch. */
 	int (*instruments)(void *self, sp_ctx *ctx, sp_metric_fn emit,
 			   void *payload);
+	/* Optional (NULL = no): does the output at step t depend on inputs
+	 * after t (a bidirectional layer)?  A language model must not see
+	 * the token it predicts, so the host refuses such a model for it. */
+	int (*sees_future)(const void *self);
 } sp_model_ops;
 
 /* ------------------------------------------------------------------ */

@@ -184,6 +184,35 @@ static sp_module *find_loaded_(sp_registry *reg, const char *name)
 	return NULL;
 }
 
+/* Are the ops every component of its kind must have set?  (The optional
+ * ones, like trace, may be NULL.) */
+static int required_ops_set_(const sp_component *c)
+{
+	switch (c->kind) {
+	case SP_KIND_TOKENIZER: {
+		const sp_tokenizer_ops *o = (const sp_tokenizer_ops *)c;
+		return o->create && o->destroy && o->tokenize;
+	}
+	case SP_KIND_ENCODER: {
+		const sp_encoder_ops *o = (const sp_encoder_ops *)c;
+		return o->create && o->destroy && o->observe && o->finish &&
+		       o->attach && o->encode;
+	}
+	case SP_KIND_MODEL: {
+		const sp_model_ops *o = (const sp_model_ops *)c;
+		return o->create && o->destroy && o->out_dim && o->weights &&
+		       o->bind && o->init && o->forward && o->backward && o->carry;
+	}
+	case SP_KIND_HEAD: {
+		const sp_head_ops *o = (const sp_head_ops *)c;
+		return o->create && o->destroy && o->weights && o->bind && o->init &&
+		       o->forward && o->backward && o->metrics_reset && o->metrics &&
+		       o->predict && o->sample;
+	}
+	}
+	return 0;
+}
+
 /* Checks the descriptor of module `name` loaded from `path`. */
 static int check_plugin_(sp_ctx *ctx, const char *path, const char *name,
 			 const sp_plugin *p)
@@ -218,6 +247,10 @@ static int check_plugin_(sp_ctx *ctx, const char *path, const char *name,
 			return sp_err(ctx, SP_EABI,
 				      "%s: component %zu lacks a name or a parameter list",
 				      path, i);
+		if (!required_ops_set_(c))
+			return sp_err(ctx, SP_EABI,
+				      "%s: component '%s' leaves a required %s operation NULL, expected all of them set",
+				      path, c->name, sp_kind_name(c->kind));
 	}
 	return SP_OK;
 }
@@ -252,6 +285,10 @@ static int open_module_(sp_registry *reg, sp_ctx *ctx, const char *path,
 		lt_dlclose(h);
 		return rc;
 	}
+	/* A plugin's libraries (ICU) may keep caches and atexit handlers
+	 * pointing into the module; unloading it before the process ends
+	 * turns those into leaks or crashes, so accepted modules stay. */
+	lt_dlmakeresident(h);
 	if (reg->n_mods == reg->cap_mods) {
 		size_t cap = reg->cap_mods ? 2 * reg->cap_mods : 8;
 		sp_module *mods = realloc(reg->mods, cap * sizeof(*mods));

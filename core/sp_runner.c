@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sp_blas.h"
 #include "sp_data.h"
@@ -129,6 +130,31 @@ const sp_param_spec *sp_runner_host_spec(const char *section)
 	return NULL;
 }
 
+/* path made absolute, so a run log read from another folder still finds
+ * the files it names (the file itself need not exist yet). */
+static void absolute_path(char *out, size_t n, const char *path)
+{
+	char dir[4096], real[4096];
+	const char *slash = strrchr(path, '/');
+	size_t k = slash ? (size_t)(slash - path) : 0;
+	if (realpath(path, real)) {
+		snprintf(out, n, "%s", real);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%.*s", (int)(k ? k : 1), slash ? path : ".");
+	if (realpath(dir, real)) {
+		const char *base = slash ? slash + 1 : path;
+		size_t a = strlen(real), b = strlen(base);
+		if (a + 1 + b < n) {
+			memcpy(out, real, a);
+			out[a] = '/';
+			memcpy(out + a + 1, base, b + 1);
+			return;
+		}
+	}
+	snprintf(out, n, "%s", path);
+}
+
 /* ------------------------------------------------------------------ */
 /* Job state                                                           */
 /* ------------------------------------------------------------------ */
@@ -183,6 +209,7 @@ typedef struct job {
 	/* the embedding weight, when pretrained vectors are frozen */
 	float *frozen, *frozen_grad, *frozen_copy;
 	size_t frozen_n;
+	int model_logged;        /* the model artifact is in the run log */
 	int32_t *stream;         /* bptt: the training texts as one sequence */
 	size_t n_stream;
 	const char *model_path;  /* where the kept (best or last) model goes */
@@ -378,6 +405,77 @@ static int ensure_section(job *j, const char *section)
 	return sp_pipe_section_ensure(j->pipe, j->ctx, section, &kv);
 }
 
+/* An integer key must lie in [lo, hi]. */
+static int int_in(job *j, sp_kv *kv, const char *key, long lo, long hi)
+{
+	long v = sp_kv_int(kv, key);
+	if (v < lo || v > hi)
+		return sp_err(j->ctx, SP_EINVAL, "%s: %s.%s = %ld, expected %ld..%ld",
+			      sp_kv_where(kv, key), sp_kv_section(kv), key, v, lo, hi);
+	return SP_OK;
+}
+
+/* A float key must lie in [lo, hi] (NaN never does). */
+static int float_in(job *j, sp_kv *kv, const char *key, double lo, double hi)
+{
+	double v = sp_kv_float(kv, key);
+	if (!(v >= lo && v <= hi))
+		return sp_err(j->ctx, SP_EINVAL, "%s: %s.%s = %g, expected %g..%g",
+			      sp_kv_where(kv, key), sp_kv_section(kv), key, v, lo, hi);
+	return SP_OK;
+}
+
+/*
+ * The ranges of the host's own keys, checked before anything is read or
+ * logged, so `pipeline check` catches them and the message points at the
+ * value.  Limits keep every size computed from them far from overflow.
+ */
+static int check_ranges(job *j)
+{
+	sp_kv *d = j->kv_data, *t = j->kv_train;
+	int has_dev = *sp_kv_str(d, "dev") != '\0';
+	int rc;
+	if ((rc = int_in(j, d, "max_examples", 0, 1L << 40)) < 0 ||
+	    (rc = int_in(j, d, "max_len", 0, 1L << 30)) < 0 ||
+	    (rc = int_in(j, d, "text_column", -1, 1000)) < 0 ||
+	    (rc = int_in(j, d, "label_column", -1, 1000)) < 0 ||
+	    (rc = int_in(j, t, "epochs", 0, 1L << 30)) < 0 ||
+	    (rc = int_in(j, t, "batch", 1, 1L << 16)) < 0 ||
+	    (rc = int_in(j, t, "step_size", 1, 1L << 30)) < 0 ||
+	    (rc = int_in(j, t, "warmup", 0, 1L << 40)) < 0 ||
+	    (rc = int_in(j, t, "patience", 0, 1L << 30)) < 0 ||
+	    (rc = int_in(j, t, "early_stop", 0, 1L << 30)) < 0 ||
+	    (rc = int_in(j, t, "threads", 1, 256)) < 0 ||
+	    (rc = int_in(j, t, "bptt", 0, 1L << 20)) < 0 ||
+	    (rc = int_in(j, t, "print_every", 0, 1L << 30)) < 0 ||
+	    (rc = float_in(j, t, "lr", 1e-12, 1e30)) < 0 ||
+	    (rc = float_in(j, t, "momentum", 0, 0.999999)) < 0 ||
+	    (rc = float_in(j, t, "weight_decay", 0, 1e6)) < 0 ||
+	    (rc = float_in(j, t, "clip_norm", 0, 1e30)) < 0 ||
+	    (rc = float_in(j, t, "clip_value", 0, 1e30)) < 0 ||
+	    (rc = float_in(j, t, "gamma", 1e-12, 1)) < 0 ||
+	    (rc = float_in(j, t, "factor", 1e-12, 0.999999)) < 0 ||
+	    (rc = float_in(j, t, "min_lr", 0, sp_kv_float(t, "lr"))) < 0)
+		return rc;
+	/* what only a dev split can drive */
+	if (!has_dev) {
+		static const char *const need_dev[] = {"early_stop", "metric", "schedule"};
+		for (size_t i = 0; i < 3; i++) {
+			const char *key = need_dev[i];
+			const char *where = sp_kv_where(t, key);
+			int set = where && strcmp(where, "default") != 0;
+			if (!set)
+				continue;
+			if ((!strcmp(key, "early_stop") && sp_kv_int(t, key) > 0) ||
+			    (!strcmp(key, "metric") && *sp_kv_str(t, key)) ||
+			    (!strcmp(key, "schedule") && !strcmp(sp_kv_str(t, key), "plateau")))
+				return sp_err(j->ctx, SP_EINVAL, "%s: train.%s needs a dev split, expected [data] dev = <file>",
+					      where, key);
+		}
+	}
+	return SP_OK;
+}
+
 /* Parses the pipe (from a file, or from text stored in a model file),
  * applies the overrides, resolves and validates every section. */
 static int job_configure(job *j, const char *pipe_path, const char *text,
@@ -419,6 +517,10 @@ static int job_configure(job *j, const char *pipe_path, const char *text,
 	    (rc = resolve_stage(j, &j->head, "head", SP_KIND_HEAD, head_host_spec, 1)) < 0)
 		return rc;
 	j->target = head_ops(j)->target;
+	if (sp_kv_bool(j->kv_train, "instruments") &&
+	    !SP_HAS_OP(sp_model_ops, model_ops(j), instruments))
+		return sp_err(j->ctx, SP_EINVAL, "%s: model '%s' has no instruments, expected instruments = false",
+			      sp_kv_where(j->kv_train, "instruments"), j->model.comp->name);
 	if (j->target == SP_TARGET_SEQUENCE)
 		return sp_err(j->ctx, SP_EINVAL, "%s: head '%s' needs target sequences, which this runner does not read yet",
 			      sp_kv_where(j->head.kv, "plugin"), j->head.comp->name);
@@ -450,15 +552,12 @@ static int job_configure(job *j, const char *pipe_path, const char *text,
 		if (!j->name)
 			return sp_err(j->ctx, SP_ENOMEM, "out of memory");
 	}
+	if ((rc = check_ranges(j)) < 0)
+		return rc;
 	j->seed = (uint64_t)sp_kv_int(j->kv_pipeline, "seed");
 	sp_rng_seed(j->ctx, j->seed);
-	{
-		long threads = sp_kv_int(j->kv_train, "threads");
-		if (threads < 1 || threads > 256)
-			return sp_err(j->ctx, SP_EINVAL, "%s: threads = %ld, expected 1..256",
-				      sp_kv_where(j->kv_train, "threads"), threads);
-		sp_blas_set_threads((int)threads);
-	}
+	/* OpenBLAS keeps its thread count per process; a run owns the process */
+	sp_blas_set_threads((int)sp_kv_int(j->kv_train, "threads"));
 	return SP_OK;
 }
 
@@ -572,9 +671,6 @@ static int read_split(job *j, const char *key, sp_corpus **out)
 	if (rc < 0)
 		return rc;
 	sp_data_opts_init(&o);
-	if (sp_kv_int(j->kv_data, "max_examples") < 0)
-		return sp_err(j->ctx, SP_EINVAL, "%s: max_examples must be >= 0",
-			      sp_kv_where(j->kv_data, "max_examples"));
 	o.max_examples = (size_t)sp_kv_int(j->kv_data, "max_examples");
 	o.text_col = (int)sp_kv_int(j->kv_data, "text_column");
 	o.label_col = (int)sp_kv_int(j->kv_data, "label_column");
@@ -646,7 +742,7 @@ static int label_id(job *j, const sp_corpus *c, const char *path, size_t i,
 {
 	*id = sp_vocab_id(j->labels, label, strlen(label));
 	if (*id < 0)
-		return sp_err(j->ctx, SP_EINPUT, "%s:%zu: label '%s' does not occur in the training split, expected one of its %zu labels",
+		return sp_err(j->ctx, SP_EINPUT, "%s:%zu: label '%s' is not in the model's label set, expected one of its %zu labels",
 			      path, sp_corpus_line(c, i), label,
 			      sp_vocab_size(j->labels));
 	return SP_OK;
@@ -741,7 +837,8 @@ done:
 
 /* Builds the vocabulary (or loads it, reuse = true) and the label set from
  * the training split, and stores the vocabulary under its name. */
-static int build_vocabularies(job *j, const sp_corpus *train)
+static int build_vocabularies(job *j, const sp_corpus *train,
+			      const sp_corpus *dev, const sp_corpus *test)
 {
 	const sp_encoder_ops *enc = (const sp_encoder_ops *)j->enc.comp;
 	const char *vname = sp_kv_str(j->enc.kv, "vocab");
@@ -778,27 +875,43 @@ static int build_vocabularies(job *j, const sp_corpus *train)
 			    sp_kv_str(j->kv_data, "train"));
 		goto done;
 	}
-	/* labels: every label of the training split, most frequent first */
+	/* labels: every label of the training split, most frequent first,
+	 * then labels only the dev or test split has (the model never
+	 * learns them, but the metrics must count them as missed) */
 	if (j->target == SP_TARGET_TAGS || j->target == SP_TARGET_CLASS) {
-		sp_vocab_counter *cnt;
-		if ((rc = sp_vocab_counter_new(&cnt)) < 0)
+		const sp_corpus *splits[3] = {train, dev, test};
+		if ((rc = sp_vocab_new(&j->labels)) < 0)
 			goto done;
-		for (size_t i = 0; i < sp_corpus_count(train) && rc >= 0; i++) {
-			if (j->target == SP_TARGET_TAGS) {
-				size_t nl;
-				const char *const *tags = sp_corpus_labels(train, i, &nl);
-				for (size_t k = 0; k < nl && rc >= 0; k++) {
-					const char *l = tags[k];
-					rc = sp_vocab_counter_add(cnt, j->ctx, l, strlen(l));
+		for (int s = 0; s < 3 && rc >= 0; s++) {
+			sp_vocab_counter *cnt;
+			sp_vocab *part = NULL;
+			if (!splits[s])
+				continue;
+			if ((rc = sp_vocab_counter_new(&cnt)) < 0)
+				goto done;
+			for (size_t i = 0; i < sp_corpus_count(splits[s]) && rc >= 0; i++) {
+				size_t nl = 1;
+				const char *one = NULL;
+				const char *const *labels = j->target == SP_TARGET_TAGS
+					? sp_corpus_labels(splits[s], i, &nl) : NULL;
+				if (!labels) {
+					one = sp_corpus_label(splits[s], i);
+					labels = &one;
 				}
-			} else {
-				const char *l = sp_corpus_label(train, i);
-				rc = sp_vocab_counter_add(cnt, j->ctx, l, strlen(l));
+				for (size_t k = 0; k < nl && rc >= 0; k++)
+					rc = sp_vocab_counter_add(cnt, j->ctx, labels[k], strlen(labels[k]));
 			}
+			if (rc >= 0)
+				rc = sp_vocab_build(&part, j->ctx, cnt, 1, 0, NULL, 0);
+			for (size_t k = 0; rc >= 0 && k < sp_vocab_size(part); k++) {
+				const char *l = sp_vocab_token(part, (int32_t)k);
+				if (sp_vocab_id(j->labels, l, strlen(l)) < 0)
+					rc = sp_vocab_add(j->labels, j->ctx, l, strlen(l),
+							  s == 0 ? sp_vocab_count(part, (int32_t)k) : 0, NULL);
+			}
+			sp_vocab_free(part);
+			sp_vocab_counter_free(cnt);
 		}
-		if (rc >= 0)
-			rc = sp_vocab_build(&j->labels, j->ctx, cnt, 1, 0, NULL, 0);
-		sp_vocab_counter_free(cnt);
 		if (rc < 0)
 			goto done;
 	} else {
@@ -821,6 +934,18 @@ static size_t weight_floats(const sp_weight *w)
 	return n;
 }
 
+/* A language model predicts the next token; a model whose output at t
+ * has read the tokens after t would be reading the answer. */
+static int check_causal(job *j, const void *model)
+{
+	const sp_model_ops *m = model_ops(j);
+	if (j->target == SP_TARGET_NEXT_TOKEN && SP_HAS_OP(sp_model_ops, m, sees_future) &&
+	    m->sees_future(model))
+		return sp_err(j->ctx, SP_EINVAL, "%s: model '%s' reads the sequence backwards too, so it would see the token it must predict; expected a one-directional model for head '%s'",
+			      sp_kv_section_where(j->model.kv), j->model.comp->name, j->head.comp->name);
+	return SP_OK;
+}
+
 /* Creates model and head, allocates the arena and binds every weight.
  * Initial values come from the seed (init ops). */
 static int build_model(job *j)
@@ -833,6 +958,8 @@ static int build_model(job *j)
 
 	rc = m->create(&j->model.self, j->ctx, j->model.kv, sp_vocab_size(j->vocab));
 	if (rc < 0)
+		return rc;
+	if ((rc = check_causal(j, j->model.self)) < 0)
 		return rc;
 	memset(&env, 0, sizeof(env));
 	env.size = sizeof(env);
@@ -916,6 +1043,7 @@ static int load_vectors(job *j)
 	float *emb, *grad = NULL;
 	char *line = NULL;
 	float *vec = NULL;
+	uint8_t *seen = NULL;
 	FILE *f;
 	int rc = SP_OK;
 	if (!path || !*path)
@@ -928,7 +1056,10 @@ static int load_vectors(job *j)
 	if (!f)
 		return sp_err(j->ctx, SP_EIO, "%s: cannot open: %s", path, strerror(errno));
 	vec = malloc(E * sizeof(*vec));
-	if (!vec) {
+	seen = calloc(sp_vocab_size(j->vocab), 1);
+	if (!vec || !seen) {
+		free(vec);
+		free(seen);
 		fclose(f);
 		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
 	}
@@ -975,13 +1106,20 @@ static int load_vectors(job *j)
 			break;
 		}
 		id = sp_vocab_id(j->vocab, word, strlen(word));
+		if (id >= 0 && seen[id]) {
+			rc = sp_err(j->ctx, SP_EINPUT, "%s:%zu: '%s' appears twice, expected each word once",
+				    path, lineno, word);
+			break;
+		}
 		if (id >= 0) {
 			memcpy(emb + (size_t)id * E, vec, E * sizeof(*vec));
+			seen[id] = 1;
 			found++;
 		}
 	}
 	free(line);
 	free(vec);
+	free(seen);
 	fclose(f);
 	if (rc < 0)
 		return rc;
@@ -1139,8 +1277,11 @@ static int evaluate(job *j, const dataset *d, metric_sink *sink)
 	const sp_model_ops *m = model_ops(j);
 	const sp_head_ops *h = head_ops(j);
 	size_t bs = (size_t)sp_kv_int(j->kv_train, "batch");
-	size_t *idx = malloc((bs ? bs : 1) * sizeof(*idx));
+	size_t *idx;
 	int rc = SP_OK;
+	if (bs > d->n)
+		bs = d->n ? d->n : 1;
+	idx = malloc(bs * sizeof(*idx));
 	if (!idx)
 		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
 	h->metrics_reset(j->head.self);
@@ -1185,11 +1326,11 @@ static int make_optim(job *j, sp_optim **out)
 	cfg.schedule = !strcmp(sched, "step") ? SP_SCHED_STEP :
 		       !strcmp(sched, "cosine") ? SP_SCHED_COSINE :
 		       !strcmp(sched, "plateau") ? SP_SCHED_PLATEAU : SP_SCHED_NONE;
-	cfg.step_size = (size_t)(sp_kv_int(kv, "step_size") > 0 ? sp_kv_int(kv, "step_size") : 1);
+	cfg.step_size = (size_t)sp_kv_int(kv, "step_size");
 	cfg.gamma = sp_kv_float(kv, "gamma");
 	cfg.min_lr = sp_kv_float(kv, "min_lr");
-	cfg.warmup = (size_t)(sp_kv_int(kv, "warmup") > 0 ? sp_kv_int(kv, "warmup") : 0);
-	cfg.patience = (size_t)(sp_kv_int(kv, "patience") > 0 ? sp_kv_int(kv, "patience") : 0);
+	cfg.warmup = (size_t)sp_kv_int(kv, "warmup");
+	cfg.patience = (size_t)sp_kv_int(kv, "patience");
 	cfg.factor = sp_kv_float(kv, "factor");
 	{
 		size_t bs = (size_t)sp_kv_int(kv, "batch");
@@ -1294,6 +1435,7 @@ static int save_model(job *j, const char *path, int64_t epoch, const train_state
 #undef META
 	if (st) {
 		uint64_t rng[4];
+		char best_abs[4096];
 		size_t n = sp_optim_state_size(st->opt);
 		void *blob = malloc(n ? n : 1);
 		if (!blob) {
@@ -1306,13 +1448,14 @@ static int save_model(job *j, const char *path, int64_t epoch, const train_state
 		free(blob);
 		if (rc < 0)
 			goto done;
+		absolute_path(best_abs, sizeof(best_abs), j->model_path);
 		sp_rng_get_state(j->ctx, rng);
 		if ((rc = sp_modelfile_writer_blob(w, "rng", rng, sizeof(rng))) < 0 ||
 		    (rc = sp_modelfile_writer_metaf(w, "best", "%.17g", st->best)) < 0 ||
 		    (rc = sp_modelfile_writer_metaf(w, "best_epoch", "%zu", st->best_epoch)) < 0 ||
 		    (rc = sp_modelfile_writer_metaf(w, "bad_epochs", "%zu", st->bad_epochs)) < 0 ||
 		    (rc = sp_modelfile_writer_metaf(w, "saved_best", "%d", st->saved)) < 0 ||
-		    (rc = sp_modelfile_writer_meta(w, "best_model", j->model_path)) < 0)
+		    (rc = sp_modelfile_writer_meta(w, "best_model", best_abs)) < 0)
 			goto done;
 	}
 	if ((rc = sp_modelfile_writer_vocab(w, "input", j->vocab)) < 0 ||
@@ -1547,20 +1690,8 @@ static int train(job *j, const char *model_path, train_state *st)
 	int saved = st->saved;
 	int rc;
 
-	if (sp_kv_int(j->kv_train, "epochs") < 0 || sp_kv_int(j->kv_train, "batch") < 1)
-		return sp_err(j->ctx, SP_EINVAL, "%s: expected epochs >= 0 and batch >= 1",
-			      sp_kv_section_where(j->kv_train));
-	if (sp_kv_int(j->kv_train, "early_stop") < 0)
-		return sp_err(j->ctx, SP_EINVAL, "%s: early_stop = %ld, expected >= 0",
-			      sp_kv_where(j->kv_train, "early_stop"), sp_kv_int(j->kv_train, "early_stop"));
-	if (sp_kv_int(j->kv_train, "print_every") < 0)
-		return sp_err(j->ctx, SP_EINVAL, "%s: print_every = %ld, expected >= 0",
-			      sp_kv_where(j->kv_train, "print_every"), sp_kv_int(j->kv_train, "print_every"));
 	print_every = (size_t)sp_kv_int(j->kv_train, "print_every");
 	instruments = sp_kv_bool(j->kv_train, "instruments");
-	if (instruments && !SP_HAS_OP(sp_model_ops, m, instruments))
-		return sp_err(j->ctx, SP_EINVAL, "%s: model '%s' has no instruments, expected instruments = false",
-			      sp_kv_where(j->kv_train, "instruments"), j->model.comp->name);
 	if (!print_every)
 		print_every = epochs > 20 ? (epochs + 19) / 20 : 1;
 	if ((rc = make_optim(j, &opt)) < 0)
@@ -1571,9 +1702,6 @@ static int train(job *j, const char *model_path, train_state *st)
 	}
 	if (st->have_rng)
 		sp_rng_set_state(j->ctx, st->rng);
-	if (sp_kv_int(j->kv_train, "bptt") < 0)
-		return sp_err(j->ctx, SP_EINVAL, "%s: bptt = %ld, expected >= 0",
-			      sp_kv_where(j->kv_train, "bptt"), sp_kv_int(j->kv_train, "bptt"));
 	bptt = (size_t)sp_kv_int(j->kv_train, "bptt");
 	if (bptt) {
 		if (j->target != SP_TARGET_NEXT_TOKEN) {
@@ -1602,8 +1730,8 @@ static int train(job *j, const char *model_path, train_state *st)
 		goto done;
 
 	for (size_t epoch = st->next_epoch; epoch < epochs; epoch++) {
-		double t0 = now_s(), loss_sum = 0;
-		size_t n_sum = 0, n_batches = 0;
+		double t0 = now_s();
+		size_t n_batches = 0;
 		metric_sink sink;
 		uint64_t clips0 = sp_optim_norm_clips(opt) + sp_optim_value_clips(opt);
 		int show;
@@ -1627,8 +1755,6 @@ static int train(job *j, const char *model_path, train_state *st)
 							   epoch + 1, n_batches + 1);
 					goto done;
 				}
-				loss_sum += loss;
-				n_sum += n_loss;
 				n_batches++;
 			}
 			/* evaluation reads whole texts from a zero state */
@@ -1652,8 +1778,6 @@ static int train(job *j, const char *model_path, train_state *st)
 							   epoch + 1, n_batches + 1);
 					goto done;
 				}
-				loss_sum += loss;
-				n_sum += n_loss;
 				n_batches++;
 			}
 		}
@@ -1720,8 +1844,6 @@ static int train(job *j, const char *model_path, train_state *st)
 		} else if ((rc = sp_optim_epoch_end(opt, j->ctx, NAN)) < 0 && rc != SP_ENUMERIC) {
 			goto done;
 		}
-		(void)loss_sum;
-		(void)n_sum;
 		{
 			/* the checkpoint of this epoch, to resume from */
 			train_state now = {epoch + 1, best, best_epoch, bad_epochs, saved, opt,
@@ -1818,7 +1940,7 @@ static int read_and_encode(job *j)
 	if (j->vocab) /* resuming: the checkpoint's vocabulary and labels */
 		rc = ((const sp_encoder_ops *)j->enc.comp)->attach(j->enc.self, j->ctx, j->vocab);
 	else
-		rc = build_vocabularies(j, train);
+		rc = build_vocabularies(j, train, dev, test);
 	if (rc < 0)
 		goto done;
 	if ((rc = encode_split(j, train, sp_kv_str(j->kv_data, "train"), &j->train)) < 0 ||
@@ -1838,6 +1960,18 @@ done:
 static int configure_from_model(job *j, sp_modelfile *mf, const char *path,
 				const char *const *extra, size_t n_extra);
 static int load_weights(job *j, sp_modelfile *mf);
+
+/* Logs a file the run produced, by its absolute path and checksum. */
+static int log_artifact(job *j, const char *kind, const char *path)
+{
+	char crc[SP_MODELFILE_CHECKSUM_LEN + 1], abs_path[4096];
+	int64_t bytes;
+	int rc = sp_modelfile_checksum(crc, &bytes, j->ctx, path);
+	if (rc < 0)
+		return rc;
+	absolute_path(abs_path, sizeof(abs_path), path);
+	return sp_runlog_artifact(j->log, j->ctx, j->run_id, kind, abs_path, bytes, crc);
+}
 
 /* Copies file src to dst (the best model of the run a checkpoint came
  * from becomes the resumed run's). */
@@ -2010,17 +2144,10 @@ int sp_runner_run(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 			say(&j, "final %-5s%s\n", names[s], sink.line);
 		}
 	}
-	{
-		char crc[SP_MODELFILE_CHECKSUM_LEN + 1];
-		int64_t bytes;
-		if ((rc = sp_modelfile_checksum(crc, &bytes, ctx, model_path)) < 0)
-			goto done;
-		if ((rc = sp_runlog_artifact(j.log, ctx, j.run_id, "model", model_path,
-					     bytes, crc)) < 0)
-			goto done;
-		say(&j, "model saved to %s (%lld bytes, crc32 %s)\n", model_path,
-		    (long long)bytes, crc);
-	}
+	if ((rc = log_artifact(&j, "model", model_path)) < 0)
+		goto done;
+	j.model_logged = 1;
+	say(&j, "model saved to %s\n", model_path);
 	rc = sp_runlog_end(j.log, ctx, j.run_id, SP_RUN_FINISHED, NULL);
 	if (rc >= 0)
 		say(&j, "run %lld finished\n", (long long)j.run_id);
@@ -2035,14 +2162,15 @@ done:
 		sp_err(ctx, rc, "%s", msg);
 	}
 	if (j.log && j.run_id > 0 && j.ckpt_path) {
-		/* the checkpoint, logged however the run ended: it is what a
-		 * failed or interrupted run resumes from */
-		char crc[SP_MODELFILE_CHECKSUM_LEN + 1];
-		int64_t bytes;
+		/* the checkpoint, and a best model a failed run had saved,
+		 * logged however the run ended: a failed or interrupted run
+		 * resumes from them */
 		char keep[1024];
 		snprintf(keep, sizeof(keep), "%s", sp_errmsg(ctx));
-		if (sp_modelfile_checksum(crc, &bytes, ctx, j.ckpt_path) == SP_OK)
-			sp_runlog_artifact(j.log, ctx, j.run_id, "checkpoint", j.ckpt_path, bytes, crc);
+		if (access(j.ckpt_path, F_OK) == 0)
+			log_artifact(&j, "checkpoint", j.ckpt_path);
+		if (!j.model_logged && access(model_path, F_OK) == 0)
+			log_artifact(&j, "model", model_path);
 		sp_err(ctx, rc, "%s", keep);
 	}
 	sp_modelfile_free(ck);
@@ -2063,10 +2191,30 @@ int sp_runner_check(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	if (rc >= 0)
 		rc = create_text_stages(&j);
 	if (rc >= 0) {
-		/* the model's own checks of its values, on a stand-in input */
-		void *self = NULL;
-		rc = model_ops(&j)->create(&self, ctx, j.model.kv, 4);
+		/* the model's and head's own checks of their values, on a
+		 * stand-in vocabulary */
+		void *self = NULL, *head = NULL;
+		sp_vocab *v = NULL;
+		sp_head_env env;
+		static const char *const toks[] = {"a", "b", "c", "d"};
+		rc = sp_vocab_new(&v);
+		for (int i = 0; i < 4 && rc >= 0; i++)
+			rc = sp_vocab_add(v, ctx, toks[i], 1, 1, NULL);
+		if (rc >= 0)
+			rc = model_ops(&j)->create(&self, ctx, j.model.kv, 4);
+		if (rc >= 0)
+			rc = check_causal(&j, self);
+		if (rc >= 0) {
+			memset(&env, 0, sizeof(env));
+			env.size = sizeof(env);
+			env.input = v;
+			env.labels = v;
+			rc = head_ops(&j)->create(&head, ctx, j.head.kv,
+						  model_ops(&j)->out_dim(self), &env);
+		}
+		head_ops(&j)->destroy(head);
 		model_ops(&j)->destroy(self);
+		sp_vocab_free(v);
 	}
 	job_fini(&j);
 	return rc;
@@ -2105,7 +2253,24 @@ static int find_model_path(job *j, const char *pipe_path, char *out, size_t n)
 	const char *db;
 	int rc;
 	if (j->opts->model_path) {
+		/* the model's own configuration is used; say so when the
+		 * .pipe names another pipeline */
+		sp_pipe *p = NULL;
 		snprintf(out, n, "%s", j->opts->model_path);
+		if (sp_pipe_parse_file(&p, j->ctx, pipe_path) == SP_OK) {
+			sp_kv *kv = sp_pipe_section(p, "pipeline");
+			const char *nm = kv ? sp_kv_str(kv, "name") : NULL;
+			sp_modelfile *mf = NULL;
+			if (nm && sp_modelfile_open(&mf, j->ctx, out) == SP_OK) {
+				const char *mine = sp_modelfile_meta(mf, "pipeline");
+				if (mine && strcmp(mine, nm) != 0)
+					sp_log(j->ctx, SP_LOG_WARN, "%s is a model of pipeline '%s', not '%s' (%s); using its own configuration",
+					       out, mine, nm, pipe_path);
+			}
+			sp_modelfile_free(mf);
+		}
+		sp_pipe_free(p);
+		sp_err_clear(j->ctx);
 		return SP_OK;
 	}
 	/* the pipe names the pipeline and the run log */
@@ -2113,6 +2278,9 @@ static int find_model_path(job *j, const char *pipe_path, char *out, size_t n)
 	if (rc < 0)
 		return rc;
 	db = j->opts->db_path ? j->opts->db_path : sp_kv_str(j->kv_pipeline, "db");
+	if (access(db, F_OK) != 0) /* reading must not create an empty log */
+		return sp_err(j->ctx, SP_ENOTFOUND, "%s: no run log, expected one with a finished run of '%s': run `pipeline run %s` first (or give --model FILE)",
+			      db, j->name, pipe_path);
 	if ((rc = sp_runlog_open(&log, j->ctx, db)) < 0)
 		return rc;
 	rc = sp_runlog_find_latest(&run_id, log, j->ctx, j->name, SP_RUN_FINISHED);
@@ -2203,14 +2371,14 @@ static int encode_input(job *j, const char *text, int32_t **out, size_t *n_out,
 	if (j->has_tok)
 		rc = ((const sp_tokenizer_ops *)j->tok.comp)->tokenize(j->tok.self, j->ctx, text, strlen(text), toklist_push, t);
 	else {
-		/* conll pipelines: the input is split at spaces */
+		/* conll pipelines: the input is split at white space */
 		const char *p = text;
 		rc = SP_OK;
 		while (*p && rc >= 0) {
 			size_t n;
-			while (*p == ' ')
+			while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 				p++;
-			n = strcspn(p, " ");
+			n = strcspn(p, " \t\r\n");
 			if (n)
 				rc = toklist_push(t, p, n, (size_t)(p - text));
 			p += n;
@@ -2278,7 +2446,7 @@ static int print_pred(void *payload, size_t t, size_t b, size_t k, int32_t id, f
 		s->last_t = t;
 		s->started = 1;
 	}
-	if (!s->all_steps && k == 0)
+	if (!s->all_steps && k == 0 && s->j->target == SP_TARGET_NEXT_TOKEN)
 		fputs("next:", f);
 	fputs(k ? "  " : (s->all_steps ? "" : " "), f);
 	fputc('\'', f);

@@ -112,13 +112,51 @@ V="$top_srcdir/tests/data/vectors"
 run "$PIPELINE" run "$HELLO" --set pipeline.name=vec --set model.embed=4 --set train.epochs=20 \
 	--set "encode.vectors=\"$V/hello.w2v\"" --set encode.freeze=true
 ok $([ $rc -eq 0 ] && contains "$out" "vectors: 2 of 4 vocabulary entries found" && echo 0 || echo 1) "pretrained vectors: 2 of 4 found, counted ($err)"
-vmodel=$(sql "select path from artifacts a join runs r on r.id=a.run_id where r.pipeline='vec'")
+vmodel=$(sql "select path from artifacts a join runs r on r.id=a.run_id where r.pipeline='vec' and kind='model'")
 run "$PIPELINE" model "$vmodel" --tensor model.embed
 ok $([ $rc -eq 0 ] && contains "$out" "0.5 0.25 -0.125 1" && contains "$out" "1 2 3 4" && echo 0 || echo 1) "frozen vectors unchanged after training"
 run "$PIPELINE" run "$HELLO" --set pipeline.name=vec2 --set model.embed=4 --set "encode.vectors=\"$V/short.vec\""
 ok $([ $rc -eq 1 ] && contains "$err" "short.vec:1:" && contains "$err" "expected 4" && echo 0 || echo 1) "a short vector line: file:line and the dimension expected ($err)"
 run "$PIPELINE" run "$HELLO" --set pipeline.name=vec3 --set "encode.vectors=\"$V/hello.w2v\""
 ok $([ $rc -eq 1 ] && contains "$err" "no embedding table" && echo 0 || echo 1) "vectors without an embedding table are refused ($err)"
+
+# resume: a 6-epoch run's checkpoint resumed to 12 epochs trains exactly
+# like a 12-epoch run
+run "$PIPELINE" run "$HELLO" --set pipeline.name=full --set train.epochs=12 --set train.optimizer=adam --set train.lr=0.05
+run "$PIPELINE" run "$HELLO" --set pipeline.name=half --set train.epochs=6 --set train.optimizer=adam --set train.lr=0.05
+ckpt=$(sql "select path from artifacts a join runs r on r.id=a.run_id where r.pipeline='half' and kind='checkpoint'")
+run "$PIPELINE" run "$HELLO" --resume "$ckpt" --set train.epochs=12
+ok $([ $rc -eq 0 ] && contains "$out" "resuming from" && echo 0 || echo 1) "resume from $ckpt ($err)"
+a=$(sql "select group_concat(value) from (select value from metrics m join runs r on r.id=m.run_id where r.pipeline='full' and name='loss' and epoch >= 6 order by epoch)")
+b=$(sql "select group_concat(value) from (select value from metrics m where m.run_id=(select max(id) from runs) and name='loss' and epoch >= 6 order by epoch)")
+ok $([ -n "$a" ] && [ "$a" = "$b" ] && echo 0 || echo 1) "the resumed run's losses equal the uninterrupted run's, bit for bit"
+run "$PIPELINE" run "$HELLO" --resume "$model"
+ok $([ $rc -eq 1 ] && contains "$err" "not a checkpoint" && echo 0 || echo 1) "resuming from a plain model file is refused ($err)"
+
+# the NER pipeline end to end on a tiny slice of its data: tagger, dev
+# split, entity F1, early stopping and the best epoch's model
+NER="$top_srcdir/pipelines/ner.pipe"
+T="$top_srcdir/tests/data/tiny"
+run "$PIPELINE" run "$NER" --set pipeline.name=tinyner --set "data.train=\"$T/ner_train.conll\"" \
+	--set "data.dev=\"$T/ner_dev.conll\"" --set 'data.test=""' --set train.epochs=6 \
+	--set train.early_stop=2 --set model.hidden=16 --set model.embed=16
+ok $([ $rc -eq 0 ] && contains "$out" "dev loss" && contains "$out" "f1" && echo 0 || echo 1) "ner.pipe trains on a tiny slice ($err)"
+ok $([ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='tinyner' and split='dev' and name='f1' and epoch is null")" = 1 ] && echo 0 || echo 1) "final dev F1 logged"
+run "$PIPELINE" predict "$NER" --set pipeline.name=tinyner --input "I love Paris"
+ok $([ $rc -eq 0 ] && contains "$out" "Paris" && echo 0 || echo 1) "predict tags each word ($out)"
+
+# character-level generation with truncated BPTT over one stream
+CHARLM="$top_srcdir/pipelines/charlm.pipe"
+run "$PIPELINE" run "$CHARLM" --set data.max_examples=300 --set train.epochs=2 --set model.hidden=16 \
+	--set model.embed=8 --set train.bptt=16 --set train.batch=4
+ok $([ $rc -eq 0 ] && contains "$out" "finished" && echo 0 || echo 1) "charlm.pipe trains with bptt on a slice ($err)"
+ok $([ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='charlm' and split='dev' and name='perplexity'")" -ge 2 ] && echo 0 || echo 1) "dev perplexity logged per epoch"
+run "$PIPELINE" predict "$CHARLM" --input "ROMEO:" --generate 40 --seed 3
+g1=$out
+run "$PIPELINE" predict "$CHARLM" --input "ROMEO:" --generate 40 --seed 3
+ok $([ $rc -eq 0 ] && contains "$out" "generated: ROMEO:" && [ "$out" = "$g1" ] && echo 0 || echo 1) "sampling is reproducible for a seed"
+run "$PIPELINE" run "$HELLO" --set train.bptt=4 --set data.max_examples=1 --set train.batch=8 --set pipeline.name=fewtok
+ok $([ $rc -eq 1 ] && contains "$err" "too few" && echo 0 || echo 1) "bptt with too little text is refused ($err)"
 
 # --- bad input ----------------------------------------------------------------
 printf 'hello\tO\nworld\n' >bad.conll
