@@ -1189,6 +1189,22 @@ typedef struct batch {
 	sp_labels y;
 } batch;
 
+/* Points b at the job's batch buffers: inputs (T,B), targets (Ty,B). */
+static void batch_view(const job *j, size_t T, size_t Ty, size_t B, batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->x.T = T;
+	b->x.B = B;
+	b->x.D = sp_vocab_size(j->vocab);
+	b->x.ids = j->b_ids;
+	b->x.mask = j->b_mask;
+	b->x.len = j->b_len;
+	b->y.T = Ty;
+	b->y.B = B;
+	b->y.id = j->b_tgt;
+	b->y.mask = j->b_tmask;
+}
+
 /* Lays out examples idx[0..B) of d time-major and right-padded. */
 static int make_batch(job *j, const dataset *d, const size_t *idx, size_t B,
 		      batch *b)
@@ -1217,17 +1233,7 @@ static int make_batch(job *j, const dataset *d, const size_t *idx, size_t B,
 			j->b_tmask[t * B + k] = (uint8_t)real;
 		}
 	}
-	memset(b, 0, sizeof(*b));
-	b->x.T = T;
-	b->x.B = B;
-	b->x.D = sp_vocab_size(j->vocab);
-	b->x.ids = j->b_ids;
-	b->x.mask = j->b_mask;
-	b->x.len = j->b_len;
-	b->y.T = Ty;
-	b->y.B = B;
-	b->y.id = j->b_tgt;
-	b->y.mask = j->b_tmask;
+	batch_view(j, T, Ty, B, b);
 	return SP_OK;
 }
 
@@ -1590,17 +1596,7 @@ static int make_stream_batch(job *j, size_t t0, size_t T, size_t B, size_t L, ba
 			j->b_tmask[t * B + r] = 1;
 		}
 	}
-	memset(b, 0, sizeof(*b));
-	b->x.T = T;
-	b->x.B = B;
-	b->x.D = sp_vocab_size(j->vocab);
-	b->x.ids = j->b_ids;
-	b->x.mask = j->b_mask;
-	b->x.len = j->b_len;
-	b->y.T = T;
-	b->y.B = B;
-	b->y.id = j->b_tgt;
-	b->y.mask = j->b_tmask;
+	batch_view(j, T, T, B, b);
 	return SP_OK;
 }
 
@@ -2407,6 +2403,30 @@ static int encode_input(job *j, const char *text, int32_t **out, size_t *n_out,
 	return SP_OK;
 }
 
+/* The model and head on one input sequence ids[0..n) (batch of one, no
+ * targets); b is left describing it. */
+static int run_input(job *j, const int32_t *ids, size_t n, batch *b)
+{
+	dataset d;
+	size_t idx = 0;
+	int32_t *tg = calloc(n, sizeof(*tg));
+	sp_seq y;
+	int rc;
+	memset(&d, 0, sizeof(d));
+	if (!tg)
+		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+	rc = dataset_add(j, &d, ids, n, tg, j->target == SP_TARGET_CLASS ? 1 : n);
+	free(tg);
+	if (rc >= 0) /* the batch buffers hold copies; d can go */
+		rc = make_batch(j, &d, &idx, 1, b);
+	dataset_fini(&d);
+	if (rc >= 0)
+		rc = model_ops(j)->forward(j->model.self, j->ctx, &b->x, &y, 0);
+	if (rc >= 0)
+		rc = head_ops(j)->forward(j->head.self, j->ctx, &y, NULL, NULL, NULL, 0);
+	return rc;
+}
+
 /* Escapes a token for display: "\n" for newline, quotes kept. */
 static void print_token(FILE *f, const char *tok)
 {
@@ -2476,31 +2496,11 @@ int sp_runner_predict(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	    (rc = job_from_model(&j, path)) < 0 ||
 	    (rc = encode_input(&j, opts->input, &ids, &n, &t)) < 0)
 		goto done;
-	{
-		dataset d;
-		size_t idx = 0;
-		int32_t *tg = calloc(n, sizeof(*tg));
-		memset(&d, 0, sizeof(d));
-		if (!tg) {
-			rc = sp_err(ctx, SP_ENOMEM, "out of memory");
-			goto done;
-		}
-		rc = dataset_add(&j, &d, ids, n, tg, j.target == SP_TARGET_CLASS ? 1 : n);
-		free(tg);
-		if (rc >= 0)
-			rc = make_batch(&j, &d, &idx, 1, &b);
-		if (rc >= 0) {
-			/* the batch buffers hold copies; d can go */
-			rc = model_ops(&j)->carry(j.model.self, ctx, j.target == SP_TARGET_NEXT_TOKEN && opts->generate, 1);
-		}
-		if (rc >= 0)
-			rc = model_ops(&j)->forward(j.model.self, ctx, &b.x, &y, 0);
-		if (rc >= 0)
-			rc = head_ops(&j)->forward(j.head.self, ctx, &y, NULL, NULL, NULL, 0);
-		dataset_fini(&d);
-		if (rc < 0)
-			goto done;
-	}
+	/* carried state lets generation feed one token at a time */
+	if ((rc = model_ops(&j)->carry(j.model.self, ctx,
+				       j.target == SP_TARGET_NEXT_TOKEN && opts->generate, 1)) < 0 ||
+	    (rc = run_input(&j, ids, n, &b)) < 0)
+		goto done;
 	say(&j, "model %s\n", path);
 	{
 		pred_sink s;
@@ -2623,7 +2623,6 @@ int sp_runner_trace(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	size_t n = 0;
 	toklist t = {0};
 	batch b;
-	sp_seq y;
 	FILE *f = opts->out ? opts->out : stdout;
 	int rc;
 
@@ -2669,27 +2668,8 @@ int sp_runner_trace(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	}
 	if ((rc = encode_input(&j, opts->input, &ids, &n, &t)) < 0)
 		goto done;
-	{
-		dataset d;
-		size_t idx = 0;
-		int32_t *tg = calloc(n, sizeof(*tg));
-		memset(&d, 0, sizeof(d));
-		if (!tg) {
-			rc = sp_err(ctx, SP_ENOMEM, "out of memory");
-			goto done;
-		}
-		rc = dataset_add(&j, &d, ids, n, tg, j.target == SP_TARGET_CLASS ? 1 : n);
-		free(tg);
-		if (rc >= 0)
-			rc = make_batch(&j, &d, &idx, 1, &b);
-		dataset_fini(&d);
-		if (rc >= 0)
-			rc = model_ops(&j)->forward(j.model.self, ctx, &b.x, &y, 0);
-		if (rc >= 0)
-			rc = head_ops(&j)->forward(j.head.self, ctx, &y, NULL, NULL, NULL, 0);
-		if (rc < 0)
-			goto done;
-	}
+	if ((rc = run_input(&j, ids, n, &b)) < 0)
+		goto done;
 
 	fprintf(f, "Forward propagation of %s (%s -> %s) on \"%s\"\n", j.name,
 		j.model.comp->name, j.head.comp->name, opts->input);

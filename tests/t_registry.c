@@ -37,14 +37,14 @@ int main(void)
 	sp_registry_add_dir(reg, ctx, testdir, "test plugins");
 	sp_registry_add_dir(reg, ctx, plugdir, "build tree");
 
-	rc = sp_registry_load(reg, ctx, "goodtest", &p);
-	ok(rc == SP_OK && p && strcmp(p->name, "goodtest") == 0,
+	rc = sp_registry_load(reg, ctx, "myplugin", &p);
+	ok(rc == SP_OK && p && strcmp(p->name, "myplugin") == 0,
 	   "well-formed plugin loads (%s)", rc ? sp_errmsg(ctx) : "ok");
 	if (p) {
 		const sp_tokenizer_ops *ops;
 		void *self = NULL;
 		char buf[64] = "";
-		rc = sp_registry_find(reg, ctx, SP_KIND_TOKENIZER, "goodtest.spaces",
+		rc = sp_registry_find(reg, ctx, SP_KIND_TOKENIZER, "myplugin.spaces",
 				      &c, NULL);
 		ok(rc == SP_OK && c, "component found by module.name");
 		ops = (const sp_tokenizer_ops *)c;

@@ -3,7 +3,7 @@
  * on ASCII spaces.  doc/plugins.md walks through it; `make installcheck`
  * builds it out of tree against the installed seqpipe.
  */
-#include <seqpipe/sp_plugin.h>
+#include <sp_plugin.h> /* pkg-config --cflags seqpipe puts it on the path */
 
 static int ws_create(void **out, sp_ctx *ctx, const sp_kv *args)
 {
