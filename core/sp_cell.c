@@ -20,14 +20,45 @@
  *
  * Where the time goes (T steps, batch B, M = T*B rows):
  *
- *   forward   gates = X·Wx + b              ONE sgemm (M, G*H, I)
- *             for each t: gates(t) += h(t-1)·Wh   one sgemm (B, G*H, H)
+ *   forward   gates = X·Wx + b              ONE product (M, G*H, I)
+ *             for each t: gates(t) += h(t-1)·Wh   one product (B, G*H, H)
  *                         fused element-wise gate math, row by row
- *   backward  for each t (reversed): dG(t) from ∂L/∂h(t) (+ ∂L/∂c(t))
- *                         ∂L/∂h(t-1) = [direct part] + dG(t)·Whᵀ  one sgemm
+ *   backward  for each t (reversed):
+ *                 ∂L/∂h(t) = [direct part] + dG(t+1)·Whᵀ + ∂L/∂y(t)
+ *                                           one product (B, H, G*H)
+ *                 then dG(t) (and ∂L/∂c(t-1)) from it, row by row
  *             then over all steps at once, with the stored h and dG:
  *             dWh += Hprevᵀ·dG,  dWx += Xᵀ·dG,  db += Σ dG,
- *             dX = dG·Wxᵀ                   three sgemm (M rows each)
+ *             dX = dG·Wxᵀ                   three products (M rows each)
+ *
+ * Kernels.  The portable path does the products with sp_gemm (the BLAS)
+ * and the gate math in scalar code.  On a CPU with AVX-512F (asked by
+ * sp_rnn_new; cfg.reference forces the portable path, the tests' oracle)
+ * every product above runs on the one micro-kernel of this file (mk_)
+ * and the gate math 16 units at a time.  The kernel streams weights packed
+ * once per pass into panels (pack_cols_, pack_rows_) and keeps a tile of
+ * 4-8 rows by 32-64 columns in registers for the whole sum.  Why not the
+ * BLAS: the per-step products have only B rows and the BLAS re-packs Wh
+ * at every step; and OpenBLAS 0.3.21 runs this machine (AMD family 26,
+ * where zmm FMAs go at twice the ymm rate: 268 vs 133 GFLOP/s a core)
+ * on its AVX2 Haswell kernels.  Measured, (B=32)·(256,1024) on one
+ * core: OpenBLAS 100 GFLOP/s, the kernel 245.
+ *
+ * Threads (cfg.threads = n > 1: a pool of n-1 workers and the caller,
+ * started by sp_rnn_new).  Each step's hidden units are shared: thread p
+ * owns whole 16- or 32-unit blocks of every gate (share_), computes its
+ * columns of the step's product and their gate math, and all meet at a
+ * barrier before the next step, which needs all of h(t).  On the kernel
+ * path the input projection and the weight gradients are shared the same
+ * way (each thread touches only its own columns, so no barrier), then dX
+ * by rows after one more barrier; on the portable path they stay on the
+ * calling thread, where the BLAS's own threads (train.threads) apply.
+ * Each output is computed by the same operations in the same order
+ * whatever n is, so results are bit-identical for every n (the tests
+ * check 1, 2, 3 on both paths); only the dh_norm instrument, summed from
+ * per-thread parts, may differ in its last bits.  The kernel path and the
+ * portable path agree to float round-off (the tests allow 1e-4 relative;
+ * measured 6e-7).
  *
  * One-hot input (ids) into Wx: x(t)·Wx is row ids[t] of Wx, a row copy,
  * and dWx gets dG(t) added to that row (scatter-add).  The embedding table
@@ -39,23 +70,40 @@
  * reverse direction from t = T-1 down over right padding therefore starts
  * each sequence from zero state at its own last real step.
  *
- * Memory: every cache buffer is carved from one block following
- * sp_rnn_sizes_of (the only sizing function).  The block is allocated on
- * the first forward and replaced only when a batch needs more; forward
- * and backward themselves never allocate.  Not here: losses, optimizers,
- * the plugin's key = value parameters (plugins/rnn.c).
+ * Memory: every cache buffer, the packed weights included, is carved
+ * from one block following sp_rnn_sizes_of (the only sizing function).
+ * The block is allocated on the first forward and replaced only when a
+ * batch needs more; forward and backward themselves never allocate.  Not
+ * here: losses, optimizers, the plugin's key = value parameters
+ * (plugins/rnn.c).
  */
 #include "sp_cell.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sp_blas.h"
 
+/* The AVX-512 kernels: compiled for x86-64 with GCC or Clang whatever the
+ * build's -march, used only when the CPU has AVX-512F (sp_rnn_new asks). */
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define SIMD_ 1
+#define AVX512_ __attribute__((target("avx512f,fma")))
+#else
+#define SIMD_ 0
+#endif
+
 #define ALIGN_ 64          /* bytes; cache-line and AVX-512 friendly */
 #define NAME_MAX_ 80       /* longest weight name: prefix (< 32) + 40 */
+#define VL_ 16             /* floats per AVX-512 vector */
+#define THREADS_MAX_ 256
 
 /* One layer in one direction: its bound weights and its cache views. */
 typedef struct cell_ {
@@ -71,7 +119,52 @@ typedef struct cell_ {
 	float *tc;       /* (T,B,H) lstm */
 	float *hn;       /* (T,B,H) gru */
 	float *dh_norm;  /* (T) */
+	/* the kernels' copies, packed for the pass at hand: forward
+	 * pack_cols_, backward pack_rows_ */
+	float *whp;      /* Wh */
+	float *wxp;      /* Wx (NULL for ids straight into Wx) */
 } cell_;
+
+/* The gate math of one row, portable or AVX-512 (the same signatures;
+ * see the row functions). */
+typedef struct rowfns_ {
+	void (*rnn_fwd)(float *, float *, float *, size_t, size_t, int);
+	void (*rnn_bwd)(const float *, const float *, float *, size_t, size_t,
+			int);
+	void (*lstm_fwd)(float *, const float *, float *, float *, float *,
+			 float *, size_t, size_t, size_t);
+	void (*lstm_bwd)(const float *, const float *, const float *,
+			 const float *, float *, float *, size_t, size_t,
+			 size_t);
+	void (*gru_fwd)(float *, const float *, const float *, float *,
+			float *, float *, size_t, size_t, size_t);
+	void (*gru_bwd)(const float *, const float *, const float *,
+			const float *, float *, float *, float *, size_t, size_t,
+			size_t);
+	float (*dh_add)(float *, const float *, size_t, size_t);
+} rowfns_;
+
+/* The engine's threads: n-1 workers and the caller, who run one job at a
+ * time together and meet at a barrier after every step. */
+typedef void (*job_fn_)(void *arg, size_t p);
+typedef struct worker_ {
+	struct pool_ *pool;
+	size_t p;               /* 1 .. n-1 */
+} worker_;
+typedef struct pool_ {
+	size_t n;               /* threads, the caller's included */
+	size_t started;         /* workers running */
+	pthread_t *tid;         /* (n-1) */
+	worker_ *wk;            /* (n-1) */
+	pthread_mutex_t mu;     /* guards job, fn, arg, stop */
+	pthread_cond_t cv;
+	unsigned long job;      /* generation of the job fn(arg) */
+	job_fn_ fn;
+	void *arg;
+	int stop;
+	atomic_uint arrived;    /* the barrier: threads arrived so far */
+	atomic_uint phase;      /* the barrier: times it opened */
+} pool_;
 
 struct sp_rnn {
 	sp_rnn_config cfg;  /* name/prefix point at the copies below */
@@ -88,6 +181,8 @@ struct sp_rnn {
 	float **y, **dy, **drop; /* per layer */
 	float *x0, *dx0, *drop0;
 	float *s_dh, *s_dhp, *s_dc, *s_hg;
+	double *part;       /* (threads, T) */
+	float *dgp;         /* (threads, KC_, 64) */
 	int32_t *ids;
 	uint8_t *mask;
 	int32_t *len;
@@ -102,7 +197,12 @@ struct sp_rnn {
 	size_t carry_B, carry_cap;
 	float *carry_h, *carry_c;
 	float *trace_buf;   /* lazily sized by trace (not a hot path) */
+	int simd;           /* the AVX-512 kernels (else the portable path) */
+	rowfns_ rows;       /* the gate math that goes with it */
+	pool_ pool;
 };
+
+static void pick_rows_(rowfns_ *out, int simd);
 
 size_t sp_cell_gates(sp_cell_kind kind)
 {
@@ -148,6 +248,9 @@ static int check_config_(sp_ctx *ctx, const sp_rnn_config *cfg)
 	    cfg->init != SP_CELL_INIT_ORTHOGONAL)
 		return sp_err(ctx, SP_EINVAL, "%s: unknown init %d", nm,
 			      (int)cfg->init);
+	if (cfg->threads > THREADS_MAX_)
+		return sp_err(ctx, SP_EINVAL, "%s: threads=%zu must be <= %d",
+			      nm, cfg->threads, THREADS_MAX_);
 	if (cfg->prefix && strlen(cfg->prefix) >= 32)
 		return sp_err(ctx, SP_EINVAL, "%s: weight name prefix too long",
 			      nm);
@@ -160,6 +263,41 @@ static size_t mul_(size_t a, size_t b)
 	if (a && b > SIZE_MAX / a)
 		return SIZE_MAX;
 	return a * b;
+}
+
+/* Whether cfg runs on the AVX-512 kernels: the CPU has them and cfg does
+ * not ask for the reference path. */
+static int simd_for_(const sp_rnn_config *cfg)
+{
+#if SIMD_
+	__builtin_cpu_init();
+	return !cfg->reference && __builtin_cpu_supports("avx512f");
+#else
+	(void)cfg;
+	return 0;
+#endif
+}
+
+/* Hidden units per column block of the kernels' h(t-1)·Wh: 16 of every
+ * gate (G vectors a row), or 32 for the rnn's one gate (2 vectors).  For
+ * dG(t)·Whᵀ, 32 output units (2 vectors). */
+static size_t fwd_units_(size_t G)
+{
+	return G == 1 ? 2 * VL_ : VL_;
+}
+#define BWD_UNITS_ (2 * VL_)
+#define KC_ 128            /* steps*rows of dG per chunk of dW += Xᵀ·dG */
+
+/* Floats of the panels of W for the kernels: W (K, G*H) in column blocks
+ * (pack_cols_), or W (N, G*H) in row blocks (pack_rows_), whichever is
+ * larger. */
+static size_t pack_size_(size_t K, size_t G, size_t H)
+{
+	size_t U = fwd_units_(G);
+	size_t cols = mul_(mul_((H + U - 1) / U * U, G), K);
+	size_t rows = mul_((K + BWD_UNITS_ - 1) / BWD_UNITS_ * BWD_UNITS_,
+			   G * H);
+	return cols > rows ? cols : rows;
 }
 
 /* ------------------------------------------------------------------ */
@@ -198,26 +336,38 @@ int sp_rnn_sizes_of(sp_ctx *ctx, const sp_rnn_config *cfg, size_t T,
 	out->ids = ids ? M : 0;
 	out->mask = M;
 	out->len = B;
+	if (simd_for_(cfg)) {
+		/* Wx's widest input: layer 0's unless ids go straight in */
+		size_t in = ids && !cfg->embed ? 0 : in0;
+		if (cfg->layers > 1 && ND * H > in)
+			in = ND * H;
+		out->wh_pack = pack_size_(H, G, H);
+		out->wx_pack = in ? pack_size_(in, G, H) : 0;
+		out->dg_pack = mul_(cfg->threads > 1 ? cfg->threads : 1,
+				    KC_ * 4 * VL_);
+	}
+	out->part = mul_(cfg->threads > 1 ? cfg->threads : 1, T);
 	/* The byte total walks the buffers exactly as carve_() does. */
 	{
 		size_t n = 0, L = cfg->layers, f = sizeof(float);
 		size_t per_cell[] = {out->gates, out->dgates, out->dgates_h,
 				     out->h, out->c, out->tc, out->hn,
-				     out->dh_norm};
+				     out->dh_norm, out->wh_pack, out->wx_pack};
 		size_t per_layer[] = {out->y, out->dy, out->drop};
 		size_t last[] = {out->x0 * f, out->dx0 * f, out->drop0 * f,
 				 out->step * f, out->step * f, out->step * f,
-				 out->step * f, out->ids * 4, out->mask,
+				 out->step * f, out->part * sizeof(double),
+				 out->dg_pack * f, out->ids * 4, out->mask,
 				 out->len * 4};
 		for (size_t l = 0; l < L * ND; l++)
-			for (size_t i = 0; i < 8; i++)
+			for (size_t i = 0; i < 10; i++)
 				n += (mul_(per_cell[i], f) + ALIGN_ - 1) /
 				     ALIGN_ * ALIGN_;
 		for (size_t l = 0; l < L; l++)
 			for (size_t i = 0; i < (l + 1 < L ? 3u : 1u); i++)
 				n += (mul_(per_layer[i], f) + ALIGN_ - 1) /
 				     ALIGN_ * ALIGN_;
-		for (size_t i = 0; i < 10; i++)
+		for (size_t i = 0; i < 12; i++)
 			n += (last[i] + ALIGN_ - 1) / ALIGN_ * ALIGN_;
 		out->bytes = n;
 	}
@@ -255,6 +405,8 @@ static size_t carve_(sp_rnn *r, const sp_rnn_sizes *s)
 		c->tc = take_(base, &off, s->tc * f);
 		c->hn = take_(base, &off, s->hn * f);
 		c->dh_norm = take_(base, &off, s->dh_norm * f);
+		c->whp = take_(base, &off, s->wh_pack * f);
+		c->wxp = take_(base, &off, s->wx_pack * f);
 	}
 	for (size_t l = 0; l < r->L; l++) {
 		r->y[l] = take_(base, &off, s->y * f);
@@ -270,6 +422,8 @@ static size_t carve_(sp_rnn *r, const sp_rnn_sizes *s)
 	r->s_dhp = take_(base, &off, s->step * f);
 	r->s_dc = take_(base, &off, s->step * f);
 	r->s_hg = take_(base, &off, s->step * f);
+	r->part = take_(base, &off, s->part * sizeof(double));
+	r->dgp = take_(base, &off, s->dg_pack * f);
 	r->ids = take_(base, &off, s->ids * 4);
 	r->mask = take_(base, &off, s->mask);
 	r->len = take_(base, &off, s->len * 4);
@@ -304,6 +458,158 @@ static int ensure_cache_(sp_rnn *r, sp_ctx *ctx, size_t T, size_t B,
 size_t sp_rnn_cache_bytes(const sp_rnn *rnn)
 {
 	return rnn ? rnn->block_bytes : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Threads: the engine's pool and the per-step barrier                 */
+/* ------------------------------------------------------------------ */
+
+static void cpu_relax_(void)
+{
+#if SIMD_
+	_mm_pause();
+#endif
+}
+
+/* All n threads wait here until the last one arrives.  What a thread
+ * wrote before the barrier is visible to all after it (the arrival is
+ * acq_rel, the opening a release, the waiting an acquire).  A step lasts
+ * microseconds, so waiters spin, then yield (the machine may be shared). */
+static void barrier_(pool_ *pl)
+{
+	unsigned ph;
+	if (pl->n < 2)
+		return;
+	ph = atomic_load_explicit(&pl->phase, memory_order_acquire);
+	if (atomic_fetch_add_explicit(&pl->arrived, 1,
+				      memory_order_acq_rel) + 1 == pl->n) {
+		atomic_store_explicit(&pl->arrived, 0, memory_order_relaxed);
+		atomic_fetch_add_explicit(&pl->phase, 1, memory_order_release);
+		return;
+	}
+	for (unsigned spin = 0;
+	     atomic_load_explicit(&pl->phase, memory_order_acquire) == ph;
+	     spin++) {
+		if (spin < 256)
+			cpu_relax_();
+		else
+			sched_yield();
+	}
+}
+
+/* A worker: sleeps until a new job, runs its part, meets the others. */
+static void *worker_main_(void *arg)
+{
+	worker_ *w = arg;
+	pool_ *pl = w->pool;
+	unsigned long seen = 0;
+	for (;;) {
+		job_fn_ fn;
+		void *job;
+		pthread_mutex_lock(&pl->mu);
+		while (pl->job == seen && !pl->stop)
+			pthread_cond_wait(&pl->cv, &pl->mu);
+		if (pl->stop) {
+			pthread_mutex_unlock(&pl->mu);
+			return NULL;
+		}
+		seen = pl->job;
+		fn = pl->fn;
+		job = pl->arg;
+		pthread_mutex_unlock(&pl->mu);
+		fn(job, w->p);
+		barrier_(pl);
+	}
+}
+
+/* Runs fn(arg, p) on every thread p = 0..n-1 (0 is the caller) and
+ * returns when all are done. */
+static void run_(pool_ *pl, job_fn_ fn, void *arg)
+{
+	if (pl->n < 2) {
+		fn(arg, 0);
+		return;
+	}
+	pthread_mutex_lock(&pl->mu);
+	pl->fn = fn;
+	pl->arg = arg;
+	pl->job++;
+	pthread_cond_broadcast(&pl->cv);
+	pthread_mutex_unlock(&pl->mu);
+	fn(arg, 0);
+	barrier_(pl);
+}
+
+static void pool_stop_(pool_ *pl)
+{
+	if (pl->n < 2)
+		return;
+	pthread_mutex_lock(&pl->mu);
+	pl->stop = 1;
+	pthread_cond_broadcast(&pl->cv);
+	pthread_mutex_unlock(&pl->mu);
+	for (size_t i = 0; i < pl->started; i++)
+		pthread_join(pl->tid[i], NULL);
+	pthread_cond_destroy(&pl->cv);
+	pthread_mutex_destroy(&pl->mu);
+	free(pl->tid);
+	free(pl->wk);
+	pl->n = 1;
+}
+
+/* Starts n-1 workers (n <= 1: none).  They block every signal, so that
+ * the host's handlers (Ctrl-C) run on its own threads. */
+static int pool_start_(pool_ *pl, sp_ctx *ctx, const char *name, size_t n)
+{
+	sigset_t all, old;
+	int rc = SP_OK;
+	memset(pl, 0, sizeof(*pl));
+	pl->n = 1;
+	if (n < 2)
+		return SP_OK;
+	pl->tid = calloc(n - 1, sizeof(*pl->tid));
+	pl->wk = calloc(n - 1, sizeof(*pl->wk));
+	if (!pl->tid || !pl->wk || pthread_mutex_init(&pl->mu, NULL) != 0) {
+		free(pl->tid);
+		free(pl->wk);
+		return sp_err(ctx, SP_ENOMEM, "%s: out of memory for threads",
+			      name);
+	}
+	if (pthread_cond_init(&pl->cv, NULL) != 0) {
+		pthread_mutex_destroy(&pl->mu);
+		free(pl->tid);
+		free(pl->wk);
+		return sp_err(ctx, SP_ENOMEM, "%s: out of memory for threads",
+			      name);
+	}
+	atomic_init(&pl->arrived, 0);
+	atomic_init(&pl->phase, 0);
+	pl->n = n;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (; pl->started < n - 1; pl->started++) {
+		worker_ *w = &pl->wk[pl->started];
+		w->pool = pl;
+		w->p = pl->started + 1;
+		if (pthread_create(&pl->tid[pl->started], NULL, worker_main_,
+				   w) != 0) {
+			rc = SP_ERROR;
+			break;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		pool_stop_(pl);
+		return sp_err(ctx, rc, "%s: cannot start %zu threads", name, n);
+	}
+	return SP_OK;
+}
+
+/* Thread p's share [*j0, *j1) of nb blocks among n threads. */
+static void share_(size_t nb, size_t n, size_t p, size_t *j0, size_t *j1)
+{
+	*j0 = nb * p / n;
+	*j1 = nb * (p + 1) / n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -345,6 +651,11 @@ int sp_rnn_new(sp_rnn **out, sp_ctx *ctx, const sp_rnn_config *cfg)
 	r->L = cfg->layers;
 	r->ND = cfg->bidirectional ? 2 : 1;
 	r->in0 = cfg->embed ? cfg->embed : cfg->in_dim;
+	r->simd = simd_for_(cfg);
+	pick_rows_(&r->rows, r->simd);
+	rc = pool_start_(&r->pool, ctx, r->name, cfg->threads);
+	if (rc)
+		goto fail;
 
 	nw = (cfg->embed ? 1 : 0) +
 	     r->L * r->ND * (cfg->cell == SP_CELL_GRU ? 4 : 3);
@@ -408,6 +719,7 @@ void sp_rnn_free(sp_rnn *rnn)
 {
 	if (!rnn)
 		return;
+	pool_stop_(&rnn->pool);
 	free(rnn->block);
 	free(rnn->carry_h);
 	free(rnn->carry_c);
@@ -561,44 +873,52 @@ static inline float sigmoid_(float x)
 	return 1.0f / (1.0f + expf(-x));
 }
 
-/* rnn forward: a (H) pre-activation -> h = φ(a), also stored back in a. */
-static void rnn_fwd_row_(float *a, float *h, size_t H, int relu)
+/*
+ * The row functions below work on hidden units [u0, u1) of one batch row
+ * (a thread's share); vectors are indexed by unit k, gate blocks of a
+ * (GH) row are H apart.
+ */
+
+/* rnn forward: a (H) pre-activation -> h = φ(a), also stored back in a
+ * and in the output row y. */
+static void rnn_fwd_row_(float *a, float *h, float *y, size_t u0, size_t u1,
+			 int relu)
 {
-	if (relu)
-		for (size_t k = 0; k < H; k++)
+	for (size_t k = u0; k < u1; k++) {
+		if (relu)
 			a[k] = a[k] > 0.0f ? a[k] : 0.0f;
-	else
-		for (size_t k = 0; k < H; k++)
+		else
 			a[k] = tanh_(a[k]);
-	memcpy(h, a, H * sizeof(*h));
+		h[k] = y[k] = a[k];
+	}
 }
 
 /* rnn backward: dA = ∂L/∂h ⊙ φ'(a), with φ' from h: 1-h² or [h > 0]. */
 static void rnn_bwd_row_(const float *h, const float *dh, float *dA,
-			 size_t H, int relu)
+			 size_t u0, size_t u1, int relu)
 {
 	if (relu)
-		for (size_t k = 0; k < H; k++)
+		for (size_t k = u0; k < u1; k++)
 			dA[k] = h[k] > 0.0f ? dh[k] : 0.0f;
 	else
-		for (size_t k = 0; k < H; k++)
+		for (size_t k = u0; k < u1; k++)
 			dA[k] = dh[k] * (1.0f - h[k] * h[k]);
 }
 
 /* lstm forward: a (4H) = [i|f|g|o] pre-activations, activated in place;
- * c = f⊙cp + i⊙g, tc = tanh(c), h = o⊙tc. */
+ * c = f⊙cp + i⊙g, tc = tanh(c), h = o⊙tc (also into y). */
 static void lstm_fwd_row_(float *a, const float *cp, float *c, float *tc,
-			  float *h, size_t H)
+			  float *h, float *y, size_t H, size_t u0, size_t u1)
 {
 	float *i = a, *f = a + H, *g = a + 2 * H, *o = a + 3 * H;
-	for (size_t k = 0; k < H; k++) {
+	for (size_t k = u0; k < u1; k++) {
 		i[k] = sigmoid_(i[k]);
 		f[k] = sigmoid_(f[k]);
 		g[k] = tanh_(g[k]);
 		o[k] = sigmoid_(o[k]);
 		c[k] = f[k] * cp[k] + i[k] * g[k];
 		tc[k] = tanh_(c[k]);
-		h[k] = o[k] * tc[k];
+		h[k] = y[k] = o[k] * tc[k];
 	}
 }
 
@@ -611,10 +931,11 @@ static void lstm_fwd_row_(float *a, const float *cp, float *c, float *tc,
  *   dc(t-1) = dc(t)⊙f;  then through σ' = s(1-s) and tanh' = 1-g².
  */
 static void lstm_bwd_row_(const float *a, const float *cp, const float *tc,
-			  const float *dh, float *dc, float *dA, size_t H)
+			  const float *dh, float *dc, float *dA, size_t H,
+			  size_t u0, size_t u1)
 {
 	const float *i = a, *f = a + H, *g = a + 2 * H, *o = a + 3 * H;
-	for (size_t k = 0; k < H; k++) {
+	for (size_t k = u0; k < u1; k++) {
 		float dct = dc[k] + dh[k] * o[k] * (1.0f - tc[k] * tc[k]);
 		dA[k] = dct * g[k] * i[k] * (1.0f - i[k]);
 		dA[H + k] = dct * cp[k] * f[k] * (1.0f - f[k]);
@@ -625,17 +946,19 @@ static void lstm_bwd_row_(const float *a, const float *cp, const float *tc,
 }
 
 /* gru forward: a (3H) = [xr|xz|xn] (x side with bx), hg (3H) = [hr|hz|hn]
- * (h side with bh).  a becomes [r|z|n]; hn is kept for backward. */
+ * (h side with bh).  a becomes [r|z|n]; hn is kept for backward; h also
+ * goes into y. */
 static void gru_fwd_row_(float *a, const float *hg, const float *hp,
-			 float *hn, float *h, size_t H)
+			 float *hn, float *h, float *y, size_t H, size_t u0,
+			 size_t u1)
 {
 	float *r = a, *z = a + H, *n = a + 2 * H;
-	for (size_t k = 0; k < H; k++) {
+	for (size_t k = u0; k < u1; k++) {
 		r[k] = sigmoid_(r[k] + hg[k]);
 		z[k] = sigmoid_(z[k] + hg[H + k]);
 		hn[k] = hg[2 * H + k];
 		n[k] = tanh_(n[k] + r[k] * hn[k]);
-		h[k] = (1.0f - z[k]) * n[k] + z[k] * hp[k];
+		h[k] = y[k] = (1.0f - z[k]) * n[k] + z[k] * hp[k];
 	}
 }
 
@@ -648,10 +971,10 @@ static void gru_fwd_row_(float *a, const float *hg, const float *hp,
  */
 static void gru_bwd_row_(const float *a, const float *hp, const float *hn,
 			 const float *dh, float *dA, float *dAh, float *dhp,
-			 size_t H)
+			 size_t H, size_t u0, size_t u1)
 {
 	const float *r = a, *z = a + H, *n = a + 2 * H;
-	for (size_t k = 0; k < H; k++) {
+	for (size_t k = u0; k < u1; k++) {
 		float dn = dh[k] * (1.0f - z[k]);
 		float dz = dh[k] * (hp[k] - n[k]);
 		float dan = dn * (1.0f - n[k] * n[k]);
@@ -665,24 +988,809 @@ static void gru_bwd_row_(const float *a, const float *hp, const float *hn,
 	}
 }
 
-/* out[j] += Σ_i A[i][j] over the M rows of A (M, N). */
-static void colsum_add_(const float *A, size_t M, size_t N, float *out)
+/* dh += dy over [u0, u1); returns Σ dh² there. */
+static float dh_add_row_(float *dh, const float *dy, size_t u0, size_t u1)
 {
-	for (size_t i = 0; i < M; i++)
-		for (size_t j = 0; j < N; j++)
-			out[j] += A[i * N + j];
+	float sq = 0;
+	for (size_t k = u0; k < u1; k++)
+		dh[k] += dy[k];
+	for (size_t k = u0; k < u1; k++)
+		sq += dh[k] * dh[k];
+	return sq;
 }
+
+#if SIMD_
+/* ------------------------------------------------------------------ */
+/* The same gate math, 16 units at a time (AVX-512)                    */
+/* ------------------------------------------------------------------ */
+
+/* The first n (<= 16) lanes. */
+static inline __mmask16 lanes_(size_t n)
+{
+	return n >= VL_ ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+}
+
+static inline AVX512_ __m512 ld_(const float *p, __mmask16 m)
+{
+	return _mm512_maskz_loadu_ps(m, p);
+}
+
+static inline AVX512_ void st_(float *p, __mmask16 m, __m512 v)
+{
+	_mm512_mask_storeu_ps(p, m, v);
+}
+
+static inline AVX512_ __m512 splat_(float v)
+{
+	return _mm512_set1_ps(v);
+}
+
+/*
+ * e^x = 2^n · e^r, n = round(x·log2 e), r = x - n·ln 2 (in two parts,
+ * Cody & Waite), e^r by Cephes' expf polynomial (about 1 ulp); scalef
+ * takes 2^n to inf or 0 on its own.  x is clamped to ±100 first (NaN
+ * stays NaN) so that r never becomes inf - inf.
+ */
+static inline AVX512_ __m512 exp_v_(__m512 x)
+{
+	__m512 n, r, p;
+	x = _mm512_min_ps(splat_(100.0f), _mm512_max_ps(splat_(-100.0f), x));
+	n = _mm512_roundscale_ps(x * 1.44269504088896341f,
+				 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+	r = _mm512_fnmadd_ps(n, splat_(0.693359375f), x);
+	r = _mm512_fnmadd_ps(n, splat_(-2.12194440e-4f), r);
+	p = _mm512_fmadd_ps(splat_(1.9875691500e-4f), r,
+			    splat_(1.3981999507e-3f));
+	p = _mm512_fmadd_ps(p, r, splat_(8.3334519073e-3f));
+	p = _mm512_fmadd_ps(p, r, splat_(4.1665795894e-2f));
+	p = _mm512_fmadd_ps(p, r, splat_(1.6666665459e-1f));
+	p = _mm512_fmadd_ps(p, r, splat_(5.0000001201e-1f));
+	p = _mm512_fmadd_ps(p, r * r, r + 1.0f);
+	return _mm512_scalef_ps(p, n);
+}
+
+/* As sigmoid_. */
+static inline AVX512_ __m512 sigmoid_v_(__m512 x)
+{
+	return 1.0f / (1.0f + exp_v_(-x));
+}
+
+/* As tanh_: the Taylor series below 0.25, (1-e)/(1+e) above. */
+static inline AVX512_ __m512 tanh_v_(__m512 x)
+{
+	__m512 ax = _mm512_abs_ps(x), x2 = x * x, e, big, small;
+	__m512 p = -17.0f / 315 + x2 * (62.0f / 2835);
+	small = x + x * x2 * (-1.0f / 3 + x2 * (2.0f / 15 + x2 * p));
+	e = exp_v_(-2.0f * ax);
+	big = (1.0f - e) / (1.0f + e);
+	big = _mm512_castsi512_ps(_mm512_or_si512(
+		_mm512_castps_si512(big),
+		_mm512_and_si512(_mm512_castps_si512(x),
+				 _mm512_set1_epi32((int)0x80000000u))));
+	return _mm512_mask_blend_ps(
+		_mm512_cmp_ps_mask(ax, splat_(0.25f), _CMP_LT_OQ), big, small);
+}
+
+static AVX512_ void rnn_fwd_row_v_(float *a, float *h, float *y, size_t u0,
+				   size_t u1, int relu)
+{
+	for (size_t k = u0; k < u1; k += VL_) {
+		__mmask16 m = lanes_(u1 - k);
+		__m512 v = ld_(a + k, m);
+		v = relu ? _mm512_max_ps(v, _mm512_setzero_ps()) : tanh_v_(v);
+		st_(a + k, m, v);
+		st_(h + k, m, v);
+		st_(y + k, m, v);
+	}
+}
+
+static AVX512_ void rnn_bwd_row_v_(const float *h, const float *dh,
+				   float *dA, size_t u0, size_t u1, int relu)
+{
+	for (size_t k = u0; k < u1; k += VL_) {
+		__mmask16 m = lanes_(u1 - k);
+		__m512 hv = ld_(h + k, m), d = ld_(dh + k, m);
+		if (relu)
+			d = _mm512_maskz_mov_ps(
+				_mm512_cmp_ps_mask(hv, _mm512_setzero_ps(),
+						   _CMP_GT_OQ), d);
+		else
+			d = d * (1.0f - hv * hv);
+		st_(dA + k, m, d);
+	}
+}
+
+static AVX512_ void lstm_fwd_row_v_(float *a, const float *cp, float *c,
+				    float *tc, float *h, float *y, size_t H,
+				    size_t u0, size_t u1)
+{
+	for (size_t k = u0; k < u1; k += VL_) {
+		__mmask16 m = lanes_(u1 - k);
+		__m512 i = sigmoid_v_(ld_(a + k, m));
+		__m512 f = sigmoid_v_(ld_(a + H + k, m));
+		__m512 g = tanh_v_(ld_(a + 2 * H + k, m));
+		__m512 o = sigmoid_v_(ld_(a + 3 * H + k, m));
+		__m512 cv = f * ld_(cp + k, m) + i * g;
+		__m512 t = tanh_v_(cv);
+		st_(a + k, m, i);
+		st_(a + H + k, m, f);
+		st_(a + 2 * H + k, m, g);
+		st_(a + 3 * H + k, m, o);
+		st_(c + k, m, cv);
+		st_(tc + k, m, t);
+		st_(h + k, m, o * t);
+		st_(y + k, m, o * t);
+	}
+}
+
+static AVX512_ void lstm_bwd_row_v_(const float *a, const float *cp,
+				    const float *tc, const float *dh,
+				    float *dc, float *dA, size_t H, size_t u0,
+				    size_t u1)
+{
+	for (size_t k = u0; k < u1; k += VL_) {
+		__mmask16 m = lanes_(u1 - k);
+		__m512 i = ld_(a + k, m), f = ld_(a + H + k, m);
+		__m512 g = ld_(a + 2 * H + k, m), o = ld_(a + 3 * H + k, m);
+		__m512 t = ld_(tc + k, m), d = ld_(dh + k, m);
+		__m512 dct = ld_(dc + k, m) + d * o * (1.0f - t * t);
+		st_(dA + k, m, dct * g * i * (1.0f - i));
+		st_(dA + H + k, m, dct * ld_(cp + k, m) * f * (1.0f - f));
+		st_(dA + 2 * H + k, m, dct * i * (1.0f - g * g));
+		st_(dA + 3 * H + k, m, d * t * o * (1.0f - o));
+		st_(dc + k, m, dct * f);
+	}
+}
+
+static AVX512_ void gru_fwd_row_v_(float *a, const float *hg,
+				   const float *hp, float *hn, float *h,
+				   float *y, size_t H, size_t u0, size_t u1)
+{
+	for (size_t k = u0; k < u1; k += VL_) {
+		__mmask16 m = lanes_(u1 - k);
+		__m512 r = sigmoid_v_(ld_(a + k, m) + ld_(hg + k, m));
+		__m512 z = sigmoid_v_(ld_(a + H + k, m) + ld_(hg + H + k, m));
+		__m512 hnv = ld_(hg + 2 * H + k, m);
+		__m512 n = tanh_v_(ld_(a + 2 * H + k, m) + r * hnv);
+		st_(a + k, m, r);
+		st_(a + H + k, m, z);
+		st_(a + 2 * H + k, m, n);
+		__m512 hv = (1.0f - z) * n + z * ld_(hp + k, m);
+		st_(hn + k, m, hnv);
+		st_(h + k, m, hv);
+		st_(y + k, m, hv);
+	}
+}
+
+static AVX512_ void gru_bwd_row_v_(const float *a, const float *hp,
+				   const float *hn, const float *dh,
+				   float *dA, float *dAh, float *dhp,
+				   size_t H, size_t u0, size_t u1)
+{
+	for (size_t k = u0; k < u1; k += VL_) {
+		__mmask16 m = lanes_(u1 - k);
+		__m512 r = ld_(a + k, m), z = ld_(a + H + k, m);
+		__m512 n = ld_(a + 2 * H + k, m), d = ld_(dh + k, m);
+		__m512 dn = d * (1.0f - z);
+		__m512 dz = d * (ld_(hp + k, m) - n);
+		__m512 dan = dn * (1.0f - n * n);
+		__m512 dar = dan * ld_(hn + k, m) * r * (1.0f - r);
+		__m512 daz = dz * z * (1.0f - z);
+		st_(dA + k, m, dar);
+		st_(dAh + k, m, dar);
+		st_(dA + H + k, m, daz);
+		st_(dAh + H + k, m, daz);
+		st_(dA + 2 * H + k, m, dan);
+		st_(dAh + 2 * H + k, m, dan * r);
+		st_(dhp + k, m, d * z);
+	}
+}
+
+static AVX512_ float dh_add_row_v_(float *dh, const float *dy, size_t u0,
+				   size_t u1)
+{
+	__m512 sq = _mm512_setzero_ps();
+	for (size_t k = u0; k < u1; k += VL_) {
+		__mmask16 m = lanes_(u1 - k);
+		__m512 d = ld_(dh + k, m) + ld_(dy + k, m);
+		st_(dh + k, m, d);
+		sq = _mm512_fmadd_ps(d, d, sq);
+	}
+	return _mm512_reduce_add_ps(sq);
+}
+#endif /* SIMD_ */
+
+static void pick_rows_(rowfns_ *out, int simd)
+{
+	static const rowfns_ portable = {
+		rnn_fwd_row_,  rnn_bwd_row_, lstm_fwd_row_, lstm_bwd_row_,
+		gru_fwd_row_,  gru_bwd_row_, dh_add_row_};
+#if SIMD_
+	static const rowfns_ avx512 = {
+		rnn_fwd_row_v_, rnn_bwd_row_v_, lstm_fwd_row_v_,
+		lstm_bwd_row_v_, gru_fwd_row_v_, gru_bwd_row_v_,
+		dh_add_row_v_};
+	*out = simd ? avx512 : portable;
+#else
+	(void)simd;
+	*out = portable;
+#endif
+}
+
+
+/* ------------------------------------------------------------------ */
+/* The recurrent products: packed weights and the AVX-512 micro-kernel */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Column panels of W (K, G*H) for C += A·W, blocks j0..j1-1 (P starts
+ * with block j0).  Block j covers hidden units [j*U, j*U + U) of every
+ * gate, U = UV*16, and holds for each k its G*UV vectors in a row:
+ *   P[j][k][g*UV + v][l] = W[k][g*H + j*U + v*16 + l]   (0 past H)
+ * so that the kernel reads one contiguous stream per block.
+ */
+static void pack_cols_(const float *W, size_t K, size_t G, size_t H,
+		       size_t UV, size_t j0, size_t j1, float *P)
+{
+	size_t U = UV * VL_, NV = G * UV;
+	for (size_t j = j0; j < j1; j++) {
+		float *pj = P + (j - j0) * K * NV * VL_;
+		for (size_t k = 0; k < K; k++) {
+			for (size_t g = 0; g < G; g++) {
+				for (size_t v = 0; v < UV; v++) {
+					float *dst = pj + (k * NV + g * UV + v) * VL_;
+					size_t u = j * U + v * VL_;
+					size_t n = u >= H ? 0 : H - u < VL_ ? H - u : VL_;
+					const float *src = W + k * G * H + g * H + u;
+					if (n == VL_) { /* the usual case: inlined */
+						memcpy(dst, src, VL_ * sizeof(float));
+						continue;
+					}
+					if (n)
+						memcpy(dst, src, n * sizeof(float));
+					memset(dst + n, 0, (VL_ - n) * sizeof(float));
+				}
+			}
+		}
+	}
+}
+
+/*
+ * Row panels of W (N, K) for C += A·Wᵀ, blocks j0..j1-1 (P starts with
+ * block j0).  Block j covers rows [j*32, j*32 + 32) of W (columns of C):
+ *   P[j][k][l] = W[j*32 + l][k]   (0 past N)
+ */
+static void pack_rows_(const float *W, size_t N, size_t K, size_t j0,
+		       size_t j1, float *P)
+{
+	for (size_t j = j0; j < j1; j++) {
+		float *pj = P + (j - j0) * K * BWD_UNITS_;
+		for (size_t l = 0; l < BWD_UNITS_; l++) {
+			size_t u = j * BWD_UNITS_ + l;
+			for (size_t k = 0; k < K; k++)
+				pj[k * BWD_UNITS_ + l] = u < N ? W[u * K + k] : 0.0f;
+		}
+	}
+}
+
+/* One column block of a product C = Cin + A·P with a few rows. */
+typedef struct kblock_ {
+	const float *P;     /* (K, NV*16) panel */
+	size_t K, NV;       /* NV <= 4 vectors per row */
+	size_t off[4];      /* where vector v starts in a row of C */
+	uint16_t m[4];      /* its lanes that exist */
+} kblock_;
+
+/* The NV = G*UV vectors of block j of a row of C (G gates of H units,
+ * U = UV*16 units a block): their offsets and lanes. */
+static size_t block_vecs_(size_t G, size_t H, size_t UV, size_t j,
+			  size_t *off, uint16_t *m)
+{
+	for (size_t g = 0; g < G; g++) {
+		for (size_t v = 0; v < UV; v++) {
+			size_t u = (j * UV + v) * VL_, i = g * UV + v;
+			size_t n = u >= H ? 0 : H - u < VL_ ? H - u : VL_;
+			off[i] = n ? g * H + u : 0;
+			m[i] = (uint16_t)((1u << n) - 1);
+		}
+	}
+	return G * UV;
+}
+
+#if SIMD_
+/*
+ * The micro-kernel: rows 0..MR-1 of the block, C = Cin + A(MR, K)·P with
+ * A(i,k) = A[i*sa + k*sk] (sk = 1 for A, sa = 1 for a transposed one).
+ * The MR*NV accumulators stay in registers over all of K, so each output
+ * is one FMA chain in k order: the result does not depend on how rows
+ * and blocks are shared among threads.  Cin NULL starts from 0; ldin 0
+ * reads the same row (a bias) for every row.  MR and NV are constants
+ * at every call, so the loops unroll into straight register code.
+ */
+static inline __attribute__((always_inline)) AVX512_ void
+mk_(const int MR, const int NV, const kblock_ *kb, const float *A,
+    size_t sa, size_t sk, const float *Cin, size_t ldin, float *Cout,
+    size_t ldout)
+{
+	__m512 acc[8][4], w[4];
+	const float *P = kb->P;
+	_Pragma("GCC unroll 8")
+	for (int i = 0; i < MR; i++) {
+		_Pragma("GCC unroll 4")
+		for (int v = 0; v < NV; v++)
+			acc[i][v] = Cin ? ld_(Cin + i * ldin + kb->off[v], kb->m[v])
+					: _mm512_setzero_ps();
+	}
+	for (size_t k = 0; k < kb->K; k++, P += NV * VL_, A += sk) {
+		_Pragma("GCC unroll 4")
+		for (int v = 0; v < NV; v++)
+			w[v] = _mm512_load_ps(P + v * VL_);
+		_Pragma("GCC unroll 8")
+		for (int i = 0; i < MR; i++) {
+			__m512 x = _mm512_set1_ps(A[i * sa]);
+			_Pragma("GCC unroll 4")
+			for (int v = 0; v < NV; v++)
+				acc[i][v] = _mm512_fmadd_ps(x, w[v], acc[i][v]);
+		}
+	}
+	_Pragma("GCC unroll 8")
+	for (int i = 0; i < MR; i++) {
+		_Pragma("GCC unroll 4")
+		for (int v = 0; v < NV; v++)
+			st_(Cout + i * ldout + kb->off[v], kb->m[v], acc[i][v]);
+	}
+}
+
+/* C (rows, block) = Cin + A (rows, K)·P, A(i,k) = A[i*sa + k*sk]: tiles
+ * of 4 rows (NV = 4) or 8 (NV = 3 or 2), then single rows. */
+static AVX512_ void kprod_(const kblock_ *kb, size_t rows, const float *A,
+			   size_t sa, size_t sk, const float *Cin, size_t ldin,
+			   float *Cout, size_t ldout)
+{
+	size_t i = 0;
+#define MK_(MR, NV) mk_(MR, NV, kb, A + i * sa, sa, sk, \
+			Cin ? Cin + i * ldin : NULL, ldin, Cout + i * ldout, ldout)
+	switch (kb->NV) {
+	case 4:
+		for (; i + 4 <= rows; i += 4)
+			MK_(4, 4);
+		for (; i < rows; i++)
+			MK_(1, 4);
+		break;
+	case 3:
+		for (; i + 8 <= rows; i += 8)
+			MK_(8, 3);
+		for (; i < rows; i++)
+			MK_(1, 3);
+		break;
+	default: /* 2: the rnn's blocks, and all of backward's */
+		for (; i + 8 <= rows; i += 8)
+			MK_(8, 2);
+		for (; i < rows; i++)
+			MK_(1, 2);
+		break;
+	}
+#undef MK_
+}
+#endif /* SIMD_ */
 
 /* ------------------------------------------------------------------ */
 /* One layer, one direction, all steps                                 */
 /* ------------------------------------------------------------------ */
+
+/* What the threads running one recurrence share. */
+typedef struct recur_ {
+	sp_rnn *r;
+	cell_ *c;
+	size_t T, B;
+	const uint8_t *mask;   /* (T,B) */
+	float *y;              /* forward: (T*B, ldy), h in columns [0,H) */
+	const float *dy;       /* backward: (T*B, ldy) ∂L/∂y */
+	size_t ldy;
+	float *dh0, *dc0;      /* backward: (B,H) ∂L/∂(initial state), or NULL */
+	const float *xin;      /* (T*B, in) the layer's input, or NULL: ids */
+	const int32_t *ids;    /* (T*B) */
+	float *dxin;           /* backward: (T*B, in) dG·Wxᵀ, or NULL */
+	float beta;            /* 0: dxin written, 1: added */
+} recur_;
+
+/* Thread p's hidden units [*u0, *u1) in blocks of U, and the width it
+ * works on at a time: a kernel block, or the whole share at once. */
+static size_t units_of_(const sp_rnn *r, size_t U, size_t p, size_t *u0,
+			size_t *u1)
+{
+	size_t j0, j1;
+	share_((r->H + U - 1) / U, r->pool.n, p, &j0, &j1);
+	*u0 = j0 * U < r->H ? j0 * U : r->H;
+	*u1 = j1 * U < r->H ? j1 * U : r->H;
+	return r->simd ? U : *u1 > *u0 ? *u1 - *u0 : 1;
+}
+
+/*
+ * gates(t) (B,GH) += h(t-1)·Wh for hidden units [u0, u1) of every gate
+ * (gru: hg (B,GH) = h(t-1)·Wh + bh there).  With the kernels [u0, u1) is
+ * one column block; else one sgemm, or one per gate for a share.
+ */
+static void fwd_product_(const sp_rnn *r, const cell_ *c, size_t B,
+			 const float *hp, float *a, float *hg, size_t u0,
+			 size_t u1)
+{
+	const size_t H = r->H, G = r->G, GH = G * H, n = u1 - u0;
+	const int gru = r->cfg.cell == SP_CELL_GRU;
+	float *C = gru ? hg : a;
+#if SIMD_
+	if (r->simd) {
+		size_t U = fwd_units_(G), j = u0 / U;
+		kblock_ kb;
+		kb.K = H;
+		kb.NV = block_vecs_(G, H, U / VL_, j, kb.off, kb.m);
+		kb.P = c->whp + j * H * kb.NV * VL_;
+		kprod_(&kb, B, hp, H, 1, gru ? c->bh : C, gru ? 0 : GH, C, GH);
+		return;
+	}
+#endif
+	if (gru)
+		for (size_t b = 0; b < B; b++)
+			for (size_t g = 0; g < G; g++)
+				memcpy(hg + b * GH + g * H + u0, c->bh + g * H + u0,
+				       n * sizeof(float));
+	if (n == H) {
+		sp_gemm(0, 0, B, GH, H, 1.0f, hp, H, c->Wh, GH, 1.0f, C, GH);
+		return;
+	}
+	for (size_t g = 0; g < G; g++)
+		sp_gemm(0, 0, B, n, H, 1.0f, hp, H, c->Wh + g * H + u0, GH,
+			1.0f, C + g * H + u0, GH);
+}
+
+/* The gate math of step t for hidden units [u0, u1) of every row. */
+static void fwd_rows_(const recur_ *job, size_t t, size_t u0, size_t u1)
+{
+	const sp_rnn *r = job->r;
+	const cell_ *c = job->c;
+	const size_t H = r->H, GH = r->G * H, B = job->B, n = u1 - u0;
+	const sp_cell_kind kind = r->cfg.cell;
+	const size_t prev = c->reverse ? t + 1 : t, cur = c->reverse ? t : t + 1;
+	const float *hp = c->h + prev * B * H;
+	float *hc = c->h + cur * B * H, *a = c->gates + t * B * GH;
+
+	for (size_t b = 0; b < B; b++) {
+		size_t row = t * B + b;
+		float *ab = a + b * GH, *hb = hc + b * H;
+		float *yr = job->y + row * job->ldy;
+		if (!job->mask[row]) {
+			/* padding: carry the state, output 0 */
+			memcpy(hb + u0, hp + b * H + u0, n * sizeof(float));
+			if (kind == SP_CELL_LSTM) {
+				memcpy(c->c + cur * B * H + b * H + u0,
+				       c->c + prev * B * H + b * H + u0,
+				       n * sizeof(float));
+				memset(c->tc + row * H + u0, 0,
+				       n * sizeof(float));
+			}
+			if (kind == SP_CELL_GRU)
+				memset(c->hn + row * H + u0, 0,
+				       n * sizeof(float));
+			for (size_t g = 0; g < r->G; g++)
+				memset(ab + g * H + u0, 0, n * sizeof(float));
+			memset(yr + u0, 0, n * sizeof(float));
+			continue;
+		}
+		switch (kind) {
+		case SP_CELL_RNN_TANH:
+		case SP_CELL_RNN_RELU:
+			r->rows.rnn_fwd(ab, hb, yr, u0, u1,
+					kind == SP_CELL_RNN_RELU);
+			break;
+		case SP_CELL_LSTM:
+			r->rows.lstm_fwd(ab, c->c + prev * B * H + b * H,
+					 c->c + cur * B * H + b * H,
+					 c->tc + row * H, hb, yr, H, u0, u1);
+			break;
+		case SP_CELL_GRU:
+			r->rows.gru_fwd(ab, r->s_hg + b * GH, hp + b * H,
+					c->hn + row * H, hb, yr, H, u0, u1);
+			break;
+		}
+	}
+}
+
+/* gates (M,GH) = b + row ids[i] of Wx (padded rows: b) over hidden units
+ * [u0, u1) of every gate: one-hot x(t)·Wx is a row copy. */
+static void gather_(const sp_rnn *r, cell_ *c, size_t M, const int32_t *ids,
+		    const uint8_t *mask, size_t u0, size_t u1)
+{
+	const size_t H = r->H, GH = r->G * H;
+	for (size_t i = 0; i < M; i++) {
+		const float *w = c->Wx + (size_t)ids[i] * GH;
+		float *g = c->gates + i * GH;
+		for (size_t q = 0; q < r->G; q++) {
+			for (size_t k = q * H + u0; k < q * H + u1; k++)
+				g[k] = mask[i] ? c->b[k] + w[k] : c->b[k];
+		}
+	}
+}
+
+/* out (GH) += Σ over the M rows of A (M,GH), hidden units [u0, u1) of
+ * every gate, in row order (so however the units are shared). */
+static void colsum_(const float *A, size_t M, size_t G, size_t H, size_t u0,
+		    size_t u1, float *out)
+{
+	for (size_t i = 0; i < M; i++)
+		for (size_t q = 0; q < G; q++)
+			for (size_t k = q * H + u0; k < q * H + u1; k++)
+				out[k] += A[i * G * H + k];
+}
+
+/* The one-hot input's dWx: dG(t) scatter-added into row ids[t], hidden
+ * units [u0, u1) of every gate. */
+static void scatter_(const sp_rnn *r, cell_ *c, size_t M, const int32_t *ids,
+		     const uint8_t *mask, size_t u0, size_t u1)
+{
+	const size_t H = r->H, GH = r->G * H;
+	for (size_t i = 0; i < M; i++) {
+		const float *g = c->dgates + i * GH;
+		float *dw = c->dWx + (size_t)ids[i] * GH;
+		if (!mask[i])
+			continue;
+		for (size_t q = 0; q < r->G; q++)
+			for (size_t k = q * H + u0; k < q * H + u1; k++)
+				dw[k] += g[k];
+	}
+}
+
+#if SIMD_
+/* The kernels' part of forward before the steps, on thread p's hidden
+ * units [ua, ub) (whole column blocks): Wh (and Wx) packed, then
+ * gates = b + X·Wx (or the one-hot row copy) for every step. */
+static void fwd_prepare_(const recur_ *job, size_t ua, size_t ub)
+{
+	const sp_rnn *r = job->r;
+	cell_ *c = job->c;
+	const size_t H = r->H, G = r->G, GH = G * H, M = job->T * job->B;
+	const size_t U = fwd_units_(G), j0 = ua / U, j1 = (ub + U - 1) / U;
+
+	pack_cols_(c->Wh, H, G, H, U / VL_, j0, j1, c->whp + j0 * H * G * U);
+	if (!job->xin) {
+		gather_(r, c, M, job->ids, job->mask, ua, ub);
+		return;
+	}
+	pack_cols_(c->Wx, c->in, G, H, U / VL_, j0, j1,
+		   c->wxp + j0 * c->in * G * U);
+	for (size_t j = j0; j < j1; j++) {
+		kblock_ kb;
+		kb.K = c->in;
+		kb.NV = block_vecs_(G, H, U / VL_, j, kb.off, kb.m);
+		kb.P = c->wxp + j * c->in * G * U;
+		kprod_(&kb, M, job->xin, c->in, 1, c->b, 0, c->gates, GH);
+	}
+}
+
+/*
+ * The kernels' part of backward after the steps, on thread p: for its
+ * column blocks, dWh += Hprevᵀ·dGh and dWx += Xᵀ·dG (A transposed, dG
+ * packed KC_ rows at a time), db += 1ᵀ·dG (dbh += 1ᵀ·dGh: an FMA by 1 is
+ * an exact add, so these are the sums in row order); then, once every
+ * thread is there, dX = dG·Wxᵀ for its share of the rows.
+ */
+static void bwd_weights_(const recur_ *job, size_t p)
+{
+	sp_rnn *r = job->r;
+	cell_ *c = job->c;
+	const size_t H = r->H, G = r->G, GH = G * H, M = job->T * job->B;
+	const size_t U = fwd_units_(G), in = c->in;
+	const float *hprev = c->h + (c->reverse ? job->B * H : 0);
+	static const float one_ = 1.0f;
+	float *dgp = r->dgp + p * KC_ * 4 * VL_;
+	size_t ua, ub, j0, j1, m0, m1;
+
+	units_of_(r, U, p, &ua, &ub);
+	for (size_t j = ua / U; j < (ub + U - 1) / U; j++) {
+		kblock_ kb;
+		kb.NV = block_vecs_(G, H, U / VL_, j, kb.off, kb.m);
+		kb.P = dgp;
+		for (size_t k0 = 0; k0 < M; k0 += KC_) {
+			kb.K = M - k0 < KC_ ? M - k0 : KC_;
+			pack_cols_(c->dgates_h + k0 * GH, kb.K, G, H, U / VL_, j,
+				   j + 1, dgp);
+			kprod_(&kb, H, hprev + k0 * H, 1, H, c->dWh, GH,
+			       c->dWh, GH);
+			if (c->dgates_h != c->dgates) {
+				kprod_(&kb, 1, &one_, 0, 0, c->dbh, 0, c->dbh, 0);
+				pack_cols_(c->dgates + k0 * GH, kb.K, G, H,
+					   U / VL_, j, j + 1, dgp);
+			}
+			kprod_(&kb, 1, &one_, 0, 0, c->db, 0, c->db, 0);
+			if (job->xin)
+				kprod_(&kb, in, job->xin + k0 * in, 1, in,
+				       c->dWx, GH, c->dWx, GH);
+		}
+	}
+	if (!job->xin)
+		scatter_(r, c, M, job->ids, job->mask, ua, ub);
+	if (!job->dxin)
+		return;
+	share_((in + BWD_UNITS_ - 1) / BWD_UNITS_, r->pool.n, p, &j0, &j1);
+	pack_rows_(c->Wx, in, GH, j0, j1, c->wxp + j0 * GH * BWD_UNITS_);
+	barrier_(&r->pool);
+	share_(M, r->pool.n, p, &m0, &m1);
+	for (size_t j = 0; j * BWD_UNITS_ < in && m0 < m1; j++) {
+		kblock_ kb;
+		kb.K = GH;
+		kb.NV = block_vecs_(1, in, BWD_UNITS_ / VL_, j, kb.off, kb.m);
+		kb.P = c->wxp + j * GH * BWD_UNITS_;
+		kprod_(&kb, m1 - m0, c->dgates + m0 * GH, GH, 1,
+		       job->beta != 0.0f ? job->dxin + m0 * in : NULL, in,
+		       job->dxin + m0 * in, in);
+	}
+}
+#endif /* SIMD_ */
+
+/* Forward through time on thread p: its share of the hidden units at
+ * every step, then the barrier (step t+1 needs all of h(t)). */
+static void recur_fwd_(void *arg, size_t p)
+{
+	const recur_ *job = arg;
+	sp_rnn *r = job->r;
+	cell_ *c = job->c;
+	const size_t H = r->H, G = r->G, GH = G * H, T = job->T, B = job->B;
+	const size_t U = fwd_units_(G);
+	size_t ua, ub, width = units_of_(r, U, p, &ua, &ub);
+
+#if SIMD_
+	if (r->simd && ua < ub)
+		fwd_prepare_(job, ua, ub);
+#endif
+	for (size_t s = 0; s < T; s++) {
+		size_t t = c->reverse ? T - 1 - s : s;
+		size_t prev = c->reverse ? t + 1 : t;
+		for (size_t u0 = ua; u0 < ub; u0 += width) {
+			size_t u1 = u0 + width < ub ? u0 + width : ub;
+			fwd_product_(r, c, B, c->h + prev * B * H,
+				     c->gates + t * B * GH, r->s_hg, u0, u1);
+			fwd_rows_(job, t, u0, u1);
+		}
+		barrier_(&r->pool);
+	}
+}
+
+/*
+ * dh (B,H) = dhp + dA·Whᵀ for hidden units [u0, u1): ∂L/∂h(t) but for the
+ * output's part, from the direct part dhp and dA = dGh(t+1) (B,GH); just
+ * dhp when dA is NULL (the first step back).
+ */
+static void bwd_product_(const sp_rnn *r, const cell_ *c, size_t B,
+			 const float *dA, const float *dhp, float *dh,
+			 size_t u0, size_t u1)
+{
+	const size_t H = r->H, GH = r->G * H, n = u1 - u0;
+#if SIMD_
+	if (r->simd && dA) {
+		size_t j = u0 / BWD_UNITS_;
+		kblock_ kb;
+		kb.K = GH;
+		kb.NV = block_vecs_(1, H, BWD_UNITS_ / VL_, j, kb.off, kb.m);
+		kb.P = c->whp + j * GH * BWD_UNITS_;
+		kprod_(&kb, B, dA, GH, 1, dhp, H, dh, H);
+		return;
+	}
+#endif
+	for (size_t b = 0; b < B; b++)
+		memcpy(dh + b * H + u0, dhp + b * H + u0, n * sizeof(float));
+	if (dA)
+		sp_gemm(0, 1, B, n, GH, 1.0f, dA, GH, c->Wh + u0 * GH, GH, 1.0f,
+			dh + u0, H);
+}
+
+/*
+ * Step t back for hidden units [u0, u1) of every row: adds ∂L/∂y(t) to dh,
+ * then the gate gradients dG(t) (and dc := ∂L/∂c(t-1)) from it, and the
+ * direct part of ∂L/∂h(t-1) into dhp.  Returns Σ ||∂L/∂h(t)||² over the
+ * real rows, these units.
+ */
+static double bwd_rows_(const recur_ *job, size_t t, float *dh, float *dhp,
+			size_t u0, size_t u1)
+{
+	const sp_rnn *r = job->r;
+	const cell_ *c = job->c;
+	const size_t H = r->H, GH = r->G * H, B = job->B, n = u1 - u0;
+	const sp_cell_kind kind = r->cfg.cell;
+	const size_t prev = c->reverse ? t + 1 : t;
+	const float *hp = c->h + prev * B * H, *a = c->gates + t * B * GH;
+	float *dA = c->dgates + t * B * GH, *dAh = c->dgates_h + t * B * GH;
+	double ss = 0;
+
+	for (size_t b = 0; b < B; b++) {
+		size_t row = t * B + b;
+		float *dhb = dh + b * H, *dhpb = dhp + b * H;
+		if (!job->mask[row]) {
+			/* padding: no gate gradient, ∂L/∂h passes */
+			for (size_t g = 0; g < r->G; g++) {
+				memset(dA + b * GH + g * H + u0, 0,
+				       n * sizeof(float));
+				if (dAh != dA)
+					memset(dAh + b * GH + g * H + u0, 0,
+					       n * sizeof(float));
+			}
+			memcpy(dhpb + u0, dhb + u0, n * sizeof(float));
+			continue;
+		}
+		/* ∂L/∂h(t) = from the output + from step t+1 */
+		ss += r->rows.dh_add(dhb, job->dy + row * job->ldy, u0, u1);
+		switch (kind) {
+		case SP_CELL_RNN_TANH:
+		case SP_CELL_RNN_RELU:
+			r->rows.rnn_bwd(a + b * GH, dhb, dA + b * GH, u0, u1,
+					kind == SP_CELL_RNN_RELU);
+			memset(dhpb + u0, 0, n * sizeof(float));
+			break;
+		case SP_CELL_LSTM:
+			r->rows.lstm_bwd(a + b * GH, c->c + prev * B * H + b * H,
+					 c->tc + row * H, dhb, r->s_dc + b * H,
+					 dA + b * GH, H, u0, u1);
+			memset(dhpb + u0, 0, n * sizeof(float));
+			break;
+		case SP_CELL_GRU:
+			r->rows.gru_bwd(a + b * GH, hp + b * H, c->hn + row * H,
+					dhb, dA + b * GH, dAh + b * GH, dhpb, H,
+					u0, u1);
+			break;
+		}
+	}
+	return ss;
+}
+
+/* Backward through time on thread p, its share of the hidden units at
+ * every step, then the barrier (step t-1 needs all of dGh(t)). */
+static void recur_bwd_(void *arg, size_t p)
+{
+	const recur_ *job = arg;
+	sp_rnn *r = job->r;
+	cell_ *c = job->c;
+	const size_t H = r->H, GH = r->G * H, T = job->T, B = job->B;
+	float *dh = r->s_dh, *dhp = r->s_dhp;
+	const float *dA = NULL; /* dGh of the step before (t+1) */
+	size_t ua, ub, width = units_of_(r, BWD_UNITS_, p, &ua, &ub);
+
+	if (r->simd && ua < ub)
+		pack_rows_(c->Wh, H, GH, ua / BWD_UNITS_,
+			   (ub + BWD_UNITS_ - 1) / BWD_UNITS_,
+			   c->whp + ua * GH);
+	/* ∂L/∂h and ∂L/∂c flowing back from beyond the last step: none */
+	for (size_t b = 0; b < B; b++) {
+		memset(dhp + b * H + ua, 0, (ub - ua) * sizeof(float));
+		memset(r->s_dc + b * H + ua, 0, (ub - ua) * sizeof(float));
+	}
+	for (size_t s = 0; s < T; s++) {
+		size_t t = c->reverse ? s : T - 1 - s;
+		double ss = 0;
+		for (size_t u0 = ua; u0 < ub; u0 += width) {
+			size_t u1 = u0 + width < ub ? u0 + width : ub;
+			bwd_product_(r, c, B, dA, dhp, dh, u0, u1);
+			ss += bwd_rows_(job, t, dh, dhp, u0, u1);
+		}
+		r->part[p * T + t] = ss;
+		dA = c->dgates_h + t * B * GH;
+		barrier_(&r->pool);
+	}
+	for (size_t u0 = ua; u0 < ub && job->dh0; u0 += width)
+		bwd_product_(r, c, B, dA, dhp, job->dh0, u0,
+			     u0 + width < ub ? u0 + width : ub);
+	for (size_t b = 0; b < B && job->dc0; b++)
+		memcpy(job->dc0 + b * H + ua, r->s_dc + b * H + ua,
+		       (ub - ua) * sizeof(float));
+#if SIMD_
+	if (r->simd)
+		bwd_weights_(job, p);
+#endif
+}
 
 /*
  * Forward.  xin (T*B, in) the layer input, or NULL with ids (T*B) when
  * the input is one-hot; y (T*B, ldy) receives h in columns [0,H) of each
  * row; h0, c0 (B,H) the initial state or NULL for zero.
  */
-static void cell_forward_(const sp_rnn *r, cell_ *c, size_t T, size_t B,
+static void cell_forward_(sp_rnn *r, cell_ *c, size_t T, size_t B,
 			  const float *xin, const int32_t *ids,
 			  const uint8_t *mask, float *y, size_t ldy,
 			  const float *h0, const float *c0)
@@ -690,24 +1798,19 @@ static void cell_forward_(const sp_rnn *r, cell_ *c, size_t T, size_t B,
 	const size_t H = r->H, GH = r->G * H, M = T * B;
 	const sp_cell_kind kind = r->cfg.cell;
 	float *hinit = c->h + (c->reverse ? M * H : 0);
+	recur_ job;
 
 	/* 1. The input projection of every step in one product:
-	 *    gates (M,GH) = xin (M,in) · Wx (in,GH) + b. */
-	for (size_t i = 0; i < M; i++)
-		memcpy(c->gates + i * GH, c->b, GH * sizeof(float));
-	if (xin) {
+	 *    gates (M,GH) = xin (M,in) · Wx (in,GH) + b, or the one-hot row
+	 *    copy.  (The kernels do this in the job below, each thread its
+	 *    own columns.) */
+	if (!r->simd && xin) {
+		for (size_t i = 0; i < M; i++)
+			memcpy(c->gates + i * GH, c->b, GH * sizeof(float));
 		sp_gemm(0, 0, M, GH, c->in, 1.0f, xin, c->in, c->Wx, GH, 1.0f,
 			c->gates, GH);
-	} else {
-		/* one-hot: x(t)·Wx is row ids[t] of Wx */
-		for (size_t i = 0; i < M; i++) {
-			const float *w = c->Wx + (size_t)ids[i] * GH;
-			float *g = c->gates + i * GH;
-			if (!mask[i])
-				continue;
-			for (size_t k = 0; k < GH; k++)
-				g[k] += w[k];
-		}
+	} else if (!r->simd) {
+		gather_(r, c, M, ids, mask, 0, H);
 	}
 
 	/* 2. The initial state: h[0] forward, h[T] reverse. */
@@ -723,69 +1826,19 @@ static void cell_forward_(const sp_rnn *r, cell_ *c, size_t T, size_t B,
 			memset(cinit, 0, B * H * sizeof(float));
 	}
 
-	/* 3. The recurrence: one product per step, then the gate math. */
-	for (size_t s = 0; s < T; s++) {
-		size_t t = c->reverse ? T - 1 - s : s;
-		size_t prev = c->reverse ? t + 1 : t;
-		size_t cur = c->reverse ? t : t + 1;
-		const float *hp = c->h + prev * B * H;
-		float *hc = c->h + cur * B * H;
-		float *a = c->gates + t * B * GH;
-		float *hg = r->s_hg;
-
-		if (kind == SP_CELL_GRU) {
-			/* hg (B,GH) = h(t-1)·Wh + bh, kept apart for r⊙hn */
-			for (size_t b = 0; b < B; b++)
-				memcpy(hg + b * GH, c->bh, GH * sizeof(float));
-			sp_gemm(0, 0, B, GH, H, 1.0f, hp, H, c->Wh, GH, 1.0f,
-				hg, GH);
-		} else {
-			/* a (B,GH) += h(t-1) (B,H) · Wh (H,GH) */
-			sp_gemm(0, 0, B, GH, H, 1.0f, hp, H, c->Wh, GH, 1.0f,
-				a, GH);
-		}
-		for (size_t b = 0; b < B; b++) {
-			size_t row = t * B + b;
-			float *yr = y + row * ldy;
-			if (!mask[row]) {
-				/* padding: carry the state, output 0 */
-				memcpy(hc + b * H, hp + b * H,
-				       H * sizeof(float));
-				if (kind == SP_CELL_LSTM) {
-					memcpy(c->c + cur * B * H + b * H,
-					       c->c + prev * B * H + b * H,
-					       H * sizeof(float));
-					memset(c->tc + row * H, 0,
-					       H * sizeof(float));
-				}
-				if (kind == SP_CELL_GRU)
-					memset(c->hn + row * H, 0,
-					       H * sizeof(float));
-				memset(a + b * GH, 0, GH * sizeof(float));
-				memset(yr, 0, H * sizeof(float));
-				continue;
-			}
-			switch (kind) {
-			case SP_CELL_RNN_TANH:
-			case SP_CELL_RNN_RELU:
-				rnn_fwd_row_(a + b * GH, hc + b * H, H,
-					     kind == SP_CELL_RNN_RELU);
-				break;
-			case SP_CELL_LSTM:
-				lstm_fwd_row_(a + b * GH,
-					      c->c + prev * B * H + b * H,
-					      c->c + cur * B * H + b * H,
-					      c->tc + row * H, hc + b * H, H);
-				break;
-			case SP_CELL_GRU:
-				gru_fwd_row_(a + b * GH, hg + b * GH,
-					     hp + b * H, c->hn + row * H,
-					     hc + b * H, H);
-				break;
-			}
-			memcpy(yr, hc + b * H, H * sizeof(float));
-		}
-	}
+	/* 3. The recurrence: one product per step, then the gate math, the
+	 *    hidden units shared among the threads. */
+	memset(&job, 0, sizeof(job));
+	job.r = r;
+	job.c = c;
+	job.T = T;
+	job.B = B;
+	job.mask = mask;
+	job.y = y;
+	job.ldy = ldy;
+	job.xin = xin;
+	job.ids = ids;
+	run_(&r->pool, recur_fwd_, &job);
 }
 
 /*
@@ -801,99 +1854,49 @@ static void cell_backward_(sp_rnn *r, cell_ *c, size_t T, size_t B,
 {
 	const size_t H = r->H, GH = r->G * H, M = T * B;
 	const sp_cell_kind kind = r->cfg.cell;
-	float *dh = r->s_dh, *dhp = r->s_dhp, *dc = r->s_dc;
+	recur_ job;
 
-	/* ∂L/∂h and ∂L/∂c flowing back from beyond the last step: none */
-	memset(dh, 0, B * H * sizeof(float));
-	memset(dc, 0, B * H * sizeof(float));
-	for (size_t s = 0; s < T; s++) {
-		size_t t = c->reverse ? s : T - 1 - s;
-		size_t prev = c->reverse ? t + 1 : t;
-		const float *hp = c->h + prev * B * H;
-		const float *a = c->gates + t * B * GH;
-		float *dA = c->dgates + t * B * GH;
-		float *dAh = c->dgates_h + t * B * GH;
+	/* The recurrence, the hidden units shared among the threads:
+	 * ∂L/∂h(t) = [direct part] + dGh(t+1)·Whᵀ + ∂L/∂y(t), then dG(t). */
+	memset(&job, 0, sizeof(job));
+	job.r = r;
+	job.c = c;
+	job.T = T;
+	job.B = B;
+	job.mask = mask;
+	job.dy = dy;
+	job.ldy = ldy;
+	job.dh0 = dh0;
+	job.dc0 = kind == SP_CELL_LSTM ? dc0 : NULL;
+	job.xin = xin;
+	job.ids = ids;
+	job.dxin = dxin;
+	job.beta = beta;
+	run_(&r->pool, recur_bwd_, &job);
+	for (size_t t = 0; t < T; t++) {
 		double ss = 0;
-		for (size_t b = 0; b < B; b++) {
-			size_t row = t * B + b;
-			float *dhb = dh + b * H, *dhpb = dhp + b * H;
-			const float *dyr = dy + row * ldy;
-			if (!mask[row]) {
-				/* padding: no gate gradient, ∂L/∂h passes */
-				memset(dA + b * GH, 0, GH * sizeof(float));
-				if (dAh != dA)
-					memset(dAh + b * GH, 0,
-					       GH * sizeof(float));
-				memcpy(dhpb, dhb, H * sizeof(float));
-				continue;
-			}
-			/* ∂L/∂h(t) = from the output + from step t+1 */
-			{
-				float sq = 0;
-				for (size_t k = 0; k < H; k++)
-					dhb[k] += dyr[k];
-				for (size_t k = 0; k < H; k++)
-					sq += dhb[k] * dhb[k];
-				ss += sq;
-			}
-			switch (kind) {
-			case SP_CELL_RNN_TANH:
-			case SP_CELL_RNN_RELU:
-				rnn_bwd_row_(a + b * GH, dhb, dA + b * GH, H,
-					     kind == SP_CELL_RNN_RELU);
-				memset(dhpb, 0, H * sizeof(float));
-				break;
-			case SP_CELL_LSTM:
-				lstm_bwd_row_(a + b * GH,
-					      c->c + prev * B * H + b * H,
-					      c->tc + row * H, dhb, dc + b * H,
-					      dA + b * GH, H);
-				memset(dhpb, 0, H * sizeof(float));
-				break;
-			case SP_CELL_GRU:
-				gru_bwd_row_(a + b * GH, hp + b * H,
-					     c->hn + row * H, dhb, dA + b * GH,
-					     dAh + b * GH, dhpb, H);
-				break;
-			}
-		}
+		for (size_t p = 0; p < r->pool.n; p++)
+			ss += r->part[p * T + t];
 		c->dh_norm[t] = (float)sqrt(ss);
-		/* ∂L/∂h(t-1) += dG(t) (B,GH) · Whᵀ (GH,H) */
-		sp_gemm(0, 1, B, H, GH, 1.0f, dAh, GH, c->Wh, GH, 1.0f, dhp, H);
-		{
-			float *tmp = dh;
-			dh = dhp;
-			dhp = tmp;
-		}
 	}
-	if (dh0)
-		memcpy(dh0, dh, B * H * sizeof(float));
-	if (dc0 && kind == SP_CELL_LSTM)
-		memcpy(dc0, dc, B * H * sizeof(float));
 
-	/* Weight gradients of all steps at once.  The states h(t-1) of the
-	 * steps t = 0..T-1 are rows [0,T) of h forward, [1,T+1) reverse:
+	/* Weight gradients of all steps at once (the kernels did them in
+	 * the job).  The states h(t-1) of the steps t = 0..T-1 are rows
+	 * [0,T) of h forward, [1,T+1) reverse:
 	 *   dWh (H,GH) += Hprevᵀ (H,M) · dGh (M,GH) */
+	if (r->simd)
+		return;
 	sp_gemm(1, 0, H, GH, M, 1.0f, c->h + (c->reverse ? B * H : 0), H,
 		c->dgates_h, GH, 1.0f, c->dWh, GH);
-	if (xin) {
+	if (xin)
 		/* dWx (in,GH) += Xᵀ (in,M) · dG (M,GH) */
 		sp_gemm(1, 0, c->in, GH, M, 1.0f, xin, c->in, c->dgates, GH,
 			1.0f, c->dWx, GH);
-	} else {
-		/* one-hot: scatter-add dG(t) into row ids[t] of dWx */
-		for (size_t i = 0; i < M; i++) {
-			float *dw = c->dWx + (size_t)ids[i] * GH;
-			const float *g = c->dgates + i * GH;
-			if (!mask[i])
-				continue;
-			for (size_t k = 0; k < GH; k++)
-				dw[k] += g[k];
-		}
-	}
-	colsum_add_(c->dgates, M, GH, c->db);
+	else
+		scatter_(r, c, M, ids, mask, 0, H);
+	colsum_(c->dgates, M, r->G, H, 0, H, c->db);
 	if (kind == SP_CELL_GRU)
-		colsum_add_(c->dgates_h, M, GH, c->dbh);
+		colsum_(c->dgates_h, M, r->G, H, 0, H, c->dbh);
 	if (dxin)
 		/* dX (M,in) = dG (M,GH) · Wxᵀ (GH,in) */
 		sp_gemm(0, 1, M, c->in, GH, 1.0f, c->dgates, GH, c->Wx, GH,
@@ -1419,4 +2422,9 @@ int sp_cell_gate_stats(const sp_cell_view *v, size_t gate, double *mean,
 		*saturated = (double)nsat / (double)n;
 	}
 	return SP_OK;
+}
+
+const sp_rnn_config *sp_rnn_config_of(const sp_rnn *rnn)
+{
+	return &rnn->cfg;
 }

@@ -129,13 +129,17 @@ typedef struct sp_rnn_sizes {
 	size_t ids;      /* T*B int32 (0 for dense input) */
 	size_t mask;     /* T*B bytes */
 	size_t len;      /* B int32 */
-	/* the AVX-512 kernels' copies of Wh, per layer and direction (0 on
-	   the portable path) */
-	size_t wh_cols;  /* Wh in column panels, for h(t-1)·Wh */
-	size_t wh_rows;  /* Wh in row panels, for dG(t)·Whᵀ */
+	size_t bytes;    /* the whole block, each buffer 64-byte aligned */
+	/* (added later, hence after bytes; counted in it) */
+	/* the AVX-512 kernels' packed operands (0 on the portable path) */
+	size_t wh_pack;  /* per layer and direction: Wh in panels for the
+			    pass at hand */
+	size_t wx_pack;  /* per layer and direction: Wx likewise (0 when
+			    ids go straight into Wx) */
+	size_t dg_pack;  /* (threads, 128, 64): each thread's chunk of dG
+			    for the weight gradients */
 	size_t part;     /* (threads, T) doubles: per-thread partial sums of
 			    ||∂L/∂h(t)||² */
-	size_t bytes;    /* the whole block, each buffer 64-byte aligned */
 } sp_rnn_sizes;
 
 /* Fills *out for cfg at (T,B); `ids` says whether the input is ids.
@@ -232,6 +236,9 @@ int sp_cell_gate_stats(const sp_cell_view *v, size_t gate, double *mean,
 
 /* Cache capacity in bytes (grows only when a batch needs more). */
 size_t sp_rnn_cache_bytes(const sp_rnn *rnn);
+
+/* The configuration the layer was made with (borrowed). */
+const sp_rnn_config *sp_rnn_config_of(const sp_rnn *rnn);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,7 @@
 #define PACKAGE_VERSION "0.1.0"
 #endif
 
+#include <stdio.h>
 #include <string.h>
 
 #include "sp_cell.h"
@@ -50,7 +51,10 @@
 	{"init", SP_T_STRING, "uniform",                                    \
 	 "initial weights: uniform U(-1/sqrt(H), 1/sqrt(H)) as PyTorch, "   \
 	 "xavier, or orthogonal recurrent weights",                         \
-	 "uniform|xavier|orthogonal"}
+	 "uniform|xavier|orthogonal"},                                      \
+	{"threads", SP_T_INT, "1",                                          \
+	 "threads that share each step's hidden units (the result does "    \
+	 "not depend on it; train.threads is the BLAS's)", NULL}
 
 static const sp_param_spec rnn_params[] = {
 	RNN_COMMON_PARAMS,
@@ -113,6 +117,8 @@ static int create_(void **out, sp_ctx *ctx, const sp_kv *args,
 	    (rc = get_size_(ctx, args, comp, "layers", 1, 64, &cfg.layers)) ||
 	    (rc = get_size_(ctx, args, comp, "embed", 0, 1L << 20,
 			    &cfg.embed)) ||
+	    (rc = get_size_(ctx, args, comp, "threads", 1, 256,
+			    &cfg.threads)) ||
 	    (rc = get_prob_(ctx, args, comp, "dropout", &cfg.dropout)) ||
 	    (rc = get_prob_(ctx, args, comp, "embed_dropout",
 			    &cfg.embed_dropout)))
@@ -209,11 +215,64 @@ static int model_trace(void *self, sp_ctx *ctx, size_t t, size_t b,
 	return sp_rnn_trace(self, ctx, t, b, emit, payload);
 }
 
+/*
+ * The teaching instruments of the last training forward + backward, for
+ * every layer's forward direction: ‖∂L/∂h(t)‖ per step (how the gradient
+ * fades, or grows, on its way back in time) and, per gate, the mean
+ * activation and the share saturated (a saturated gate passes almost no
+ * gradient).  Names as sp_plugin.h documents them.
+ */
+static int model_instruments(void *self, sp_ctx *ctx, sp_metric_fn emit,
+			     void *payload)
+{
+	static const char *const gates[][4] = {
+		/* rnn: the activation itself */ {"h", NULL, NULL, NULL},
+		/* lstm */ {"i", "f", "g", "o"},
+		/* gru */ {"r", "z", "n", NULL}};
+	const sp_rnn_config *cfg = sp_rnn_config_of(self);
+	int k = cfg->cell == SP_CELL_LSTM ? 1 : cfg->cell == SP_CELL_GRU ? 2 : 0;
+	char name[64];
+	int rc;
+	for (size_t l = 0; l < cfg->layers; l++) {
+		sp_cell_view v;
+		if ((rc = sp_rnn_view(self, ctx, l, 0, &v)))
+			return rc;
+		for (size_t t = 0; v.dh_norm && t < v.T; t++) {
+			snprintf(name, sizeof(name), "dh_norm.l%zu.t%zu", l, t);
+			if ((rc = emit(payload, name, v.dh_norm[t])))
+				return rc;
+		}
+		for (size_t g = 0; g < v.G && gates[k][g]; g++) {
+			double mean, sat;
+			/* the candidate g (lstm) and n (gru) are not gates */
+			if ((k == 1 && g == 2) || (k == 2 && g == 2))
+				continue;
+			if ((rc = sp_cell_gate_stats(&v, g, &mean, &sat)))
+				return sp_err(ctx, rc, "%s: gate statistics failed",
+					      cfg->name);
+			snprintf(name, sizeof(name), "gate.l%zu.%s.mean", l, gates[k][g]);
+			if ((rc = emit(payload, name, mean)))
+				return rc;
+			snprintf(name, sizeof(name), "gate.l%zu.%s.sat", l, gates[k][g]);
+			if ((rc = emit(payload, name, sat)))
+				return rc;
+		}
+	}
+	return SP_OK;
+}
+
+/* A reverse direction reads the steps after t. */
+static int model_sees_future(const void *self)
+{
+	return sp_rnn_config_of(self)->bidirectional;
+}
+
 #define RNN_MODEL_OPS                                                       \
 	.destroy = model_destroy, .out_dim = model_out_dim,                 \
 	.weights = model_weights, .bind = model_bind, .init = model_init,   \
 	.forward = model_forward, .backward = model_backward,               \
-	.carry = model_carry, .trace = model_trace
+	.carry = model_carry, .trace = model_trace,                         \
+	.instruments = model_instruments, .sees_future = model_sees_future
 
 static const sp_model_ops rnn_ops = {
 	.base = {sizeof(sp_model_ops), SP_KIND_MODEL, "rnn",

@@ -1,0 +1,34 @@
+# Benchmarks and the PyTorch cross-check, run on demand (they need the
+# PyTorch reference scripts and python3-torch), never by `make` or
+# `make check`:
+#
+#   make bench        bench/run.sh: seqpipe vs PyTorch, tokens/s and peak
+#                     RSS side by side (BENCH_QUICK=1: one config, fast)
+#   make crosscheck   bench/dump_cell + bench/crosscheck.py: the engine's
+#                     outputs and gradients against torch.nn.RNN/LSTM/GRU
+#
+# The reference scripts are found in $SEQPIPE_SHARED/bench, else in
+# ../shared/bench beside the source tree.  EXTRA_PROGRAMS: built only when
+# a target asks for them, and not installed.
+
+EXTRA_PROGRAMS = bench/bench_rnn bench/dump_cell
+bench_bench_rnn_SOURCES = bench/bench_rnn.c
+bench_bench_rnn_LDADD = core/libseqpipe.la -lm
+bench_dump_cell_SOURCES = bench/dump_cell.c
+bench_dump_cell_LDADD = core/libseqpipe.la -lm
+CLEANFILES += $(EXTRA_PROGRAMS) bench/crosscheck.txt bench/results.jsonl
+EXTRA_DIST += bench/run.sh bench/crosscheck.py
+
+# Debian's python3-torch lives under the system interpreter, not a pyenv.
+PYTHON_TORCH = /usr/bin/python3
+BENCH_ENV = PYTHON_TORCH='$(PYTHON_TORCH)' top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	BENCH_BIN='$(abs_top_builddir)/bench/bench_rnn$(EXEEXT)'
+
+bench: bench/bench_rnn$(EXEEXT)
+	$(BENCH_ENV) $(SHELL) $(abs_top_srcdir)/bench/run.sh
+
+crosscheck: bench/dump_cell$(EXEEXT)
+	bench/dump_cell$(EXEEXT) bench/crosscheck.txt
+	$(PYTHON_TORCH) $(abs_top_srcdir)/bench/crosscheck.py bench/crosscheck.txt
+
+.PHONY: bench crosscheck
