@@ -49,6 +49,7 @@ static const char usage_text[] =
 	"  check FILE.pipe     parse and validate FILE.pipe, load its plugins\n"
 	"  predict FILE.pipe --input TEXT   run the trained model on TEXT\n"
 	"  trace FILE.pipe --input TEXT     forward propagation, step by step\n"
+	"  eval FILE.pipe      metrics of the trained model on the data splits\n"
 	"  runs                list logged runs\n"
 	"  show RUN            a run's parameters, metrics and artifacts\n"
 	"  model FILE.spm      what a model file holds\n"
@@ -81,6 +82,10 @@ static const char *const cmd_help[][2] = {
 		    "Runs the latest trained model of FILE.pipe's pipeline (or --model FILE) on\n"
 		    "TEXT.  Language models print the most likely next tokens (--generate N\n"
 		    "samples N more tokens), taggers a tag per token, classifiers a label.\n"},
+	{"eval", "usage: pipeline eval FILE.pipe [--model FILE] [--set data.test=FILE]...\n"
+		 "Evaluates the latest trained model of FILE.pipe's pipeline (or --model FILE)\n"
+		 "on the train, dev and test files of its configuration (--set names others) and\n"
+		 "prints every metric with all its digits: the same numbers the run logged.\n"},
 	{"trace", "usage: pipeline trace FILE.pipe --input TEXT [--trained] [--model FILE]\n"
 		  "Prints forward propagation step by step in the course's notation: x(t),\n"
 		  "Wxh·x(t), Whh·h(t-1) + b, h(t), y(t), softmax(y(t)), with shapes.  Uses the\n"
@@ -639,7 +644,7 @@ int main(int argc, char **argv)
 	}
 
 	if (!strcmp(cmd, "run") || !strcmp(cmd, "check") || !strcmp(cmd, "predict") ||
-	    !strcmp(cmd, "trace")) {
+	    !strcmp(cmd, "trace") || !strcmp(cmd, "eval")) {
 		if (c.n_positional != 1) {
 			fprintf(stderr, "pipeline %s: expected one .pipe file\n%s", cmd,
 				help_of(cmd));
@@ -678,6 +683,10 @@ int main(int argc, char **argv)
 				status = fail(ctx, rc);
 			else
 				printf("%s: ok\n", c.positional[0]);
+		} else if (!strcmp(cmd, "eval")) {
+			rc = sp_runner_eval(ctx, reg, c.positional[0], &c.ro);
+			if (rc < 0)
+				status = fail(ctx, rc);
 		} else if (!strcmp(cmd, "predict")) {
 			rc = sp_runner_predict(ctx, reg, c.positional[0], &c.ro);
 			if (rc < 0)

@@ -1247,6 +1247,7 @@ typedef struct metric_sink {
 	const char *split;
 	char line[512];
 	size_t used;
+	int exact;          /* print every digit (pipeline eval) */
 	const char *want;   /* metric that picks the best epoch */
 	double wanted;      /* its value */
 	int found;
@@ -1269,7 +1270,7 @@ static int sink_metric(void *payload, const char *name, double value)
 	/* per-type breakdowns (f1.PER) stay in the log, not on the screen */
 	if (!strchr(name, '.') && s->used < sizeof(s->line)) {
 		int w = snprintf(s->line + s->used, sizeof(s->line) - s->used,
-				 " %s %.4g", name, value);
+				 s->exact ? " %s %.17g" : " %s %.4g", name, value);
 		if (w > 0)
 			s->used += (size_t)w;
 	}
@@ -2473,6 +2474,52 @@ static int print_pred(void *payload, size_t t, size_t b, size_t k, int32_t id, f
 	print_token(f, sp_vocab_token(s->j->labels, id));
 	fprintf(f, "' %.3f", p);
 	return 0;
+}
+
+int sp_runner_eval(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
+		   const sp_runner_opts *opts)
+{
+	job j;
+	char path[4096];
+	sp_modelfile *mf = NULL;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	j.ctx = ctx;
+	j.reg = reg;
+	j.opts = opts;
+	j.out = opts->out;
+	/* the model's configuration, with --set on top (e.g. another
+	 * data.test), its vocabularies and its weights */
+	if ((rc = find_model_path(&j, pipe_path, path, sizeof(path))) < 0 ||
+	    (rc = sp_modelfile_open(&mf, ctx, path)) < 0 ||
+	    (rc = configure_from_model(&j, mf, path, opts->overrides, opts->n_overrides)) < 0 ||
+	    (rc = sp_modelfile_vocab(&j.vocab, mf, ctx, "input")) < 0 ||
+	    (rc = sp_modelfile_vocab(&j.labels, mf, ctx, "labels")) < 0 ||
+	    (rc = read_and_encode(&j)) < 0 || (rc = build_model(&j)) < 0 ||
+	    (rc = load_weights(&j, mf)) < 0)
+		goto done;
+	say(&j, "model %s\n", path);
+	{
+		const dataset *splits[3] = {&j.train, &j.dev, &j.test};
+		const char *names[3] = {"train", "dev", "test"};
+		for (int s = 0; s < 3; s++) {
+			metric_sink sink;
+			if (!splits[s]->n)
+				continue;
+			memset(&sink, 0, sizeof(sink));
+			sink.j = &j;
+			sink.split = names[s];
+			sink.exact = 1;
+			if ((rc = evaluate(&j, splits[s], &sink)) < 0)
+				goto done;
+			say(&j, "%-5s%s\n", names[s], sink.line);
+		}
+	}
+done:
+	sp_modelfile_free(mf);
+	job_fini(&j);
+	return rc;
 }
 
 int sp_runner_predict(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,

@@ -63,6 +63,11 @@ int sp_runner_run(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 		  const sp_runner_opts *opts, int64_t *out_run_id);
 int sp_runner_predict(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 		      const sp_runner_opts *opts);
+/* Evaluates the latest trained model (or opts->model_path) on the data
+ * splits of its configuration (overrides may name other files) and
+ * prints every metric with all its digits. */
+int sp_runner_eval(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
+		   const sp_runner_opts *opts);
 int sp_runner_trace(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 		    const sp_runner_opts *opts);
 

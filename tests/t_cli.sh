@@ -69,6 +69,9 @@ final=$(sql "select value from metrics where run_id=1 and epoch is null and spli
 first=$(sql "select value from metrics where run_id=1 and epoch=0 and split='train' and name='loss'")
 awk -v a="$first" -v b="$final" 'BEGIN { exit !(b < 0.1 && b < a / 5) }'
 ok $? "hello converges: train loss $first -> $final"
+run "$PIPELINE" eval "$HELLO"
+loss=$(printf '%s\n' "$out" | awk '$1 == "train" { for (i = 2; i < NF; i++) if ($i == "loss") print $(i + 1) }')
+ok $([ $rc -eq 0 ] && [ -n "$loss" ] && [ "$(sql "select value = $loss from metrics where run_id=1 and epoch is null and split='train' and name='loss'")" = 1 ] && echo 0 || echo 1) "the saved model, loaded again, reproduces the logged final loss bit for bit ($loss)"
 run "$PIPELINE" predict "$HELLO" --input hell
 ok $([ $rc -eq 0 ] && contains "$out" "next: 'o'" && echo 0 || echo 1) "predict hell -> 'o' first ($out)"
 run "$PIPELINE" predict "$HELLO" --input hel
