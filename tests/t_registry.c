@@ -69,6 +69,11 @@ int main(void)
 	ok(rc == SP_EABI && strstr(sp_errmsg(ctx), "not a seqpipe plugin"),
 	   "module without the entry symbol is refused: %s", sp_errmsg(ctx));
 
+	rc = sp_registry_load(reg, ctx, "nullops", &p);
+	ok(rc == SP_EABI && strstr(sp_errmsg(ctx), "nullops.la") &&
+	   strstr(sp_errmsg(ctx), "'broken'") && strstr(sp_errmsg(ctx), "NULL"),
+	   "a component with a required op left NULL is refused: %s", sp_errmsg(ctx));
+
 	rc = sp_registry_load(reg, ctx, "nosuchplugin", &p);
 	ok(rc == SP_ENOTFOUND && strstr(sp_errmsg(ctx), "nosuchplugin") &&
 	   strstr(sp_errmsg(ctx), "/nonexistent/seqpipe (test)"),
@@ -82,7 +87,7 @@ int main(void)
 	/* load_all skips the bad test plugins with warnings and still finds
 	 * every real component */
 	rc = sp_registry_load_all(reg, ctx);
-	ok(rc == 3, "load_all reports the 3 bad test modules (%d)", rc);
+	ok(rc == 4, "load_all reports the 4 bad test modules (%d)", rc);
 	{
 		static const struct { sp_kind kind; const char *name; } want[] = {
 			{SP_KIND_TOKENIZER, "icu_words"}, {SP_KIND_TOKENIZER, "chars"},

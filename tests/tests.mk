@@ -52,17 +52,20 @@ tests_t_runlog_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
 tests_t_modelfile_SOURCES = tests/t_modelfile.c
 tests_t_modelfile_LDADD = $(TEST_LDADD)
 
-# Plugins that must be refused: built for another ABI, misnamed, and a
-# module without the entry symbol.  -rpath makes libtool build them shared.
+# Plugins that must be refused: built for another ABI, misnamed, a module
+# without the entry symbol, and one with a required op left NULL.
+# -rpath makes libtool build them shared.
 TEST_PLUGIN_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -no-undefined -rpath /nowhere
 check_LTLIBRARIES = tests/plugins/badabi.la tests/plugins/misnamed.la \
-	tests/plugins/noentry.la tests/plugins/myplugin.la
+	tests/plugins/noentry.la tests/plugins/nullops.la tests/plugins/myplugin.la
 tests_plugins_badabi_la_SOURCES = tests/plugins/badabi.c
 tests_plugins_badabi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_misnamed_la_SOURCES = tests/plugins/misnamed.c
 tests_plugins_misnamed_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_noentry_la_SOURCES = tests/plugins/noentry.c
 tests_plugins_noentry_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_nullops_la_SOURCES = tests/plugins/nullops.c
+tests_plugins_nullops_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 # the example of doc/plugins.md, built in the tree as well as out of it
 tests_plugins_myplugin_la_SOURCES = doc/example-plugin/myplugin.c
 tests_plugins_myplugin_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
