@@ -1828,16 +1828,8 @@ static void cell_forward_(sp_rnn *r, cell_ *c, size_t T, size_t B,
 
 	/* 3. The recurrence: one product per step, then the gate math, the
 	 *    hidden units shared among the threads. */
-	memset(&job, 0, sizeof(job));
-	job.r = r;
-	job.c = c;
-	job.T = T;
-	job.B = B;
-	job.mask = mask;
-	job.y = y;
-	job.ldy = ldy;
-	job.xin = xin;
-	job.ids = ids;
+	job = (recur_){.r = r, .c = c, .T = T, .B = B, .mask = mask, .y = y,
+		       .ldy = ldy, .xin = xin, .ids = ids};
 	run_(&r->pool, recur_fwd_, &job);
 }
 
@@ -1858,20 +1850,10 @@ static void cell_backward_(sp_rnn *r, cell_ *c, size_t T, size_t B,
 
 	/* The recurrence, the hidden units shared among the threads:
 	 * ∂L/∂h(t) = [direct part] + dGh(t+1)·Whᵀ + ∂L/∂y(t), then dG(t). */
-	memset(&job, 0, sizeof(job));
-	job.r = r;
-	job.c = c;
-	job.T = T;
-	job.B = B;
-	job.mask = mask;
-	job.dy = dy;
-	job.ldy = ldy;
-	job.dh0 = dh0;
-	job.dc0 = kind == SP_CELL_LSTM ? dc0 : NULL;
-	job.xin = xin;
-	job.ids = ids;
-	job.dxin = dxin;
-	job.beta = beta;
+	job = (recur_){.r = r, .c = c, .T = T, .B = B, .mask = mask, .dy = dy,
+		       .ldy = ldy, .dh0 = dh0,
+		       .dc0 = kind == SP_CELL_LSTM ? dc0 : NULL, .xin = xin,
+		       .ids = ids, .dxin = dxin, .beta = beta};
 	run_(&r->pool, recur_bwd_, &job);
 	for (size_t t = 0; t < T; t++) {
 		double ss = 0;

@@ -283,6 +283,17 @@ static void job_fini(job *j)
 	sp_pipe_free(j->pipe);
 }
 
+/* An empty job for one command. */
+static void job_init(job *j, sp_ctx *ctx, sp_registry *reg,
+		     const sp_runner_opts *opts)
+{
+	memset(j, 0, sizeof(*j));
+	j->ctx = ctx;
+	j->reg = reg;
+	j->opts = opts;
+	j->out = opts->out;
+}
+
 static const sp_model_ops *model_ops(const job *j)
 {
 	return (const sp_model_ops *)j->model.comp;
@@ -1311,6 +1322,29 @@ static int evaluate(job *j, const dataset *d, metric_sink *sink)
 	return h->metrics(j->head.self, j->ctx, sink_metric, sink);
 }
 
+/* Every split with data, as final metrics (logged when the job has a
+ * run log); exact prints all digits.  One line per split on the output. */
+static int evaluate_splits(job *j, int exact, const char *prefix)
+{
+	const dataset *splits[3] = {&j->train, &j->dev, &j->test};
+	static const char *const names[3] = {"train", "dev", "test"};
+	for (int s = 0; s < 3; s++) {
+		metric_sink sink;
+		int rc;
+		if (!splits[s]->n)
+			continue;
+		memset(&sink, 0, sizeof(sink));
+		sink.j = j;
+		sink.epoch = -1;
+		sink.split = names[s];
+		sink.exact = exact;
+		if ((rc = evaluate(j, splits[s], &sink)) < 0)
+			return rc;
+		say(j, "%s%-5s%s\n", prefix, names[s], sink.line);
+	}
+	return SP_OK;
+}
+
 static int stop_requested(const job *j)
 {
 	return j->opts->should_stop && j->opts->should_stop(j->opts->stop_payload);
@@ -1601,6 +1635,30 @@ static int make_stream_batch(job *j, size_t t0, size_t T, size_t B, size_t L, ba
 	return SP_OK;
 }
 
+/* The epoch's next training batch: the next window of the stream (bptt;
+ * *pos is where it starts) or the batcher's next bucket.  1 with a batch
+ * in b, 0 at the end of the epoch, or a negative code. */
+static int next_train_batch(job *j, sp_batcher *batcher, size_t bptt, size_t *pos,
+			    batch *b)
+{
+	int rc;
+	if (bptt) {
+		size_t B = (size_t)sp_kv_int(j->kv_train, "batch");
+		size_t L = (j->n_stream - 1) / B, t = *pos;
+		if (t >= L)
+			return 0;
+		*pos += bptt;
+		rc = make_stream_batch(j, t, L - t < bptt ? L - t : bptt, B, L, b);
+	} else {
+		const size_t *idx;
+		size_t B;
+		if (!sp_batcher_next(&idx, &B, batcher))
+			return 0;
+		rc = make_batch(j, &j->train, idx, B, b);
+	}
+	return rc < 0 ? rc : 1;
+}
+
 /* Collects the instruments of layer 0 for the progress line. */
 typedef struct instr_sink {
 	job *j;
@@ -1728,56 +1786,34 @@ static int train(job *j, const char *model_path, train_state *st)
 
 	for (size_t epoch = st->next_epoch; epoch < epochs; epoch++) {
 		double t0 = now_s();
-		size_t n_batches = 0;
+		size_t n_batches = 0, pos = 0;
+		batch b;
 		metric_sink sink;
 		uint64_t clips0 = sp_optim_norm_clips(opt) + sp_optim_value_clips(opt);
 		int show;
 
 		h->metrics_reset(j->head.self);
-		if (bptt) {
-			size_t B = bs, L = (j->n_stream - 1) / bs;
-			if ((rc = m->carry(j->model.self, j->ctx, 1, 1)) < 0)
-				goto done;
-			for (size_t t = 0; t < L; t += bptt) {
-				batch b;
-				double loss;
-				size_t n_loss, T = L - t < bptt ? L - t : bptt;
-				if (stop_requested(j)) {
-					rc = sp_err(j->ctx, SP_EINTR, "interrupted in epoch %zu", epoch + 1);
-					goto done;
-				}
-				if ((rc = make_stream_batch(j, t, T, B, L, &b)) < 0 ||
-				    (rc = train_step(j, opt, &b, &loss, &n_loss)) < 0) {
-					rc = sp_err_prefix(j->ctx, rc, "training epoch %zu, window %zu",
-							   epoch + 1, n_batches + 1);
-					goto done;
-				}
-				n_batches++;
-			}
-			/* evaluation reads whole texts from a zero state */
-			if ((rc = m->carry(j->model.self, j->ctx, 0, 1)) < 0)
-				goto done;
-		} else {
-			const size_t *idx;
-			size_t B;
+		if (bptt) /* windows go on from the state the last one ended in */
+			rc = m->carry(j->model.self, j->ctx, 1, 1);
+		else
 			sp_batcher_epoch(batcher, j->ctx);
-			while (sp_batcher_next(&idx, &B, batcher) > 0) {
-				batch b;
-				double loss;
-				size_t n_loss;
-				if (stop_requested(j)) {
-					rc = sp_err(j->ctx, SP_EINTR, "interrupted in epoch %zu", epoch + 1);
-					goto done;
-				}
-				if ((rc = make_batch(j, &j->train, idx, B, &b)) < 0 ||
-				    (rc = train_step(j, opt, &b, &loss, &n_loss)) < 0) {
-					rc = sp_err_prefix(j->ctx, rc, "training epoch %zu, batch %zu",
-							   epoch + 1, n_batches + 1);
-					goto done;
-				}
-				n_batches++;
+		while (rc >= 0 && (rc = next_train_batch(j, batcher, bptt, &pos, &b)) > 0) {
+			double loss;
+			size_t n_loss;
+			if (stop_requested(j)) {
+				rc = sp_err(j->ctx, SP_EINTR, "interrupted in epoch %zu", epoch + 1);
+				break;
 			}
+			if ((rc = train_step(j, opt, &b, &loss, &n_loss)) < 0)
+				rc = sp_err_prefix(j->ctx, rc, "training epoch %zu, %s %zu", epoch + 1,
+						   bptt ? "window" : "batch", n_batches + 1);
+			n_batches++;
 		}
+		/* evaluation reads whole texts from a zero state */
+		if (rc >= 0 && bptt)
+			rc = m->carry(j->model.self, j->ctx, 0, 1);
+		if (rc < 0)
+			goto done;
 		/* train: metrics accumulated while training this epoch */
 		memset(&sink, 0, sizeof(sink));
 		sink.j = j;
@@ -2042,11 +2078,7 @@ int sp_runner_run(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	int rc;
 	size_t len;
 
-	memset(&j, 0, sizeof(j));
-	j.ctx = ctx;
-	j.reg = reg;
-	j.opts = opts;
-	j.out = opts->out;
+	job_init(&j, ctx, reg, opts);
 	*out_run_id = 0;
 	if (opts->resume_path) {
 		/* the checkpoint's configuration, and --set on top of it */
@@ -2125,22 +2157,8 @@ int sp_runner_run(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 		goto done;
 
 	/* final evaluation of the kept model */
-	{
-		metric_sink sink;
-		const dataset *splits[3] = {&j.train, &j.dev, &j.test};
-		const char *names[3] = {"train", "dev", "test"};
-		for (int s = 0; s < 3; s++) {
-			if (!splits[s]->n)
-				continue;
-			memset(&sink, 0, sizeof(sink));
-			sink.j = &j;
-			sink.epoch = -1;
-			sink.split = names[s];
-			if ((rc = evaluate(&j, splits[s], &sink)) < 0)
-				goto done;
-			say(&j, "final %-5s%s\n", names[s], sink.line);
-		}
-	}
+	if ((rc = evaluate_splits(&j, 0, "final ")) < 0)
+		goto done;
 	if ((rc = log_artifact(&j, "model", model_path)) < 0)
 		goto done;
 	j.model_logged = 1;
@@ -2180,10 +2198,7 @@ int sp_runner_check(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 {
 	job j;
 	int rc;
-	memset(&j, 0, sizeof(j));
-	j.ctx = ctx;
-	j.reg = reg;
-	j.opts = opts;
+	job_init(&j, ctx, reg, opts);
 	rc = job_configure(&j, pipe_path, NULL, opts->overrides, opts->n_overrides);
 	if (rc >= 0)
 		rc = create_text_stages(&j);
@@ -2289,17 +2304,7 @@ static int find_model_path(job *j, const char *pipe_path, char *out, size_t n)
 	sp_runlog_close(log);
 	/* start again from the model's own configuration */
 	job_fini(j);
-	{
-		sp_ctx *ctx = j->ctx;
-		sp_registry *reg = j->reg;
-		const sp_runner_opts *opts = j->opts;
-		FILE *o = j->out;
-		memset(j, 0, sizeof(*j));
-		j->ctx = ctx;
-		j->reg = reg;
-		j->opts = opts;
-		j->out = o;
-	}
+	job_init(j, j->ctx, j->reg, j->opts);
 	return rc;
 }
 
@@ -2484,11 +2489,7 @@ int sp_runner_eval(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	sp_modelfile *mf = NULL;
 	int rc;
 
-	memset(&j, 0, sizeof(j));
-	j.ctx = ctx;
-	j.reg = reg;
-	j.opts = opts;
-	j.out = opts->out;
+	job_init(&j, ctx, reg, opts);
 	/* the model's configuration, with --set on top (e.g. another
 	 * data.test), its vocabularies and its weights */
 	if ((rc = find_model_path(&j, pipe_path, path, sizeof(path))) < 0 ||
@@ -2500,22 +2501,7 @@ int sp_runner_eval(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	    (rc = load_weights(&j, mf)) < 0)
 		goto done;
 	say(&j, "model %s\n", path);
-	{
-		const dataset *splits[3] = {&j.train, &j.dev, &j.test};
-		const char *names[3] = {"train", "dev", "test"};
-		for (int s = 0; s < 3; s++) {
-			metric_sink sink;
-			if (!splits[s]->n)
-				continue;
-			memset(&sink, 0, sizeof(sink));
-			sink.j = &j;
-			sink.split = names[s];
-			sink.exact = 1;
-			if ((rc = evaluate(&j, splits[s], &sink)) < 0)
-				goto done;
-			say(&j, "%-5s%s\n", names[s], sink.line);
-		}
-	}
+	rc = evaluate_splits(&j, 1, "");
 done:
 	sp_modelfile_free(mf);
 	job_fini(&j);
@@ -2534,11 +2520,7 @@ int sp_runner_predict(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	sp_seq y;
 	int rc;
 
-	memset(&j, 0, sizeof(j));
-	j.ctx = ctx;
-	j.reg = reg;
-	j.opts = opts;
-	j.out = opts->out;
+	job_init(&j, ctx, reg, opts);
 	if ((rc = find_model_path(&j, pipe_path, path, sizeof(path))) < 0 ||
 	    (rc = job_from_model(&j, path)) < 0 ||
 	    (rc = encode_input(&j, opts->input, &ids, &n, &t)) < 0)
@@ -2673,11 +2655,7 @@ int sp_runner_trace(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	FILE *f = opts->out ? opts->out : stdout;
 	int rc;
 
-	memset(&j, 0, sizeof(j));
-	j.ctx = ctx;
-	j.reg = reg;
-	j.opts = opts;
-	j.out = opts->out;
+	job_init(&j, ctx, reg, opts);
 	if (opts->trained || opts->model_path) {
 		if ((rc = find_model_path(&j, pipe_path, path, sizeof(path))) < 0 ||
 		    (rc = job_from_model(&j, path)) < 0)
