@@ -45,20 +45,23 @@
  * core: OpenBLAS 100 GFLOP/s, the kernel 245.
  *
  * Threads (cfg.threads = n > 1: a pool of n-1 workers and the caller,
- * started by sp_rnn_new).  Each step's hidden units are shared: thread p
- * owns whole 16- or 32-unit blocks of every gate (share_), computes its
- * columns of the step's product and their gate math, and all meet at a
- * barrier before the next step, which needs all of h(t).  On the kernel
- * path the input projection and the weight gradients are shared the same
- * way (each thread touches only its own columns, so no barrier), then dX
- * by rows after one more barrier; on the portable path they stay on the
- * calling thread, where the BLAS's own threads (train.threads) apply.
- * Each output is computed by the same operations in the same order
- * whatever n is, so results are bit-identical for every n (the tests
- * check 1, 2, 3 on both paths); only the dh_norm instrument, summed from
- * per-thread parts, may differ in its last bits.  The kernel path and the
- * portable path agree to float round-off (the tests allow 1e-4 relative;
- * measured 6e-7).
+ * started by sp_rnn_new).  A bidirectional layer on the kernels splits
+ * the pool into two teams, one per direction, which run side by side
+ * (team_); otherwise the team is the whole pool.  Each step's hidden
+ * units are shared among a team: thread p owns whole 16- or 32-unit
+ * blocks of every gate (share_), computes its columns of the step's
+ * product and their gate math, and the team meets at a barrier before
+ * the next step, which needs all of h(t).  On the kernel path the input
+ * projection and the weight gradients are shared the same way (each
+ * thread touches only its own columns, so no barrier), then dX by rows
+ * after one more barrier; on the portable path they stay on the calling
+ * thread, where the BLAS's own threads (train.threads) apply.  Each
+ * output is computed by the same operations in the same order whatever
+ * n is, so results are bit-identical for every n (the tests check 1-4 on
+ * both paths); only the dh_norm instrument, summed from per-thread parts,
+ * may differ in its last bits.  The kernel path and the portable path
+ * agree to float round-off (the tests allow 1e-4 relative; measured
+ * 6e-7).
  *
  * One-hot input (ids) into Wx: x(t)·Wx is row ids[t] of Wx, a row copy,
  * and dWx gets dG(t) added to that row (scatter-add).  The embedding table
@@ -123,6 +126,10 @@ typedef struct cell_ {
 	 * pack_cols_, backward pack_rows_ */
 	float *whp;      /* Wh */
 	float *wxp;      /* Wx (NULL for ids straight into Wx) */
+	/* per-step scratch and ||∂L/∂h||² parts of this direction: the two
+	 * directions of a layer may run at the same time (teams below) */
+	float *s_dh, *s_dhp, *s_dc, *s_hg; /* (B,GH) each */
+	double *part;    /* (threads, T) */
 } cell_;
 
 /* The gate math of one row, portable or AVX-512 (the same signatures;
@@ -166,6 +173,21 @@ typedef struct pool_ {
 	atomic_uint phase;      /* the barrier: times it opened */
 } pool_;
 
+/*
+ * The threads that work on one cell (layer, direction) during a job: all
+ * of the pool, or, for the two directions of a bidirectional layer, half
+ * of it each.  The directions are independent until dX, so two teams
+ * run them side by side and each team meets only its own members at the
+ * per-step barrier: with 2 threads a direction needs no barrier at all,
+ * which is what makes small layers (H = 128) scale.
+ */
+typedef struct team_ {
+	size_t n;               /* threads in the team */
+	size_t p0;              /* pool index of its first thread */
+	atomic_uint arrived;
+	atomic_uint phase;
+} team_;
+
 struct sp_rnn {
 	sp_rnn_config cfg;  /* name/prefix point at the copies below */
 	char name[32];
@@ -180,8 +202,8 @@ struct sp_rnn {
 	/* cache views, carved for (T,B) */
 	float **y, **dy, **drop; /* per layer */
 	float *x0, *dx0, *drop0;
-	float *s_dh, *s_dhp, *s_dc, *s_hg;
-	double *part;       /* (threads, T) */
+	float *s_dh, *s_dhp, *s_dc, *s_hg; /* (ND,B,GH): per direction */
+	double *part;       /* (ND, threads, T) */
 	float *dgp;         /* (threads, KC_, 64) */
 	int32_t *ids;
 	uint8_t *mask;
@@ -200,6 +222,8 @@ struct sp_rnn {
 	int simd;           /* the AVX-512 kernels (else the portable path) */
 	rowfns_ rows;       /* the gate math that goes with it */
 	pool_ pool;
+	team_ whole;        /* every thread on one cell */
+	team_ pair[2];      /* a team per direction (paired_) */
 };
 
 static void pick_rows_(rowfns_ *out, int simd);
@@ -332,7 +356,7 @@ int sp_rnn_sizes_of(sp_ctx *ctx, const sp_rnn_config *cfg, size_t T,
 	out->x0 = mul_(M, in0);
 	out->dx0 = out->x0;
 	out->drop0 = cfg->embed_dropout > 0 ? out->x0 : 0;
-	out->step = mul_(B, GH);
+	out->step = mul_(mul_(B, GH), ND);
 	out->ids = ids ? M : 0;
 	out->mask = M;
 	out->len = B;
@@ -346,7 +370,7 @@ int sp_rnn_sizes_of(sp_ctx *ctx, const sp_rnn_config *cfg, size_t T,
 		out->dg_pack = mul_(cfg->threads > 1 ? cfg->threads : 1,
 				    KC_ * 4 * VL_);
 	}
-	out->part = mul_(cfg->threads > 1 ? cfg->threads : 1, T);
+	out->part = mul_(mul_(cfg->threads > 1 ? cfg->threads : 1, T), ND);
 	/* The byte total walks the buffers exactly as carve_() does. */
 	{
 		size_t n = 0, L = cfg->layers, f = sizeof(float);
@@ -424,6 +448,15 @@ static size_t carve_(sp_rnn *r, const sp_rnn_sizes *s)
 	r->s_hg = take_(base, &off, s->step * f);
 	r->part = take_(base, &off, s->part * sizeof(double));
 	r->dgp = take_(base, &off, s->dg_pack * f);
+	for (size_t i = 0; i < r->L * r->ND; i++) {
+		cell_ *c = &r->cells[i];
+		size_t d = i % r->ND, one = s->step / r->ND;
+		c->s_dh = r->s_dh + d * one;
+		c->s_dhp = r->s_dhp + d * one;
+		c->s_dc = r->s_dc + d * one;
+		c->s_hg = r->s_hg + d * one;
+		c->part = r->part + d * (s->part / r->ND);
+	}
 	r->ids = take_(base, &off, s->ids * 4);
 	r->mask = take_(base, &off, s->mask);
 	r->len = take_(base, &off, s->len * 4);
@@ -475,26 +508,44 @@ static void cpu_relax_(void)
  * wrote before the barrier is visible to all after it (the arrival is
  * acq_rel, the opening a release, the waiting an acquire).  A step lasts
  * microseconds, so waiters spin, then yield (the machine may be shared). */
-static void barrier_(pool_ *pl)
+static void meet_(atomic_uint *arrived, atomic_uint *phase, size_t n)
 {
 	unsigned ph;
-	if (pl->n < 2)
+	if (n < 2)
 		return;
-	ph = atomic_load_explicit(&pl->phase, memory_order_acquire);
-	if (atomic_fetch_add_explicit(&pl->arrived, 1,
-				      memory_order_acq_rel) + 1 == pl->n) {
-		atomic_store_explicit(&pl->arrived, 0, memory_order_relaxed);
-		atomic_fetch_add_explicit(&pl->phase, 1, memory_order_release);
+	ph = atomic_load_explicit(phase, memory_order_acquire);
+	if (atomic_fetch_add_explicit(arrived, 1, memory_order_acq_rel) + 1 ==
+	    n) {
+		atomic_store_explicit(arrived, 0, memory_order_relaxed);
+		atomic_fetch_add_explicit(phase, 1, memory_order_release);
 		return;
 	}
 	for (unsigned spin = 0;
-	     atomic_load_explicit(&pl->phase, memory_order_acquire) == ph;
+	     atomic_load_explicit(phase, memory_order_acquire) == ph;
 	     spin++) {
 		if (spin < 256)
 			cpu_relax_();
 		else
 			sched_yield();
 	}
+}
+
+static void barrier_(pool_ *pl)
+{
+	meet_(&pl->arrived, &pl->phase, pl->n);
+}
+
+static void team_barrier_(team_ *tm)
+{
+	meet_(&tm->arrived, &tm->phase, tm->n);
+}
+
+static void team_init_(team_ *tm, size_t p0, size_t n)
+{
+	tm->p0 = p0;
+	tm->n = n;
+	atomic_init(&tm->arrived, 0);
+	atomic_init(&tm->phase, 0);
 }
 
 /* A worker: sleeps until a new job, runs its part, meets the others. */
@@ -656,6 +707,9 @@ int sp_rnn_new(sp_rnn **out, sp_ctx *ctx, const sp_rnn_config *cfg)
 	rc = pool_start_(&r->pool, ctx, r->name, cfg->threads);
 	if (rc)
 		goto fail;
+	team_init_(&r->whole, 0, r->pool.n);
+	team_init_(&r->pair[0], 0, r->pool.n / 2);
+	team_init_(&r->pair[1], r->pool.n / 2, r->pool.n - r->pool.n / 2);
 
 	nw = (cfg->embed ? 1 : 0) +
 	     r->L * r->ND * (cfg->cell == SP_CELL_GRU ? 4 : 3);
@@ -1392,15 +1446,17 @@ typedef struct recur_ {
 	const int32_t *ids;    /* (T*B) */
 	float *dxin;           /* backward: (T*B, in) dG·Wxᵀ, or NULL */
 	float beta;            /* 0: dxin written, 1: added */
+	team_ *tm;             /* the threads on this cell */
+	int defer_dx;          /* dxin after both directions (paired_) */
 } recur_;
 
 /* Thread p's hidden units [*u0, *u1) in blocks of U, and the width it
  * works on at a time: a kernel block, or the whole share at once. */
-static size_t units_of_(const sp_rnn *r, size_t U, size_t p, size_t *u0,
-			size_t *u1)
+static size_t units_of_(const sp_rnn *r, const team_ *tm, size_t U,
+			size_t p, size_t *u0, size_t *u1)
 {
 	size_t j0, j1;
-	share_((r->H + U - 1) / U, r->pool.n, p, &j0, &j1);
+	share_((r->H + U - 1) / U, tm->n, p - tm->p0, &j0, &j1);
 	*u0 = j0 * U < r->H ? j0 * U : r->H;
 	*u1 = j1 * U < r->H ? j1 * U : r->H;
 	return r->simd ? U : *u1 > *u0 ? *u1 - *u0 : 1;
@@ -1488,7 +1544,7 @@ static void fwd_rows_(const recur_ *job, size_t t, size_t u0, size_t u1)
 					 c->tc + row * H, hb, yr, H, u0, u1);
 			break;
 		case SP_CELL_GRU:
-			r->rows.gru_fwd(ab, r->s_hg + b * GH, hp + b * H,
+			r->rows.gru_fwd(ab, c->s_hg + b * GH, hp + b * H,
 					c->hn + row * H, hb, yr, H, u0, u1);
 			break;
 		}
@@ -1566,6 +1622,8 @@ static void fwd_prepare_(const recur_ *job, size_t ua, size_t ub)
 	}
 }
 
+static void bwd_dx_(const recur_ *job, team_ *tm, size_t p);
+
 /*
  * The kernels' part of backward after the steps, on thread p: for its
  * column blocks, dWh += Hprevᵀ·dGh and dWx += Xᵀ·dG (A transposed, dG
@@ -1582,9 +1640,9 @@ static void bwd_weights_(const recur_ *job, size_t p)
 	const float *hprev = c->h + (c->reverse ? job->B * H : 0);
 	static const float one_ = 1.0f;
 	float *dgp = r->dgp + p * KC_ * 4 * VL_;
-	size_t ua, ub, j0, j1, m0, m1;
+	size_t ua, ub;
 
-	units_of_(r, U, p, &ua, &ub);
+	units_of_(r, job->tm, U, p, &ua, &ub);
 	for (size_t j = ua / U; j < (ub + U - 1) / U; j++) {
 		kblock_ kb;
 		kb.NV = block_vecs_(G, H, U / VL_, j, kb.off, kb.m);
@@ -1608,12 +1666,27 @@ static void bwd_weights_(const recur_ *job, size_t p)
 	}
 	if (!job->xin)
 		scatter_(r, c, M, job->ids, job->mask, ua, ub);
-	if (!job->dxin)
-		return;
-	share_((in + BWD_UNITS_ - 1) / BWD_UNITS_, r->pool.n, p, &j0, &j1);
+	if (job->dxin && !job->defer_dx)
+		bwd_dx_(job, job->tm, p);
+}
+
+/* dX = dG·Wxᵀ on thread p of team tm: Wx packed by rows, each thread its
+ * share, then once all are there, each thread its share of the rows.
+ * The rows a thread gets depend only on the team's size and its place
+ * in it, so the two directions' products (the second adding to the
+ * first) meet in the same thread for a row and need no barrier between
+ * them. */
+static void bwd_dx_(const recur_ *job, team_ *tm, size_t p)
+{
+	const sp_rnn *r = job->r;
+	cell_ *c = job->c;
+	const size_t GH = r->G * r->H, M = job->T * job->B, in = c->in;
+	size_t j0, j1, m0, m1;
+
+	share_((in + BWD_UNITS_ - 1) / BWD_UNITS_, tm->n, p - tm->p0, &j0, &j1);
 	pack_rows_(c->Wx, in, GH, j0, j1, c->wxp + j0 * GH * BWD_UNITS_);
-	barrier_(&r->pool);
-	share_(M, r->pool.n, p, &m0, &m1);
+	team_barrier_(tm);
+	share_(M, tm->n, p - tm->p0, &m0, &m1);
 	for (size_t j = 0; j * BWD_UNITS_ < in && m0 < m1; j++) {
 		kblock_ kb;
 		kb.K = GH;
@@ -1635,7 +1708,7 @@ static void recur_fwd_(void *arg, size_t p)
 	cell_ *c = job->c;
 	const size_t H = r->H, G = r->G, GH = G * H, T = job->T, B = job->B;
 	const size_t U = fwd_units_(G);
-	size_t ua, ub, width = units_of_(r, U, p, &ua, &ub);
+	size_t ua, ub, width = units_of_(r, job->tm, U, p, &ua, &ub);
 
 #if SIMD_
 	if (r->simd && ua < ub)
@@ -1647,10 +1720,10 @@ static void recur_fwd_(void *arg, size_t p)
 		for (size_t u0 = ua; u0 < ub; u0 += width) {
 			size_t u1 = u0 + width < ub ? u0 + width : ub;
 			fwd_product_(r, c, B, c->h + prev * B * H,
-				     c->gates + t * B * GH, r->s_hg, u0, u1);
+				     c->gates + t * B * GH, c->s_hg, u0, u1);
 			fwd_rows_(job, t, u0, u1);
 		}
-		barrier_(&r->pool);
+		team_barrier_(job->tm);
 	}
 }
 
@@ -1726,7 +1799,7 @@ static double bwd_rows_(const recur_ *job, size_t t, float *dh, float *dhp,
 			break;
 		case SP_CELL_LSTM:
 			r->rows.lstm_bwd(a + b * GH, c->c + prev * B * H + b * H,
-					 c->tc + row * H, dhb, r->s_dc + b * H,
+					 c->tc + row * H, dhb, c->s_dc + b * H,
 					 dA + b * GH, H, u0, u1);
 			memset(dhpb + u0, 0, n * sizeof(float));
 			break;
@@ -1748,9 +1821,9 @@ static void recur_bwd_(void *arg, size_t p)
 	sp_rnn *r = job->r;
 	cell_ *c = job->c;
 	const size_t H = r->H, GH = r->G * H, T = job->T, B = job->B;
-	float *dh = r->s_dh, *dhp = r->s_dhp;
+	float *dh = c->s_dh, *dhp = c->s_dhp;
 	const float *dA = NULL; /* dGh of the step before (t+1) */
-	size_t ua, ub, width = units_of_(r, BWD_UNITS_, p, &ua, &ub);
+	size_t ua, ub, width = units_of_(r, job->tm, BWD_UNITS_, p, &ua, &ub);
 
 	if (r->simd && ua < ub)
 		pack_rows_(c->Wh, H, GH, ua / BWD_UNITS_,
@@ -1759,7 +1832,7 @@ static void recur_bwd_(void *arg, size_t p)
 	/* ∂L/∂h and ∂L/∂c flowing back from beyond the last step: none */
 	for (size_t b = 0; b < B; b++) {
 		memset(dhp + b * H + ua, 0, (ub - ua) * sizeof(float));
-		memset(r->s_dc + b * H + ua, 0, (ub - ua) * sizeof(float));
+		memset(c->s_dc + b * H + ua, 0, (ub - ua) * sizeof(float));
 	}
 	for (size_t s = 0; s < T; s++) {
 		size_t t = c->reverse ? s : T - 1 - s;
@@ -1769,15 +1842,15 @@ static void recur_bwd_(void *arg, size_t p)
 			bwd_product_(r, c, B, dA, dhp, dh, u0, u1);
 			ss += bwd_rows_(job, t, dh, dhp, u0, u1);
 		}
-		r->part[p * T + t] = ss;
+		c->part[p * T + t] = ss;
 		dA = c->dgates_h + t * B * GH;
-		barrier_(&r->pool);
+		team_barrier_(job->tm);
 	}
 	for (size_t u0 = ua; u0 < ub && job->dh0; u0 += width)
 		bwd_product_(r, c, B, dA, dhp, job->dh0, u0,
 			     u0 + width < ub ? u0 + width : ub);
 	for (size_t b = 0; b < B && job->dc0; b++)
-		memcpy(job->dc0 + b * H + ua, r->s_dc + b * H + ua,
+		memcpy(job->dc0 + b * H + ua, c->s_dc + b * H + ua,
 		       (ub - ua) * sizeof(float));
 #if SIMD_
 	if (r->simd)
@@ -1786,31 +1859,41 @@ static void recur_bwd_(void *arg, size_t p)
 }
 
 /*
- * Forward.  xin (T*B, in) the layer input, or NULL with ids (T*B) when
- * the input is one-hot; y (T*B, ldy) receives h in columns [0,H) of each
- * row; h0, c0 (B,H) the initial state or NULL for zero.
+ * Whether the two directions of a layer run side by side, a team of
+ * threads each (team_): on the kernel path with at least 2 threads.  (The
+ * portable path calls the BLAS inside the steps; it keeps one direction
+ * at a time.)  Every output is the same either way: a team computes each
+ * value with the same operations in the same order as the whole pool.
  */
-static void cell_forward_(sp_rnn *r, cell_ *c, size_t T, size_t B,
-			  const float *xin, const int32_t *ids,
-			  const uint8_t *mask, float *y, size_t ldy,
-			  const float *h0, const float *c0)
+static int paired_(const sp_rnn *r)
 {
-	const size_t H = r->H, GH = r->G * H, M = T * B;
-	const sp_cell_kind kind = r->cfg.cell;
+	return r->simd && r->ND == 2 && r->pool.n >= 2;
+}
+
+/*
+ * Forward, before the steps.  The job names the cell, the batch and the
+ * layer input: xin (T*B, in), or NULL with ids (T*B) when the input is
+ * one-hot; y (T*B, ldy) receives h in columns [0,H) of each row; h0, c0
+ * (B,H) are the initial state or NULL for zero.
+ */
+static void fwd_begin_(sp_rnn *r, const recur_ *job, const float *h0,
+		       const float *c0)
+{
+	cell_ *c = job->c;
+	const size_t H = r->H, GH = r->G * H, B = job->B, M = job->T * B;
 	float *hinit = c->h + (c->reverse ? M * H : 0);
-	recur_ job;
 
 	/* 1. The input projection of every step in one product:
 	 *    gates (M,GH) = xin (M,in) · Wx (in,GH) + b, or the one-hot row
-	 *    copy.  (The kernels do this in the job below, each thread its
-	 *    own columns.) */
-	if (!r->simd && xin) {
+	 *    copy.  (The kernels do this in the job, each thread its own
+	 *    columns.) */
+	if (!r->simd && job->xin) {
 		for (size_t i = 0; i < M; i++)
 			memcpy(c->gates + i * GH, c->b, GH * sizeof(float));
-		sp_gemm(0, 0, M, GH, c->in, 1.0f, xin, c->in, c->Wx, GH, 1.0f,
-			c->gates, GH);
+		sp_gemm(0, 0, M, GH, c->in, 1.0f, job->xin, c->in, c->Wx, GH,
+			1.0f, c->gates, GH);
 	} else if (!r->simd) {
-		gather_(r, c, M, ids, mask, 0, H);
+		gather_(r, c, M, job->ids, job->mask, 0, H);
 	}
 
 	/* 2. The initial state: h[0] forward, h[T] reverse. */
@@ -1818,47 +1901,69 @@ static void cell_forward_(sp_rnn *r, cell_ *c, size_t T, size_t B,
 		memcpy(hinit, h0, B * H * sizeof(float));
 	else
 		memset(hinit, 0, B * H * sizeof(float));
-	if (kind == SP_CELL_LSTM) {
+	if (r->cfg.cell == SP_CELL_LSTM) {
 		float *cinit = c->c + (c->reverse ? M * H : 0);
 		if (c0)
 			memcpy(cinit, c0, B * H * sizeof(float));
 		else
 			memset(cinit, 0, B * H * sizeof(float));
 	}
+}
 
-	/* 3. The recurrence: one product per step, then the gate math, the
-	 *    hidden units shared among the threads. */
-	job = (recur_){.r = r, .c = c, .T = T, .B = B, .mask = mask, .y = y,
-		       .ldy = ldy, .xin = xin, .ids = ids};
-	run_(&r->pool, recur_fwd_, &job);
+/* The jobs of a paired layer: thread p works on the direction whose
+ * team it is in. */
+static void pair_fwd_(void *arg, size_t p)
+{
+	recur_ *jobs = arg;
+	recur_fwd_(&jobs[p >= jobs[1].tm->p0], p);
+}
+
+static void pair_bwd_(void *arg, size_t p)
+{
+	recur_ *jobs = arg;
+	recur_bwd_(&jobs[p >= jobs[1].tm->p0], p);
+}
+
+#if SIMD_
+/* dX of a paired layer, once both directions are done: the forward
+ * direction's product written, the reverse one's added, by all threads. */
+static void pair_dx_(void *arg, size_t p)
+{
+	recur_ *jobs = arg;
+	for (size_t d = 0; d < 2; d++)
+		bwd_dx_(&jobs[d], &jobs[0].r->whole, p);
+}
+#endif
+
+/* The layer's forward: 3. the recurrence, one product per step, then the
+ * gate math, the hidden units shared among the threads (or the teams). */
+static void layer_forward_(sp_rnn *r, recur_ *jobs)
+{
+	if (paired_(r)) {
+		run_(&r->pool, pair_fwd_, jobs);
+		return;
+	}
+	for (size_t d = 0; d < r->ND; d++)
+		run_(&r->pool, recur_fwd_, &jobs[d]);
 }
 
 /*
- * Backward.  dy (T*B, ldy): ∂L/∂y in columns [0,H); xin/ids as in
- * forward.  Accumulates dWx, dWh, db (dbh); dxin (T*B, in) = dG·Wxᵀ,
- * written (beta 0) or added (beta 1), when not NULL; dh0, dc0 (B,H) get
- * ∂L/∂(initial state) when not NULL.
+ * Backward, after the steps: ||∂L/∂h(t)|| from the team's parts, and on
+ * the portable path the weight gradients and dX.  dy (T*B, ldy): ∂L/∂y in
+ * columns [0,H); xin/ids as in forward.  Accumulates dWx, dWh, db (dbh);
+ * dxin (T*B, in) = dG·Wxᵀ, written (beta 0) or added (beta 1), when not
+ * NULL.
  */
-static void cell_backward_(sp_rnn *r, cell_ *c, size_t T, size_t B,
-			   const float *xin, const int32_t *ids,
-			   const uint8_t *mask, const float *dy, size_t ldy,
-			   float *dxin, float beta, float *dh0, float *dc0)
+static void bwd_end_(sp_rnn *r, const recur_ *job)
 {
-	const size_t H = r->H, GH = r->G * H, M = T * B;
-	const sp_cell_kind kind = r->cfg.cell;
-	recur_ job;
+	cell_ *c = job->c;
+	const size_t H = r->H, GH = r->G * H, T = job->T, M = T * job->B;
+	const team_ *tm = job->tm;
 
-	/* The recurrence, the hidden units shared among the threads:
-	 * ∂L/∂h(t) = [direct part] + dGh(t+1)·Whᵀ + ∂L/∂y(t), then dG(t). */
-	job = (recur_){.r = r, .c = c, .T = T, .B = B, .mask = mask, .dy = dy,
-		       .ldy = ldy, .dh0 = dh0,
-		       .dc0 = kind == SP_CELL_LSTM ? dc0 : NULL, .xin = xin,
-		       .ids = ids, .dxin = dxin, .beta = beta};
-	run_(&r->pool, recur_bwd_, &job);
 	for (size_t t = 0; t < T; t++) {
 		double ss = 0;
-		for (size_t p = 0; p < r->pool.n; p++)
-			ss += r->part[p * T + t];
+		for (size_t p = tm->p0; p < tm->p0 + tm->n; p++)
+			ss += c->part[p * T + t];
 		c->dh_norm[t] = (float)sqrt(ss);
 	}
 
@@ -1868,21 +1973,40 @@ static void cell_backward_(sp_rnn *r, cell_ *c, size_t T, size_t B,
 	 *   dWh (H,GH) += Hprevᵀ (H,M) · dGh (M,GH) */
 	if (r->simd)
 		return;
-	sp_gemm(1, 0, H, GH, M, 1.0f, c->h + (c->reverse ? B * H : 0), H,
-		c->dgates_h, GH, 1.0f, c->dWh, GH);
-	if (xin)
+	sp_gemm(1, 0, H, GH, M, 1.0f, c->h + (c->reverse ? job->B * H : 0),
+		H, c->dgates_h, GH, 1.0f, c->dWh, GH);
+	if (job->xin)
 		/* dWx (in,GH) += Xᵀ (in,M) · dG (M,GH) */
-		sp_gemm(1, 0, c->in, GH, M, 1.0f, xin, c->in, c->dgates, GH,
-			1.0f, c->dWx, GH);
+		sp_gemm(1, 0, c->in, GH, M, 1.0f, job->xin, c->in, c->dgates,
+			GH, 1.0f, c->dWx, GH);
 	else
-		scatter_(r, c, M, ids, mask, 0, H);
+		scatter_(r, c, M, job->ids, job->mask, 0, H);
 	colsum_(c->dgates, M, r->G, H, 0, H, c->db);
-	if (kind == SP_CELL_GRU)
+	if (r->cfg.cell == SP_CELL_GRU)
 		colsum_(c->dgates_h, M, r->G, H, 0, H, c->dbh);
-	if (dxin)
+	if (job->dxin)
 		/* dX (M,in) = dG (M,GH) · Wxᵀ (GH,in) */
 		sp_gemm(0, 1, M, c->in, GH, 1.0f, c->dgates, GH, c->Wx, GH,
-			beta, dxin, c->in);
+			job->beta, job->dxin, c->in);
+}
+
+/* The layer's backward: the recurrence, ∂L/∂h(t) = [direct part] +
+ * dGh(t+1)·Whᵀ + ∂L/∂y(t), then dG(t), shared among the threads (or the
+ * teams, with dX after both directions). */
+static void layer_backward_(sp_rnn *r, recur_ *jobs)
+{
+	if (paired_(r)) {
+		run_(&r->pool, pair_bwd_, jobs);
+#if SIMD_
+		if (jobs[0].dxin)
+			run_(&r->pool, pair_dx_, jobs);
+#endif
+	} else {
+		for (size_t d = 0; d < r->ND; d++)
+			run_(&r->pool, recur_bwd_, &jobs[d]);
+	}
+	for (size_t d = 0; d < r->ND; d++)
+		bwd_end_(r, &jobs[d]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2030,8 +2154,8 @@ int sp_rnn_forward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *x,
 
 	r->dropped = train && r->cfg.dropout > 0 && r->L > 1;
 	for (size_t l = 0; l < r->L; l++) {
+		recur_ jobs[2];
 		for (size_t d = 0; d < ND; d++) {
-			cell_ *c = &r->cells[l * ND + d];
 			const float *hi = NULL, *ci = NULL;
 			if (h0) {
 				hi = h0 + (l * ND + d) * B * H;
@@ -2040,9 +2164,14 @@ int sp_rnn_forward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *x,
 				hi = r->carry_h + l * B * H;
 				ci = r->carry_c ? r->carry_c + l * B * H : NULL;
 			}
-			cell_forward_(r, c, T, B, xin, r->ids, r->mask,
-				      r->y[l] + d * H, ND * H, hi, ci);
+			jobs[d] = (recur_){
+				.r = r, .c = &r->cells[l * ND + d], .T = T,
+				.B = B, .mask = r->mask, .y = r->y[l] + d * H,
+				.ldy = ND * H, .xin = xin, .ids = r->ids,
+				.tm = paired_(r) ? &r->pair[d] : &r->whole};
+			fwd_begin_(r, &jobs[d], hi, ci);
 		}
+		layer_forward_(r, jobs);
 		if (r->dropped && l + 1 < r->L)
 			dropout_(ctx, r->y[l], r->drop[l], M * ND * H,
 				 r->cfg.dropout);
@@ -2138,12 +2267,21 @@ int sp_rnn_backward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *dy,
 			xin = gather ? NULL : r->x0;
 			dxin = gather ? NULL : r->dx0;
 		}
+		recur_ jobs[2];
 		for (size_t d = 0; d < ND; d++)
-			cell_backward_(r, &r->cells[l * ND + d], T, B, xin,
-				       r->ids, r->mask, dyl + d * H, ND * H,
-				       dxin, d ? 1.0f : 0.0f,
-				       dh0 ? dh0 + (l * ND + d) * B * H : NULL,
-				       dc0 ? dc0 + (l * ND + d) * B * H : NULL);
+			jobs[d] = (recur_){
+				.r = r, .c = &r->cells[l * ND + d], .T = T,
+				.B = B, .mask = r->mask, .dy = dyl + d * H,
+				.ldy = ND * H,
+				.dh0 = dh0 ? dh0 + (l * ND + d) * B * H : NULL,
+				.dc0 = dc0 && r->cfg.cell == SP_CELL_LSTM
+					       ? dc0 + (l * ND + d) * B * H
+					       : NULL,
+				.xin = xin, .ids = r->ids, .dxin = dxin,
+				.beta = d ? 1.0f : 0.0f,
+				.tm = paired_(r) ? &r->pair[d] : &r->whole,
+				.defer_dx = paired_(r)};
+		layer_backward_(r, jobs);
 		/* through the dropout between layer l-1 and l */
 		if (l > 0 && r->dropped)
 			mul_inplace_(r->dy[l - 1], r->drop[l - 1],

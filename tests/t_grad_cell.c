@@ -556,7 +556,8 @@ static int outs_same_(const outs *a, const outs *b)
  * H=40 (16-unit blocks 16 16 8, 32-unit blocks 32 8), 2 layers, both
  * directions, padding, initial states: the AVX-512 kernels against the
  * portable path (sp_gemm and the scalar gate math) within float
- * round-off, and each path on 2 and 3 threads bit-identical to 1 thread
+ * round-off, and each path on 2, 3 and 4 threads (bidirectional on the
+ * kernels: a team of 1+1, 1+2, 2+2 threads) bit-identical to 1 thread
  * (dh_norm to round-off).  Without AVX-512 both paths are the portable
  * one.
  */
@@ -596,7 +597,7 @@ static void test_paths_(void)
 			   "diff %.1e)", label, d);
 		}
 		for (int path = 0; path < 2; path++) {
-			for (size_t th = 2; th <= 3; th++) {
+			for (size_t th = 2; th <= 4; th++) {
 				const char *pn = path ? "portable path" : "kernels";
 				if (run_(&c, ids_in, path, th, &o) == 0)
 					ok(outs_same_(path ? &ref : &ker, &o),
