@@ -119,7 +119,6 @@ typedef struct cell_ {
 	float *dgates_h; /* (T,B,GH) gru; else == dgates */
 	float *h;        /* (T+1,B,H) */
 	float *c;        /* (T+1,B,H) lstm */
-	float *tc;       /* (T,B,H) lstm */
 	float *hn;       /* (T,B,H) gru */
 	float *dh_norm;  /* (T) */
 	/* the kernels' copies, packed for the pass at hand: forward
@@ -138,7 +137,7 @@ typedef struct rowfns_ {
 	void (*rnn_fwd)(float *, float *, float *, size_t, size_t, int);
 	void (*rnn_bwd)(const float *, const float *, float *, size_t, size_t,
 			int);
-	void (*lstm_fwd)(float *, const float *, float *, float *, float *,
+	void (*lstm_fwd)(float *, const float *, float *, float *,
 			 float *, size_t, size_t, size_t);
 	void (*lstm_bwd)(const float *, const float *, const float *,
 			 const float *, float *, float *, size_t, size_t,
@@ -343,18 +342,25 @@ int sp_rnn_sizes_of(sp_ctx *ctx, const sp_rnn_config *cfg, size_t T,
 	M = mul_(T, B);
 	in0 = ids ? cfg->embed : cfg->in_dim;
 	out->gates = mul_(M, GH);
-	out->dgates = out->gates;
+	/* dG(t) overwrites the activations of step t, which backward reads
+	 * for the last time right before (the row functions read a unit's
+	 * every gate before writing any); only gru's h side needs its own */
+	out->dgates = 0;
 	out->dgates_h = cfg->cell == SP_CELL_GRU ? out->gates : 0;
 	out->h = mul_(mul_(T + 1, B), H);
 	out->c = cfg->cell == SP_CELL_LSTM ? out->h : 0;
-	out->tc = cfg->cell == SP_CELL_LSTM ? mul_(M, H) : 0;
 	out->hn = cfg->cell == SP_CELL_GRU ? mul_(M, H) : 0;
 	out->dh_norm = T;
 	out->y = mul_(M, ND * H);
 	out->dy = cfg->layers > 1 ? out->y : 0;
 	out->drop = (cfg->layers > 1 && cfg->dropout > 0) ? out->y : 0;
 	out->x0 = mul_(M, in0);
-	out->dx0 = out->x0;
+	/* ∂L/∂x0 overwrites x0 when layer 0's every reader of x0 (dWx) is
+	 * done before dX starts: one direction, or two run as teams with
+	 * dX after both (paired_) */
+	out->dx0 = ND == 1 || (simd_for_(cfg) && cfg->threads >= 2)
+			   ? 0
+			   : out->x0;
 	out->drop0 = cfg->embed_dropout > 0 ? out->x0 : 0;
 	out->step = mul_(mul_(B, GH), ND);
 	out->ids = ids ? M : 0;
@@ -375,7 +381,7 @@ int sp_rnn_sizes_of(sp_ctx *ctx, const sp_rnn_config *cfg, size_t T,
 	{
 		size_t n = 0, L = cfg->layers, f = sizeof(float);
 		size_t per_cell[] = {out->gates, out->dgates, out->dgates_h,
-				     out->h, out->c, out->tc, out->hn,
+				     out->h, out->c, out->hn,
 				     out->dh_norm, out->wh_pack, out->wx_pack};
 		size_t per_layer[] = {out->y, out->dy, out->drop};
 		size_t last[] = {out->x0 * f, out->dx0 * f, out->drop0 * f,
@@ -384,14 +390,14 @@ int sp_rnn_sizes_of(sp_ctx *ctx, const sp_rnn_config *cfg, size_t T,
 				 out->dg_pack * f, out->ids * 4, out->mask,
 				 out->len * 4};
 		for (size_t l = 0; l < L * ND; l++)
-			for (size_t i = 0; i < 10; i++)
+			for (size_t i = 0; i < sizeof(per_cell) / sizeof(*per_cell); i++)
 				n += (mul_(per_cell[i], f) + ALIGN_ - 1) /
 				     ALIGN_ * ALIGN_;
 		for (size_t l = 0; l < L; l++)
 			for (size_t i = 0; i < (l + 1 < L ? 3u : 1u); i++)
 				n += (mul_(per_layer[i], f) + ALIGN_ - 1) /
 				     ALIGN_ * ALIGN_;
-		for (size_t i = 0; i < 12; i++)
+		for (size_t i = 0; i < sizeof(last) / sizeof(*last); i++)
 			n += (last[i] + ALIGN_ - 1) / ALIGN_ * ALIGN_;
 		out->bytes = n;
 	}
@@ -421,12 +427,13 @@ static size_t carve_(sp_rnn *r, const sp_rnn_sizes *s)
 		cell_ *c = &r->cells[i];
 		c->gates = take_(base, &off, s->gates * f);
 		c->dgates = take_(base, &off, s->dgates * f);
+		if (!c->dgates)
+			c->dgates = c->gates;
 		c->dgates_h = take_(base, &off, s->dgates_h * f);
 		if (!c->dgates_h)
 			c->dgates_h = c->dgates;
 		c->h = take_(base, &off, s->h * f);
 		c->c = take_(base, &off, s->c * f);
-		c->tc = take_(base, &off, s->tc * f);
 		c->hn = take_(base, &off, s->hn * f);
 		c->dh_norm = take_(base, &off, s->dh_norm * f);
 		c->whp = take_(base, &off, s->wh_pack * f);
@@ -441,6 +448,8 @@ static size_t carve_(sp_rnn *r, const sp_rnn_sizes *s)
 	}
 	r->x0 = take_(base, &off, s->x0 * f);
 	r->dx0 = take_(base, &off, s->dx0 * f);
+	if (!r->dx0)
+		r->dx0 = r->x0;
 	r->drop0 = take_(base, &off, s->drop0 * f);
 	r->s_dh = take_(base, &off, s->step * f);
 	r->s_dhp = take_(base, &off, s->step * f);
@@ -960,9 +969,11 @@ static void rnn_bwd_row_(const float *h, const float *dh, float *dA,
 }
 
 /* lstm forward: a (4H) = [i|f|g|o] pre-activations, activated in place;
- * c = f⊙cp + i⊙g, tc = tanh(c), h = o⊙tc (also into y). */
-static void lstm_fwd_row_(float *a, const float *cp, float *c, float *tc,
-			  float *h, float *y, size_t H, size_t u0, size_t u1)
+ * c = f⊙cp + i⊙g, h = o⊙tanh(c) (also into y).  tanh(c) is not kept:
+ * backward computes it again from c, the same function of the same
+ * value, which costs less than storing (T,B,H) more floats. */
+static void lstm_fwd_row_(float *a, const float *cp, float *c, float *h,
+			  float *y, size_t H, size_t u0, size_t u1)
 {
 	float *i = a, *f = a + H, *g = a + 2 * H, *o = a + 3 * H;
 	for (size_t k = u0; k < u1; k++) {
@@ -971,31 +982,32 @@ static void lstm_fwd_row_(float *a, const float *cp, float *c, float *tc,
 		g[k] = tanh_(g[k]);
 		o[k] = sigmoid_(o[k]);
 		c[k] = f[k] * cp[k] + i[k] * g[k];
-		tc[k] = tanh_(c[k]);
-		h[k] = y[k] = o[k] * tc[k];
+		h[k] = y[k] = o[k] * tanh_(c[k]);
 	}
 }
 
 /*
  * lstm backward for one row.  In: activations a = [i|f|g|o], c(t-1) cp,
- * tanh(c(t)) tc, dh = ∂L/∂h(t), dc = ∂L/∂c(t) from step t+1.
+ * c(t) cc (tc = tanh(c(t))), dh = ∂L/∂h(t), dc = ∂L/∂c(t) from step t+1.
  * Out: dA (4H) = ∂L/∂[pre-activations], dc := ∂L/∂c(t-1).
  *   dc(t)  = dc + dh⊙o⊙(1 - tc²)
  *   di = dc(t)⊙g    df = dc(t)⊙c(t-1)    dg = dc(t)⊙i    do = dh⊙tc
  *   dc(t-1) = dc(t)⊙f;  then through σ' = s(1-s) and tanh' = 1-g².
  */
-static void lstm_bwd_row_(const float *a, const float *cp, const float *tc,
+static void lstm_bwd_row_(const float *a, const float *cp, const float *cc,
 			  const float *dh, float *dc, float *dA, size_t H,
 			  size_t u0, size_t u1)
 {
-	const float *i = a, *f = a + H, *g = a + 2 * H, *o = a + 3 * H;
 	for (size_t k = u0; k < u1; k++) {
-		float dct = dc[k] + dh[k] * o[k] * (1.0f - tc[k] * tc[k]);
-		dA[k] = dct * g[k] * i[k] * (1.0f - i[k]);
-		dA[H + k] = dct * cp[k] * f[k] * (1.0f - f[k]);
-		dA[2 * H + k] = dct * i[k] * (1.0f - g[k] * g[k]);
-		dA[3 * H + k] = dh[k] * tc[k] * o[k] * (1.0f - o[k]);
-		dc[k] = dct * f[k];
+		/* all of a read before dA is written: dA may be a itself */
+		float i = a[k], f = a[H + k], g = a[2 * H + k],
+		      o = a[3 * H + k], tc = tanh_(cc[k]);
+		float dct = dc[k] + dh[k] * o * (1.0f - tc * tc);
+		dA[k] = dct * g * i * (1.0f - i);
+		dA[H + k] = dct * cp[k] * f * (1.0f - f);
+		dA[2 * H + k] = dct * i * (1.0f - g * g);
+		dA[3 * H + k] = dh[k] * tc * o * (1.0f - o);
+		dc[k] = dct * f;
 	}
 }
 
@@ -1027,18 +1039,19 @@ static void gru_bwd_row_(const float *a, const float *hp, const float *hn,
 			 const float *dh, float *dA, float *dAh, float *dhp,
 			 size_t H, size_t u0, size_t u1)
 {
-	const float *r = a, *z = a + H, *n = a + 2 * H;
 	for (size_t k = u0; k < u1; k++) {
-		float dn = dh[k] * (1.0f - z[k]);
-		float dz = dh[k] * (hp[k] - n[k]);
-		float dan = dn * (1.0f - n[k] * n[k]);
-		float dar = dan * hn[k] * r[k] * (1.0f - r[k]);
-		float daz = dz * z[k] * (1.0f - z[k]);
+		/* all of a read before dA is written: dA may be a itself */
+		float r = a[k], z = a[H + k], n = a[2 * H + k];
+		float dn = dh[k] * (1.0f - z);
+		float dz = dh[k] * (hp[k] - n);
+		float dan = dn * (1.0f - n * n);
+		float dar = dan * hn[k] * r * (1.0f - r);
+		float daz = dz * z * (1.0f - z);
 		dA[k] = dAh[k] = dar;
 		dA[H + k] = dAh[H + k] = daz;
 		dA[2 * H + k] = dan;
-		dAh[2 * H + k] = dan * r[k];
-		dhp[k] = dh[k] * z[k];
+		dAh[2 * H + k] = dan * r;
+		dhp[k] = dh[k] * z;
 	}
 }
 
@@ -1155,8 +1168,8 @@ static AVX512_ void rnn_bwd_row_v_(const float *h, const float *dh,
 }
 
 static AVX512_ void lstm_fwd_row_v_(float *a, const float *cp, float *c,
-				    float *tc, float *h, float *y, size_t H,
-				    size_t u0, size_t u1)
+				    float *h, float *y, size_t H, size_t u0,
+				    size_t u1)
 {
 	for (size_t k = u0; k < u1; k += VL_) {
 		__mmask16 m = lanes_(u1 - k);
@@ -1171,14 +1184,13 @@ static AVX512_ void lstm_fwd_row_v_(float *a, const float *cp, float *c,
 		st_(a + 2 * H + k, m, g);
 		st_(a + 3 * H + k, m, o);
 		st_(c + k, m, cv);
-		st_(tc + k, m, t);
 		st_(h + k, m, o * t);
 		st_(y + k, m, o * t);
 	}
 }
 
 static AVX512_ void lstm_bwd_row_v_(const float *a, const float *cp,
-				    const float *tc, const float *dh,
+				    const float *cc, const float *dh,
 				    float *dc, float *dA, size_t H, size_t u0,
 				    size_t u1)
 {
@@ -1186,7 +1198,7 @@ static AVX512_ void lstm_bwd_row_v_(const float *a, const float *cp,
 		__mmask16 m = lanes_(u1 - k);
 		__m512 i = ld_(a + k, m), f = ld_(a + H + k, m);
 		__m512 g = ld_(a + 2 * H + k, m), o = ld_(a + 3 * H + k, m);
-		__m512 t = ld_(tc + k, m), d = ld_(dh + k, m);
+		__m512 t = tanh_v_(ld_(cc + k, m)), d = ld_(dh + k, m);
 		__m512 dct = ld_(dc + k, m) + d * o * (1.0f - t * t);
 		st_(dA + k, m, dct * g * i * (1.0f - i));
 		st_(dA + H + k, m, dct * ld_(cp + k, m) * f * (1.0f - f));
@@ -1521,8 +1533,6 @@ static void fwd_rows_(const recur_ *job, size_t t, size_t u0, size_t u1)
 				memcpy(c->c + cur * B * H + b * H + u0,
 				       c->c + prev * B * H + b * H + u0,
 				       n * sizeof(float));
-				memset(c->tc + row * H + u0, 0,
-				       n * sizeof(float));
 			}
 			if (kind == SP_CELL_GRU)
 				memset(c->hn + row * H + u0, 0,
@@ -1540,8 +1550,8 @@ static void fwd_rows_(const recur_ *job, size_t t, size_t u0, size_t u1)
 			break;
 		case SP_CELL_LSTM:
 			r->rows.lstm_fwd(ab, c->c + prev * B * H + b * H,
-					 c->c + cur * B * H + b * H,
-					 c->tc + row * H, hb, yr, H, u0, u1);
+					 c->c + cur * B * H + b * H, hb, yr, H,
+					 u0, u1);
 			break;
 		case SP_CELL_GRU:
 			r->rows.gru_fwd(ab, c->s_hg + b * GH, hp + b * H,
@@ -1768,7 +1778,7 @@ static double bwd_rows_(const recur_ *job, size_t t, float *dh, float *dhp,
 	const cell_ *c = job->c;
 	const size_t H = r->H, GH = r->G * H, B = job->B, n = u1 - u0;
 	const sp_cell_kind kind = r->cfg.cell;
-	const size_t prev = c->reverse ? t + 1 : t;
+	const size_t prev = c->reverse ? t + 1 : t, cur = c->reverse ? t : t + 1;
 	const float *hp = c->h + prev * B * H, *a = c->gates + t * B * GH;
 	float *dA = c->dgates + t * B * GH, *dAh = c->dgates_h + t * B * GH;
 	double ss = 0;
@@ -1799,7 +1809,8 @@ static double bwd_rows_(const recur_ *job, size_t t, float *dh, float *dhp,
 			break;
 		case SP_CELL_LSTM:
 			r->rows.lstm_bwd(a + b * GH, c->c + prev * B * H + b * H,
-					 c->tc + row * H, dhb, c->s_dc + b * H,
+					 c->c + cur * B * H + b * H, dhb,
+					 c->s_dc + b * H,
 					 dA + b * GH, H, u0, u1);
 			memset(dhpb + u0, 0, n * sizeof(float));
 			break;
@@ -1865,6 +1876,7 @@ static void recur_bwd_(void *arg, size_t p)
  * at a time.)  Every output is the same either way: a team computes each
  * value with the same operations in the same order as the whole pool.
  */
+/* (sp_rnn_sizes_of decides dx0 by the same rule.) */
 static int paired_(const sp_rnn *r)
 {
 	return r->simd && r->ND == 2 && r->pool.n >= 2;
@@ -2240,6 +2252,11 @@ int sp_rnn_backward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *dy,
 		return sp_err(ctx, SP_EINVAL,
 			      "%s: backward without a training forward",
 			      r->name);
+	if (r->have_bwd)
+		return sp_err(ctx, SP_EINVAL,
+			      "%s: a second backward needs a new forward (the "
+			      "first one used up the forward's activations)",
+			      r->name);
 	if (dy->T != T || dy->B != B || dy->D != ND * H)
 		return sp_err(ctx, SP_EINVAL,
 			      "%s: dy is (%zu,%zu,%zu), the forward gave "
@@ -2499,7 +2516,8 @@ int sp_rnn_view(const sp_rnn *rnn, sp_ctx *ctx, size_t layer, int dir,
 	out->H = rnn->H;
 	out->G = rnn->G;
 	out->reverse = c->reverse;
-	out->gates = c->gates;
+	/* a backward has turned the activations into gradients */
+	out->gates = rnn->have_bwd ? NULL : c->gates;
 	out->h = c->h;
 	out->c = rnn->cfg.cell == SP_CELL_LSTM ? c->c : NULL;
 	out->dh_norm = rnn->have_bwd ? c->dh_norm : NULL;
@@ -2517,7 +2535,7 @@ int sp_cell_gate_stats(const sp_cell_view *v, size_t gate, double *mean,
 			(v->cell == SP_CELL_GRU && gate == 2) ||
 			v->cell == SP_CELL_RNN_TANH;
 	*mean = *saturated = 0;
-	if (gate >= v->G)
+	if (gate >= v->G || !v->gates)
 		return SP_EINVAL;
 	for (size_t row = 0; row < v->T * v->B; row++) {
 		const float *g = v->gates + row * GH + gate * H;

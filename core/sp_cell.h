@@ -105,11 +105,12 @@ typedef struct sp_rnn_config {
  */
 typedef struct sp_rnn_sizes {
 	size_t gates;    /* (T,B,G*H) gate activations (rnn: h itself) */
-	size_t dgates;   /* (T,B,G*H) ∂L/∂(gate pre-activations), x side */
+	size_t dgates;   /* 0: ∂L/∂(gate pre-activations), x side, takes the
+			    place of the activations in backward */
 	size_t dgates_h; /* (T,B,G*H) the h side if it differs (gru), else 0 */
 	size_t h;        /* (T+1,B,H) states incl. the initial one */
 	size_t c;        /* (T+1,B,H) lstm cell states, else 0 */
-	size_t tc;       /* (T,B,H) lstm tanh(c(t)), else 0 */
+	size_t tc;       /* 0: tanh(c(t)) is recomputed in backward */
 	size_t hn;       /* (T,B,H) gru h(t-1)·Wh_n + bh_n, else 0 */
 	size_t dh_norm;  /* (T) ||∂L/∂h(t)|| over the batch */
 	/* per layer (L each; the last layer's y is the stage output) */
@@ -121,7 +122,8 @@ typedef struct sp_rnn_sizes {
 	/* layer 0's input */
 	size_t x0;       /* (T,B,in0) copy of x, or the embedded ids; 0 for
 			    ids straight into Wx */
-	size_t dx0;      /* (T,B,in0) its gradient */
+	size_t dx0;      /* (T,B,in0) its gradient, or 0 when it takes x0's
+			    place (one direction, or two in teams) */
 	size_t drop0;    /* (T,B,in0) embed_dropout scale, or 0 */
 	/* per step scratch (4 of them: dh, dh(t-1), dc, gru's h-side gates) */
 	size_t step;     /* B*G*H */
@@ -185,8 +187,9 @@ int sp_rnn_forward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *x,
  * dy:(T,B,ND*H) of the last training forward.  ACCUMULATES the weight
  * gradients; writes dx (T,B,in) into the engine's buffer (dx->x NULL when
  * the input was ids).  No gradient flows from padded steps, nor into a
- * carried state.  May be called again on the same forward (gradients
- * accumulate again).
+ * carried state.  Once per training forward: backward writes the
+ * gradients over the forward's cached activations (which halves the
+ * cache), so a second call is SP_EINVAL and changes nothing.
  */
 int sp_rnn_backward(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *dy, sp_seq *dx);
 /* As sp_rnn_backward, also WRITING ∂L/∂h0, ∂L/∂c0 (layers*ND, B, H) when
@@ -214,7 +217,8 @@ typedef struct sp_cell_view {
 	size_t T, B, H, G;
 	int reverse;           /* 1: processed t = T-1 .. 0 */
 	const float *gates;    /* (T,B,G*H) activations: lstm [i|f|g|o],
-				  gru [r|z|n], rnn h */
+				  gru [r|z|n], rnn h; NULL after a backward,
+				  which writes the gradients in their place */
 	const float *h;        /* (T+1,B,H): h(t) is h[t+1] forward, h[t]
 				  reverse; the initial state the other end */
 	const float *c;        /* lstm (T+1,B,H) as h, else NULL */
@@ -230,7 +234,8 @@ int sp_rnn_view(const sp_rnn *rnn, sp_ctx *ctx, size_t layer, int dir,
 
 /* Statistics of gate block `gate` (0..G-1) over the real steps of a view:
  * mean activation and the fraction saturated (σ < 0.05 or > 0.95; tanh
- * and relu |a| > 0.95 resp. a == 0).  For the rnn, gate 0 is h. */
+ * and relu |a| > 0.95 resp. a == 0).  For the rnn, gate 0 is h.
+ * SP_EINVAL for a view without gates (taken after a backward). */
 int sp_cell_gate_stats(const sp_cell_view *v, size_t gate, double *mean,
 		       double *saturated);
 

@@ -228,14 +228,17 @@ typedef struct sp_model_ops {
 	int (*trace)(void *self, sp_ctx *ctx, size_t t, size_t b,
 		     sp_trace_fn emit, void *payload);
 	/* --- appended after the first table; a shorter table lacks them --- */
-	/* Optional (may be NULL): the teaching instruments of the last
-	 * training forward + backward, as named values:
-	 *   "dh_norm.l<k>.t<t>"     ‖∂L/∂h(t)‖ of layer k at step t (batch
-	 *                           row 0): how the gradient fades or grows
-	 *                           going back in time;
+	/* Optional (may be NULL): the teaching instruments, as named values:
+	 *   "dh_norm.l<k>.t<t>"     ‖∂L/∂h(t)‖ of layer k at step t over
+	 *                           the batch: how the gradient fades or
+	 *                           grows going back in time;
 	 *   "gate.l<k>.<g>.mean"    mean activation of gate g (lstm i f o,
 	 *   "gate.l<k>.<g>.sat"     gru z r) and the share saturated
-	 *                           (< 0.05 or > 0.95) over the batch. */
+	 *                           (< 0.05 or > 0.95) over the batch.
+	 * The runner calls it twice on a sample batch: after the training
+	 * forward, then after the backward.  Emit each value once, when it
+	 * is there (the gate activations after the forward: a backward may
+	 * reuse their memory; the gradient norms after the backward). */
 	int (*instruments)(void *self, sp_ctx *ctx, sp_metric_fn emit,
 			   void *payload);
 	/* Optional (NULL = no): does the output at step t depend on inputs

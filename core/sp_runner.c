@@ -1545,22 +1545,33 @@ static int make_parent_dirs(sp_ctx *ctx, const char *path)
  * mean loss over the batch's targets) and BPTT through the model.  *n_loss
  * = 0 means the batch had no targets and nothing was back-propagated.
  */
-static int forward_backward(job *j, batch *b, double *loss, size_t *n_loss)
+/* Training forward on batch b up to the loss (gradients zeroed first). */
+static int train_forward(job *j, batch *b, double *loss, size_t *n_loss)
 {
 	const sp_model_ops *m = model_ops(j);
 	const sp_head_ops *h = head_ops(j);
-	size_t out_dim = m->out_dim(j->model.self);
-	sp_seq y, dh, dx;
+	sp_seq y;
 	int rc;
 	memset(j->grad, 0, j->n_params * sizeof(*j->grad));
 	if ((rc = m->forward(j->model.self, j->ctx, &b->x, &y, 1)) < 0 ||
 	    (rc = h->forward(j->head.self, j->ctx, &y, &b->y, loss, n_loss, 1)) < 0)
 		return rc;
-	if (*n_loss == 0)
-		return SP_OK;
-	if (!isfinite(*loss))
+	if (*n_loss && !isfinite(*loss))
 		return sp_err(j->ctx, SP_ENUMERIC, "training loss is %s: lower train.lr or set train.clip_norm",
 			      isnan(*loss) ? "NaN" : "infinite");
+	return SP_OK;
+}
+
+/* Backward of the last train_forward through head and model. */
+static int train_backward(job *j, batch *b, size_t n_loss)
+{
+	const sp_model_ops *m = model_ops(j);
+	const sp_head_ops *h = head_ops(j);
+	size_t out_dim = m->out_dim(j->model.self);
+	sp_seq dh, dx;
+	int rc;
+	if (n_loss == 0)
+		return SP_OK;
 	memset(j->dh, 0, b->x.T * b->x.B * out_dim * sizeof(*j->dh));
 	memset(&dh, 0, sizeof(dh));
 	dh.T = b->x.T;
@@ -1570,10 +1581,16 @@ static int forward_backward(job *j, batch *b, double *loss, size_t *n_loss)
 	dh.mask = b->x.mask;
 	dh.len = b->x.len;
 	memset(&dx, 0, sizeof(dx));
-	if ((rc = h->backward(j->head.self, j->ctx, (double)*n_loss, &dh)) < 0 ||
+	if ((rc = h->backward(j->head.self, j->ctx, (double)n_loss, &dh)) < 0 ||
 	    (rc = m->backward(j->model.self, j->ctx, &dh, &dx)) < 0)
 		return rc;
 	return SP_OK;
+}
+
+static int forward_backward(job *j, batch *b, double *loss, size_t *n_loss)
+{
+	int rc = train_forward(j, b, loss, n_loss);
+	return rc < 0 ? rc : train_backward(j, b, *n_loss);
 }
 
 /* One training step on batch b: forward, backward, update. */
@@ -1710,8 +1727,12 @@ static int log_instruments(job *j, size_t epoch, int show)
 		idx[k] = k;
 	sink->j = j;
 	sink->epoch = (int64_t)epoch;
+	/* gate activations after the forward, gradient norms after the
+	 * backward (which may overwrite the activations) */
 	if ((rc = make_batch(j, &j->train, idx, B, &b)) < 0 ||
-	    (rc = forward_backward(j, &b, &loss, &n_loss)) < 0 ||
+	    (rc = train_forward(j, &b, &loss, &n_loss)) < 0 ||
+	    (rc = m->instruments(j->model.self, j->ctx, sink_instrument, sink)) < 0 ||
+	    (rc = train_backward(j, &b, n_loss)) < 0 ||
 	    (rc = m->instruments(j->model.self, j->ctx, sink_instrument, sink)) < 0)
 		goto done;
 	if (show && sink->n_norm >= 2)

@@ -216,11 +216,12 @@ static int model_trace(void *self, sp_ctx *ctx, size_t t, size_t b,
 }
 
 /*
- * The teaching instruments of the last training forward + backward, for
- * every layer's forward direction: ‖∂L/∂h(t)‖ per step (how the gradient
- * fades, or grows, on its way back in time) and, per gate, the mean
+ * The teaching instruments, for every layer's forward direction:
+ * ‖∂L/∂h(t)‖ per step (how the gradient fades, or grows, on its way back
+ * in time) after a backward, and after a forward, per gate, the mean
  * activation and the share saturated (a saturated gate passes almost no
- * gradient).  Names as sp_plugin.h documents them.
+ * gradient; backward writes the gradients over the activations).  Names
+ * as sp_plugin.h documents them.
  */
 static int model_instruments(void *self, sp_ctx *ctx, sp_metric_fn emit,
 			     void *payload)
@@ -242,7 +243,7 @@ static int model_instruments(void *self, sp_ctx *ctx, sp_metric_fn emit,
 			if ((rc = emit(payload, name, v.dh_norm[t])))
 				return rc;
 		}
-		for (size_t g = 0; g < v.G && gates[k][g]; g++) {
+		for (size_t g = 0; v.gates && g < v.G && gates[k][g]; g++) {
 			double mean, sat;
 			/* the candidate g (lstm) and n (gru) are not gates */
 			if ((k == 1 && g == 2) || (k == 2 && g == 2))

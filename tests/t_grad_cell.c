@@ -10,7 +10,8 @@
  * T=4, B=3, I=5, H=4.  Dropout is checked by restoring the RNG state
  * before every forward, so that every evaluation draws the same masks.
  *
- * Contracts: backward twice doubles the gradients; forward twice gives
+ * Contracts: one backward per forward, and gradients accumulate over
+ * forward + backward pairs; forward twice gives
  * the same output; a sequence's output and gradient do not depend on
  * what it was batched with; train=0 uses no dropout and no randomness;
  * identical seeds give bit-identical runs; the cache does not grow for a
@@ -637,12 +638,21 @@ static void test_twice_(void)
 	memcpy(g1, n.gblock, n.total * sizeof(float));
 	dy.T = 4, dy.B = 3, dy.D = n.out, dy.x = n.R, dy.ids = NULL;
 	dy.mask = n.mask, dy.len = n.len;
-	ok(sp_rnn_backward(n.rnn, n.ctx, &dy, &dx) == 0, "backward again");
+	ok(sp_rnn_backward(n.rnn, n.ctx, &dy, &dx) == SP_EINVAL &&
+	   strstr(sp_errmsg(n.ctx), "new forward"),
+	   "a second backward on one forward is refused (%s)",
+	   sp_errmsg(n.ctx));
+	ok(memcmp(g1, n.gblock, n.total * sizeof(float)) == 0,
+	   "and leaves the gradients as they were");
+	/* gradients accumulate over forward + backward pairs */
+	fwd_(&n, &y);
+	ok(sp_rnn_backward(n.rnn, n.ctx, &dy, &dx) == 0,
+	   "backward after a new forward");
 	for (size_t i = 0; i < n.total; i++)
 		err = fmax(err, fabs(n.gblock[i] - 2 * g1[i]) /
 					fmax(1e-6, fabs(2 * g1[i])));
-	ok(err < 1e-5, "backward twice doubles the gradients (max rel %.1e)",
-	   err);
+	ok(err < 1e-5, "two forward + backward pairs double the gradients "
+	   "(max rel %.1e)", err);
 
 	fwd_(&n, &y);
 	memcpy(y1, y.x, ny * sizeof(float));
@@ -799,6 +809,8 @@ static void test_no_regrowth_(void)
 	ok(sz.gates == 4 * 3 * 16 && sz.h == 5 * 3 * 4 && sz.c == sz.h &&
 	   sz.hn == 0 && sz.dgates_h == 0,
 	   "sizes: gates (T,B,4H), h and c (T+1,B,H)");
+	ok(sz.dgates == 0 && sz.tc == 0,
+	   "sizes: dG in place of the activations, tanh(c) not stored");
 	for (int i = 0; i < 3; i++)
 		grads_(&n, NULL, NULL, NULL);
 	/* a smaller batch fits in the same block */
@@ -901,7 +913,16 @@ static void test_instruments_(void)
 	sp_cell_view v;
 	double mean, sat;
 	int good = 1;
+	sp_seq y;
 	net_new_(&n, &c, 4, 3, 0, lens, 0, 17);
+	fwd_(&n, &y);
+	ok(sp_rnn_view(n.rnn, n.ctx, 0, 0, &v) == 0 && v.gates &&
+	   !v.dh_norm, "view after forward: activations, no dh norms");
+	mean = sat = -1;
+	ok(sp_cell_gate_stats(&v, 1, &mean, &sat) == 0 && mean > 0.5 &&
+	   mean < 1 && sat >= 0 && sat <= 1,
+	   "forget gate mean %.3f (bias 1 opens it), saturated %.3f", mean,
+	   sat);
 	grads_(&n, NULL, NULL, NULL);
 	ok(sp_rnn_view(n.rnn, n.ctx, 0, 0, &v) == 0 && v.dh_norm != NULL,
 	   "view after backward has per-step ||dL/dh(t)||");
@@ -909,10 +930,8 @@ static void test_instruments_(void)
 		good &= v.dh_norm[t] > 0 && isfinite(v.dh_norm[t]);
 	ok(good, "dh norms positive: %.3g %.3g %.3g %.3g", v.dh_norm[0],
 	   v.dh_norm[1], v.dh_norm[2], v.dh_norm[3]);
-	sp_cell_gate_stats(&v, 1, &mean, &sat);
-	ok(mean > 0.5 && mean < 1 && sat >= 0 && sat <= 1,
-	   "forget gate mean %.3f (bias 1 opens it), saturated %.3f", mean,
-	   sat);
+	ok(!v.gates && sp_cell_gate_stats(&v, 1, &mean, &sat) == SP_EINVAL,
+	   "after backward the activations are gone (dG took their place)");
 	ok(sp_rnn_view(n.rnn, n.ctx, 1, 0, &v) == SP_EINVAL,
 	   "view of a missing layer is SP_EINVAL");
 	net_free_(&n);
