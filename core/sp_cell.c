@@ -216,6 +216,7 @@ struct sp_rnn {
 	/* carried state (forward direction, per layer (B,H)) */
 	int carry_on, carry_valid;
 	size_t carry_B, carry_cap;
+	size_t carry_step;  /* keep h[carry_step] (0 = h[T]): sp_rnn_carry_at */
 	float *carry_h, *carry_c;
 	float *trace_buf;   /* lazily sized by trace (not a hot path) */
 	int simd;           /* the AVX-512 kernels (else the portable path) */
@@ -2194,6 +2195,10 @@ int sp_rnn_forward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *x,
 	 * (its last real step: padding carried it to h[T]). */
 	if (r->carry_on) {
 		size_t need = r->L * B * H;
+		/* h, c are (T+1,B,H), row s the state after s steps; s < T
+		 * when asked for (sp_rnn_carry_at) */
+		size_t s = r->carry_step && r->carry_step < T ?
+				   r->carry_step : T;
 		if (need > r->carry_cap) {
 			float *nh = realloc(r->carry_h, need * sizeof(float));
 			if (nh)
@@ -2216,10 +2221,10 @@ int sp_rnn_forward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *x,
 		}
 		for (size_t l = 0; l < r->L; l++) {
 			const cell_ *c = &r->cells[l * ND];
-			memcpy(r->carry_h + l * B * H, c->h + M * H,
+			memcpy(r->carry_h + l * B * H, c->h + s * B * H,
 			       B * H * sizeof(float));
 			if (r->cfg.cell == SP_CELL_LSTM)
-				memcpy(r->carry_c + l * B * H, c->c + M * H,
+				memcpy(r->carry_c + l * B * H, c->c + s * B * H,
 				       B * H * sizeof(float));
 		}
 		r->carry_valid = 1;
@@ -2337,6 +2342,12 @@ int sp_rnn_carry(sp_rnn *rnn, sp_ctx *ctx, int on, int reset)
 	rnn->carry_on = on != 0;
 	if (reset || !on)
 		rnn->carry_valid = 0;
+	return SP_OK;
+}
+
+int sp_rnn_carry_at(sp_rnn *rnn, sp_ctx *ctx, size_t step)
+{
+	rnn->carry_step = step;
 	return SP_OK;
 }
 

@@ -203,6 +203,13 @@ int sp_rnn_backward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *dy,
  * of another size starts from zero.  reset != 0 drops the carried state.
  * Backward never flows into it (truncated BPTT). */
 int sp_rnn_carry(sp_rnn *rnn, sp_ctx *ctx, int on, int reset);
+/* When carrying, keep the state after `step` steps of the next forwards
+ * (0 = after the last step, the default; a forward of T < step steps
+ * keeps its last step): what the next window of truncated BPTT with
+ * overlapping windows starts from.  A padded row keeps its state at its
+ * last real step up to `step`.  Stays until changed; sp_rnn_carry does
+ * not change it. */
+int sp_rnn_carry_at(sp_rnn *rnn, sp_ctx *ctx, size_t step);
 
 /* The course's quantities of step t, row b of the last forward (layer 0,
  * forward direction): "x(t)" (one-hot V×1 for ids), then rnn: "Wxh·x(t)",

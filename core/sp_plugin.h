@@ -245,6 +245,14 @@ typedef struct sp_model_ops {
 	 * after t (a bidirectional layer)?  A language model must not see
 	 * the token it predicts, so the host refuses such a model for it. */
 	int (*sees_future)(const void *self);
+	/* Optional (may be NULL): when carrying (carry on), keep the state
+	 * after `step` steps of each following forward instead of the state
+	 * after its last step; 0 (the default) = the last step, and a
+	 * forward shorter than `step` keeps its last step too.  The host
+	 * uses it for truncated BPTT with windows that overlap (TBPTT(k1,
+	 * k2): a window of k2 steps every k1 steps starts from the state
+	 * k1 steps into the one before).  The setting stays until changed. */
+	int (*carry_at)(void *self, sp_ctx *ctx, size_t step);
 } sp_model_ops;
 
 /* ------------------------------------------------------------------ */

@@ -111,6 +111,7 @@ static const sp_param_spec train_spec[] = {
 	{"shuffle", SP_T_BOOL, "true", "shuffle the batches every epoch", NULL},
 	{"save", SP_T_STRING, "", "model file (default: models/<pipeline>-run<id>.spm)", NULL},
 	{"bptt", SP_T_INT, "0", "language models: train on the training texts as one stream, batch rows in parallel, in windows of this many steps with the state carried between windows (truncated BPTT; 0 = each text on its own)", NULL},
+	{"bptt_stride", SP_T_INT, "0", "truncated BPTT(k1, k2) with k2 = bptt: a window every this many steps (k1, 1..bptt), each bptt steps long and starting from the state k1 steps into the one before; the loss counts each position once, so only a window's last k1 steps have targets, the others are context the gradient flows through (0 = bptt: windows side by side)", NULL},
 	{"instruments", SP_T_BOOL, "false", "log per-time-step gradient norms ‖∂L/∂h(t)‖ and gate statistics of a fixed sample batch every epoch (how gradients vanish, what gates do)", NULL},
 	{"print_every", SP_T_INT, "0", "print one line every this many epochs (0 = about 20 lines in all); every epoch is logged", NULL},
 	END_SPEC};
@@ -458,6 +459,7 @@ static int check_ranges(job *j)
 	    (rc = int_in(j, t, "early_stop", 0, 1L << 30)) < 0 ||
 	    (rc = int_in(j, t, "threads", 1, 256)) < 0 ||
 	    (rc = int_in(j, t, "bptt", 0, 1L << 20)) < 0 ||
+	    (rc = int_in(j, t, "bptt_stride", 0, 1L << 20)) < 0 ||
 	    (rc = int_in(j, t, "print_every", 0, 1L << 30)) < 0 ||
 	    (rc = float_in(j, t, "lr", 1e-12, 1e30)) < 0 ||
 	    (rc = float_in(j, t, "momentum", 0, 0.999999)) < 0 ||
@@ -468,6 +470,16 @@ static int check_ranges(job *j)
 	    (rc = float_in(j, t, "factor", 1e-12, 0.999999)) < 0 ||
 	    (rc = float_in(j, t, "min_lr", 0, sp_kv_float(t, "lr"))) < 0)
 		return rc;
+	/* truncated BPTT(k1, k2): 1 <= k1 = bptt_stride <= k2 = bptt */
+	if (sp_kv_int(t, "bptt_stride") != 0) {
+		long k2 = sp_kv_int(t, "bptt");
+		if (k2 == 0)
+			return sp_err(j->ctx, SP_EINVAL, "%s: train.bptt_stride = %ld needs truncated BPTT, expected train.bptt >= %ld (or bptt_stride = 0)",
+				      sp_kv_where(t, "bptt_stride"), sp_kv_int(t, "bptt_stride"),
+				      sp_kv_int(t, "bptt_stride"));
+		if ((rc = int_in(j, t, "bptt_stride", 1, k2)) < 0)
+			return rc;
+	}
 	/* what only a dev split can drive */
 	if (!has_dev) {
 		static const char *const need_dev[] = {"early_stop", "metric", "schedule"};
@@ -565,6 +577,12 @@ static int job_configure(job *j, const char *pipe_path, const char *text,
 	}
 	if ((rc = check_ranges(j)) < 0)
 		return rc;
+	/* overlapping windows start from a state inside the last one */
+	if (sp_kv_int(j->kv_train, "bptt_stride") != 0 &&
+	    sp_kv_int(j->kv_train, "bptt_stride") < sp_kv_int(j->kv_train, "bptt") &&
+	    !SP_HAS_OP(sp_model_ops, model_ops(j), carry_at))
+		return sp_err(j->ctx, SP_EINVAL, "%s: model '%s' cannot carry the state from inside a window (it has no carry_at op), expected bptt_stride = 0 or = bptt",
+			      sp_kv_where(j->kv_train, "bptt_stride"), j->model.comp->name);
 	j->seed = (uint64_t)sp_kv_int(j->kv_pipeline, "seed");
 	sp_rng_seed(j->ctx, j->seed);
 	/* OpenBLAS keeps its thread count per process; a run owns the process */
@@ -1612,6 +1630,16 @@ static int train_step(job *j, sp_optim *opt, batch *b, double *loss, size_t *n_l
  * sequence, cut into B parallel rows; each step trains on the next k
  * positions of every row, starting from the state the previous window
  * ended in (carried, but no gradient flows into it).
+ *
+ * TBPTT(k1, k2) (Williams and Peng 1990, "An efficient gradient-based
+ * algorithm for on-line training of recurrent network trajectories"):
+ * every k1 steps, back-propagate through the last k2.  Window w covers
+ * positions [w*k1, w*k1 + k2) of every row (clipped at its end) and starts
+ * from the state after position w*k1, i.e. k1 steps into window w-1 (the
+ * model's carry_at).  Its first k2 - k1 positions were counted by window
+ * w-1, so they are context only: targets masked, gradient flowing through
+ * them.  Each position is counted once per epoch, as with k1 = k2 (the
+ * default, where windows lie side by side and nothing is masked).
  */
 static int make_stream(job *j)
 {
@@ -1632,8 +1660,10 @@ static int make_stream(job *j)
 	return SP_OK;
 }
 
-/* Window [t0, t0+T) of every stream row (rows of L + 1 positions). */
-static int make_stream_batch(job *j, size_t t0, size_t T, size_t B, size_t L, batch *b)
+/* Window [t0, t0+T) of every stream row (rows of L + 1 positions); the
+ * first `skip` positions have no target (context). */
+static int make_stream_batch(job *j, size_t t0, size_t T, size_t skip, size_t B,
+			     size_t L, batch *b)
 {
 	int rc = ensure_batch(j, T, B, model_ops(j)->out_dim(j->model.self));
 	if (rc < 0)
@@ -1645,27 +1675,30 @@ static int make_stream_batch(job *j, size_t t0, size_t T, size_t B, size_t L, ba
 			j->b_ids[t * B + r] = row[t0 + t];
 			j->b_tgt[t * B + r] = row[t0 + t + 1];
 			j->b_mask[t * B + r] = 1;
-			j->b_tmask[t * B + r] = 1;
+			j->b_tmask[t * B + r] = t >= skip;
 		}
 	}
 	batch_view(j, T, T, B, b);
 	return SP_OK;
 }
 
-/* The epoch's next training batch: the next window of the stream (bptt;
- * *pos is where it starts) or the batcher's next bucket.  1 with a batch
- * in b, 0 at the end of the epoch, or a negative code. */
-static int next_train_batch(job *j, sp_batcher *batcher, size_t bptt, size_t *pos,
-			    batch *b)
+/* The epoch's next training batch: the next window of the stream (k2 =
+ * bptt steps every k1; *pos is where it starts) or the batcher's next
+ * bucket.  1 with a batch in b, 0 at the end of the epoch, or a negative
+ * code. */
+static int next_train_batch(job *j, sp_batcher *batcher, size_t k1, size_t k2,
+			    size_t *pos, batch *b)
 {
 	int rc;
-	if (bptt) {
+	if (k2) {
 		size_t B = (size_t)sp_kv_int(j->kv_train, "batch");
 		size_t L = (j->n_stream - 1) / B, t = *pos;
-		if (t >= L)
+		/* where the last window ended: counted up to there */
+		size_t done = t ? t - k1 + k2 : 0;
+		if (done >= L)
 			return 0;
-		*pos += bptt;
-		rc = make_stream_batch(j, t, L - t < bptt ? L - t : bptt, B, L, b);
+		*pos += k1;
+		rc = make_stream_batch(j, t, L - t < k2 ? L - t : k2, done - t, B, L, b);
 	} else {
 		const size_t *idx;
 		size_t B;
@@ -1761,7 +1794,7 @@ static int train(job *j, const char *model_path, train_state *st)
 	int higher_better;
 	const char *want = best_metric(j, &higher_better);
 	double best = st->best;
-	size_t best_epoch = st->best_epoch, bad_epochs = st->bad_epochs, print_every, bptt;
+	size_t best_epoch = st->best_epoch, bad_epochs = st->bad_epochs, print_every, bptt, stride;
 	int instruments;
 	int saved = st->saved;
 	int rc;
@@ -1779,6 +1812,9 @@ static int train(job *j, const char *model_path, train_state *st)
 	if (st->have_rng)
 		sp_rng_set_state(j->ctx, st->rng);
 	bptt = (size_t)sp_kv_int(j->kv_train, "bptt");
+	stride = (size_t)sp_kv_int(j->kv_train, "bptt_stride");
+	if (!stride)
+		stride = bptt;
 	if (bptt) {
 		if (j->target != SP_TARGET_NEXT_TOKEN) {
 			rc = sp_err(j->ctx, SP_EINVAL, "%s: truncated BPTT over a stream is for language models, expected bptt = 0 for head '%s'",
@@ -1814,11 +1850,15 @@ static int train(job *j, const char *model_path, train_state *st)
 		int show;
 
 		h->metrics_reset(j->head.self);
-		if (bptt) /* windows go on from the state the last one ended in */
+		if (bptt) { /* windows go on from the state the last one ended in */
 			rc = m->carry(j->model.self, j->ctx, 1, 1);
-		else
+			/* or, overlapping, from the state stride steps into it */
+			if (rc >= 0 && stride < bptt)
+				rc = m->carry_at(j->model.self, j->ctx, stride);
+		} else {
 			sp_batcher_epoch(batcher, j->ctx);
-		while (rc >= 0 && (rc = next_train_batch(j, batcher, bptt, &pos, &b)) > 0) {
+		}
+		while (rc >= 0 && (rc = next_train_batch(j, batcher, stride, bptt, &pos, &b)) > 0) {
 			double loss;
 			size_t n_loss;
 			if (stop_requested(j)) {
@@ -1833,6 +1873,8 @@ static int train(job *j, const char *model_path, train_state *st)
 		/* evaluation reads whole texts from a zero state */
 		if (rc >= 0 && bptt)
 			rc = m->carry(j->model.self, j->ctx, 0, 1);
+		if (rc >= 0 && stride < bptt)
+			rc = m->carry_at(j->model.self, j->ctx, 0);
 		if (rc < 0)
 			goto done;
 		/* train: metrics accumulated while training this epoch */

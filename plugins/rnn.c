@@ -209,6 +209,11 @@ static int model_carry(void *self, sp_ctx *ctx, int on, int reset)
 	return sp_rnn_carry(self, ctx, on, reset);
 }
 
+static int model_carry_at(void *self, sp_ctx *ctx, size_t step)
+{
+	return sp_rnn_carry_at(self, ctx, step);
+}
+
 static int model_trace(void *self, sp_ctx *ctx, size_t t, size_t b,
 		       sp_trace_fn emit, void *payload)
 {
@@ -273,7 +278,8 @@ static int model_sees_future(const void *self)
 	.weights = model_weights, .bind = model_bind, .init = model_init,   \
 	.forward = model_forward, .backward = model_backward,               \
 	.carry = model_carry, .trace = model_trace,                         \
-	.instruments = model_instruments, .sees_future = model_sees_future
+	.instruments = model_instruments, .sees_future = model_sees_future, \
+	.carry_at = model_carry_at
 
 static const sp_model_ops rnn_ops = {
 	.base = {sizeof(sp_model_ops), SP_KIND_MODEL, "rnn",

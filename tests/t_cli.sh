@@ -163,6 +163,51 @@ ok $([ $rc -eq 0 ] && contains "$out" "generated: ROMEO:" && [ "$out" = "$g1" ] 
 run "$PIPELINE" run "$HELLO" --set train.bptt=4 --set data.max_examples=1 --set train.batch=8 --set pipeline.name=fewtok
 ok $([ $rc -eq 1 ] && contains "$err" "too few" && echo 0 || echo 1) "bptt with too little text is refused ($err)"
 
+# truncated BPTT(k1, k2): a window of k2 = bptt steps every k1 = bptt_stride
+# steps, on the slice above
+SLICE="--set data.max_examples=300 --set model.hidden=16 --set model.embed=8 --set train.bptt=16 --set train.batch=4"
+losses() { sql "select group_concat(value) from (select value from metrics m join runs r on r.id=m.run_id where r.pipeline='$1' and name='loss' order by epoch is null, epoch, split)"; }
+trainloss() { sql "select value from metrics m join runs r on r.id=m.run_id where r.pipeline='$1' and epoch is null and split='train' and name='$2'"; }
+run "$PIPELINE" run "$CHARLM" $SLICE --set train.epochs=2 --set train.bptt_stride=16 --set pipeline.name=k1eq
+a=$(losses charlm)
+b=$(losses k1eq)
+ok $([ $rc -eq 0 ] && [ -n "$a" ] && [ "$a" = "$b" ] && echo 0 || echo 1) "bptt_stride = bptt trains bit for bit like bptt alone ($b)"
+run "$PIPELINE" run "$CHARLM" $SLICE --set train.epochs=2 --set train.bptt_stride=5 --set pipeline.name=k1lt
+c=$(trainloss k1lt loss)
+ok $([ $rc -eq 0 ] && awk -v v="$c" 'BEGIN { exit !(v + 0 == v && v > 0 && v < 10) }' && echo 0 || echo 1) "bptt_stride = 5 < bptt = 16 trains, finite train loss ($c; $err)"
+ok $([ -n "$c" ] && [ "$c" != "$(trainloss charlm loss)" ] && echo 0 || echo 1) "and another loss than k1 = k2 ($c vs $(trainloss charlm loss))"
+# with weights that do not move (lr = 1e-12), every window starting from
+# the state after position w*k1 and counting each position once gives the
+# loss of one pass over the rows, whatever k1: window bookkeeping checked
+for k1 in 16 8 5 1; do
+	run "$PIPELINE" run "$CHARLM" $SLICE --set train.epochs=1 --set train.lr=1e-12 --set train.bptt_stride=$k1 --set pipeline.name=frozen$k1
+done
+l16=$(trainloss frozen16 loss)
+same=0
+for k1 in 8 5 1; do
+	awk -v a="$l16" -v b="$(trainloss frozen$k1 loss)" 'BEGIN { d = a - b; exit !(a > 0 && d * d <= 1e-16 * a * a) }' || same=1
+	[ "$(trainloss frozen$k1 accuracy)" = "$(trainloss frozen16 accuracy)" ] || same=1
+done
+ok $same "fixed weights: k1 = 8, 5, 1 give the loss and accuracy of k1 = k2 = 16 ($l16 $(trainloss frozen5 loss) $(trainloss frozen1 loss))"
+# resume: a checkpoint continues TBPTT(5, 16) as the uninterrupted run would
+run "$PIPELINE" run "$CHARLM" $SLICE --set train.epochs=1 --set train.bptt_stride=5 --set pipeline.name=k1half
+ckpt=$(sql "select path from artifacts a join runs r on r.id=a.run_id where r.pipeline='k1half' and kind='checkpoint'")
+run "$PIPELINE" run "$CHARLM" --resume "$ckpt" --set train.epochs=2
+b=$(sql "select group_concat(value) from (select value from metrics m where m.run_id=(select max(id) from runs) and name='loss' and epoch >= 1 order by epoch is null, epoch, split)")
+a1=$(sql "select group_concat(value) from (select value from metrics m join runs r on r.id=m.run_id where r.pipeline='k1lt' and name='loss' and epoch >= 1 order by epoch is null, epoch, split)")
+ok $([ $rc -eq 0 ] && [ -n "$a1" ] && [ "$a1" = "$b" ] && echo 0 || echo 1) "resumed TBPTT(5, 16) equals the uninterrupted run bit for bit ($b; $err)"
+# refused: k1 > k2, k1 without bptt, and a model without carry_at
+run "$PIPELINE" check "$CHARLM" $SLICE --set train.bptt_stride=17
+ok $([ $rc -eq 1 ] && contains "$err" "--set train.bptt_stride=17: train.bptt_stride = 17, expected 1..16" && echo 0 || echo 1) "bptt_stride > bptt is refused, naming the key ($err)"
+run "$PIPELINE" run "$HELLO" --set train.bptt_stride=4 --set pipeline.name=nobptt
+ok $([ $rc -eq 1 ] && contains "$err" "--set train.bptt_stride=4: train.bptt_stride = 4 needs truncated BPTT, expected train.bptt" && echo 0 || echo 1) "bptt_stride without bptt is refused, naming the key ($err)"
+run "$PIPELINE" check "$CHARLM" $SLICE --set train.bptt_stride=-1
+ok $([ $rc -eq 1 ] && contains "$err" "train.bptt_stride = -1, expected 0.." && echo 0 || echo 1) "a negative bptt_stride is refused ($err)"
+run env SEQPIPE_PLUGIN_PATH="$top_builddir/tests/plugins" "$PIPELINE" check "$CHARLM" $SLICE --set model.plugin=oldrnn.lstm --set train.bptt_stride=8
+ok $([ $rc -eq 1 ] && contains "$err" "--set train.bptt_stride=8: model 'lstm'" && contains "$err" "carry_at" && echo 0 || echo 1) "a model built without carry_at is refused for bptt_stride < bptt (${err##*$'\n'})"
+run env SEQPIPE_PLUGIN_PATH="$top_builddir/tests/plugins" "$PIPELINE" run "$CHARLM" $SLICE --set train.epochs=2 --set model.plugin=oldrnn.lstm --set train.bptt_stride=16 --set pipeline.name=oldk1
+ok $([ $rc -eq 0 ] && [ "$(sql "select plugin from stages s join runs r on r.id=s.run_id where r.pipeline='oldk1' and s.section='model'")" = oldrnn ] && [ "$(losses oldk1)" = "$(losses charlm)" ] && echo 0 || echo 1) "and runs as before with bptt_stride = bptt (${err##*$'\n'})"
+
 # --- bad input ----------------------------------------------------------------
 printf 'hello\tO\nworld\n' >bad.conll
 cat >bad.pipe <<PIPE

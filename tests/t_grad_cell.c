@@ -16,9 +16,10 @@
  * what it was batched with; train=0 uses no dropout and no randomness;
  * identical seeds give bit-identical runs; the cache does not grow for a
  * batch that fits; carrying the state across two chunks equals one pass
- * over the whole sequence; the forward pass matches a naive double
- * precision recomputation of the equations; trace emits the course's
- * quantities.  The plugin is driven through its descriptor as the host
+ * over the whole sequence, and carry_at(k) carries what a forward over
+ * the first k steps would have, bit for bit; the forward pass matches a
+ * naive double precision recomputation of the equations; trace emits the
+ * course's quantities.  The plugin is driven through its descriptor as the host
  * does.
  */
 #include <math.h>
@@ -905,6 +906,79 @@ static void test_carry_(sp_cell_kind kind, const char *name)
 	net_free_(&n);
 }
 
+/* Carry, then forward over all of x: the outputs (T,B,out) of that
+ * forward, copied to y_out, after a first forward over steps [0, first)
+ * of x with carry_at(at).  0, or -1 when the engine fails. */
+static int carried_next_(net *n, size_t first, size_t at, float *y_out)
+{
+	sp_seq x = input_(n), y;
+	int32_t len[8];
+	int rc;
+	sp_rnn_carry(n->rnn, n->ctx, 1, 1);
+	sp_rnn_carry_at(n->rnn, n->ctx, at);
+	x.T = first;
+	if (x.len) { /* the first steps of each row, padded as in x */
+		for (size_t b = 0; b < n->B && b < 8; b++)
+			len[b] = n->len[b] < (int32_t)first ? n->len[b] :
+							      (int32_t)first;
+		x.len = len;
+	}
+	rc = sp_rnn_forward(n->rnn, n->ctx, &x, &y, 1);
+	x = input_(n);
+	if (!rc)
+		rc = sp_rnn_forward(n->rnn, n->ctx, &x, &y, 1);
+	if (!rc)
+		memcpy(y_out, y.x, n->T * n->B * n->out * sizeof(float));
+	sp_rnn_carry_at(n->rnn, n->ctx, 0);
+	sp_rnn_carry(n->rnn, n->ctx, 0, 1);
+	return rc ? -1 : 0;
+}
+
+/* carry_at(k): a forward over T steps carries the state after step k,
+ * the state a forward over only the first k steps would have carried
+ * (what the next window of TBPTT(k1, k2) starts from).  Compared through
+ * the next forward's outputs, bit for bit; with padding, a row shorter
+ * than k carries its last real step. */
+static void test_carry_at_(sp_cell_kind kind, const char *name)
+{
+	enum { T = 6, B = 2 };
+	static const int32_t lens[B] = {2, T};
+	static const size_t ks[] = {1, 3, T - 1};
+	sp_rnn_config c = cfg_(kind, 5, 4);
+	for (int padded = 0; padded < 2; padded++) {
+		net n;
+		float *ya, *yb;
+		size_t ny;
+		int same = 1, rc = 0;
+		c.layers = 2;
+		net_new_(&n, &c, T, B, 0, padded ? lens : NULL, 0, 17);
+		ny = T * B * n.out;
+		ya = malloc(ny * sizeof(float));
+		yb = malloc(ny * sizeof(float));
+		for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+			rc |= carried_next_(&n, T, ks[i], ya);
+			rc |= carried_next_(&n, ks[i], 0, yb);
+			same &= memcmp(ya, yb, ny * sizeof(float)) == 0;
+		}
+		ok(!rc && same, "%s carry_at(k)%s: a forward over %d steps "
+		   "carries the state of a forward over its first k (k = 1, "
+		   "3, 5), bit for bit", name, padded ? ", padded rows" : "",
+		   (int)T);
+		rc = carried_next_(&n, T, T + 3, ya);
+		rc |= carried_next_(&n, T, 0, yb);
+		ok(!rc && memcmp(ya, yb, ny * sizeof(float)) == 0,
+		   "%s carry_at(k > T)%s keeps the last step, as carry_at(0)",
+		   name, padded ? ", padded rows" : "");
+		rc = carried_next_(&n, T, 3, ya);
+		ok(!rc && memcmp(ya, yb, ny * sizeof(float)) != 0,
+		   "%s carry_at(3)%s carries another state than the last "
+		   "step's", name, padded ? ", padded rows" : "");
+		free(ya);
+		free(yb);
+		net_free_(&n);
+	}
+}
+
 static void test_instruments_(void)
 {
 	static const int32_t lens[3] = {4, 2, 1};
@@ -1157,6 +1231,10 @@ static void test_plugin_(void)
 		   cp->kind == SP_KIND_MODEL && documented && k >= 7,
 		   "%s: model ops, %zu documented keys", cp->name, k);
 	}
+	ok(rnn && lstm && gru && SP_HAS_OP(sp_model_ops, rnn, carry_at) &&
+	   SP_HAS_OP(sp_model_ops, lstm, carry_at) &&
+	   SP_HAS_OP(sp_model_ops, gru, carry_at),
+	   "rnn, lstm, gru have the optional carry_at op (TBPTT(k1, k2))");
 
 	{
 		const char *kv[] = {"hidden", "3", NULL};
@@ -1270,6 +1348,9 @@ int main(void)
 	test_no_regrowth_();
 	test_carry_(SP_CELL_LSTM, "lstm");
 	test_carry_(SP_CELL_GRU, "gru");
+	test_carry_at_(SP_CELL_RNN_TANH, "rnn");
+	test_carry_at_(SP_CELL_LSTM, "lstm");
+	test_carry_at_(SP_CELL_GRU, "gru");
 	test_instruments_();
 	test_init_();
 	test_errors_();

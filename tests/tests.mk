@@ -53,11 +53,13 @@ tests_t_modelfile_SOURCES = tests/t_modelfile.c
 tests_t_modelfile_LDADD = $(TEST_LDADD)
 
 # Plugins that must be refused: built for another ABI, misnamed, a module
-# without the entry symbol, and one with a required op left NULL.
+# without the entry symbol, and one with a required op left NULL; and a
+# model built before an optional op was appended (t_cli.sh).
 # -rpath makes libtool build them shared.
 TEST_PLUGIN_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -no-undefined -rpath /nowhere
 check_LTLIBRARIES = tests/plugins/badabi.la tests/plugins/misnamed.la \
-	tests/plugins/noentry.la tests/plugins/nullops.la tests/plugins/myplugin.la
+	tests/plugins/noentry.la tests/plugins/nullops.la tests/plugins/myplugin.la \
+	tests/plugins/oldrnn.la
 tests_plugins_badabi_la_SOURCES = tests/plugins/badabi.c
 tests_plugins_badabi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_misnamed_la_SOURCES = tests/plugins/misnamed.c
@@ -66,6 +68,10 @@ tests_plugins_noentry_la_SOURCES = tests/plugins/noentry.c
 tests_plugins_noentry_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_nullops_la_SOURCES = tests/plugins/nullops.c
 tests_plugins_nullops_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_oldrnn_la_SOURCES = tests/plugins/oldrnn.c
+tests_plugins_oldrnn_la_CFLAGS = $(AM_CFLAGS) $(BLAS_CFLAGS)
+tests_plugins_oldrnn_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_oldrnn_la_LIBADD = core/libseqpipe.la $(BLAS_LIBS) -lm
 # the example of doc/plugins.md, built in the tree as well as out of it
 tests_plugins_myplugin_la_SOURCES = doc/example-plugin/myplugin.c
 tests_plugins_myplugin_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
