@@ -142,6 +142,9 @@ typedef struct sp_rnn_sizes {
 			    for the weight gradients */
 	size_t part;     /* (threads, T) doubles: per-thread partial sums of
 			    ||∂L/∂h(t)||² */
+	size_t at_pack;  /* (ND, H + in, 144): a chunk of 128 rows of
+			    [h(t-1) | x(t)] transposed, for the weight
+			    gradients (0 on the portable path) */
 } sp_rnn_sizes;
 
 /* Fills *out for cfg at (T,B); `ids` says whether the input is ids.
