@@ -119,7 +119,9 @@ typedef struct cell_ {
 	float *dgates_h; /* (T,B,GH) gru; else == dgates */
 	float *h;        /* (T+1,B,H) */
 	float *c;        /* (T+1,B,H) lstm */
-	float *hn;       /* (T,B,H) gru */
+	float *hn;       /* gru: h(t-1)·Wh_n + bh_n of row (t,b) at
+			    hn + (t*B+b)*GH: the n slot of dgates_h, which
+			    backward reads right before writing there */
 	float *dh_norm;  /* (T) */
 	/* the kernels' copies, packed for the pass at hand: forward
 	 * pack_cols_, backward pack_rows_ */
@@ -201,6 +203,7 @@ struct sp_rnn {
 	cell_ *cells;       /* L*ND, cell (l,d) at l*ND + d */
 	/* cache views, carved for (T,B) */
 	float **y, **dy, **drop; /* per layer */
+	float *y_top;       /* the last forward's output: y[L-1], or h */
 	float *x0, *dx0, *drop0;
 	float *s_dh, *s_dhp, *s_dc, *s_hg; /* (ND,B,GH): per direction */
 	double *part;       /* (ND, threads, T) */
@@ -355,7 +358,7 @@ int sp_rnn_sizes_of(sp_ctx *ctx, const sp_rnn_config *cfg, size_t T,
 	out->dgates_h = cfg->cell == SP_CELL_GRU ? out->gates : 0;
 	out->h = mul_(mul_(T + 1, B), H);
 	out->c = cfg->cell == SP_CELL_LSTM ? out->h : 0;
-	out->hn = cfg->cell == SP_CELL_GRU ? mul_(M, H) : 0;
+	out->hn = 0; /* in dgates_h, unused until backward */
 	out->dh_norm = T;
 	out->y = mul_(M, ND * H);
 	out->dy = cfg->layers > 1 ? out->y : 0;
@@ -442,6 +445,8 @@ static size_t carve_(sp_rnn *r, const sp_rnn_sizes *s)
 		c->h = take_(base, &off, s->h * f);
 		c->c = take_(base, &off, s->c * f);
 		c->hn = take_(base, &off, s->hn * f);
+		if (!c->hn && c->dgates_h != c->dgates)
+			c->hn = c->dgates_h + 2 * r->H;
 		c->dh_norm = take_(base, &off, s->dh_norm * f);
 		c->whp = take_(base, &off, s->wh_pack * f);
 		c->wxp = take_(base, &off, s->wx_pack * f);
@@ -1050,7 +1055,8 @@ static void gru_bwd_row_(const float *a, const float *hp, const float *hn,
 			 size_t H, size_t u0, size_t u1)
 {
 	for (size_t k = u0; k < u1; k++) {
-		/* all of a read before dA is written: dA may be a itself */
+		/* a and hn read before dA and dAh are written: they may be
+		 * the same memory (see sp_rnn_sizes_of) */
 		float r = a[k], z = a[H + k], n = a[2 * H + k];
 		float dn = dh[k] * (1.0f - z);
 		float dz = dh[k] * (hp[k] - n);
@@ -1545,7 +1551,7 @@ static void fwd_rows_(const recur_ *job, size_t t, size_t u0, size_t u1)
 				       n * sizeof(float));
 			}
 			if (kind == SP_CELL_GRU)
-				memset(c->hn + row * H + u0, 0,
+				memset(c->hn + row * GH + u0, 0,
 				       n * sizeof(float));
 			for (size_t g = 0; g < r->G; g++)
 				memset(ab + g * H + u0, 0, n * sizeof(float));
@@ -1565,7 +1571,7 @@ static void fwd_rows_(const recur_ *job, size_t t, size_t u0, size_t u1)
 			break;
 		case SP_CELL_GRU:
 			r->rows.gru_fwd(ab, c->s_hg + b * GH, hp + b * H,
-					c->hn + row * H, hb, yr, H, u0, u1);
+					c->hn + row * GH, hb, yr, H, u0, u1);
 			break;
 		}
 	}
@@ -1849,7 +1855,7 @@ static double bwd_rows_(const recur_ *job, size_t t, float *dh, float *dhp,
 			memset(dhpb + u0, 0, n * sizeof(float));
 			break;
 		case SP_CELL_GRU:
-			r->rows.gru_bwd(a + b * GH, hp + b * H, c->hn + row * H,
+			r->rows.gru_bwd(a + b * GH, hp + b * H, c->hn + row * GH,
 					dhb, dA + b * GH, dAh + b * GH, dhpb, H,
 					u0, u1);
 			break;
@@ -2198,8 +2204,16 @@ int sp_rnn_forward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *x,
 	if (r->dropped0)
 		dropout_(ctx, r->x0, r->drop0, M * in, r->cfg.embed_dropout);
 
+	/* With one direction and no padded step, the top layer's output is
+	 * its states h(1..T) themselves: it is written there, which leaves
+	 * the (T,B,H) output buffer untouched (and out of the resident
+	 * memory) for batches without padding. */
+	r->y_top = ND == 1 && !memchr(r->mask, 0, M)
+			   ? r->cells[(r->L - 1) * ND].h + B * H
+			   : r->y[r->L - 1];
 	r->dropped = train && r->cfg.dropout > 0 && r->L > 1;
 	for (size_t l = 0; l < r->L; l++) {
+		float *yl = l + 1 == r->L ? r->y_top : r->y[l];
 		recur_ jobs[2];
 		for (size_t d = 0; d < ND; d++) {
 			const float *hi = NULL, *ci = NULL;
@@ -2212,7 +2226,7 @@ int sp_rnn_forward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *x,
 			}
 			jobs[d] = (recur_){
 				.r = r, .c = &r->cells[l * ND + d], .T = T,
-				.B = B, .mask = r->mask, .y = r->y[l] + d * H,
+				.B = B, .mask = r->mask, .y = yl + d * H,
 				.ldy = ND * H, .xin = xin, .ids = r->ids,
 				.tm = paired_(r) ? &r->pair[d] : &r->whole};
 			fwd_begin_(r, &jobs[d], hi, ci);
@@ -2267,7 +2281,7 @@ int sp_rnn_forward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *x,
 	y->T = T;
 	y->B = B;
 	y->D = ND * H;
-	y->x = r->y[r->L - 1];
+	y->x = r->y_top;
 	y->ids = NULL;
 	y->mask = r->has_mask ? r->mask : NULL;
 	y->len = r->has_mask ? r->len : NULL;

@@ -111,7 +111,7 @@ typedef struct sp_rnn_sizes {
 	size_t h;        /* (T+1,B,H) states incl. the initial one */
 	size_t c;        /* (T+1,B,H) lstm cell states, else 0 */
 	size_t tc;       /* 0: tanh(c(t)) is recomputed in backward */
-	size_t hn;       /* (T,B,H) gru h(t-1)·Wh_n + bh_n, else 0 */
+	size_t hn;       /* 0: gru's h(t-1)·Wh_n + bh_n is kept in dgates_h */
 	size_t dh_norm;  /* (T) ||∂L/∂h(t)|| over the batch */
 	/* per layer (L each; the last layer's y is the stage output) */
 	size_t y;        /* (T,B,ND*H) output, dropped out in place */
