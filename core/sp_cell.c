@@ -76,9 +76,14 @@
  * Memory: every cache buffer, the packed weights included, is carved
  * from one block following sp_rnn_sizes_of (the only sizing function).
  * The block is allocated on the first forward and replaced only when a
- * batch needs more; forward and backward themselves never allocate.  Not
- * here: losses, optimizers, the plugin's key = value parameters
- * (plugins/rnn.c).
+ * batch needs more; forward and backward themselves never allocate.
+ * Backward reuses what it has read for the last time: dG(t) is written
+ * over the activations of step t, gru's h(t-1)·Wh_n waits in the slot of
+ * dgates_h that its gradient takes later, tanh(c(t)) is computed again
+ * rather than kept, and ∂L/∂x of layer 0 goes over x once dWx has read
+ * it.  So one backward per forward, and the activations are gone after
+ * it (sp_rnn_view).  Not here: losses, optimizers, the plugin's
+ * key = value parameters (plugins/rnn.c).
  */
 #include "sp_cell.h"
 
