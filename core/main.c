@@ -325,6 +325,22 @@ static const char *db_of(const cli *c)
 	return c->db ? c->db : "runs.db";
 }
 
+/*
+ * Whether a run logged as running has lost its process: it was started on
+ * this host and its pid is gone (killed with SIGKILL, or the machine lost
+ * power, so it could not log its end).  A pid reused by another process
+ * hides this; the log is not changed either way.
+ */
+static int run_died(const sp_run_info *r)
+{
+	char host[256];
+	if (r->status != SP_RUN_RUNNING || r->pid <= 0 || !r->host ||
+	    gethostname(host, sizeof(host)) != 0)
+		return 0;
+	host[sizeof(host) - 1] = '\0';
+	return strcmp(host, r->host) == 0 && kill((pid_t)r->pid, 0) != 0 && errno == ESRCH;
+}
+
 static int print_run_row(void *payload, const sp_run_info *r)
 {
 	char started[20] = "";
@@ -336,7 +352,7 @@ static int print_run_row(void *payload, const sp_run_info *r)
 			started[10] = ' ';
 	}
 	printf("%5lld  %-16s %-11s %-19s", (long long)r->id, r->pipeline,
-	       sp_run_status_name(r->status), started);
+	       run_died(r) ? "died" : sp_run_status_name(r->status), started);
 	if (r->has_key)
 		printf("  %s %s = %.4g%s", r->key_split ? r->key_split : "",
 		       r->key_name, r->key_value, r->key_epoch >= 0 ? " (last epoch)" : "");
@@ -394,6 +410,9 @@ static int print_run_header(void *payload, const sp_run_info *r)
 	printf("  started %s, ended %s\n", r->started, r->ended ? r->ended : "-");
 	if (r->error)
 		printf("  error: %s\n", r->error);
+	if (run_died(r))
+		printf("  died: logged as running, but its process %lld on this host is gone\n",
+		       (long long)r->pid);
 	return 0;
 }
 

@@ -161,7 +161,7 @@ static const char key_metric_sql_[] =
 
 static const char run_columns_sql_[] =
 	"SELECT id, pipeline, pipe_path, pipe_hash, seed, status, started, "
-	"ended, error, seqpipe_version, host FROM runs ";
+	"ended, error, seqpipe_version, host, pid FROM runs ";
 
 struct sp_runlog {
 	sqlite3 *db;
@@ -662,6 +662,7 @@ static int each_run_(sp_runlog *log, sp_ctx *ctx, sqlite3_stmt *st,
 		info.error = col_text_(st, 8);
 		info.seqpipe_version = col_text_(st, 9);
 		info.host = col_text_(st, 10);
+		info.pid = sqlite3_column_int64(st, 11);
 		info.key_epoch = -1;
 
 		sqlite3_reset(key);

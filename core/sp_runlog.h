@@ -167,6 +167,7 @@ typedef struct sp_run_info {
 	const char *key_split;       /* "dev" */
 	int64_t key_epoch;           /* -1 = final */
 	double key_value;            /* NaN when a NaN was logged */
+	int64_t pid;                 /* of the process that ran it; 0 = unknown */
 } sp_run_info;
 
 /* Called once per run; returns 0 to go on, or a negative SP_E* code to stop

@@ -248,6 +248,21 @@ ok $([ $rc -eq 130 ] && echo 0 || echo 1) "Ctrl-C: exit 130 ($rc)"
 ok $([ "$(sql "select status from runs where pipeline='long'")" = interrupted ] && echo 0 || echo 1) "Ctrl-C: run logged as interrupted"
 ok $([ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='long'")" -gt 0 ] && echo 0 || echo 1) "Ctrl-C: its metrics are kept"
 
+# SIGKILL: the run cannot log its end; runs and show say its process is gone
+"$PIPELINE" run "$HELLO" --set train.epochs=100000000 --set pipeline.name=killed >/dev/null 2>&1 &
+pid=$!
+for i in $(seq 1 100); do
+	[ "$(sql "select count(*) from runs where pipeline='killed'" 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+	sleep 0.1
+done
+kill -KILL $pid
+wait $pid
+id=$(sql "select id from runs where pipeline='killed'")
+run "$PIPELINE" runs
+ok $([ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q "^ *$id  killed  *died " && echo 0 || echo 1) "a killed run is listed as died ($(printf '%s\n' "$out" | grep killed))"
+run "$PIPELINE" show "$id"
+ok $([ $rc -eq 0 ] && contains "$out" "process $pid on this host is gone" && [ "$(sql "select status from runs where id=$id")" = running ] && echo 0 || echo 1) "show says its process is gone; the log is left as it was"
+
 # two runs logging to one file at once
 "$PIPELINE" run "$HELLO" --set pipeline.name=par1 --set train.epochs=50 >/dev/null 2>p1.err &
 p1=$!
