@@ -881,17 +881,28 @@ int sp_runlog_find_latest(int64_t *out, sp_runlog *log, sp_ctx *ctx,
 int sp_runlog_artifact_path(char *out, size_t out_size, sp_runlog *log,
 			    sp_ctx *ctx, int64_t run_id, const char *kind)
 {
+	return sp_runlog_artifact_find(out, out_size, NULL, 0, log, ctx,
+				       run_id, kind);
+}
+
+int sp_runlog_artifact_find(char *out, size_t out_size, char *checksum,
+			    size_t checksum_size, sp_runlog *log, sp_ctx *ctx,
+			    int64_t run_id, const char *kind)
+{
 	sqlite3_stmt *st = NULL;
 	int rc, code = SP_OK;
 
 	if (out && out_size)
 		out[0] = '\0';
+	if (checksum && checksum_size)
+		checksum[0] = '\0';
 	if (!out || !log || !kind)
 		return sp_err(ctx, SP_EINVAL, "run log: artifact path: bad "
 			      "arguments");
 	rc = sqlite3_prepare_v2(log->db,
-				"SELECT path FROM artifacts WHERE run_id = ?1 "
-				"AND kind = ?2 ORDER BY id DESC LIMIT 1",
+				"SELECT path, checksum FROM artifacts WHERE "
+				"run_id = ?1 AND kind = ?2 ORDER BY id DESC "
+				"LIMIT 1",
 				-1, &st, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 1, run_id);
@@ -909,6 +920,9 @@ int sp_runlog_artifact_path(char *out, size_t out_size, sp_runlog *log,
 				      out_size ? out_size - 1 : 0);
 		else
 			memcpy(out, p ? p : "", n + 1);
+		if (checksum && checksum_size)
+			snprintf(checksum, checksum_size, "%s",
+				 col_text_(st, 1) ? col_text_(st, 1) : "");
 	} else if (rc == SQLITE_DONE) {
 		code = sp_err(ctx, SP_ENOTFOUND, "%s: run %lld has no '%s' "
 			      "artifact", log->path, (long long)run_id, kind);

@@ -217,6 +217,12 @@ int sp_runlog_find_latest(int64_t *out, sp_runlog *log, sp_ctx *ctx,
 int sp_runlog_artifact_path(char *out, size_t out_size, sp_runlog *log,
 			    sp_ctx *ctx, int64_t run_id, const char *kind);
 
+/* As sp_runlog_artifact_path, also copying the logged checksum ("" when
+ * none was logged) into checksum[0..checksum_size) when not NULL. */
+int sp_runlog_artifact_find(char *out, size_t out_size, char *checksum,
+			    size_t checksum_size, sp_runlog *log, sp_ctx *ctx,
+			    int64_t run_id, const char *kind);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2325,6 +2325,7 @@ static int find_model_path(job *j, const char *pipe_path, char *out, size_t n)
 {
 	sp_runlog *log = NULL;
 	int64_t run_id;
+	char logged[SP_MODELFILE_CHECKSUM_LEN + 1] = "";
 	const char *db;
 	int rc;
 	if (j->opts->model_path) {
@@ -2363,8 +2364,19 @@ static int find_model_path(job *j, const char *pipe_path, char *out, size_t n)
 		rc = sp_err(j->ctx, rc, "%s: no finished run of pipeline '%s', expected one: run `pipeline run %s` first (or give --model FILE)",
 			    db, j->name, pipe_path);
 	if (rc >= 0)
-		rc = sp_runlog_artifact_path(out, n, log, j->ctx, run_id, "model");
+		rc = sp_runlog_artifact_find(out, n, logged, sizeof(logged), log, j->ctx, run_id,
+					     "model");
 	sp_runlog_close(log);
+	/* the file must still be the one the run wrote: a later run with the
+	 * same train.save overwrites it */
+	if (rc >= 0 && logged[0]) {
+		char now[SP_MODELFILE_CHECKSUM_LEN + 1];
+		int64_t bytes;
+		rc = sp_modelfile_checksum(now, &bytes, j->ctx, out);
+		if (rc >= 0 && strcmp(now, logged) != 0)
+			rc = sp_err(j->ctx, SP_EINPUT, "%s: changed since run %lld of '%s' saved it (checksum %s, logged %s), expected that run's model: a later run may have overwritten it; give --model FILE to use it anyway",
+				    out, (long long)run_id, j->name, now, logged);
+	}
 	/* start again from the model's own configuration */
 	job_fini(j);
 	job_init(j, j->ctx, j->reg, j->opts);

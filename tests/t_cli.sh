@@ -248,6 +248,15 @@ ok $([ $rc -eq 130 ] && echo 0 || echo 1) "Ctrl-C: exit 130 ($rc)"
 ok $([ "$(sql "select status from runs where pipeline='long'")" = interrupted ] && echo 0 || echo 1) "Ctrl-C: run logged as interrupted"
 ok $([ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='long'")" -gt 0 ] && echo 0 || echo 1) "Ctrl-C: its metrics are kept"
 
+# a model file overwritten by a later run is refused, not silently used
+run "$PIPELINE" run "$HELLO" --set pipeline.name=ow1 --set train.save=shared.spm --set train.epochs=5
+r1=$rc
+run "$PIPELINE" run "$HELLO" --set pipeline.name=ow2 --set train.save=shared.spm --set train.epochs=5 --set pipeline.seed=7
+run "$PIPELINE" predict "$HELLO" --set pipeline.name=ow1 --input hell
+ok $([ $r1 -eq 0 ] && [ $rc -eq 1 ] && contains "$err" "shared.spm: changed since run" && contains "$err" "--model FILE" && echo 0 || echo 1) "a model overwritten by a later run is refused ($err)"
+run "$PIPELINE" predict "$HELLO" --set pipeline.name=ow2 --input hell
+ok $([ $rc -eq 0 ] && echo 0 || echo 1) "the run that wrote it last still finds it"
+
 # SIGKILL: the run cannot log its end; runs and show say its process is gone
 "$PIPELINE" run "$HELLO" --set train.epochs=100000000 --set pipeline.name=killed >/dev/null 2>&1 &
 pid=$!
