@@ -126,7 +126,7 @@ typedef struct sp_rnn_sizes {
 			    place (one direction, or two in teams) */
 	size_t drop0;    /* (T,B,in0) embed_dropout scale, or 0 */
 	/* per step scratch (4 of them: dh, dh(t-1), dc, gru's h-side gates) */
-	size_t step;     /* B*G*H */
+	size_t step;     /* ND*B*G*H: one set per direction */
 	/* copies of the batch's ids, mask and lengths */
 	size_t ids;      /* T*B int32 (0 for dense input) */
 	size_t mask;     /* T*B bytes */
@@ -140,8 +140,8 @@ typedef struct sp_rnn_sizes {
 			    ids go straight into Wx) */
 	size_t dg_pack;  /* (threads, 128, 64): each thread's chunk of dG
 			    for the weight gradients */
-	size_t part;     /* (threads, T) doubles: per-thread partial sums of
-			    ||∂L/∂h(t)||² */
+	size_t part;     /* (ND, threads, T) doubles: per-thread partial sums
+			    of ||∂L/∂h(t)||² */
 	size_t at_pack;  /* (ND, H + in, 144): a chunk of 128 rows of
 			    [h(t-1) | x(t)] transposed, for the weight
 			    gradients (0 on the portable path) */
@@ -170,8 +170,10 @@ int sp_rnn_bind(sp_rnn *rnn, float *const *value, float *const *grad);
 int sp_rnn_init(sp_rnn *rnn, sp_ctx *ctx);
 
 /*
- * x:(T,B,in) -> y:(T,B,ND*H).  y->x is the engine's buffer (borrowed;
- * valid until the next forward), y->mask/len copies of x's.  At a padded
+ * x:(T,B,in) -> y:(T,B,ND*H).  y->x is the engine's buffer (borrowed,
+ * read-only: with one direction and no padding it is the top layer's
+ * states, which backward reads; valid until the next forward),
+ * y->mask/len copies of x's.  At a padded
  * step the state is carried (h(t) = h(t-1), c(t) = c(t-1)) and the output
  * is 0, so a sequence's result does not depend on its batch.  train != 0
  * draws dropout masks from ctx's RNG and allows backward; the cache is
@@ -189,7 +191,7 @@ int sp_rnn_forward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *x,
 /*
  * dy:(T,B,ND*H) of the last training forward.  ACCUMULATES the weight
  * gradients; writes dx (T,B,in) into the engine's buffer (dx->x NULL when
- * the input was ids).  No gradient flows from padded steps, nor into a
+ * the input was ids; valid until the next forward).  No gradient flows from padded steps, nor into a
  * carried state.  Once per training forward: backward writes the
  * gradients over the forward's cached activations (which halves the
  * cache), so a second call is SP_EINVAL and changes nothing.
@@ -217,7 +219,8 @@ int sp_rnn_carry_at(sp_rnn *rnn, sp_ctx *ctx, size_t step);
 /* The course's quantities of step t, row b of the last forward (layer 0,
  * forward direction): "x(t)" (one-hot V×1 for ids), then rnn: "Wxh·x(t)",
  * "Whh·h(t-1) + b", "h(t) = tanh(...)"; lstm: i f g o c h; gru: r z n h.
- * A padded step emits nothing. */
+ * A padded step emits nothing.  SP_EINVAL after a backward (it wrote the
+ * gradients over the activations). */
 int sp_rnn_trace(sp_rnn *rnn, sp_ctx *ctx, size_t t, size_t b,
 		 sp_trace_fn emit, void *payload);
 

@@ -236,9 +236,10 @@ typedef struct sp_model_ops {
 	 *   "gate.l<k>.<g>.sat"     gru z r) and the share saturated
 	 *                           (< 0.05 or > 0.95) over the batch.
 	 * The runner calls it twice on a sample batch: after the training
-	 * forward, then after the backward.  Emit each value once, when it
-	 * is there (the gate activations after the forward: a backward may
-	 * reuse their memory; the gradient norms after the backward). */
+	 * forward, then after the backward (unless the batch had no loss, so
+	 * no backward ran).  Emit each value once, when it is there (the
+	 * gate activations after the forward: a backward may reuse their
+	 * memory; the gradient norms after the backward). */
 	int (*instruments)(void *self, sp_ctx *ctx, sp_metric_fn emit,
 			   void *payload);
 	/* Optional (NULL = no): does the output at step t depend on inputs

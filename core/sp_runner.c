@@ -1766,7 +1766,7 @@ static int log_instruments(job *j, size_t epoch, int show)
 	    (rc = train_forward(j, &b, &loss, &n_loss)) < 0 ||
 	    (rc = m->instruments(j->model.self, j->ctx, sink_instrument, sink)) < 0 ||
 	    (rc = train_backward(j, &b, n_loss)) < 0 ||
-	    (rc = m->instruments(j->model.self, j->ctx, sink_instrument, sink)) < 0)
+	    (n_loss && (rc = m->instruments(j->model.self, j->ctx, sink_instrument, sink)) < 0))
 		goto done;
 	if (show && sink->n_norm >= 2)
 		say(j, "             ‖∂L/∂h(t)‖ of the sample, layer 0: t=1 %.3g, t=%zu %.3g, t=%zu %.3g\n",

@@ -1120,6 +1120,7 @@ static void test_trace_(void)
 	sp_seq y;
 	trace_log lg;
 	double err = 0;
+	int rc;
 	net_new_(&n, &c, 4, 2, 1, lens, 0, 21);
 	ok(strcmp(n.w[0].name, "Wxh") == 0 && strcmp(n.w[1].name, "Whh") == 0 &&
 	   strcmp(n.w[2].name, "b") == 0,
@@ -1153,6 +1154,13 @@ static void test_trace_(void)
 	ok(lg.n == 7 && strcmp(lg.label[1], "i(t)") == 0 &&
 	   strcmp(lg.label[5], "c(t)") == 0 && strcmp(lg.label[6], "h(t)") == 0,
 	   "lstm trace: x i f g o c h");
+	grads_(&n, NULL, NULL, NULL);
+	memset(&lg, 0, sizeof(lg));
+	rc = sp_rnn_trace(n.rnn, n.ctx, 1, 0, collect_, &lg);
+	ok(rc == SP_EINVAL && lg.n == 0 &&
+	   strstr(sp_errmsg(n.ctx), "after a backward"),
+	   "trace after a backward is refused, not fed gradients (%s)",
+	   sp_errmsg(n.ctx));
 	net_free_(&n);
 	c = cfg_(SP_CELL_GRU, 5, 3);
 	net_new_(&n, &c, 2, 1, 0, NULL, 0, 21);
