@@ -142,18 +142,26 @@ static int setup_registry(sp_registry **out, sp_ctx *ctx)
 	const char *env = getenv("SEQPIPE_PLUGIN_PATH");
 	sp_registry *reg;
 	int rc = sp_registry_new(&reg, ctx);
+	*out = NULL;
 	if (rc < 0)
 		return rc;
 	if (env && *env) {
 		char *copy = strdup(env), *save = NULL;
-		for (char *d = strtok_r(copy, ":", &save); d;
+		if (!copy)
+			rc = sp_err(ctx, SP_ENOMEM, "SEQPIPE_PLUGIN_PATH: out of memory");
+		for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d && rc >= 0;
 		     d = strtok_r(NULL, ":", &save))
-			sp_registry_add_dir(reg, ctx, d, "SEQPIPE_PLUGIN_PATH");
+			rc = sp_registry_add_dir(reg, ctx, d, "SEQPIPE_PLUGIN_PATH");
 		free(copy);
 	}
-	if (in_build_tree())
-		sp_registry_add_dir(reg, ctx, BUILD_PLUGINDIR, "build tree");
-	sp_registry_add_dir(reg, ctx, PLUGINDIR, "install dir");
+	if (rc >= 0 && in_build_tree())
+		rc = sp_registry_add_dir(reg, ctx, BUILD_PLUGINDIR, "build tree");
+	if (rc >= 0)
+		rc = sp_registry_add_dir(reg, ctx, PLUGINDIR, "install dir");
+	if (rc < 0) {
+		sp_registry_free(reg);
+		return rc;
+	}
 	*out = reg;
 	return SP_OK;
 }
@@ -598,8 +606,10 @@ int main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	sp_runner_opts_init(&c.ro);
 	c.sets = calloc((size_t)argc + 1, sizeof(*c.sets));
-	if (!c.sets)
+	if (!c.sets) {
+		fprintf(stderr, "pipeline: error: out of memory\n");
 		return EXIT_FAILURE;
+	}
 	/* global options before the command */
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--version")) {
@@ -652,7 +662,7 @@ int main(int argc, char **argv)
 
 	if (sp_ctx_new(&ctx, 0) < 0) {
 		free(c.sets);
-		fprintf(stderr, "pipeline: out of memory\n");
+		fprintf(stderr, "pipeline: error: out of memory\n");
 		return EXIT_FAILURE;
 	}
 	sp_ctx_set_log(ctx, log_to_stderr, NULL);

@@ -154,26 +154,29 @@ static int file_exists_(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* "dir/rnn.la" -> "rnn"; NULL when the file is not a module. */
-static char *module_name_of_(const char *file)
+/* "dir/rnn.la" -> *out = "rnn" (caller frees).  *out = NULL and SP_OK
+ * when the file is not a module; SP_ENOMEM when out of memory. */
+static int module_name_of_(char **out, const char *file)
 {
 	const char *base = strrchr(file, '/');
 	const char *dot;
 	size_t n;
 	char *name;
+	*out = NULL;
 	base = base ? base + 1 : file;
 	dot = strrchr(base, '.');
 	if (!dot || (strcmp(dot, ".la") != 0 && strcmp(dot, ".so") != 0))
-		return NULL;
+		return SP_OK;
 	n = (size_t)(dot - base);
 	if (n == 0)
-		return NULL;
+		return SP_OK;
 	name = malloc(n + 1);
 	if (!name)
-		return NULL;
+		return SP_ENOMEM;
 	memcpy(name, base, n);
 	name[n] = '\0';
-	return name;
+	*out = name;
+	return SP_OK;
 }
 
 static sp_module *find_loaded_(sp_registry *reg, const char *name)
@@ -325,7 +328,8 @@ int sp_registry_load(sp_registry *reg, sp_ctx *ctx, const char *name,
 
 	*out = NULL;
 	if (strchr(name, '/')) {
-		modname = module_name_of_(name);
+		if (module_name_of_(&modname, name) < 0)
+			return sp_err(ctx, SP_ENOMEM, "plugin registry: out of memory");
 		if (!modname)
 			return sp_err(ctx, SP_EINVAL,
 				      "%s: expected a plugin file ending in .la or .so",
@@ -375,16 +379,20 @@ static int name_cmp_(const void *a, const void *b)
 
 int sp_registry_load_all(sp_registry *reg, sp_ctx *ctx)
 {
-	int failures = 0;
-	for (size_t i = 0; i < reg->n_dirs; i++) {
+	int failures = 0, oom = 0;
+	for (size_t i = 0; i < reg->n_dirs && !oom; i++) {
 		DIR *d = opendir(reg->dirs[i].path);
 		struct dirent *e;
 		char **names = NULL;
 		size_t n = 0, cap = 0;
 		if (!d)
 			continue;
-		while ((e = readdir(d))) {
-			char *nm = module_name_of_(e->d_name);
+		while (!oom && (e = readdir(d))) {
+			char *nm;
+			if (module_name_of_(&nm, e->d_name) < 0) {
+				oom = 1;
+				break;
+			}
 			if (!nm)
 				continue;
 			if (n == cap) {
@@ -393,6 +401,7 @@ int sp_registry_load_all(sp_registry *reg, sp_ctx *ctx)
 				nn = realloc(names, cap * sizeof(*nn));
 				if (!nn) {
 					free(nm);
+					oom = 1;
 					break;
 				}
 				names = nn;
@@ -401,13 +410,20 @@ int sp_registry_load_all(sp_registry *reg, sp_ctx *ctx)
 		}
 		closedir(d);
 		/* sorted, so listings and "first match wins" are stable */
-		if (n)
+		if (n && !oom)
 			qsort(names, n, sizeof(*names), name_cmp_);
-		for (size_t k = 0; k < n; k++) {
+		for (size_t k = 0; k < n && !oom; k++) {
 			const sp_plugin *p;
-			if (!find_loaded_(reg, names[k]) &&
-			    (k == 0 || strcmp(names[k], names[k - 1]) != 0) &&
-			    sp_registry_load(reg, ctx, names[k], &p) < 0) {
+			int rc;
+			if (find_loaded_(reg, names[k]) ||
+			    (k > 0 && strcmp(names[k], names[k - 1]) == 0))
+				continue;
+			rc = sp_registry_load(reg, ctx, names[k], &p);
+			/* a bad module is skipped; running out of memory
+			 * is not the module's fault and stops the listing */
+			if (rc == SP_ENOMEM) {
+				oom = 1;
+			} else if (rc < 0) {
 				sp_log(ctx, SP_LOG_WARN, "skipping plugin: %s",
 				       sp_errmsg(ctx));
 				failures++;
@@ -417,6 +433,8 @@ int sp_registry_load_all(sp_registry *reg, sp_ctx *ctx)
 			free(names[k]);
 		free(names);
 	}
+	if (oom)
+		return sp_err(ctx, SP_ENOMEM, "plugin registry: out of memory");
 	reg->all_loaded = 1;
 	return failures;
 }

@@ -42,7 +42,8 @@ int sp_registry_load(sp_registry *reg, sp_ctx *ctx, const char *name,
 		     const sp_plugin **out);
 /* Loads every module in the search path.  Modules that fail to load are
  * reported through sp_log as warnings and skipped; returns the number of
- * failures (>= 0) or a negative code. */
+ * failures (>= 0) or a negative code (SP_ENOMEM: out of memory, which
+ * skips no module silently). */
 int sp_registry_load_all(sp_registry *reg, sp_ctx *ctx);
 
 /* Finds a component of `kind` by "name" or "module.name" among loaded

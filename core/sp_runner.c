@@ -892,8 +892,11 @@ static int build_vocabularies(job *j, const sp_corpus *train,
 				if ((rc = enc->observe(j->enc.self, j->ctx, t.buf + t.off[k], t.tlen[k])) < 0)
 					goto done;
 		}
-		if ((rc = sp_vocab_new(&j->vocab)) < 0 ||
-		    (rc = enc->finish(j->enc.self, j->ctx, j->vocab)) < 0 ||
+		if ((rc = sp_vocab_new(&j->vocab)) < 0) {
+			rc = sp_err(j->ctx, rc, "vocabulary: out of memory");
+			goto done;
+		}
+		if ((rc = enc->finish(j->enc.self, j->ctx, j->vocab)) < 0 ||
 		    (rc = enc->attach(j->enc.self, j->ctx, j->vocab)) < 0)
 			goto done;
 		if ((rc = sp_vocab_save(j->vocab, j->ctx, store, vname)) < 0)
@@ -909,15 +912,19 @@ static int build_vocabularies(job *j, const sp_corpus *train,
 	 * learns them, but the metrics must count them as missed) */
 	if (j->target == SP_TARGET_TAGS || j->target == SP_TARGET_CLASS) {
 		const sp_corpus *splits[3] = {train, dev, test};
-		if ((rc = sp_vocab_new(&j->labels)) < 0)
+		if ((rc = sp_vocab_new(&j->labels)) < 0) {
+			rc = sp_err(j->ctx, rc, "labels: out of memory");
 			goto done;
+		}
 		for (int s = 0; s < 3 && rc >= 0; s++) {
 			sp_vocab_counter *cnt;
 			sp_vocab *part = NULL;
 			if (!splits[s])
 				continue;
-			if ((rc = sp_vocab_counter_new(&cnt)) < 0)
+			if ((rc = sp_vocab_counter_new(&cnt)) < 0) {
+				rc = sp_err(j->ctx, rc, "labels: out of memory");
 				goto done;
+			}
 			for (size_t i = 0; i < sp_corpus_count(splits[s]) && rc >= 0; i++) {
 				size_t nl = 1;
 				const char *one = NULL;
@@ -943,8 +950,8 @@ static int build_vocabularies(job *j, const sp_corpus *train,
 		}
 		if (rc < 0)
 			goto done;
-	} else {
-		rc = sp_vocab_clone(&j->labels, j->vocab);
+	} else if ((rc = sp_vocab_clone(&j->labels, j->vocab)) < 0) {
+		rc = sp_err(j->ctx, rc, "labels: out of memory");
 	}
 done:
 	toklist_fini(&t);
@@ -1450,10 +1457,12 @@ static int save_model(job *j, const char *path, int64_t epoch, const train_state
 	rc = sp_modelfile_writer_new(&w, j->ctx, path);
 	if (rc < 0)
 		return rc;
+	/* The writer's adders keep their error (and its message) in the
+	 * writer; wfail hands it to the context through the commit. */
 #define META(k, v)                                                         \
 	do {                                                               \
 		if ((rc = sp_modelfile_writer_meta(w, (k), (v))) < 0)     \
-			goto done;                                         \
+			goto wfail;                                        \
 	} while (0)
 	META("pipeline", j->name);
 	META("pipe_path", sp_pipe_name(j->pipe));
@@ -1476,7 +1485,7 @@ static int save_model(job *j, const char *path, int64_t epoch, const train_state
 		rc = sp_modelfile_writer_meta(w, "overrides", all);
 		free(all);
 		if (rc < 0)
-			goto done;
+			goto wfail;
 	}
 	META("seqpipe_version", PACKAGE_VERSION);
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)j->seed);
@@ -1502,11 +1511,14 @@ static int save_model(job *j, const char *path, int64_t epoch, const train_state
 			goto done;
 		}
 		rc = sp_optim_state_save(st->opt, j->ctx, blob, n);
-		if (rc >= 0)
-			rc = sp_modelfile_writer_blob(w, "optim", blob, n);
+		if (rc < 0) {
+			free(blob);
+			goto done;
+		}
+		rc = sp_modelfile_writer_blob(w, "optim", blob, n);
 		free(blob);
 		if (rc < 0)
-			goto done;
+			goto wfail;
 		absolute_path(best_abs, sizeof(best_abs), j->model_path);
 		sp_rng_get_state(j->ctx, rng);
 		if ((rc = sp_modelfile_writer_blob(w, "rng", rng, sizeof(rng))) < 0 ||
@@ -1515,11 +1527,11 @@ static int save_model(job *j, const char *path, int64_t epoch, const train_state
 		    (rc = sp_modelfile_writer_metaf(w, "bad_epochs", "%zu", st->bad_epochs)) < 0 ||
 		    (rc = sp_modelfile_writer_metaf(w, "saved_best", "%d", st->saved)) < 0 ||
 		    (rc = sp_modelfile_writer_meta(w, "best_model", best_abs)) < 0)
-			goto done;
+			goto wfail;
 	}
 	if ((rc = sp_modelfile_writer_vocab(w, "input", j->vocab)) < 0 ||
 	    (rc = sp_modelfile_writer_vocab(w, "labels", j->labels)) < 0)
-		goto done;
+		goto wfail;
 	for (int s = 0; s < 2; s++) {
 		size_t off = stages[s]->offset;
 		for (size_t k = 0; k < stages[s]->n_w; k++) {
@@ -1528,10 +1540,13 @@ static int save_model(job *j, const char *path, int64_t epoch, const train_state
 			snprintf(name, sizeof(name), "%s.%s", stages[s]->section, wt->name);
 			rc = sp_modelfile_writer_tensor(w, name, wt->ndim, wt->dim, j->value + off);
 			if (rc < 0)
-				goto done;
+				goto wfail;
 			off += weight_floats(wt);
 		}
 	}
+wfail:
+	/* with an error kept in the writer, the commit writes nothing and
+	 * returns that error with its message */
 	rc = sp_modelfile_writer_commit(w, j->ctx);
 done:
 	sp_modelfile_writer_free(w);
@@ -2272,7 +2287,8 @@ int sp_runner_check(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 		sp_vocab *v = NULL;
 		sp_head_env env;
 		static const char *const toks[] = {"a", "b", "c", "d"};
-		rc = sp_vocab_new(&v);
+		if ((rc = sp_vocab_new(&v)) < 0)
+			rc = sp_err(ctx, rc, "vocabulary: out of memory");
 		for (int i = 0; i < 4 && rc >= 0; i++)
 			rc = sp_vocab_add(v, ctx, toks[i], 1, 1, NULL);
 		if (rc >= 0)
@@ -2752,12 +2768,14 @@ int sp_runner_trace(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 				for (size_t k = 0; k < t.n && rc >= 0; k++)
 					rc = enc->observe(j.enc.self, ctx, t.buf + t.off[k], t.tlen[k]);
 			}
-			if (rc >= 0 && (rc = sp_vocab_new(&j.vocab)) >= 0 &&
-			    (rc = enc->finish(j.enc.self, ctx, j.vocab)) >= 0)
+			if (rc >= 0 && (rc = sp_vocab_new(&j.vocab)) < 0)
+				rc = sp_err(ctx, rc, "vocabulary: out of memory");
+			if (rc >= 0 && (rc = enc->finish(j.enc.self, ctx, j.vocab)) >= 0)
 				rc = enc->attach(j.enc.self, ctx, j.vocab);
-			if (rc >= 0 && j.target == SP_TARGET_NEXT_TOKEN)
-				rc = sp_vocab_clone(&j.labels, j.vocab);
-			else if (rc >= 0)
+			if (rc >= 0 && j.target == SP_TARGET_NEXT_TOKEN &&
+			    (rc = sp_vocab_clone(&j.labels, j.vocab)) < 0)
+				rc = sp_err(ctx, rc, "labels: out of memory");
+			else if (rc >= 0 && j.target != SP_TARGET_NEXT_TOKEN)
 				rc = sp_err(ctx, SP_EINVAL, "trace with initial weights works for language models; for head '%s' use --trained",
 					    j.head.comp->name);
 		}

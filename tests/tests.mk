@@ -8,14 +8,15 @@ LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/wrap.sh
 SH_LOG_DRIVER = $(LOG_DRIVER)
 SH_LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/wrap.sh
 AM_TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
-	srcdir='$(abs_top_srcdir)'; export top_srcdir top_builddir srcdir;
+	srcdir='$(abs_top_srcdir)' SEQPIPE_ASAN='$(ENABLE_ASAN)'; \
+	export top_srcdir top_builddir srcdir SEQPIPE_ASAN;
 
 TEST_PROGS = tests/t_ctx tests/t_blas tests/t_kv tests/t_pipe tests/t_registry \
 	tests/t_tokenizers tests/t_vocab tests/t_grad_cell tests/t_grad_heads \
 	tests/t_metrics tests/t_optim tests/t_data tests/t_runlog tests/t_modelfile
 check_PROGRAMS = $(TEST_PROGS)
-TESTS = $(TEST_PROGS) tests/t_cli.sh
-EXTRA_DIST += tests/wrap.sh tests/t_cli.sh tests/data
+TESTS = $(TEST_PROGS) tests/t_cli.sh tests/t_oom.sh
+EXTRA_DIST += tests/wrap.sh tests/t_cli.sh tests/t_oom.sh tests/data
 
 TEST_LDADD = core/libseqpipe.la $(ZLIB_LIBS) $(SQLITE_LIBS) $(BLAS_LIBS) -lm
 TEST_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
@@ -75,3 +76,12 @@ tests_plugins_oldrnn_la_LIBADD = core/libseqpipe.la $(BLAS_LIBS) -lm
 # the example of doc/plugins.md, built in the tree as well as out of it
 tests_plugins_myplugin_la_SOURCES = doc/example-plugin/myplugin.c
 tests_plugins_myplugin_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+
+# The out-of-memory fault injector t_oom.sh preloads (LD_PRELOAD): fails the
+# N-th allocation of seqpipe's own code.  Tests only, never installed; built
+# without the sanitizers, since t_oom.sh skips itself in an ASan build.
+check_LTLIBRARIES += tests/failalloc.la
+tests_failalloc_la_SOURCES = tests/failalloc.c
+tests_failalloc_la_CFLAGS = -std=c11 $(WARN_CFLAGS)
+tests_failalloc_la_LDFLAGS = -module -avoid-version -rpath /nowhere
+tests_failalloc_la_LIBADD = -ldl
