@@ -110,7 +110,7 @@ static const sp_param_spec train_spec[] = {
 	{"bucket", SP_T_BOOL, "true", "batch sequences of similar length together (less padding)", NULL},
 	{"shuffle", SP_T_BOOL, "true", "shuffle the batches every epoch", NULL},
 	{"save", SP_T_STRING, "", "model file (default: models/<pipeline>-run<id>.spm)", NULL},
-	{"bptt", SP_T_INT, "0", "language models: train on the training texts as one stream, batch rows in parallel, in windows of this many steps with the state carried between windows (truncated BPTT; 0 = each text on its own)", NULL},
+	{"bptt", SP_T_INT, "0", "language models: train on the training texts as one stream, batch rows in parallel, in windows of this many steps with the state carried between windows (truncated BPTT; 0 = each text on its own); every split is then evaluated as such a stream too", NULL},
 	{"bptt_stride", SP_T_INT, "0", "truncated BPTT(k1, k2) with k2 = bptt: a window every this many steps (k1, 1..bptt), each bptt steps long and starting from the state k1 steps into the one before; the loss counts each position once, so only a window's last k1 steps have targets, the others are context the gradient flows through (0 = bptt: windows side by side)", NULL},
 	{"instruments", SP_T_BOOL, "false", "log per-time-step gradient norms ‖∂L/∂h(t)‖ and gate statistics of a fixed sample batch every epoch (how gradients vanish, what gates do)", NULL},
 	{"print_every", SP_T_INT, "0", "print one line every this many epochs (0 = about 20 lines in all); every epoch is logged", NULL},
@@ -1313,15 +1313,22 @@ static int sink_metric(void *payload, const char *name, double value)
 	return 0;
 }
 
+static int evaluate_stream(job *j, const dataset *d, size_t bptt, metric_sink *sink);
+
 /* Forward pass over all of d without training; reports the head's
- * metrics (loss, accuracy, f1, ...) to sink. */
+ * metrics (loss, accuracy, f1, ...) to sink.  A language model trained
+ * with truncated BPTT is evaluated as it was trained: d as one stream
+ * (evaluate_stream); anything else text by text from a zero state. */
 static int evaluate(job *j, const dataset *d, metric_sink *sink)
 {
 	const sp_model_ops *m = model_ops(j);
 	const sp_head_ops *h = head_ops(j);
 	size_t bs = (size_t)sp_kv_int(j->kv_train, "batch");
+	size_t bptt = (size_t)sp_kv_int(j->kv_train, "bptt");
 	size_t *idx;
 	int rc = SP_OK;
+	if (bptt && j->target == SP_TARGET_NEXT_TOKEN)
+		return evaluate_stream(j, d, bptt, sink);
 	if (bs > d->n)
 		bs = d->n ? d->n : 1;
 	idx = malloc(bs * sizeof(*idx));
@@ -1655,36 +1662,46 @@ static int train_step(job *j, sp_optim *opt, batch *b, double *loss, size_t *n_l
  * w-1, so they are context only: targets masked, gradient flowing through
  * them.  Each position is counted once per epoch, as with k1 = k2 (the
  * default, where windows lie side by side and nothing is masked).
+ *
+ * make_stream joins the examples of d into one sequence (caller frees
+ * *out): each example's input and its last target, so the texts follow
+ * each other as they were read.  Training joins the training split once;
+ * evaluate_stream joins each split it evaluates the same way.
  */
-static int make_stream(job *j)
+static int make_stream(job *j, const dataset *d, int32_t **out, size_t *n_out)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < j->train.n; i++)
-		n += (size_t)j->train.in_len[i] + 1;
-	j->stream = malloc((n ? n : 1) * sizeof(*j->stream));
-	if (!j->stream)
+	int32_t *stream;
+	*out = NULL;
+	*n_out = 0;
+	for (size_t i = 0; i < d->n; i++)
+		n += (size_t)d->in_len[i] + 1;
+	stream = malloc((n ? n : 1) * sizeof(*stream));
+	if (!stream)
 		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
-	j->n_stream = 0;
-	for (size_t i = 0; i < j->train.n; i++) {
-		size_t len = (size_t)j->train.in_len[i];
+	n = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		size_t len = (size_t)d->in_len[i];
 		/* an example is input seq[0..m-1) and target seq[1..m) */
-		memcpy(j->stream + j->n_stream, j->train.ids + j->train.in_off[i], len * sizeof(int32_t));
-		j->n_stream += len;
-		j->stream[j->n_stream++] = j->train.ids[j->train.tg_off[i] + len - 1];
+		memcpy(stream + n, d->ids + d->in_off[i], len * sizeof(int32_t));
+		n += len;
+		stream[n++] = d->ids[d->tg_off[i] + len - 1];
 	}
+	*out = stream;
+	*n_out = n;
 	return SP_OK;
 }
 
-/* Window [t0, t0+T) of every stream row (rows of L + 1 positions); the
+/* Window [t0, t0+T) of every row of stream (rows of L + 1 positions); the
  * first `skip` positions have no target (context). */
-static int make_stream_batch(job *j, size_t t0, size_t T, size_t skip, size_t B,
-			     size_t L, batch *b)
+static int make_stream_batch(job *j, const int32_t *stream, size_t t0, size_t T,
+			     size_t skip, size_t B, size_t L, batch *b)
 {
 	int rc = ensure_batch(j, T, B, model_ops(j)->out_dim(j->model.self));
 	if (rc < 0)
 		return rc;
 	for (size_t r = 0; r < B; r++) {
-		const int32_t *row = j->stream + r * L;
+		const int32_t *row = stream + r * L;
 		j->b_len[r] = (int32_t)T;
 		for (size_t t = 0; t < T; t++) {
 			j->b_ids[t * B + r] = row[t0 + t];
@@ -1695,6 +1712,57 @@ static int make_stream_batch(job *j, size_t t0, size_t T, size_t skip, size_t B,
 	}
 	batch_view(j, T, T, B, b);
 	return SP_OK;
+}
+
+/*
+ * Evaluation of a truncated-BPTT language model the way it was trained:
+ * d joined into one stream as make_stream joins the training texts, cut
+ * into B = train.batch rows (fewer when d is short: a row needs at least
+ * two positions, an input and its target), read in windows of bptt steps
+ * side by side with the state carried from window to window, no training
+ * (no dropout, no RNG drawn).  Each of the B*L positions is predicted
+ * once; the (n - 1) mod B positions after the rows are dropped, as in
+ * training.  The carried state is cleared before and after, so training
+ * and later evaluations start from zero.  A stream of fewer than two
+ * tokens has nothing to predict and reports no metrics.
+ */
+static int evaluate_stream(job *j, const dataset *d, size_t bptt, metric_sink *sink)
+{
+	const sp_model_ops *m = model_ops(j);
+	const sp_head_ops *h = head_ops(j);
+	size_t B = (size_t)sp_kv_int(j->kv_train, "batch"), n, L;
+	int32_t *stream;
+	int rc, rc2;
+	if ((rc = make_stream(j, d, &stream, &n)) < 0)
+		return rc;
+	if (n < 2)
+		B = 0;
+	else if (B > n - 1)
+		B = n - 1;
+	L = B ? (n - 1) / B : 0;
+	h->metrics_reset(j->head.self);
+	rc = m->carry(j->model.self, j->ctx, 1, 1);
+	/* windows side by side: keep the state after each one's last step */
+	if (rc >= 0 && SP_HAS_OP(sp_model_ops, m, carry_at))
+		rc = m->carry_at(j->model.self, j->ctx, 0);
+	for (size_t t0 = 0; rc >= 0 && t0 < L; t0 += bptt) {
+		size_t T = L - t0 < bptt ? L - t0 : bptt;
+		batch b;
+		sp_seq y;
+		double loss;
+		size_t n_loss;
+		if ((rc = make_stream_batch(j, stream, t0, T, 0, B, L, &b)) < 0 ||
+		    (rc = m->forward(j->model.self, j->ctx, &b.x, &y, 0)) < 0 ||
+		    (rc = h->forward(j->head.self, j->ctx, &y, &b.y, &loss, &n_loss, 0)) < 0)
+			break;
+	}
+	free(stream);
+	rc2 = m->carry(j->model.self, j->ctx, 0, 1);
+	if (rc < 0)
+		return rc;
+	if (rc2 < 0)
+		return rc2;
+	return h->metrics(j->head.self, j->ctx, sink_metric, sink);
 }
 
 /* The epoch's next training batch: the next window of the stream (k2 =
@@ -1713,7 +1781,7 @@ static int next_train_batch(job *j, sp_batcher *batcher, size_t k1, size_t k2,
 		if (done >= L)
 			return 0;
 		*pos += k1;
-		rc = make_stream_batch(j, t, L - t < k2 ? L - t : k2, done - t, B, L, b);
+		rc = make_stream_batch(j, j->stream, t, L - t < k2 ? L - t : k2, done - t, B, L, b);
 	} else {
 		const size_t *idx;
 		size_t B;
@@ -1836,7 +1904,7 @@ static int train(job *j, const char *model_path, train_state *st)
 				    sp_kv_where(j->kv_train, "bptt"), j->head.comp->name);
 			goto done;
 		}
-		if ((rc = make_stream(j)) < 0)
+		if ((rc = make_stream(j, &j->train, &j->stream, &j->n_stream)) < 0)
 			goto done;
 		if ((j->n_stream - 1) / bs < 1) {
 			rc = sp_err(j->ctx, SP_EINPUT, "%s: %zu training tokens are too few for %zu parallel rows of bptt = %zu",
@@ -1885,7 +1953,8 @@ static int train(job *j, const char *model_path, train_state *st)
 						   bptt ? "window" : "batch", n_batches + 1);
 			n_batches++;
 		}
-		/* evaluation reads whole texts from a zero state */
+		/* training's carried state ends with the epoch (the next one
+		 * starts from zero); evaluate_stream carries its own */
 		if (rc >= 0 && bptt)
 			rc = m->carry(j->model.self, j->ctx, 0, 1);
 		if (rc >= 0 && stride < bptt)

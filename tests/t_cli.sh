@@ -156,6 +156,30 @@ run "$PIPELINE" run "$CHARLM" --set data.max_examples=300 --set train.epochs=2 -
 	--set model.embed=8 --set train.bptt=16 --set train.batch=4
 ok $([ $rc -eq 0 ] && contains "$out" "finished" && echo 0 || echo 1) "charlm.pipe trains with bptt on a slice ($err)"
 ok $([ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='charlm' and split='dev' and name='perplexity'")" -ge 2 ] && echo 0 || echo 1) "dev perplexity logged per epoch"
+# a bptt language model is evaluated as it was trained: each split as one
+# stream with the state carried from window to window
+final() { sql "select value from metrics m join runs r on r.id=m.run_id where r.pipeline='$1' and epoch is null and split='$2' and name='$3'"; }
+printed() { printf '%s\n' "$out" | awk -v s="$1" -v m="$2" '$1 == s { for (i = 2; i < NF; i++) if ($i == m) print $(i + 1) }'; }
+same() { [ -n "$1" ] && [ "$(sql "select value = $1 from metrics m join runs r on r.id=m.run_id where r.pipeline='$2' and epoch is null and split='$3' and name='$4'")" = 1 ]; }
+run "$PIPELINE" eval "$CHARLM"
+ok $([ $rc -eq 0 ] && same "$(printed dev perplexity)" charlm dev perplexity && same "$(printed dev loss)" charlm dev loss && echo 0 || echo 1) "bptt LM: eval reproduces the logged final dev perplexity bit for bit ($(printed dev perplexity); $err)"
+ok $([ $rc -eq 0 ] && same "$(printed train loss)" charlm train loss && same "$(printed train accuracy)" charlm train accuracy && echo 0 || echo 1) "bptt LM: and the final train loss and accuracy ($(printed train loss))"
+# the best (kept) epoch's dev loss is the final one: per-epoch dev metrics
+# are the same stream evaluation
+ok $([ "$(sql "select min(value) = (select value from metrics m join runs r on r.id=m.run_id where r.pipeline='charlm' and epoch is null and split='dev' and name='loss') from metrics m join runs r on r.id=m.run_id where r.pipeline='charlm' and epoch is not null and split='dev' and name='loss'")" = 1 ] && echo 0 || echo 1) "bptt LM: the kept epoch's dev loss equals the final dev loss"
+# the same model read text by text from a zero state (bptt = 0) counts
+# other positions from other states: another loss
+run "$PIPELINE" eval "$CHARLM" --set train.bptt=0
+ok $([ $rc -eq 0 ] && [ -n "$(printed dev loss)" ] && ! same "$(printed dev loss)" charlm dev loss && ! same "$(printed train loss)" charlm train loss && echo 0 || echo 1) "bptt LM: stream evaluation differs from text-by-text evaluation ($(printed dev loss) vs $(final charlm dev loss))"
+# evaluating dev between epochs draws nothing from the RNG and leaves the
+# training state alone: with head dropout, the training losses of every
+# epoch are those of the same run without a dev split
+epochloss() { sql "select group_concat(value) from (select value from metrics m join runs r on r.id=m.run_id where r.pipeline='$1' and split='train' and name='loss' and epoch is not null order by epoch)"; }
+run "$PIPELINE" run "$CHARLM" --set data.max_examples=300 --set train.epochs=3 --set model.hidden=16 \
+	--set model.embed=8 --set train.bptt=16 --set train.batch=4 --set head.dropout=0.3 --set pipeline.name=dropdev
+run "$PIPELINE" run "$CHARLM" --set data.max_examples=300 --set train.epochs=3 --set model.hidden=16 \
+	--set model.embed=8 --set train.bptt=16 --set train.batch=4 --set head.dropout=0.3 --set 'data.dev=""' --set pipeline.name=dropnodev
+ok $([ $rc -eq 0 ] && [ -n "$(epochloss dropdev)" ] && [ "$(epochloss dropdev)" = "$(epochloss dropnodev)" ] && [ "$(final dropdev dev loss)" != "" ] && echo 0 || echo 1) "bptt LM: dev evaluation between epochs does not change training ($(epochloss dropdev))"
 run "$PIPELINE" predict "$CHARLM" --input "ROMEO:" --generate 40 --seed 3
 g1=$out
 run "$PIPELINE" predict "$CHARLM" --input "ROMEO:" --generate 40 --seed 3
