@@ -15,8 +15,13 @@
 # oversubscribe 2 cores):
 #   best  torch: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=2 --threads 1
 #         (PyTorch's best 2-core setting); seqpipe: the same environment,
-#         --threads 2 (2 engine threads, sp_rnn_config.threads, and 2
-#         OpenBLAS threads for the head's products)
+#         --threads 2 --blas-threads 1 (2 engine threads,
+#         sp_rnn_config.threads, and the head's products on one OpenBLAS
+#         thread: OpenBLAS's idle threads spin for a while after each
+#         product and take a core from the engine's threads; one
+#         measurement, Nov 2026: 9-26 % faster than with 2 OpenBLAS
+#         threads on five of seven cases of configs a-c, within noise on
+#         the other two)
 #   1thr  both: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1, --threads 1
 # plus, in both settings and for both programs, OPENBLAS_CORETYPE=SkylakeX
 # on a CPU with AVX-512: OpenBLAS 0.3.21 (DYNAMIC_ARCH) picks its AVX2
@@ -110,7 +115,7 @@ one() { # framework setting config cell mode
 	fw=$1 st=$2 cf=$3 ce=$4 mo=$5
 	if [ "$fw" = seqpipe ]; then
 		line=$(env $(setting_env "$st") "$BENCH_BIN" --config "$cf" --cell "$ce" \
-			--mode "$mo" --threads "$(sp_threads "$st")" --reps "$REPS" \
+			--mode "$mo" --threads "$(sp_threads "$st")" --blas-threads 1 --reps "$REPS" \
 			--min-time "$MIN_TIME" --warmup 0.5 --tag "$st" 2>/dev/null | grep '^RESULT ')
 	else
 		line=$(env $(setting_env "$st") "$PYTHON_TORCH" "$TORCH_SCRIPT" --config "$cf" \
@@ -196,7 +201,7 @@ if "pytorch" in meta:
     print(f"pytorch: {meta['pytorch']['torch_version']}")
 print(f"settings: best = OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=2{core_env}, torch --threads 1 "
       "(PyTorch's best 2-core setting),")
-print("                 seqpipe --threads 2 (2 engine threads + 2 OpenBLAS threads)")
+print("                 seqpipe --threads 2 --blas-threads 1 (2 engine threads, the head's products on 1 OpenBLAS thread)")
 print(f"          1thr = OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1{core_env}, --threads 1 for both")
 print(f"each cell: median over the clean processes ({procs} wanted; n = clean seqpipe/torch) of "
       "each process's median tokens/s;")

@@ -106,7 +106,7 @@ static const sp_param_spec train_spec[] = {
 	{"factor", SP_T_FLOAT, "0.5", "plateau: lr decay factor", NULL},
 	{"early_stop", SP_T_INT, "0", "stop after this many epochs without dev improvement (0 = never); the best epoch's model is kept", NULL},
 	{"metric", SP_T_STRING, "", "dev metric that picks the best epoch (default: f1 for taggers, accuracy for classifiers, loss for language models)", NULL},
-	{"threads", SP_T_INT, "1", "BLAS threads", NULL},
+	{"threads", SP_T_INT, "1", "OpenBLAS threads (the heads' products); keep 1 when model.threads > 1, as OpenBLAS's idle threads spin and slow the engine's", NULL},
 	{"bucket", SP_T_BOOL, "true", "batch sequences of similar length together (less padding)", NULL},
 	{"shuffle", SP_T_BOOL, "true", "shuffle the batches every epoch", NULL},
 	{"save", SP_T_STRING, "", "model file (default: models/<pipeline>-run<id>.spm)", NULL},
