@@ -235,10 +235,11 @@ struct sp_rnn {
 	float *carry_h, *carry_c;
 	float *trace_buf;   /* lazily sized by trace (not a hot path) */
 	int simd;           /* the AVX-512 kernels (else the portable path) */
+	int paired;         /* bidirectional layers run in two teams */
 	rowfns_ rows;       /* the gate math that goes with it */
 	pool_ pool;
 	team_ whole;        /* every thread on one cell */
-	team_ pair[2];      /* a team per direction (paired_) */
+	team_ pair[2];      /* a team per direction (paired) */
 };
 
 static void pick_rows_(rowfns_ *out, int simd);
@@ -317,6 +318,19 @@ static int simd_for_(const sp_rnn_config *cfg)
 #endif
 }
 
+/*
+ * Whether the two directions of a layer run side by side, a team of
+ * threads each (team_): on the kernel path with at least 2 threads.  (The
+ * portable path calls the BLAS inside the steps; it keeps one direction
+ * at a time.)  Every output is the same either way: a team computes each
+ * value with the same operations in the same order as the whole pool.
+ * sp_rnn_sizes_of's dx0 and the layer drivers both follow it.
+ */
+static int paired_for_(const sp_rnn_config *cfg)
+{
+	return cfg->bidirectional && cfg->threads >= 2 && simd_for_(cfg);
+}
+
 /* Hidden units per column block of the kernels' h(t-1)·Wh: 16 of every
  * gate (G vectors a row), or 32 for the rnn's one gate (2 vectors).  For
  * dG(t)·Whᵀ, 32 output units (2 vectors). */
@@ -376,10 +390,8 @@ int sp_rnn_sizes_of(sp_ctx *ctx, const sp_rnn_config *cfg, size_t T,
 	out->x0 = mul_(M, in0);
 	/* ∂L/∂x0 overwrites x0 when layer 0's every reader of x0 (dWx) is
 	 * done before dX starts: one direction, or two run as teams with
-	 * dX after both (paired_) */
-	out->dx0 = ND == 1 || (simd_for_(cfg) && cfg->threads >= 2)
-			   ? 0
-			   : out->x0;
+	 * dX after both */
+	out->dx0 = ND == 1 || paired_for_(cfg) ? 0 : out->x0;
 	out->drop0 = cfg->embed_dropout > 0 ? out->x0 : 0;
 	out->step = mul_(mul_(B, GH), ND);
 	out->ids = ids ? M : 0;
@@ -737,6 +749,7 @@ int sp_rnn_new(sp_rnn **out, sp_ctx *ctx, const sp_rnn_config *cfg)
 	r->ND = cfg->bidirectional ? 2 : 1;
 	r->in0 = cfg->embed ? cfg->embed : cfg->in_dim;
 	r->simd = simd_for_(cfg);
+	r->paired = paired_for_(cfg);
 	pick_rows_(&r->rows, r->simd);
 	rc = pool_start_(&r->pool, ctx, r->name, cfg->threads);
 	if (rc)
@@ -1485,7 +1498,7 @@ typedef struct recur_ {
 	float *dxin;           /* backward: (T*B, in) dG·Wxᵀ, or NULL */
 	float beta;            /* 0: dxin written, 1: added */
 	team_ *tm;             /* the threads on this cell */
-	int defer_dx;          /* dxin after both directions (paired_) */
+	int defer_dx;          /* dxin after both directions (paired) */
 } recur_;
 
 /* Thread p's hidden units [*u0, *u1) in blocks of U, and the width it
@@ -1920,19 +1933,6 @@ static void recur_bwd_(void *arg, size_t p)
 }
 
 /*
- * Whether the two directions of a layer run side by side, a team of
- * threads each (team_): on the kernel path with at least 2 threads.  (The
- * portable path calls the BLAS inside the steps; it keeps one direction
- * at a time.)  Every output is the same either way: a team computes each
- * value with the same operations in the same order as the whole pool.
- */
-/* (sp_rnn_sizes_of decides dx0 by the same rule.) */
-static int paired_(const sp_rnn *r)
-{
-	return r->simd && r->ND == 2 && r->pool.n >= 2;
-}
-
-/*
  * Forward, before the steps.  The job names the cell, the batch and the
  * layer input: xin (T*B, in), or NULL with ids (T*B) when the input is
  * one-hot; y (T*B, ldy) receives h in columns [0,H) of each row; h0, c0
@@ -2001,7 +2001,7 @@ static void pair_dx_(void *arg, size_t p)
  * gate math, the hidden units shared among the threads (or the teams). */
 static void layer_forward_(sp_rnn *r, recur_ *jobs)
 {
-	if (paired_(r)) {
+	if (r->paired) {
 		run_(&r->pool, pair_fwd_, jobs);
 		return;
 	}
@@ -2057,7 +2057,7 @@ static void bwd_end_(sp_rnn *r, const recur_ *job)
  * teams, with dX after both directions). */
 static void layer_backward_(sp_rnn *r, recur_ *jobs)
 {
-	if (paired_(r)) {
+	if (r->paired) {
 		run_(&r->pool, pair_bwd_, jobs);
 #if SIMD_
 		if (jobs[0].dxin)
@@ -2238,7 +2238,7 @@ int sp_rnn_forward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *x,
 				.r = r, .c = &r->cells[l * ND + d], .T = T,
 				.B = B, .mask = r->mask, .y = yl + d * H,
 				.ldy = ND * H, .xin = xin, .ids = r->ids,
-				.tm = paired_(r) ? &r->pair[d] : &r->whole};
+				.tm = r->paired ? &r->pair[d] : &r->whole};
 			fwd_begin_(r, &jobs[d], hi, ci);
 		}
 		layer_forward_(r, jobs);
@@ -2358,8 +2358,8 @@ int sp_rnn_backward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *dy,
 					       : NULL,
 				.xin = xin, .ids = r->ids, .dxin = dxin,
 				.beta = d ? 1.0f : 0.0f,
-				.tm = paired_(r) ? &r->pair[d] : &r->whole,
-				.defer_dx = paired_(r)};
+				.tm = r->paired ? &r->pair[d] : &r->whole,
+				.defer_dx = r->paired};
 		layer_backward_(r, jobs);
 		/* through the dropout between layer l-1 and l */
 		if (l > 0 && r->dropped)
