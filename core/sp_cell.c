@@ -1707,12 +1707,16 @@ static void bwd_weights_(const recur_ *job, size_t p)
 	share_(H + in, tm->n, p - tm->p0, &i0, &i1);
 	for (size_t k0 = 0; k0 < M; k0 += KC_) {
 		const size_t K = M - k0 < KC_ ? M - k0 : KC_;
-		/* at (H + in, K) = [Hprev | X] rows k0.. transposed */
+		/* at (H + in, K) = [Hprev | X] rows k0.. transposed; this
+		 * thread's rows i0..i1 of it */
 		for (size_t k = 0; k < K; k++) {
 			const float *hk = hprev + (k0 + k) * H;
 			const float *xk = in ? job->xin + (k0 + k) * in : NULL;
-			for (size_t i = i0; i < i1; i++)
-				c->at[i * AT_LD_ + k] = i < H ? hk[i] : xk[i - H];
+			size_t ih = i1 < H ? i1 : H;
+			for (size_t i = i0; i < ih; i++)
+				c->at[i * AT_LD_ + k] = hk[i];
+			for (size_t i = i0 > H ? i0 : H; i < i1; i++)
+				c->at[i * AT_LD_ + k] = xk[i - H];
 		}
 		team_barrier_(tm);
 		for (size_t j = ua / U; j < (ub + U - 1) / U; j++) {
