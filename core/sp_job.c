@@ -1,0 +1,484 @@
+/*
+ * sp_job.c: a job's life (init, fini) and its configuration: the host's
+ * own sections and keys, the .pipe parsed with the overrides on top, its
+ * sections resolved to plugin components and validated, and the ranges of
+ * the host's keys, all before anything is read or logged, so that
+ * `pipeline check` catches them.
+ */
+#include "config.h"
+
+#include "sp_job.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_blas.h"
+#include "sp_vocab.h"
+
+/* ------------------------------------------------------------------ */
+/* The host's own sections and keys                                    */
+/* ------------------------------------------------------------------ */
+
+/* ------------------------------------------------------------------ */
+
+#define END_SPEC {NULL, 0, NULL, NULL, NULL}
+
+static const sp_param_spec pipeline_spec[] = {
+	{"name", SP_T_STRING, "", "pipeline name in the run log (default: the file name without .pipe)", NULL},
+	{"seed", SP_T_INT, "42", "seed of every random choice: initial weights, shuffling, dropout, sampling", NULL},
+	{"db", SP_T_STRING, "runs.db", "run log (SQLite), relative to the working directory", NULL},
+	{"description", SP_T_STRING, "", "free text", NULL},
+	END_SPEC};
+
+static const sp_param_spec data_spec[] = {
+	{"format", SP_T_STRING, NULL, "lines: one text per line; conll: token<TAB>label, blank line between sentences; tsv: text<TAB>label", "lines|conll|tsv"},
+	{"train", SP_T_PATH, NULL, "training split", NULL},
+	{"dev", SP_T_PATH, "", "development split, evaluated after every epoch", NULL},
+	{"test", SP_T_PATH, "", "test split, evaluated once at the end", NULL},
+	{"max_examples", SP_T_INT, "0", "read at most this many examples per split (0 = all)", NULL},
+	{"max_len", SP_T_INT, "0", "lines: cut token sequences into pieces of at most this many steps (0 = no limit)", NULL},
+	{"text_column", SP_T_INT, "0", "tsv: column of the text (0-based)", NULL},
+	{"label_column", SP_T_INT, "-1", "tsv: column of the label (-1 = last)", NULL},
+	{"header", SP_T_BOOL, "false", "tsv: the first line is a header", NULL},
+	END_SPEC};
+
+static const sp_param_spec tokenize_host_spec[] = {
+	{"plugin", SP_T_STRING, NULL, "tokenizer component (pipeline plugins lists them)", NULL},
+	END_SPEC};
+static const sp_param_spec encode_host_spec[] = {
+	{"plugin", SP_T_STRING, "onehot", "encoder component", NULL},
+	{"vocab", SP_T_STRING, "", "name of the vocabulary in the store (default: the pipeline name)", NULL},
+	{"store", SP_T_STRING, "vocab.db", "vocabulary store (SQLite), relative to the working directory", NULL},
+	{"reuse", SP_T_BOOL, "false", "use the stored vocabulary of this name instead of building one", NULL},
+	{"vectors", SP_T_PATH, "", "pretrained word vectors (GloVe or word2vec text format) for the model's embedding table", NULL},
+	{"freeze", SP_T_BOOL, "false", "keep the pretrained vectors fixed during training", NULL},
+	END_SPEC};
+static const sp_param_spec model_host_spec[] = {
+	{"plugin", SP_T_STRING, NULL, "model component: rnn, lstm, gru", NULL},
+	END_SPEC};
+static const sp_param_spec head_host_spec[] = {
+	{"plugin", SP_T_STRING, NULL, "head component: lm, tagger, classify", NULL},
+	END_SPEC};
+
+static const sp_param_spec train_spec[] = {
+	{"epochs", SP_T_INT, "10", "passes over the training split", NULL},
+	{"batch", SP_T_INT, "32", "sequences per minibatch", NULL},
+	{"optimizer", SP_T_STRING, "adam", "update rule", "sgd|adam|adamw"},
+	{"lr", SP_T_FLOAT, "0.001", "learning rate", NULL},
+	{"momentum", SP_T_FLOAT, "0", "sgd momentum", NULL},
+	{"nesterov", SP_T_BOOL, "false", "sgd: Nesterov momentum", NULL},
+	{"weight_decay", SP_T_FLOAT, "0", "L2 (sgd, adam) or decoupled (adamw) weight decay", NULL},
+	{"clip_norm", SP_T_FLOAT, "5", "clip the global gradient norm to this (0 = off): the cure for exploding gradients", NULL},
+	{"clip_value", SP_T_FLOAT, "0", "clip each gradient element to +-this (0 = off)", NULL},
+	{"schedule", SP_T_STRING, "none", "learning-rate schedule", "none|step|cosine|plateau"},
+	{"step_size", SP_T_INT, "10", "step: epochs between decays", NULL},
+	{"gamma", SP_T_FLOAT, "0.5", "step: decay factor", NULL},
+	{"min_lr", SP_T_FLOAT, "0", "cosine: final lr; floor of step and plateau", NULL},
+	{"warmup", SP_T_INT, "0", "linear warmup over this many steps", NULL},
+	{"patience", SP_T_INT, "2", "plateau: epochs without dev improvement before the lr drops", NULL},
+	{"factor", SP_T_FLOAT, "0.5", "plateau: lr decay factor", NULL},
+	{"early_stop", SP_T_INT, "0", "stop after this many epochs without dev improvement (0 = never); the best epoch's model is kept", NULL},
+	{"metric", SP_T_STRING, "", "dev metric that picks the best epoch (default: f1 for taggers, accuracy for classifiers, loss for language models)", NULL},
+	{"threads", SP_T_INT, "1", "OpenBLAS threads (the heads' products); keep 1 when model.threads > 1, as OpenBLAS's idle threads spin and slow the engine's", NULL},
+	{"bucket", SP_T_BOOL, "true", "batch sequences of similar length together (less padding)", NULL},
+	{"shuffle", SP_T_BOOL, "true", "shuffle the batches every epoch", NULL},
+	{"save", SP_T_STRING, "", "model file (default: models/<pipeline>-run<id>.spm)", NULL},
+	{"bptt", SP_T_INT, "0", "language models: train on the training texts as one stream, batch rows in parallel, in windows of this many steps with the state carried between windows (truncated BPTT; 0 = each text on its own); every split is then evaluated as such a stream too", NULL},
+	{"bptt_stride", SP_T_INT, "0", "truncated BPTT(k1, k2) with k2 = bptt: a window every this many steps (k1, 1..bptt), each bptt steps long and starting from the state k1 steps into the one before; the loss counts each position once, so only a window's last k1 steps have targets, the others are context the gradient flows through (0 = bptt: windows side by side)", NULL},
+	{"instruments", SP_T_BOOL, "false", "log per-time-step gradient norms ‖∂L/∂h(t)‖ and gate statistics of a fixed sample batch every epoch (how gradients vanish, what gates do)", NULL},
+	{"print_every", SP_T_INT, "0", "print one line every this many epochs (0 = about 20 lines in all); every epoch is logged", NULL},
+	END_SPEC};
+
+const sp_param_spec *sp_runner_host_spec(const char *section)
+{
+	static const struct {
+		const char *name;
+		const sp_param_spec *spec;
+	} all[] = {{"pipeline", pipeline_spec}, {"data", data_spec},
+		   {"tokenize", tokenize_host_spec}, {"encode", encode_host_spec},
+		   {"model", model_host_spec}, {"head", head_host_spec},
+		   {"train", train_spec}};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (!strcmp(all[i].name, section))
+			return all[i].spec;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Job state                                                           */
+/* ------------------------------------------------------------------ */
+
+static void stage_fini(sp_stage *s)
+{
+	if (s->self && s->comp) {
+		switch (s->comp->kind) {
+		case SP_KIND_TOKENIZER:
+			((const sp_tokenizer_ops *)s->comp)->destroy(s->self);
+			break;
+		case SP_KIND_ENCODER:
+			((const sp_encoder_ops *)s->comp)->destroy(s->self);
+			break;
+		case SP_KIND_MODEL:
+			((const sp_model_ops *)s->comp)->destroy(s->self);
+			break;
+		case SP_KIND_HEAD:
+			((const sp_head_ops *)s->comp)->destroy(s->self);
+			break;
+		}
+	}
+	s->self = NULL;
+	free(s->spec);
+	s->spec = NULL;
+}
+
+void sp_job_fini(sp_job *j)
+{
+	stage_fini(&j->st.head);
+	stage_fini(&j->st.model);
+	stage_fini(&j->st.enc);
+	stage_fini(&j->st.tok);
+	sp_splits_fini(&j->data);
+	sp_params_fini(&j->par);
+	sp_batchbuf_fini(&j->buf);
+	free(j->files.ckpt);
+	for (size_t i = 0; i < j->cfg.n_ov; i++)
+		free(j->cfg.ov[i]);
+	free(j->cfg.ov);
+	free(j->cfg.name);
+	sp_observer_close(&j->obs);
+	sp_pipe_free(j->cfg.pipe);
+}
+
+void sp_job_init(sp_job *j, sp_ctx *ctx, sp_registry *reg,
+		 const sp_runner_opts *opts)
+{
+	memset(j, 0, sizeof(*j));
+	j->ctx = ctx;
+	j->reg = reg;
+	j->opts = opts;
+	j->out = opts->out;
+}
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                       */
+/* ------------------------------------------------------------------ */
+
+/* host keys followed by the component's own, {NULL}-terminated */
+static int merge_spec(sp_ctx *ctx, const sp_param_spec *host,
+		      const sp_param_spec *comp, sp_param_spec **out)
+{
+	size_t nh = 0, nc = 0;
+	sp_param_spec *s;
+	while (host[nh].key)
+		nh++;
+	while (comp && comp[nc].key)
+		nc++;
+	s = calloc(nh + nc + 1, sizeof(*s));
+	if (!s)
+		return sp_err(ctx, SP_ENOMEM, "out of memory");
+	memcpy(s, host, nh * sizeof(*s));
+	if (nc)
+		memcpy(s + nh, comp, nc * sizeof(*s));
+	*out = s;
+	return SP_OK;
+}
+
+/* Resolves [section]'s plugin to a component of `kind` and validates the
+ * section against host keys + the component's keys. */
+static int resolve_stage(sp_job *j, sp_stage *s, const char *section, sp_kind kind,
+			 const sp_param_spec *host, int required)
+{
+	sp_kv *kv = sp_pipe_section(j->cfg.pipe, section);
+	const char *plugin;
+	int rc;
+	s->section = section;
+	if (!kv) {
+		if (!required)
+			return 0;
+		return sp_err(j->ctx, SP_EINVAL, "%s: missing section [%s], expected one naming a %s plugin",
+			      sp_pipe_name(j->cfg.pipe), section, sp_kind_name(kind));
+	}
+	s->kv = kv;
+	plugin = sp_kv_str(kv, "plugin");
+	if (!plugin) {
+		/* the host default (encode) or a missing required key */
+		for (size_t i = 0; host[i].key; i++)
+			if (!strcmp(host[i].key, "plugin"))
+				plugin = host[i].def;
+		if (!plugin)
+			return sp_err(j->ctx, SP_EINVAL, "%s: [%s] has no plugin key, expected plugin = <a %s component>",
+				      sp_kv_section_where(kv), section, sp_kind_name(kind));
+	}
+	rc = sp_registry_find(j->reg, j->ctx, kind, plugin, &s->comp, &s->plugin);
+	if (rc < 0) {
+		const char *where = sp_kv_where(kv, "plugin");
+		return sp_err_prefix(j->ctx, rc, "%s", where ? where : sp_kv_section_where(kv));
+	}
+	rc = merge_spec(j->ctx, host, s->comp->params, &s->spec);
+	if (rc < 0)
+		return rc;
+	return sp_kv_validate(kv, j->ctx, s->spec, sp_pipe_dir(j->cfg.pipe));
+}
+
+static int validate_core(sp_job *j, const char *section, const sp_param_spec *spec,
+			 sp_kv **out, int required)
+{
+	sp_kv *kv = sp_pipe_section(j->cfg.pipe, section);
+	*out = kv;
+	if (!kv) {
+		if (required)
+			return sp_err(j->ctx, SP_EINVAL, "%s: missing section [%s], expected it with at least: %s",
+				      sp_pipe_name(j->cfg.pipe), section,
+				      !strcmp(section, "data") ? "format, train" : "its keys");
+		return SP_OK;
+	}
+	return sp_kv_validate(kv, j->ctx, spec, sp_pipe_dir(j->cfg.pipe));
+}
+
+/* A section the file leaves out still has its defaults. */
+static int ensure_section(sp_job *j, const char *section)
+{
+	sp_kv *kv;
+	return sp_pipe_section_ensure(j->cfg.pipe, j->ctx, section, &kv);
+}
+
+/* An integer key must lie in [lo, hi]. */
+static int int_in(sp_job *j, sp_kv *kv, const char *key, long lo, long hi)
+{
+	long v = sp_kv_int(kv, key);
+	if (v < lo || v > hi)
+		return sp_err(j->ctx, SP_EINVAL, "%s: %s.%s = %ld, expected %ld..%ld",
+			      sp_kv_where(kv, key), sp_kv_section(kv), key, v, lo, hi);
+	return SP_OK;
+}
+
+/* A float key must lie in [lo, hi] (NaN never does). */
+static int float_in(sp_job *j, sp_kv *kv, const char *key, double lo, double hi)
+{
+	double v = sp_kv_float(kv, key);
+	if (!(v >= lo && v <= hi))
+		return sp_err(j->ctx, SP_EINVAL, "%s: %s.%s = %g, expected %g..%g",
+			      sp_kv_where(kv, key), sp_kv_section(kv), key, v, lo, hi);
+	return SP_OK;
+}
+
+/* What only a dev split can drive. */
+static int check_need_dev(sp_job *j)
+{
+	static const char *const need_dev[] = {"early_stop", "metric", "schedule"};
+	sp_kv *t = j->cfg.kv_train;
+	if (*sp_kv_str(j->cfg.kv_data, "dev") != '\0')
+		return SP_OK;
+	for (size_t i = 0; i < 3; i++) {
+		const char *key = need_dev[i];
+		const char *where = sp_kv_where(t, key);
+		int set = where && strcmp(where, "default") != 0;
+		if (!set)
+			continue;
+		if ((!strcmp(key, "early_stop") && sp_kv_int(t, key) > 0) ||
+		    (!strcmp(key, "metric") && *sp_kv_str(t, key)) ||
+		    (!strcmp(key, "schedule") && !strcmp(sp_kv_str(t, key), "plateau")))
+			return sp_err(j->ctx, SP_EINVAL, "%s: train.%s needs a dev split, expected [data] dev = <file>",
+				      where, key);
+	}
+	return SP_OK;
+}
+
+/*
+ * The ranges of the host's own keys, checked before anything is read or
+ * logged, so `pipeline check` catches them and the message points at the
+ * value.  Limits keep every size computed from them far from overflow.
+ */
+static int check_ranges(sp_job *j)
+{
+	sp_kv *d = j->cfg.kv_data, *t = j->cfg.kv_train;
+	int rc;
+	if ((rc = int_in(j, d, "max_examples", 0, 1L << 40)) < 0 ||
+	    (rc = int_in(j, d, "max_len", 0, 1L << 30)) < 0 ||
+	    (rc = int_in(j, d, "text_column", -1, 1000)) < 0 ||
+	    (rc = int_in(j, d, "label_column", -1, 1000)) < 0 ||
+	    (rc = int_in(j, t, "epochs", 0, 1L << 30)) < 0 ||
+	    (rc = int_in(j, t, "batch", 1, 1L << 16)) < 0 ||
+	    (rc = int_in(j, t, "step_size", 1, 1L << 30)) < 0 ||
+	    (rc = int_in(j, t, "warmup", 0, 1L << 40)) < 0 ||
+	    (rc = int_in(j, t, "patience", 0, 1L << 30)) < 0 ||
+	    (rc = int_in(j, t, "early_stop", 0, 1L << 30)) < 0 ||
+	    (rc = int_in(j, t, "threads", 1, 256)) < 0 ||
+	    (rc = int_in(j, t, "bptt", 0, 1L << 20)) < 0 ||
+	    (rc = int_in(j, t, "bptt_stride", 0, 1L << 20)) < 0 ||
+	    (rc = int_in(j, t, "print_every", 0, 1L << 30)) < 0 ||
+	    (rc = float_in(j, t, "lr", 1e-12, 1e30)) < 0 ||
+	    (rc = float_in(j, t, "momentum", 0, 0.999999)) < 0 ||
+	    (rc = float_in(j, t, "weight_decay", 0, 1e6)) < 0 ||
+	    (rc = float_in(j, t, "clip_norm", 0, 1e30)) < 0 ||
+	    (rc = float_in(j, t, "clip_value", 0, 1e30)) < 0 ||
+	    (rc = float_in(j, t, "gamma", 1e-12, 1)) < 0 ||
+	    (rc = float_in(j, t, "factor", 1e-12, 0.999999)) < 0 ||
+	    (rc = float_in(j, t, "min_lr", 0, sp_kv_float(t, "lr"))) < 0)
+		return rc;
+	/* truncated BPTT(k1, k2): 1 <= k1 = bptt_stride <= k2 = bptt */
+	if (sp_kv_int(t, "bptt_stride") != 0) {
+		long k2 = sp_kv_int(t, "bptt");
+		if (k2 == 0)
+			return sp_err(j->ctx, SP_EINVAL, "%s: train.bptt_stride = %ld needs truncated BPTT, expected train.bptt >= %ld (or bptt_stride = 0)",
+				      sp_kv_where(t, "bptt_stride"), sp_kv_int(t, "bptt_stride"),
+				      sp_kv_int(t, "bptt_stride"));
+		if ((rc = int_in(j, t, "bptt_stride", 1, k2)) < 0)
+			return rc;
+	}
+	return check_need_dev(j);
+}
+
+/* Parses the pipe and applies the overrides (kept, for the model file). */
+static int parse_pipe(sp_job *j, const char *pipe_path, const char *text,
+		      const char *const *overrides, size_t n_overrides)
+{
+	int rc;
+	if (text)
+		rc = sp_pipe_parse_mem(&j->cfg.pipe, j->ctx, pipe_path, text, strlen(text));
+	else
+		rc = sp_pipe_parse_file(&j->cfg.pipe, j->ctx, pipe_path);
+	if (rc < 0)
+		return rc;
+	j->cfg.ov = calloc(n_overrides + 1, sizeof(*j->cfg.ov));
+	if (!j->cfg.ov)
+		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n_overrides; i++) {
+		if (!(j->cfg.ov[j->cfg.n_ov] = strdup(overrides[i])))
+			return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+		j->cfg.n_ov++;
+		if ((rc = sp_pipe_override(j->cfg.pipe, j->ctx, overrides[i])) < 0)
+			return rc;
+	}
+	return SP_OK;
+}
+
+/* The host sections, then the four stages resolved to components. */
+static int resolve_sections(sp_job *j)
+{
+	int rc;
+	if ((rc = ensure_section(j, "pipeline")) < 0 ||
+	    (rc = ensure_section(j, "train")) < 0)
+		return rc;
+	if ((rc = validate_core(j, "pipeline", pipeline_spec, &j->cfg.kv_pipeline, 1)) < 0 ||
+	    (rc = validate_core(j, "data", data_spec, &j->cfg.kv_data, 1)) < 0 ||
+	    (rc = validate_core(j, "train", train_spec, &j->cfg.kv_train, 1)) < 0)
+		return rc;
+	/* conll data comes tokenized; other formats need a tokenizer */
+	j->st.has_tok = sp_pipe_section(j->cfg.pipe, "tokenize") != NULL;
+	if (!j->st.has_tok && strcmp(sp_kv_str(j->cfg.kv_data, "format"), "conll") != 0)
+		return sp_err(j->ctx, SP_EINVAL, "%s: missing section [tokenize], expected one for format = %s",
+			      sp_pipe_name(j->cfg.pipe), sp_kv_str(j->cfg.kv_data, "format"));
+	if ((rc = resolve_stage(j, &j->st.tok, "tokenize", SP_KIND_TOKENIZER, tokenize_host_spec, 0)) < 0 ||
+	    (rc = ensure_section(j, "encode")) < 0 ||
+	    (rc = resolve_stage(j, &j->st.enc, "encode", SP_KIND_ENCODER, encode_host_spec, 1)) < 0 ||
+	    (rc = resolve_stage(j, &j->st.model, "model", SP_KIND_MODEL, model_host_spec, 1)) < 0 ||
+	    (rc = resolve_stage(j, &j->st.head, "head", SP_KIND_HEAD, head_host_spec, 1)) < 0)
+		return rc;
+	j->st.target = sp_head_of(&j->st)->target;
+	return SP_OK;
+}
+
+/* What the head needs from the model and the data format. */
+static int check_task(sp_job *j)
+{
+	const char *fmt = sp_kv_str(j->cfg.kv_data, "format");
+	int want_labels = j->st.target != SP_TARGET_NEXT_TOKEN;
+	if (sp_kv_bool(j->cfg.kv_train, "instruments") &&
+	    !SP_HAS_OP(sp_model_ops, sp_model_of(&j->st), instruments))
+		return sp_err(j->ctx, SP_EINVAL, "%s: model '%s' has no instruments, expected instruments = false",
+			      sp_kv_where(j->cfg.kv_train, "instruments"), j->st.model.comp->name);
+	if (j->st.target == SP_TARGET_SEQUENCE)
+		return sp_err(j->ctx, SP_EINVAL, "%s: head '%s' needs target sequences, which this runner does not read yet",
+			      sp_kv_where(j->st.head.kv, "plugin"), j->st.head.comp->name);
+	if (want_labels && !strcmp(fmt, "lines"))
+		return sp_err(j->ctx, SP_EINVAL, "%s: format = lines has no labels, expected conll or tsv for head '%s'",
+			      sp_kv_where(j->cfg.kv_data, "format"), j->st.head.comp->name);
+	if (j->st.target == SP_TARGET_TAGS && strcmp(fmt, "conll") != 0)
+		return sp_err(j->ctx, SP_EINVAL, "%s: head '%s' tags every token, expected format = conll",
+			      sp_kv_where(j->cfg.kv_data, "format"), j->st.head.comp->name);
+	if (j->st.target == SP_TARGET_CLASS && strcmp(fmt, "tsv") != 0)
+		return sp_err(j->ctx, SP_EINVAL, "%s: head '%s' labels whole texts, expected format = tsv",
+			      sp_kv_where(j->cfg.kv_data, "format"), j->st.head.comp->name);
+	return SP_OK;
+}
+
+/* [pipeline] name, or the file name: "pipelines/ner.pipe" -> "ner". */
+static int pipeline_name(sp_job *j, const char *pipe_path)
+{
+	const char *nm = sp_kv_str(j->cfg.kv_pipeline, "name");
+	if (nm && *nm) {
+		j->cfg.name = strdup(nm);
+	} else {
+		const char *base = strrchr(pipe_path, '/');
+		const char *dot;
+		base = base ? base + 1 : pipe_path;
+		dot = strrchr(base, '.');
+		j->cfg.name = strndup(base, dot && dot > base ? (size_t)(dot - base) : strlen(base));
+	}
+	if (!j->cfg.name)
+		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+	return SP_OK;
+}
+
+int sp_job_configure(sp_job *j, const char *pipe_path, const char *text,
+		     const char *const *overrides, size_t n_overrides)
+{
+	int rc;
+	if ((rc = parse_pipe(j, pipe_path, text, overrides, n_overrides)) < 0 ||
+	    (rc = resolve_sections(j)) < 0 || (rc = check_task(j)) < 0 ||
+	    (rc = pipeline_name(j, pipe_path)) < 0 || (rc = check_ranges(j)) < 0)
+		return rc;
+	/* overlapping windows start from a state inside the last one */
+	if (sp_kv_int(j->cfg.kv_train, "bptt_stride") != 0 &&
+	    sp_kv_int(j->cfg.kv_train, "bptt_stride") < sp_kv_int(j->cfg.kv_train, "bptt") &&
+	    !SP_HAS_OP(sp_model_ops, sp_model_of(&j->st), carry_at))
+		return sp_err(j->ctx, SP_EINVAL, "%s: model '%s' cannot carry the state from inside a window (it has no carry_at op), expected bptt_stride = 0 or = bptt",
+			      sp_kv_where(j->cfg.kv_train, "bptt_stride"), j->st.model.comp->name);
+	j->cfg.seed = (uint64_t)sp_kv_int(j->cfg.kv_pipeline, "seed");
+	sp_rng_seed(j->ctx, j->cfg.seed);
+	/* OpenBLAS keeps its thread count per process; a run owns the process */
+	sp_blas_set_threads((int)sp_kv_int(j->cfg.kv_train, "threads"));
+	return SP_OK;
+}
+
+int sp_job_create_text_stages(sp_job *j)
+{
+	int rc;
+	if (j->st.has_tok) {
+		rc = ((const sp_tokenizer_ops *)j->st.tok.comp)->create(&j->st.tok.self, j->ctx, j->st.tok.kv);
+		if (rc < 0)
+			return rc;
+	}
+	return ((const sp_encoder_ops *)j->st.enc.comp)->create(&j->st.enc.self, j->ctx, j->st.enc.kv);
+}
+
+int sp_job_configure_from_model(sp_job *j, sp_modelfile *mf, const char *path,
+				const char *const *extra, size_t n_extra)
+{
+	const char *text = sp_modelfile_meta(mf, "pipe_text");
+	const char *pipe_path = sp_modelfile_meta(mf, "pipe_path");
+	const char *over = sp_modelfile_meta(mf, "overrides");
+	char *copy = NULL, *save = NULL;
+	const char **ov;
+	size_t n_ov = 0;
+	int rc;
+	if (!text || !pipe_path)
+		return sp_err(j->ctx, SP_EINPUT, "%s: model file lacks its pipeline text, expected a file written by pipeline run",
+			      path);
+	ov = calloc((over ? strlen(over) : 0) + n_extra + 1, sizeof(*ov));
+	copy = strdup(over ? over : "");
+	if (!ov || !copy) {
+		free(ov);
+		free(copy);
+		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+	}
+	for (char *s = strtok_r(copy, "\n", &save); s; s = strtok_r(NULL, "\n", &save))
+		ov[n_ov++] = s;
+	for (size_t i = 0; i < n_extra; i++)
+		ov[n_ov++] = extra[i];
+	rc = sp_job_configure(j, pipe_path, text, ov, n_ov);
+	free(ov);
+	free(copy);
+	return rc;
+}

@@ -1,0 +1,457 @@
+/*
+ * sp_train.c: the training loop (BPTT over minibatches or the windows of
+ * a stream), best-epoch selection, early stopping, instruments.
+ */
+#include "config.h"
+
+#include "sp_train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_evaluate.h"
+#include "sp_job.h"
+#include "sp_report.h"
+
+static int stop_requested(const sp_job *j)
+{
+	return j->opts->should_stop && j->opts->should_stop(j->opts->stop_payload);
+}
+
+static int make_optim(sp_job *j, sp_optim **out)
+{
+	sp_kv *kv = j->cfg.kv_train;
+	const char *kind = sp_kv_str(kv, "optimizer");
+	const char *sched = sp_kv_str(kv, "schedule");
+	sp_optim_config cfg;
+	int rc;
+	sp_optim_config_init(&cfg, !strcmp(kind, "sgd") ? SP_OPTIM_SGD :
+				   !strcmp(kind, "adamw") ? SP_OPTIM_ADAMW : SP_OPTIM_ADAM);
+	cfg.lr = sp_kv_float(kv, "lr");
+	cfg.momentum = sp_kv_float(kv, "momentum");
+	cfg.nesterov = sp_kv_bool(kv, "nesterov");
+	cfg.weight_decay = sp_kv_float(kv, "weight_decay");
+	cfg.clip_norm = sp_kv_float(kv, "clip_norm");
+	cfg.clip_value = sp_kv_float(kv, "clip_value");
+	cfg.schedule = !strcmp(sched, "step") ? SP_SCHED_STEP :
+		       !strcmp(sched, "cosine") ? SP_SCHED_COSINE :
+		       !strcmp(sched, "plateau") ? SP_SCHED_PLATEAU : SP_SCHED_NONE;
+	cfg.step_size = (size_t)sp_kv_int(kv, "step_size");
+	cfg.gamma = sp_kv_float(kv, "gamma");
+	cfg.min_lr = sp_kv_float(kv, "min_lr");
+	cfg.warmup = (size_t)sp_kv_int(kv, "warmup");
+	cfg.patience = (size_t)sp_kv_int(kv, "patience");
+	cfg.factor = sp_kv_float(kv, "factor");
+	{
+		size_t bs = (size_t)sp_kv_int(kv, "batch");
+		size_t steps = bs ? (j->data.train.n + bs - 1) / bs : 0;
+		cfg.total_steps = steps * (size_t)sp_kv_int(kv, "epochs");
+		if (cfg.total_steps <= cfg.warmup)
+			cfg.total_steps = cfg.warmup + 1;
+	}
+	{
+		const char *metric = sp_kv_str(kv, "metric");
+		cfg.mode = (!*metric && j->st.target == SP_TARGET_NEXT_TOKEN) ||
+				   !strcmp(metric, "loss") || !strcmp(metric, "perplexity")
+			   ? SP_PLATEAU_MIN : SP_PLATEAU_MAX;
+	}
+	rc = sp_optim_new(out, j->ctx, &cfg, j->par.n_params);
+	if (rc < 0)
+		return sp_err_prefix(j->ctx, rc, "%s", sp_kv_section_where(kv));
+	return SP_OK;
+}
+
+/* The dev metric that picks the best epoch, and whether higher is better. */
+static const char *best_metric(const sp_job *j, int *higher_better)
+{
+	const char *m = sp_kv_str(j->cfg.kv_train, "metric");
+	if (!m || !*m)
+		m = j->st.target == SP_TARGET_TAGS ? "f1" :
+		    j->st.target == SP_TARGET_CLASS ? "accuracy" : "loss";
+	*higher_better = strcmp(m, "loss") != 0 && strcmp(m, "perplexity") != 0;
+	return m;
+}
+
+/*
+ * One forward and backward pass over batch b with the gradients zeroed
+ * first: the model's forward, the head's loss, the head's backward (of the
+ * mean loss over the batch's targets) and BPTT through the model.  *n_loss
+ * = 0 means the batch had no targets and nothing was back-propagated.
+ */
+/* Training forward on batch b up to the loss (gradients zeroed first). */
+static int train_forward(sp_job *j, sp_batch *b, double *loss, size_t *n_loss)
+{
+	const sp_model_ops *m = sp_model_of(&j->st);
+	const sp_head_ops *h = sp_head_of(&j->st);
+	sp_seq y;
+	int rc;
+	memset(j->par.grad, 0, j->par.n_params * sizeof(*j->par.grad));
+	if ((rc = m->forward(j->st.model.self, j->ctx, &b->x, &y, 1)) < 0 ||
+	    (rc = h->forward(j->st.head.self, j->ctx, &y, &b->y, loss, n_loss, 1)) < 0)
+		return rc;
+	if (*n_loss && !isfinite(*loss))
+		return sp_err(j->ctx, SP_ENUMERIC, "training loss is %s: lower train.lr or set train.clip_norm",
+			      isnan(*loss) ? "NaN" : "infinite");
+	return SP_OK;
+}
+
+/* Backward of the last train_forward through head and model. */
+static int train_backward(sp_job *j, sp_batch *b, size_t n_loss)
+{
+	const sp_model_ops *m = sp_model_of(&j->st);
+	const sp_head_ops *h = sp_head_of(&j->st);
+	size_t out_dim = m->out_dim(j->st.model.self);
+	sp_seq dh, dx;
+	int rc;
+	if (n_loss == 0)
+		return SP_OK;
+	memset(j->buf.dh, 0, b->x.T * b->x.B * out_dim * sizeof(*j->buf.dh));
+	memset(&dh, 0, sizeof(dh));
+	dh.T = b->x.T;
+	dh.B = b->x.B;
+	dh.D = out_dim;
+	dh.x = j->buf.dh;
+	dh.mask = b->x.mask;
+	dh.len = b->x.len;
+	memset(&dx, 0, sizeof(dx));
+	if ((rc = h->backward(j->st.head.self, j->ctx, (double)n_loss, &dh)) < 0 ||
+	    (rc = m->backward(j->st.model.self, j->ctx, &dh, &dx)) < 0)
+		return rc;
+	return SP_OK;
+}
+
+static int forward_backward(sp_job *j, sp_batch *b, double *loss, size_t *n_loss)
+{
+	int rc = train_forward(j, b, loss, n_loss);
+	return rc < 0 ? rc : train_backward(j, b, *n_loss);
+}
+
+/* One training step on batch b: forward, backward, update. */
+static int train_step(sp_job *j, sp_optim *opt, sp_batch *b, double *loss, size_t *n_loss)
+{
+	int rc = forward_backward(j, b, loss, n_loss);
+	if (rc < 0 || *n_loss == 0)
+		return rc;
+	sp_params_freeze_grad(&j->par); /* frozen pretrained vectors get no update */
+	rc = sp_optim_step(opt, j->ctx, j->par.value, j->par.grad);
+	sp_params_freeze_restore(&j->par);
+	return rc;
+}
+
+/* Collects the instruments of layer 0 for the progress line. */
+typedef struct instr_sink {
+	const sp_observer_ref *obs;
+	sp_ctx *ctx;
+	int64_t epoch;
+	double norm[4096];  /* ‖∂L/∂h(t)‖ of layer 0 by step */
+	size_t n_norm;
+} instr_sink;
+
+static int sink_instrument(void *payload, const char *name, double value)
+{
+	instr_sink *s = payload;
+	unsigned t;
+	int rc = sp_observe_metric(s->obs, s->ctx, s->epoch,
+				  "train", name, value);
+	if (rc < 0)
+		return rc;
+	if (sscanf(name, "dh_norm.l0.t%u", &t) == 1 && t < 4096) {
+		s->norm[t] = value;
+		if (t + 1 > s->n_norm)
+			s->n_norm = t + 1;
+	}
+	return 0;
+}
+
+/*
+ * The teaching instruments: one forward + backward on a fixed sample (the
+ * first training batch) with no update, after each epoch.  The RNG state
+ * is restored, so a run with instruments trains exactly like one without.
+ */
+static int log_instruments(sp_job *j, size_t epoch, int show)
+{
+	const sp_model_ops *m = sp_model_of(&j->st);
+	size_t bs = (size_t)sp_kv_int(j->cfg.kv_train, "batch");
+	size_t B = j->data.train.n < bs ? j->data.train.n : bs;
+	size_t *idx = malloc(B * sizeof(*idx));
+	uint64_t rng[4];
+	instr_sink *sink = calloc(1, sizeof(*sink));
+	sp_batch b;
+	double loss;
+	size_t n_loss;
+	int rc;
+	if (!idx || !sink) {
+		free(idx);
+		free(sink);
+		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+	}
+	sp_rng_get_state(j->ctx, rng);
+	for (size_t k = 0; k < B; k++)
+		idx[k] = k;
+	sink->obs = &j->obs;
+	sink->ctx = j->ctx;
+	sink->epoch = (int64_t)epoch;
+	/* gate activations after the forward, gradient norms after the
+	 * backward (which may overwrite the activations) */
+	if ((rc = sp_batch_make(&j->buf, j->ctx, &j->data.train, idx, B, &b)) < 0 ||
+	    (rc = train_forward(j, &b, &loss, &n_loss)) < 0 ||
+	    (rc = m->instruments(j->st.model.self, j->ctx, sink_instrument, sink)) < 0 ||
+	    (rc = train_backward(j, &b, n_loss)) < 0 ||
+	    (n_loss && (rc = m->instruments(j->st.model.self, j->ctx, sink_instrument, sink)) < 0))
+		goto done;
+	if (show && sink->n_norm >= 2)
+		sp_say(j->out, "             ‖∂L/∂h(t)‖ of the sample, layer 0: t=1 %.3g, t=%zu %.3g, t=%zu %.3g\n",
+		    sink->norm[0], sink->n_norm / 2 + 1, sink->norm[sink->n_norm / 2],
+		    sink->n_norm, sink->norm[sink->n_norm - 1]);
+done:
+	memset(j->par.grad, 0, j->par.n_params * sizeof(*j->par.grad));
+	sp_rng_set_state(j->ctx, rng);
+	free(idx);
+	free(sink);
+	return rc;
+}
+
+/* The loop's settings and what it tracks across epochs. */
+typedef struct train_loop {
+	sp_optim *opt;
+	sp_batcher *batcher;
+	size_t *lengths;
+	size_t epochs, bs, patience, print_every, bptt, stride;
+	int instruments, higher_better;
+	const char *want;        /* dev metric that picks the best epoch */
+	double best;             /* its best value (NaN = none yet) */
+	size_t best_epoch, bad_epochs;
+	int saved;               /* the best model file exists */
+} train_loop;
+
+static void loop_fini(train_loop *L)
+{
+	sp_batcher_free(L->batcher);
+	free(L->lengths);
+	sp_optim_free(L->opt);
+}
+
+/* The stream of a truncated-BPTT language model. */
+static int setup_stream(sp_job *j, train_loop *L)
+{
+	int rc;
+	if (j->st.target != SP_TARGET_NEXT_TOKEN)
+		return sp_err(j->ctx, SP_EINVAL, "%s: truncated BPTT over a stream is for language models, expected bptt = 0 for head '%s'",
+			      sp_kv_where(j->cfg.kv_train, "bptt"), j->st.head.comp->name);
+	if ((rc = sp_batch_stream(&j->buf.stream, &j->buf.n_stream, j->ctx, &j->data.train)) < 0)
+		return rc;
+	if ((j->buf.n_stream - 1) / L->bs < 1)
+		return sp_err(j->ctx, SP_EINPUT, "%s: %zu training tokens are too few for %zu parallel rows of bptt = %zu",
+			      sp_kv_where(j->cfg.kv_train, "bptt"), j->buf.n_stream, L->bs, L->bptt);
+	return SP_OK;
+}
+
+/* Settings, optimizer (and its resumed state), RNG, stream, batcher. */
+static int loop_setup(sp_job *j, train_loop *L, const sp_train_state *st)
+{
+	sp_kv *kv = j->cfg.kv_train;
+	int rc;
+	L->epochs = (size_t)sp_kv_int(kv, "epochs");
+	L->bs = (size_t)sp_kv_int(kv, "batch");
+	L->patience = (size_t)sp_kv_int(kv, "early_stop");
+	L->want = best_metric(j, &L->higher_better);
+	L->best = st->best;
+	L->best_epoch = st->best_epoch;
+	L->bad_epochs = st->bad_epochs;
+	L->saved = st->saved;
+	L->print_every = (size_t)sp_kv_int(kv, "print_every");
+	L->instruments = sp_kv_bool(kv, "instruments");
+	if (!L->print_every)
+		L->print_every = L->epochs > 20 ? (L->epochs + 19) / 20 : 1;
+	if ((rc = make_optim(j, &L->opt)) < 0)
+		return rc;
+	if (st->opt_blob && (rc = sp_optim_state_load(L->opt, j->ctx, st->opt_blob, st->opt_size)) < 0)
+		return rc;
+	if (st->have_rng)
+		sp_rng_set_state(j->ctx, st->rng);
+	L->bptt = (size_t)sp_kv_int(kv, "bptt");
+	L->stride = (size_t)sp_kv_int(kv, "bptt_stride");
+	if (!L->stride)
+		L->stride = L->bptt;
+	if (L->bptt && (rc = setup_stream(j, L)) < 0)
+		return rc;
+	L->lengths = malloc((j->data.train.n ? j->data.train.n : 1) * sizeof(*L->lengths));
+	if (!L->lengths)
+		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < j->data.train.n; i++)
+		L->lengths[i] = (size_t)j->data.train.in_len[i];
+	return sp_batcher_new(&L->batcher, j->ctx, L->lengths, j->data.train.n, L->bs,
+			      sp_kv_bool(kv, "shuffle"), sp_kv_bool(kv, "bucket"));
+}
+
+/* The batches (or windows) of one epoch, each a training step. */
+static int run_epoch(sp_job *j, train_loop *L, size_t epoch)
+{
+	const sp_model_ops *m = sp_model_of(&j->st);
+	size_t n_batches = 0, pos = 0;
+	sp_batch b;
+	int rc = SP_OK;
+	sp_head_of(&j->st)->metrics_reset(j->st.head.self);
+	if (L->bptt) { /* windows go on from the state the last one ended in */
+		rc = m->carry(j->st.model.self, j->ctx, 1, 1);
+		/* or, overlapping, from the state stride steps into it */
+		if (rc >= 0 && L->stride < L->bptt)
+			rc = m->carry_at(j->st.model.self, j->ctx, L->stride);
+	} else {
+		sp_batcher_epoch(L->batcher, j->ctx);
+	}
+	while (rc >= 0 && (rc = sp_batch_next_train(&j->buf, j->ctx, &j->data.train, L->batcher,
+						    L->bs, L->stride, L->bptt, &pos, &b)) > 0) {
+		double loss;
+		size_t n_loss;
+		if (stop_requested(j)) {
+			rc = sp_err(j->ctx, SP_EINTR, "interrupted in epoch %zu", epoch + 1);
+			break;
+		}
+		if ((rc = train_step(j, L->opt, &b, &loss, &n_loss)) < 0)
+			rc = sp_err_prefix(j->ctx, rc, "training epoch %zu, %s %zu", epoch + 1,
+					   L->bptt ? "window" : "batch", n_batches + 1);
+		n_batches++;
+	}
+	/* training's carried state ends with the epoch (the next one
+	 * starts from zero); evaluation carries its own */
+	if (rc >= 0 && L->bptt)
+		rc = m->carry(j->st.model.self, j->ctx, 0, 1);
+	if (rc >= 0 && L->stride < L->bptt)
+		rc = m->carry_at(j->st.model.self, j->ctx, 0);
+	return rc;
+}
+
+/* The epoch's train metrics, its dev evaluation (into dev) and its
+ * optimizer figures: observed, and printed when show. */
+static int report_epoch(sp_job *j, train_loop *L, size_t epoch, int show,
+			double t0, uint64_t clips0, sp_metric_sink *dev)
+{
+	sp_metric_sink sink;
+	uint64_t clips;
+	double secs;
+	int rc;
+	/* train: metrics accumulated while training this epoch */
+	sp_metric_sink_init(&sink, j, (int64_t)epoch, "train");
+	if ((rc = sp_head_of(&j->st)->metrics(j->st.head.self, j->ctx, sp_metric_sink_emit, &sink)) < 0)
+		return rc;
+	if (show)
+		sp_say(j->out, "epoch %3zu/%zu  train%s", epoch + 1, L->epochs, sink.line);
+	sp_metric_sink_init(dev, j, (int64_t)epoch, "dev");
+	dev->want = L->want;
+	if (j->data.dev.n) {
+		if ((rc = sp_evaluate(j, &j->data.dev, dev)) < 0)
+			return rc;
+		if (show)
+			sp_say(j->out, "  | dev%s", dev->line);
+	}
+	clips = sp_optim_norm_clips(L->opt) + sp_optim_value_clips(L->opt) - clips0;
+	secs = sp_now_s() - t0;
+	if (show)
+		sp_say(j->out, "  | %.2fs lr %.3g%s\n", secs, sp_optim_lr(L->opt),
+		       clips ? " (clipped)" : "");
+	sp_observe_metric(&j->obs, j->ctx, (int64_t)epoch, NULL, "lr", sp_optim_lr(L->opt));
+	sp_observe_metric(&j->obs, j->ctx, (int64_t)epoch, NULL, "seconds", secs);
+	sp_observe_metric(&j->obs, j->ctx, (int64_t)epoch, NULL, "clipped_steps", (double)clips);
+	sp_observe_metric(&j->obs, j->ctx, (int64_t)epoch, NULL, "grad_norm", sp_optim_last_norm(L->opt));
+	return SP_OK;
+}
+
+/* Best epoch on dev: keep its model; the scheduler's epoch end. */
+static int keep_best(sp_job *j, train_loop *L, size_t epoch, const sp_metric_sink *dev)
+{
+	int better, rc;
+	if (!j->data.dev.n) {
+		rc = sp_optim_epoch_end(L->opt, j->ctx, NAN);
+		return rc < 0 && rc != SP_ENUMERIC ? rc : SP_OK;
+	}
+	if (!dev->found)
+		return sp_err(j->ctx, SP_EINVAL, "%s: the head reports no dev metric '%s'",
+			      sp_kv_where(j->cfg.kv_train, "metric"), L->want);
+	better = isnan(L->best) || (L->higher_better ? dev->wanted > L->best : dev->wanted < L->best);
+	if (better) {
+		L->best = dev->wanted;
+		L->best_epoch = epoch;
+		L->bad_epochs = 0;
+		if ((rc = sp_checkpoint_save(j, j->files.model, (int64_t)epoch, NULL)) < 0)
+			return rc;
+		L->saved = 1;
+	} else {
+		L->bad_epochs++;
+	}
+	if ((rc = sp_optim_epoch_end(L->opt, j->ctx, dev->wanted)) < 0)
+		return rc;
+	if (L->patience && L->bad_epochs >= L->patience)
+		sp_say(j->out, "early stop: dev %s has not improved for %zu epochs (best %.4g in epoch %zu)\n",
+		       L->want, L->patience, L->best, L->best_epoch + 1);
+	return SP_OK;
+}
+
+/* One epoch: train, report, instruments, best model, checkpoint. */
+static int epoch_step(sp_job *j, train_loop *L, size_t epoch)
+{
+	double t0 = sp_now_s();
+	uint64_t clips0 = sp_optim_norm_clips(L->opt) + sp_optim_value_clips(L->opt);
+	int show = epoch == 0 || epoch + 1 == L->epochs || (epoch + 1) % L->print_every == 0;
+	sp_metric_sink dev;
+	int rc;
+	if ((rc = run_epoch(j, L, epoch)) < 0 ||
+	    (rc = report_epoch(j, L, epoch, show, t0, clips0, &dev)) < 0)
+		return rc;
+	if (L->instruments && (rc = log_instruments(j, epoch, show)) < 0)
+		return rc;
+	if ((rc = keep_best(j, L, epoch, &dev)) < 0)
+		return rc;
+	{
+		/* the checkpoint of this epoch, to resume from */
+		sp_train_state now = {epoch + 1, L->best, L->best_epoch, L->bad_epochs, L->saved,
+				      L->opt, NULL, 0, {0, 0, 0, 0}, 0};
+		return sp_checkpoint_save(j, j->files.ckpt, (int64_t)epoch, &now);
+	}
+}
+
+/* The kept model: the last epoch's without a dev split, else the best
+ * one's, loaded back when it is not the last. */
+static int keep_model(sp_job *j, train_loop *L)
+{
+	sp_modelfile *mf;
+	int rc;
+	if (!L->saved)
+		return sp_checkpoint_save(j, j->files.model, (int64_t)L->epochs - 1, NULL);
+	if (L->best_epoch + 1 == L->epochs)
+		return SP_OK;
+	if ((rc = sp_modelfile_open(&mf, j->ctx, j->files.model)) < 0)
+		return rc;
+	rc = sp_params_load(j, mf);
+	sp_modelfile_free(mf);
+	if (rc < 0)
+		return rc;
+	sp_say(j->out, "best dev %s %.4g in epoch %zu: kept that model\n", L->want, L->best,
+	       L->best_epoch + 1);
+	return SP_OK;
+}
+
+int sp_train(sp_job *j, sp_train_state *st)
+{
+	train_loop L;
+	int rc;
+	memset(&L, 0, sizeof(L));
+	if ((rc = loop_setup(j, &L, st)) < 0)
+		goto done;
+	for (size_t epoch = st->next_epoch; epoch < L.epochs; epoch++) {
+		if ((rc = epoch_step(j, &L, epoch)) < 0)
+			goto done;
+		if (L.patience && L.bad_epochs >= L.patience)
+			break;
+	}
+	if ((rc = keep_model(j, &L)) < 0)
+		goto done;
+	sp_observe_metric(&j->obs, j->ctx, -1, NULL, "norm_clips", (double)sp_optim_norm_clips(L.opt));
+	sp_observe_metric(&j->obs, j->ctx, -1, NULL, "value_clips", (double)sp_optim_value_clips(L.opt));
+	sp_observe_metric(&j->obs, j->ctx, -1, NULL, "steps", (double)sp_optim_steps(L.opt));
+	rc = SP_OK;
+done:
+	loop_fini(&L);
+	return rc;
+}
