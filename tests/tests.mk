@@ -53,6 +53,12 @@ tests_t_runlog_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
 tests_t_modelfile_SOURCES = tests/t_modelfile.c
 tests_t_modelfile_LDADD = $(TEST_LDADD)
 
+# translation: sacreBLEU-compatible scores
+TEST_PROGS += tests/t_bleu
+tests_t_bleu_SOURCES = tests/t_bleu.c
+tests_t_bleu_CFLAGS = $(TEST_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
+tests_t_bleu_LDADD = $(TEST_LDADD)
+
 # Plugins that must be refused: built for another ABI, misnamed, a module
 # without the entry symbol, and one with a required op left NULL; and a
 # model built before an optional op was appended (t_cli.sh).
