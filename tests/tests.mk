@@ -58,6 +58,10 @@ TEST_PROGS += tests/t_bleu
 tests_t_bleu_SOURCES = tests/t_bleu.c
 tests_t_bleu_CFLAGS = $(TEST_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
 tests_t_bleu_LDADD = $(TEST_LDADD)
+TEST_PROGS += tests/t_parallel
+tests_t_parallel_SOURCES = tests/t_parallel.c
+tests_t_parallel_CFLAGS = $(TEST_CFLAGS) $(ZLIB_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
+tests_t_parallel_LDADD = $(TEST_LDADD)
 
 # Plugins that must be refused: built for another ABI, misnamed, a module
 # without the entry symbol, and one with a required op left NULL; and a
