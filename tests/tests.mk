@@ -59,6 +59,10 @@ tests_t_bleu_SOURCES = tests/t_bleu.c
 tests_t_bleu_CFLAGS = $(TEST_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
 tests_t_bleu_LDADD = $(TEST_LDADD)
 TEST_PROGS += tests/t_parallel
+TEST_PROGS += tests/t_bpe
+tests_t_bpe_SOURCES = tests/t_bpe.c
+tests_t_bpe_CFLAGS = $(TEST_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
+tests_t_bpe_LDADD = $(TEST_LDADD)
 TESTS += tests/t_score.sh
 EXTRA_DIST += tests/t_score.sh
 tests_t_parallel_SOURCES = tests/t_parallel.c
