@@ -63,6 +63,9 @@ TEST_PROGS += tests/t_bpe
 tests_t_bpe_SOURCES = tests/t_bpe.c
 tests_t_bpe_CFLAGS = $(TEST_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
 tests_t_bpe_LDADD = $(TEST_LDADD)
+TEST_PROGS += tests/t_grad_attn
+tests_t_grad_attn_SOURCES = tests/t_grad_attn.c
+tests_t_grad_attn_LDADD = $(TEST_LDADD) -lm
 TESTS += tests/t_score.sh
 EXTRA_DIST += tests/t_score.sh
 tests_t_parallel_SOURCES = tests/t_parallel.c
