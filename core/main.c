@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sp_cli_score.h"
 #include "sp_modelfile.h"
 #include "sp_registry.h"
 #include "sp_runlog.h"
@@ -55,6 +56,7 @@ static const char usage_text[] =
 	"  model FILE.spm      what a model file holds\n"
 	"  plugins             list plugins and their components\n"
 	"  vocab [NAME]        list stored vocabularies, or show one\n"
+	SP_CLI_SCORE_SUMMARY
 	"\n"
 	"options:\n"
 	"  --db FILE           run log (default: [pipeline] db, else runs.db)\n"
@@ -641,6 +643,10 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		free(c.sets);
 		return EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "score")) { /* self-contained: no registry, no run log */
+		free(c.sets);
+		return sp_cli_score(argc - i, argv + i);
 	}
 	if (!help_of(cmd)) {
 		fprintf(stderr, "pipeline: unknown command '%s'\n%s", cmd, usage_text);

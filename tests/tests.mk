@@ -53,6 +53,25 @@ tests_t_runlog_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
 tests_t_modelfile_SOURCES = tests/t_modelfile.c
 tests_t_modelfile_LDADD = $(TEST_LDADD)
 
+# translation: sacreBLEU-compatible scores
+TEST_PROGS += tests/t_bleu
+tests_t_bleu_SOURCES = tests/t_bleu.c
+tests_t_bleu_CFLAGS = $(TEST_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
+tests_t_bleu_LDADD = $(TEST_LDADD)
+TEST_PROGS += tests/t_parallel
+TEST_PROGS += tests/t_bpe
+tests_t_bpe_SOURCES = tests/t_bpe.c
+tests_t_bpe_CFLAGS = $(TEST_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
+tests_t_bpe_LDADD = $(TEST_LDADD)
+TEST_PROGS += tests/t_grad_attn
+tests_t_grad_attn_SOURCES = tests/t_grad_attn.c
+tests_t_grad_attn_LDADD = $(TEST_LDADD) -lm
+TESTS += tests/t_score.sh
+EXTRA_DIST += tests/t_score.sh
+tests_t_parallel_SOURCES = tests/t_parallel.c
+tests_t_parallel_CFLAGS = $(TEST_CFLAGS) $(ZLIB_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
+tests_t_parallel_LDADD = $(TEST_LDADD)
+
 # Plugins that must be refused: built for another ABI, misnamed, a module
 # without the entry symbol, and one with a required op left NULL; and a
 # model built before an optional op was appended (t_cli.sh).
