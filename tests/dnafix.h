@@ -17,7 +17,7 @@ static char fx_dir_[512];
 static char fx_files_[64][600];
 static int fx_n_;
 
-static int fx_init(const char *name)
+static inline int fx_init(const char *name)
 {
 	const char *tmp = getenv("TMPDIR");
 	snprintf(fx_dir_, sizeof(fx_dir_), "%s/%s.XXXXXX",
@@ -25,7 +25,7 @@ static int fx_init(const char *name)
 	return mkdtemp(fx_dir_) ? 0 : -1;
 }
 
-static const char *fx_path(const char *name)
+static inline const char *fx_path(const char *name)
 {
 	static char buf[4][600];
 	static int k;
@@ -36,7 +36,7 @@ static const char *fx_path(const char *name)
 	return buf[k];
 }
 
-static const char *fx_put(const char *name, const char *data)
+static inline const char *fx_put(const char *name, const char *data)
 {
 	const char *path = fx_path(name);
 	FILE *f = fopen(path, "wb");
@@ -47,7 +47,7 @@ static const char *fx_put(const char *name, const char *data)
 	return path;
 }
 
-static const char *fx_put_gz(const char *name, const char *data)
+static inline const char *fx_put_gz(const char *name, const char *data)
 {
 	const char *path = fx_path(name);
 	gzFile g = gzopen(path, "wb");
@@ -58,13 +58,13 @@ static const char *fx_put_gz(const char *name, const char *data)
 	return path;
 }
 
-static void fx_skip(const char *why)
+static inline void fx_skip(const char *why)
 {
 	tap_n_++;
 	printf("ok %d # SKIP %s\n", tap_n_, why);
 }
 
-static void fx_done(void)
+static inline void fx_done(void)
 {
 	for (int i = 0; i < fx_n_; i++)
 		unlink(fx_files_[i]);
