@@ -13,6 +13,7 @@
 #
 # Usage (from the build folder): make bench/dna_eval &&
 #   W=/tmp/augustus_run bash ../bench/augustus.sh
+# REUSE=1 skips the runs and only evaluates the outputs already in $W.
 # Needs: augustus, augustus-data; perl for new_species.pl.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,6 +24,7 @@ W=${W:-$PWD/augustus_run}
 [ -x "$EVAL" ] || { echo "build bench/dna_eval first (make bench/dna_eval)" >&2; exit 1; }
 command -v augustus >/dev/null || { echo "apt-get install augustus augustus-data" >&2; exit 1; }
 mkdir -p "$W/config/species" && cd "$W"
+if [ "${REUSE:-0}" != 1 ]; then
 # /usr/share/augustus/config is read-only: a new species needs a copy
 export AUGUSTUS_CONFIG_PATH=$W/config
 cp -r /usr/share/augustus/config/{cgp,extrinsic,model,parameters,profile} config/
@@ -42,6 +44,7 @@ $T train.etraining.time etraining --species=seqpipe_fly "$D/genes.gb.train" \
 	> train.etraining.out 2> train.etraining.err
 $T train.time augustus --species=seqpipe_fly --UTR=off --gff3=on \
 	"$D/genes.gb.test" > train.out 2> train.err
+fi
 
 row() { # name: one table row from dna_eval's summary and the time file
 	local r=$1 wall rss
@@ -61,9 +64,9 @@ for r in fly train; do
 	grep -A 24 'Evaluation of gene prediction' $r.out | sed -n '1,24p'
 	echo "=== AUGUSTUS $r: seqpipe's evaluation of its GFF"
 	# its own GFF3 lines only (stdout also holds the annotation, source
-	# "database", and protein sequences as comments)
+	# "database", and text that is not GFF)
 	awk -F'\t' 'NF == 9 && $2 == "AUGUSTUS"' $r.out > $r.gff3
-	"$EVAL" "$D/genes.gb.test" $r.gff3 > $r.eval
+	"$EVAL" "$D/genes.gb.test" $r.gff3 AUGUSTUS > $r.eval
 	cat $r.eval
 	grep -E 'Elapsed|Maximum resident' $r.time
 done

@@ -70,7 +70,8 @@ static int classify_(const sexon *x, const sexon *o, size_t n)
 
 static int same_gene_(const sp_gene *a, const sp_gene *b)
 {
-	if (a->strand != b->strand || a->nexon != b->nexon)
+	if (a->strand != b->strand || a->nexon != b->nexon ||
+	    a->partial5 != b->partial5 || a->partial3 != b->partial3)
 		return 0;
 	for (size_t k = 0; k < a->nexon; k++)
 		if (a->exon[k].beg != b->exon[k].beg ||

@@ -11,7 +11,8 @@
  *                     strand), "ovlp" (overlaps an exon, no end right),
  *                     "wrng" (overlaps none); likewise for missed ones
  *   gene level        a predicted gene is correct when an annotated gene
- *                     has the same strand and exactly its CDS exons
+ *                     has the same strand and exactly its CDS exons, and
+ *                     both are complete (or partial) at the same ends
  *   per base          three-class (intergenic / coding / intron) accuracy
  *                     and the 3x3 confusion matrix (rows: annotation)
  */

@@ -7,6 +7,7 @@
  * scores every emitted gene passes sp_gene_check and the path's score
  * equals the sum of its labels' scores.
  */
+#include "sp_genbank.h"
 #include "sp_genedecode.h"
 #include "tap.h"
 
@@ -218,6 +219,47 @@ static void test_edges(sp_ctx *ctx)
 	   "an impossible intergenic base is an error: %s", sp_errmsg(ctx));
 }
 
+/* The 100 AUGUSTUS fly test records (SEQPIPE_SHARED): with perfect
+ * scores every annotated gene comes back exactly (4 have a GC donor). */
+static void test_shared(sp_ctx *ctx)
+{
+	const char *root = getenv("SEQPIPE_SHARED");
+	char path[1024];
+	sp_genbank *gb;
+	sp_dna_record r;
+	sp_genedecode_opts o = { 0, 0, 1 };
+	size_t genes = 0, exact = 0, pred = 0;
+	int rc;
+	if (!root) {
+		tap_n_++;
+		printf("ok %d # SKIP SEQPIPE_SHARED not set\n", tap_n_);
+		return;
+	}
+	snprintf(path, sizeof(path),
+		 "%s/data/dna/augustus_fly_genes/genes.gb.test", root);
+	sp_dna_record_init(&r);
+	rc = sp_genbank_open(&gb, ctx, path);
+	while (rc == 0 && (rc = sp_genbank_next(gb, ctx, &r)) == 1) {
+		float *sc = scores_from(r.label, r.len, 0.0f, -3.0f);
+		sp_gene *got;
+		size_t n;
+		rc = sp_genedecode(ctx, r.seq, r.len, sc, &o, &got, &n, NULL);
+		free(sc);
+		if (rc)
+			break;
+		genes += r.ngene;
+		pred += n;
+		exact += same_genes(got, n, r.gene, r.ngene) ? r.ngene : 0;
+		sp_genes_free(got, n);
+	}
+	if (rc == 0)
+		sp_genbank_close(gb);
+	sp_dna_record_free(&r);
+	ok(rc == 0 && genes == 100 && exact == 100 && pred == 100,
+	   "fly test set, perfect scores: %zu of %zu genes back exactly, "
+	   "%zu predicted (%s)", exact, genes, pred, rc ? sp_errmsg(ctx) : "ok");
+}
+
 int main(void)
 {
 	sp_ctx *ctx;
@@ -245,6 +287,7 @@ int main(void)
 	test_random(ctx, 0);
 	test_random(ctx, 1);
 	test_edges(ctx);
+	test_shared(ctx);
 	sp_ctx_free(ctx);
 	return tap_done();
 }

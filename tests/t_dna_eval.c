@@ -1,11 +1,21 @@
 /*
  * t_dna_eval.c: gene-prediction evaluation (dna/sp_geneeval.c) on cases
- * counted by hand, and the printed summary.
+ * counted by hand, the printed summary, GFF read back (dna/sp_gffread.c),
+ * and, with SEQPIPE_SHARED set, AUGUSTUS's own fly prediction scored to
+ * the figures AUGUSTUS printed for it.
  */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include "sp_genbank.h"
 #include "sp_geneeval.h"
+#include "sp_geneout.h"
+#include "sp_gffread.h"
 #include "tap.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 /* Annotation: A (+) exons 10-20 30-40 50-60, B (-) 70-80 85-95.
@@ -99,6 +109,129 @@ static void test_print(sp_ctx *ctx)
 	free(buf);
 }
 
+/* GFF3 written by sp_geneout reads back as the same genes. */
+static void test_roundtrip(sp_ctx *ctx)
+{
+	sp_exon e1[2] = { { 10, 20 }, { 30, 40 } }, e2[1] = { { 60, 90 } };
+	sp_gene g[2] = { { 1, 0, 0, 0, 2, e1, NULL },
+			 { -1, 0, 0, 0, 1, e2, NULL } };
+	char path[600];
+	const char *tmp = getenv("TMPDIR");
+	FILE *f;
+	sp_gffgenes *rd;
+	sp_gene *back = NULL;
+	size_t n = 0;
+	int rc, same = 1;
+	snprintf(path, sizeof(path), "%s/t_dna_eval.%d.gff3",
+		 tmp && *tmp ? tmp : "/tmp", (int)getpid());
+	f = fopen(path, "w");
+	rc = sp_gff3_header(ctx, f);
+	rc = rc ? rc : sp_gff3_write(ctx, f, "s 1", 100, g, 2, NULL);
+	fclose(f);
+	rc = rc ? rc : sp_gff_read(&rd, ctx, path, "seqpipe");
+	rc = rc ? rc : sp_gff_genes(rd, ctx, "s%201", &back, &n);
+	for (size_t i = 0; rc == 0 && n == 2 && i < 2; i++) {
+		same &= back[i].strand == g[i].strand &&
+			back[i].nexon == g[i].nexon;
+		for (size_t k = 0; same && k < g[i].nexon; k++)
+			same &= back[i].exon[k].beg == g[i].exon[k].beg &&
+				back[i].exon[k].end == g[i].exon[k].end;
+	}
+	ok(rc == 0 && n == 2 && same, "GFF3 out and back in: same genes (%s)",
+	   rc ? sp_errmsg(ctx) : "ok");
+	sp_genes_free(back, n);
+	sp_gff_free(rd);
+	f = fopen(path, "w");
+	fputs("##gff-version 3\ns\tx\tCDS\t5\t3\t.\t+\t0\tParent=t\n", f);
+	fclose(f);
+	rc = sp_gff_read(&rd, ctx, path, NULL);
+	ok(rc == SP_EINPUT && strstr(sp_errmsg(ctx), ".gff3:2: start '5', end "
+				     "'3': expected 1 <= start <= end"),
+	   "GFF: bad coordinates: %s", sp_errmsg(ctx));
+	f = fopen(path, "w");
+	fputs("s\tx\tCDS\t5\t30\t.\t+\n", f);
+	fclose(f);
+	rc = sp_gff_read(&rd, ctx, path, NULL);
+	ok(rc == SP_EINPUT && strstr(sp_errmsg(ctx), ".gff3:1: expected 9 "
+				     "tab-separated GFF columns"),
+	   "GFF: short line: %s", sp_errmsg(ctx));
+	remove(path);
+}
+
+/* AUGUSTUS's predictions on the fly test set (shipped fly parameters, and
+ * trained on the 486 records), scored here, give the figures AUGUSTUS
+ * printed for them (tests/data/dna).  One difference is known: on the
+ * trained prediction one wrong exon (and one missed) that AUGUSTUS calls
+ * "part" is "ovlp" here (AUGUSTUS prints FP 40/5/70, FN 43/3/30; here
+ * 39/6/70, 42/4/30); no predicted exon shares an end with an annotated
+ * one that is not counted "part", so AUGUSTUS's rule differs in a case
+ * not yet identified. */
+typedef struct aug_want {
+	const char *file;
+	unsigned long long tp, pred, fp[3], fn[3], gtp, gpred;
+	double nsn, nsp, acc;
+	int split;  /* part and ovlp match one by one (else only their sum) */
+} aug_want;
+
+static void test_augustus(sp_ctx *ctx, const aug_want *w)
+{
+	const char *root = getenv("SEQPIPE_SHARED"), *src = getenv("srcdir");
+	char gb[1024], gff[1024];
+	sp_genbank *in = NULL;
+	sp_gffgenes *pred = NULL;
+	sp_dna_record r;
+	sp_geneeval ev = SP_GENEEVAL_INIT;
+	int rc;
+	if (!root) {
+		tap_n_ += 2;
+		printf("ok %d # SKIP SEQPIPE_SHARED not set\n", tap_n_ - 1);
+		printf("ok %d # SKIP SEQPIPE_SHARED not set\n", tap_n_);
+		return;
+	}
+	snprintf(gb, sizeof(gb), "%s/data/dna/augustus_fly_genes/genes.gb.test",
+		 root);
+	snprintf(gff, sizeof(gff), "%s/tests/data/dna/%s", src ? src : "..",
+		 w->file);
+	sp_dna_record_init(&r);
+	rc = sp_gff_read(&pred, ctx, gff, "AUGUSTUS");
+	rc = rc ? rc : sp_genbank_open(&in, ctx, gb);
+	while (rc == 0 && (rc = sp_genbank_next(in, ctx, &r)) == 1) {
+		sp_gene *g;
+		size_t n;
+		rc = sp_gff_genes(pred, ctx, r.name, &g, &n);
+		rc = rc ? rc : sp_geneeval_add(&ev, ctx, r.len, r.gene, r.ngene,
+					       g, n);
+		sp_genes_free(g, n);
+	}
+	ok(rc == 0 && ev.exon_tp == w->tp && ev.exon_pred == w->pred &&
+	   ev.exon_anno == 472 &&
+	   ev.exon_fp[0] + ev.exon_fp[1] == w->fp[0] + w->fp[1] &&
+	   ev.exon_fn[0] + ev.exon_fn[1] == w->fn[0] + w->fn[1] &&
+	   (!w->split || (ev.exon_fp[0] == w->fp[0] && ev.exon_fn[0] == w->fn[0])) &&
+	   ev.exon_fp[2] == w->fp[2] && ev.exon_fn[2] == w->fn[2] &&
+	   ev.gene_tp == w->gtp &&
+	   ev.gene_pred == w->gpred && ev.gene_anno == 100,
+	   "%s: exon and gene counts as AUGUSTUS printed them (%s; gene TP "
+	   "%llu)", w->file, rc ? sp_errmsg(ctx) : "ok",
+	   (unsigned long long)ev.gene_tp);
+	ok(fabs(sp_geneeval_nuc_sn(&ev) - w->nsn) < 5e-4 &&
+	   fabs(sp_geneeval_nuc_sp(&ev) - w->nsp) < 5e-4 &&
+	   fabs(sp_geneeval_base_acc(&ev) - w->acc) < 5e-4,
+	   "%s: nucleotide Sn/Sp %.4f/%.4f, per-base accuracy %.4f", w->file,
+	   sp_geneeval_nuc_sn(&ev), sp_geneeval_nuc_sp(&ev),
+	   sp_geneeval_base_acc(&ev));
+	sp_genbank_close(in);
+	sp_gff_free(pred);
+	sp_dna_record_free(&r);
+}
+
+static const aug_want FLY = { "augustus_fly_test.gff3", 427, 512,
+			      { 29, 2, 54 }, { 30, 1, 14 }, 67, 105,
+			      0.987, 0.895, 0.853, 1 };
+static const aug_want TRAINED = { "augustus_train_test.gff3", 396, 511,
+				  { 40, 5, 70 }, { 43, 3, 30 }, 53, 118,
+				  0.975, 0.890, 0.743, 0 };
+
 int main(void)
 {
 	sp_ctx *ctx;
@@ -107,6 +240,9 @@ int main(void)
 	test_hand(ctx);
 	test_strand(ctx);
 	test_print(ctx);
+	test_roundtrip(ctx);
+	test_augustus(ctx, &FLY);
+	test_augustus(ctx, &TRAINED);
 	sp_ctx_free(ctx);
 	return tap_done();
 }
