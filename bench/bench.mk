@@ -32,3 +32,11 @@ crosscheck: bench/dump_cell$(EXEEXT)
 	$(PYTHON_TORCH) $(abs_top_srcdir)/bench/crosscheck.py bench/crosscheck.txt
 
 .PHONY: bench crosscheck
+
+# DNA: seqpipe's gene-prediction evaluation of any GFF (bench/augustus.sh)
+EXTRA_PROGRAMS += bench/dna_eval bench/bench_genedecode
+bench_bench_genedecode_SOURCES = bench/bench_genedecode.c
+bench_bench_genedecode_LDADD = dna/libspdna.la core/libseqpipe.la $(ZLIB_LIBS) -lm
+bench_dna_eval_SOURCES = bench/dna_eval.c
+bench_dna_eval_LDADD = dna/libspdna.la core/libseqpipe.la $(ZLIB_LIBS)
+EXTRA_DIST += bench/augustus.sh

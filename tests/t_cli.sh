@@ -156,6 +156,11 @@ run "$PIPELINE" run "$CHARLM" --set data.max_examples=300 --set train.epochs=2 -
 	--set model.embed=8 --set train.bptt=16 --set train.batch=4
 ok $([ $rc -eq 0 ] && contains "$out" "finished" && echo 0 || echo 1) "charlm.pipe trains with bptt on a slice ($err)"
 ok $([ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='charlm' and split='dev' and name='perplexity'")" -ge 2 ] && echo 0 || echo 1) "dev perplexity logged per epoch"
+
+# splice-site classification: dna tokens, BiLSTM, max pooling, on a slice
+SPLICE="$top_srcdir/pipelines/splice.pipe"
+run "$PIPELINE" run "$SPLICE" --set data.max_examples=120 --set train.epochs=2 --set model.hidden=8
+ok $([ $rc -eq 0 ] && contains "$out" "final test" && echo 0 || echo 1) "splice.pipe trains on a slice ($err)"
 # a bptt language model is evaluated as it was trained: each split as one
 # stream with the state carried from window to window
 final() { sql "select value from metrics m join runs r on r.id=m.run_id where r.pipeline='$1' and epoch is null and split='$2' and name='$3'"; }

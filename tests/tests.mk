@@ -104,3 +104,19 @@ tests_failalloc_la_SOURCES = tests/failalloc.c
 tests_failalloc_la_CFLAGS = -std=c11 $(WARN_CFLAGS)
 tests_failalloc_la_LDFLAGS = -module -avoid-version -rpath /nowhere
 tests_failalloc_la_LIBADD = -ldl
+
+# DNA: readers, gene structures, decoding, GFF3/BED output, evaluation
+DNA_TESTS = tests/t_dna_read tests/t_dna_decode tests/t_dna_out \
+	tests/t_dna_eval
+check_PROGRAMS += $(DNA_TESTS)
+TESTS += $(DNA_TESTS)
+EXTRA_DIST += tests/dnafix.h
+DNA_LDADD = dna/libspdna.la $(TEST_LDADD)
+tests_t_dna_read_SOURCES = tests/t_dna_read.c
+tests_t_dna_read_LDADD = $(DNA_LDADD)
+tests_t_dna_decode_SOURCES = tests/t_dna_decode.c
+tests_t_dna_decode_LDADD = $(DNA_LDADD)
+tests_t_dna_out_SOURCES = tests/t_dna_out.c
+tests_t_dna_out_LDADD = $(DNA_LDADD)
+tests_t_dna_eval_SOURCES = tests/t_dna_eval.c
+tests_t_dna_eval_LDADD = $(DNA_LDADD)

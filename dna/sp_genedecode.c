@@ -1,0 +1,317 @@
+/*
+ * sp_genedecode.c: the constrained Viterbi of sp_genedecode.h.
+ *
+ * States carry what the grammar must remember: the codon position, and
+ * across an intron the bases of a split codon that could start a stop
+ * codon (plus: T, then TA or TG; minus, read left to right on the forward
+ * strand: T or C, then one of TT CT TC, the prefixes of the reverse
+ * complemented stops TTA CTA TCA).  Splice sites, start and stop codons
+ * are checked on the transitions, looking at the bases around them.
+ */
+#include "sp_genedecode.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	S_IG,
+	/* plus strand: start codon, coding by codon position (E1 remembers
+	 * whether the codon began with T), introns by phase and memory */
+	P_S0, P_S1, P_S2, P_E0, P_E1T, P_E1O, P_E2,
+	P_I0, P_I1T, P_I1O, P_I2TA, P_I2TG, P_I2O,
+	P_I0F, P_I1TF, P_I1OF, P_I2TAF, P_I2TGF, P_I2OF, /* first base */
+	/* minus strand, scanned left to right: codon positions 2, 1, 0,
+	 * then the start codon CAT; E1 remembers the codon's left base */
+	M_E2, M_E1T, M_E1C, M_E1O, M_E0, M_S2, M_S1, M_S0,
+	M_I0, M_I2T, M_I2C, M_I2O, M_I1S, M_I1O,
+	M_I0F, M_I2TF, M_I2CF, M_I2OF, M_I1SF, M_I1OF,
+	NSTATE
+};
+
+/* The fine label each state emits. */
+static const uint8_t emit_[NSTATE] = {
+	SP_LABEL_IG,
+	1, 2, 3, 1, 2, 2, 3,
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+	6, 5, 5, 5, 4, 6, 5, 4,
+	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+};
+
+enum { A = SP_BASE_A, C = SP_BASE_C, G = SP_BASE_G, T = SP_BASE_T };
+
+typedef struct ctx_ {
+	const uint8_t *seq;
+	long len;
+	double gene, intron;
+	int gc;
+} dctx;
+
+static int X(const dctx *d, long i)
+{
+	return i >= 0 && i < d->len ? d->seq[i] : -1;
+}
+
+static int stop3_(int a, int b, int c)
+{
+	return a == T && ((b == A && (c == A || c == G)) || (b == G && c == A));
+}
+
+/* The sequence tests one step needs, at position i. */
+typedef struct site {
+	int b0, b1;     /* X(i), X(i-1) */
+	int atg;        /* plus start codon at i */
+	int don_p;      /* plus intron may start at i */
+	int acc_p;      /* plus intron may have ended at i-1 */
+	int stop_p;     /* plus stop codon at i */
+	int ct_m;       /* minus intron may start at i (its 3' end) */
+	int ac_m;       /* minus intron may have ended at i-1 (its 5' end) */
+	int stop_m;     /* minus stop codon at i-3..i-1 */
+	int cat;        /* minus start codon at i */
+} site;
+
+static void site_(const dctx *d, long i, site *s)
+{
+	int x0 = X(d, i), x1 = X(d, i + 1), x2 = X(d, i + 2);
+	int m1 = X(d, i - 1), m2 = X(d, i - 2), m3 = X(d, i - 3);
+	s->b0 = x0;
+	s->b1 = m1;
+	s->atg = x0 == A && x1 == T && x2 == G;
+	s->don_p = x0 == G && (x1 == T || (d->gc && x1 == C));
+	s->acc_p = m2 == A && m1 == G;
+	s->stop_p = stop3_(x0, x1, x2);
+	s->ct_m = x0 == C && x1 == T;
+	s->ac_m = m1 == C && (m2 == A || (d->gc && m2 == G));
+	/* TTA CTA TCA: reverse complements of TAA TAG TGA */
+	s->stop_m = m1 == A && ((m2 == T && (m3 == T || m3 == C)) ||
+				(m2 == C && m3 == T));
+	s->cat = x0 == C && x1 == A && x2 == T;
+}
+
+#define TRY(dst, src, cond, pen)                                   \
+	do {                                                       \
+		if ((cond) && v[src] + (pen) > w[dst]) {           \
+			w[dst] = v[src] + (pen);                   \
+			bp[dst] = (uint8_t)(src);                  \
+		}                                                  \
+	} while (0)
+
+static void step_plus_(const dctx *d, const site *s, const double *v,
+		       double *w, uint8_t *bp)
+{
+	int b0 = s->b0, b1 = s->b1, acc = s->acc_p, don = s->don_p;
+	TRY(P_S0, S_IG, s->atg, d->gene);
+	TRY(P_S1, P_S0, 1, 0);
+	TRY(P_S2, P_S1, 1, 0);
+	TRY(P_E0, P_S2, 1, 0);
+	TRY(P_E0, P_E2, 1, 0);
+	TRY(P_E0, P_I0, acc, 0);
+	TRY(P_E1T, P_E0, b1 == T, 0);
+	TRY(P_E1T, P_I1T, acc, 0);
+	TRY(P_E1O, P_E0, b1 != T, 0);
+	TRY(P_E1O, P_I1O, acc, 0);
+	TRY(P_E2, P_E1T, !stop3_(T, b1, b0), 0);
+	TRY(P_E2, P_E1O, 1, 0);
+	TRY(P_E2, P_I2TA, acc && b0 != A && b0 != G, 0);
+	TRY(P_E2, P_I2TG, acc && b0 != A, 0);
+	TRY(P_E2, P_I2O, acc, 0);
+	TRY(P_I0, P_I0, 1, 0);
+	TRY(P_I0, P_I0F, 1, 0);
+	TRY(P_I0F, P_E2, don, d->intron);
+	TRY(P_I0F, P_S2, don, d->intron);
+	TRY(P_I1T, P_I1T, 1, 0);
+	TRY(P_I1T, P_I1TF, 1, 0);
+	TRY(P_I1TF, P_E0, don && b1 == T, d->intron);
+	TRY(P_I1O, P_I1O, 1, 0);
+	TRY(P_I1O, P_I1OF, 1, 0);
+	TRY(P_I1OF, P_E0, don && b1 != T, d->intron);
+	TRY(P_I2TA, P_I2TA, 1, 0);
+	TRY(P_I2TA, P_I2TAF, 1, 0);
+	TRY(P_I2TAF, P_E1T, don && b1 == A, d->intron);
+	TRY(P_I2TG, P_I2TG, 1, 0);
+	TRY(P_I2TG, P_I2TGF, 1, 0);
+	TRY(P_I2TGF, P_E1T, don && b1 == G, d->intron);
+	TRY(P_I2O, P_I2O, 1, 0);
+	TRY(P_I2O, P_I2OF, 1, 0);
+	TRY(P_I2OF, P_E1O, don, d->intron);
+	TRY(P_I2OF, P_E1T, don && b1 != A && b1 != G, d->intron);
+}
+
+static void step_minus_(const dctx *d, const site *s, const double *v,
+			double *w, uint8_t *bp)
+{
+	int b0 = s->b0, b1 = s->b1, ac = s->ac_m, ct = s->ct_m;
+	int tc = b1 == T || b1 == C;
+	TRY(M_E2, S_IG, s->stop_m, d->gene);
+	TRY(M_E2, M_E0, 1, 0);
+	TRY(M_E2, M_I0, ac, 0);
+	TRY(M_E1T, M_E2, b1 == T, 0);
+	TRY(M_E1T, M_I2T, ac, 0);
+	TRY(M_E1C, M_E2, b1 == C, 0);
+	TRY(M_E1C, M_I2C, ac, 0);
+	TRY(M_E1O, M_E2, !tc, 0);
+	TRY(M_E1O, M_I2O, ac, 0);
+	TRY(M_E0, M_E1T, !(tc && b0 == A), 0);
+	TRY(M_E0, M_E1C, !(b1 == T && b0 == A), 0);
+	TRY(M_E0, M_E1O, 1, 0);
+	TRY(M_E0, M_I1S, ac && b0 != A, 0);
+	TRY(M_E0, M_I1O, ac, 0);
+	TRY(M_S2, M_E0, s->cat, 0);
+	TRY(M_S2, M_I0, ac && s->cat, 0);
+	TRY(M_S1, M_S2, 1, 0);
+	TRY(M_S0, M_S1, 1, 0);
+	TRY(M_I0, M_I0, 1, 0);
+	TRY(M_I0, M_I0F, 1, 0);
+	TRY(M_I0F, M_E0, ct, d->intron);
+	TRY(M_I2T, M_I2T, 1, 0);
+	TRY(M_I2T, M_I2TF, 1, 0);
+	TRY(M_I2TF, M_E2, ct && b1 == T, d->intron);
+	TRY(M_I2C, M_I2C, 1, 0);
+	TRY(M_I2C, M_I2CF, 1, 0);
+	TRY(M_I2CF, M_E2, ct && b1 == C, d->intron);
+	TRY(M_I2O, M_I2O, 1, 0);
+	TRY(M_I2O, M_I2OF, 1, 0);
+	TRY(M_I2OF, M_E2, ct && !tc, d->intron);
+	TRY(M_I1S, M_I1S, 1, 0);
+	TRY(M_I1S, M_I1SF, 1, 0);
+	TRY(M_I1SF, M_E1T, ct && tc, d->intron);
+	TRY(M_I1SF, M_E1C, ct && b1 == T, d->intron);
+	TRY(M_I1O, M_I1O, 1, 0);
+	TRY(M_I1O, M_I1OF, 1, 0);
+	TRY(M_I1OF, M_E1T, ct && !tc, d->intron);
+	TRY(M_I1OF, M_E1C, ct && b1 != T, d->intron);
+	TRY(M_I1OF, M_E1O, ct, d->intron);
+}
+
+static void step_ig_(const site *s, const double *v, double *w, uint8_t *bp)
+{
+	TRY(S_IG, S_IG, 1, 0);
+	TRY(S_IG, P_E2, s->stop_p, 0); /* plus gene ends, its stop follows */
+	TRY(S_IG, M_S0, 1, 0);         /* minus gene ends after CAT */
+}
+
+static int is_coding_(int st)
+{
+	return (st >= P_S0 && st <= P_E2) || (st >= M_E2 && st <= M_S0);
+}
+
+/* Appends the gene of path[beg, end) (one gene, no intergenic base). */
+static int add_gene_(sp_ctx *ctx, const uint8_t *path, long beg, long end,
+		     sp_gene **genes, size_t *n, size_t *cap)
+{
+	sp_gene *g;
+	size_t ne = 0;
+	if (*n == *cap) {
+		size_t nc = *cap ? 2 * *cap : 16;
+		sp_gene *ng = realloc(*genes, nc * sizeof(*ng));
+		if (!ng)
+			return sp_err(ctx, SP_ENOMEM, "decode: out of memory");
+		*genes = ng;
+		*cap = nc;
+	}
+	g = &(*genes)[*n];
+	memset(g, 0, sizeof(*g));
+	for (long i = beg; i < end; i++)
+		ne += is_coding_(path[i]) && (i == beg || !is_coding_(path[i - 1]));
+	if (!(g->exon = malloc(ne * sizeof(*g->exon))))
+		return sp_err(ctx, SP_ENOMEM, "decode: out of memory");
+	for (long i = beg; i < end; i++) {
+		if (!is_coding_(path[i]))
+			continue;
+		if (i == beg || !is_coding_(path[i - 1]))
+			g->exon[g->nexon++].beg = i;
+		g->exon[g->nexon - 1].end = i + 1;
+	}
+	g->strand = path[beg] < M_E2 ? 1 : -1;
+	(*n)++;
+	return SP_OK;
+}
+
+static int path_genes_(sp_ctx *ctx, const uint8_t *path, long len,
+		       sp_gene **genes, size_t *ngene)
+{
+	size_t cap = 0;
+	int rc = SP_OK;
+	*genes = NULL;
+	*ngene = 0;
+	for (long i = 0; i < len && !rc; i++) {
+		long j = i;
+		if (path[i] == S_IG)
+			continue;
+		while (j < len && path[j] != S_IG)
+			j++;
+		rc = add_gene_(ctx, path, i, j, genes, ngene, &cap);
+		i = j;
+	}
+	if (rc) {
+		sp_genes_free(*genes, *ngene);
+		*genes = NULL;
+		*ngene = 0;
+	}
+	return rc;
+}
+
+int sp_genedecode(sp_ctx *ctx, const uint8_t *seq, size_t len,
+		  const float *logp, const sp_genedecode_opts *opts,
+		  sp_gene **genes, size_t *ngene, double *score)
+{
+	static const sp_genedecode_opts defaults = SP_GENEDECODE_OPTS_INIT;
+	dctx d;
+	double va[NSTATE], vb[NSTATE], *v = va, *w = vb;
+	uint8_t *bp, *path;
+	int rc;
+	*genes = NULL;
+	*ngene = 0;
+	if (!opts)
+		opts = &defaults;
+	if (len == 0)
+		return SP_OK;
+	if (len > (size_t)LONG_MAX / NSTATE)
+		return sp_err(ctx, SP_EINVAL, "decode: sequence too long");
+	d = (dctx){ seq, (long)len, opts->gene_logp, opts->intron_logp,
+		    opts->gc_donor != 0 };
+	bp = malloc(len * NSTATE);
+	path = malloc(len);
+	if (!bp || !path) {
+		free(bp);
+		free(path);
+		return sp_err(ctx, SP_ENOMEM, "decode: out of memory for %zu "
+			      "bases (%zu bytes)", len, len * (NSTATE + 1));
+	}
+	for (int s = 0; s < NSTATE; s++)
+		v[s] = -INFINITY;
+	v[S_IG] = logp[SP_LABEL_IG];
+	memset(bp, S_IG, NSTATE);
+	for (long i = 1; i < (long)len; i++) {
+		uint8_t *b = bp + (size_t)i * NSTATE;
+		const float *e = logp + (size_t)i * SP_NLABEL;
+		double *t;
+		site s;
+		site_(&d, i, &s);
+		for (int k = 0; k < NSTATE; k++)
+			w[k] = -INFINITY;
+		memset(b, S_IG, NSTATE);
+		step_ig_(&s, v, w, b);
+		step_plus_(&d, &s, v, w, b);
+		step_minus_(&d, &s, v, w, b);
+		for (int k = 0; k < NSTATE; k++)
+			w[k] += e[emit_[k]];
+		t = v, v = w, w = t;
+	}
+	if (!(v[S_IG] > -INFINITY)) {
+		free(bp);
+		free(path);
+		return sp_err(ctx, SP_EINPUT, "decode: no valid labelling (an "
+			      "intergenic score is -inf or NaN)");
+	}
+	if (score)
+		*score = v[S_IG];
+	path[len - 1] = S_IG;
+	for (size_t i = len - 1; i > 0; i--)
+		path[i - 1] = bp[i * NSTATE + path[i]];
+	free(bp);
+	rc = path_genes_(ctx, path, (long)len, genes, ngene);
+	free(path);
+	return rc;
+}

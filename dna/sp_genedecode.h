@@ -1,0 +1,57 @@
+/*
+ * sp_genedecode.h: gene structures from per-base scores, by a Viterbi
+ * search constrained by the gene grammar.
+ *
+ * Input: the sequence (codes, sp_dna.h) and, for every base, the
+ * log-probabilities of the SP_NLABEL fine labels (row-major, len x 9; a
+ * model's log-softmax).  Output: the highest-scoring labelling that is a
+ * sequence of valid genes on either strand, as gene structures.
+ *
+ * The grammar (one state machine over both strands, 40 states):
+ *   intergenic -> start codon ATG -> coding exons and introns alternating
+ *   -> the CDS ends with a complete codon followed by a stop codon
+ *   (TAA/TAG/TGA, labelled intergenic: the CDS excludes it) -> intergenic.
+ *   The codon phase is carried across introns, and so are the one or two
+ *   bases of a codon split by an intron, so no in-frame stop codon can
+ *   appear, not even across a splice.  Introns read GT...AG on their
+ *   strand (GC...AG too with gc_donor).  The first codon (ATG) lies in
+ *   one exon; a gene has at least two codons.  The minus strand is the
+ *   same grammar on the reverse complement (forward: stop codon revcomp
+ *   TTA/CTA/TCA on the left, introns CT...AC, CAT on the right).
+ *   Introns are at least 4 bases long (an intron's first base has states
+ *   of its own, so GT and AG cannot share a G).  The sequence begins and
+ *   ends intergenic: no partial genes.
+ * Every gene emitted passes sp_gene_check (with SP_GRAMMAR_GC_DONOR when
+ * gc_donor is set).
+ *
+ * Cost: time linear in len (about 60 transitions per base); memory one
+ * byte per state per base for the back-pointers plus one per base for the
+ * path, 41 bytes per base: 41 MB for 1 Mbp, on top of the caller's score
+ * matrix (36 MB of floats for 1 Mbp).
+ */
+#ifndef SP_GENEDECODE_H
+#define SP_GENEDECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sp_ctx.h"
+#include "sp_dna.h"
+
+typedef struct sp_genedecode_opts {
+	double gene_logp;   /* added at every gene start (<= 0 discourages
+			       genes) */
+	double intron_logp; /* added at every intron start */
+	int gc_donor;       /* != 0: GC donors are valid as well as GT */
+} sp_genedecode_opts;
+
+#define SP_GENEDECODE_OPTS_INIT { 0.0, 0.0, 0 }
+
+/* Decodes one sequence.  On success *genes (caller frees with
+ * sp_genes_free) holds *ngene genes sorted by start, and *score (may be
+ * NULL) the path's total log-probability.  opts may be NULL (defaults). */
+int sp_genedecode(sp_ctx *ctx, const uint8_t *seq, size_t len,
+		  const float *logp, const sp_genedecode_opts *opts,
+		  sp_gene **genes, size_t *ngene, double *score);
+
+#endif
