@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_conlleval.h"
 #include "sp_modelfile.h"
 #include "sp_registry.h"
 #include "sp_runlog.h"
@@ -55,6 +56,7 @@ static const char usage_text[] =
 	"  model FILE.spm      what a model file holds\n"
 	"  plugins             list plugins and their components\n"
 	"  vocab [NAME]        list stored vocabularies, or show one\n"
+	"  conlleval [FILE]    score `token gold guess` lines as conlleval does\n"
 	"\n"
 	"options:\n"
 	"  --db FILE           run log (default: [pipeline] db, else runs.db)\n"
@@ -636,6 +638,10 @@ int main(int argc, char **argv)
 			cmd = argv[i++];
 			break;
 		}
+	}
+	if (cmd && !strcmp(cmd, "conlleval")) {
+		free(c.sets);
+		return sp_cli_conlleval(argc - i, argv + i);
 	}
 	if (!cmd) {
 		fputs(usage_text, stderr);
