@@ -176,7 +176,7 @@ static void bufs_free_(head *hd)
  * allocate nothing.  On failure everything is freed (the next forward
  * retries) and SP_ENOMEM is returned.
  */
-static int heads_reserve_(head *hd, sp_ctx *ctx, size_t T, size_t B)
+int heads_reserve(head *hd, sp_ctx *ctx, size_t T, size_t B)
 {
 	size_t cT, cB, steps, rows;
 	if (B && T > SIZE_MAX / B)
@@ -239,17 +239,11 @@ fail:
 /* The shared softmax-output core                                      */
 /* ------------------------------------------------------------------ */
 
-/*
- * On the n rows the head gathered into x (n,in) with targets tgt (n):
- * dropout (training), Y = X·Wᵀ + b, P = softmax(Y), and the summed
- * cross-entropy over rows that have a target.
- */
-static int core_forward_(head *hd, sp_ctx *ctx, int train, double *loss,
-			 size_t *n_loss)
+/* On the n rows the head gathered into x (n,in): dropout (training),
+ * then Y = X·Wᵀ + b. */
+void heads_project(head *hd, sp_ctx *ctx, int train)
 {
 	const size_t n = hd->n, K = hd->K, in = hd->in;
-	double sum = 0;
-	size_t count = 0;
 
 	hd->dropped = train && hd->dropout > 0;
 	if (hd->dropped) {
@@ -267,7 +261,20 @@ static int core_forward_(head *hd, sp_ctx *ctx, int train, double *loss,
 	for (size_t r = 0; r < n; r++)
 		memcpy(hd->y + r * K, hd->b, K * sizeof(float));
 	sp_gemm(0, 1, n, K, in, 1.0f, hd->x, in, hd->W, in, 1.0f, hd->y, K);
+}
 
+/*
+ * The projection, P = softmax(Y), and the summed cross-entropy over rows
+ * that have a target (tgt (n)).
+ */
+static int core_forward_(head *hd, sp_ctx *ctx, int train, double *loss,
+			 size_t *n_loss)
+{
+	const size_t n = hd->n, K = hd->K;
+	double sum = 0;
+	size_t count = 0;
+
+	heads_project(hd, ctx, train);
 	for (size_t r = 0; r < n; r++) {
 		const float *yr = hd->y + r * K;
 		float *pr = hd->p + r * K;
@@ -295,7 +302,7 @@ static int core_forward_(head *hd, sp_ctx *ctx, int train, double *loss,
  */
 static void core_backward_(head *hd, double scale)
 {
-	const size_t n = hd->n, K = hd->K, in = hd->in;
+	const size_t n = hd->n, K = hd->K;
 	const float g = (float)(1.0 / scale);
 
 	for (size_t r = 0; r < n; r++) {
@@ -310,6 +317,14 @@ static void core_backward_(head *hd, double scale)
 			dyr[k] = g * pr[k];
 		dyr[c] -= g;
 	}
+	heads_project_backward(hd);
+}
+
+/* From dY (n,K) in dy: dW += dYᵀ·X, db += Σ dY, and dX = dY·W (times the
+ * dropout mask). */
+void heads_project_backward(head *hd)
+{
+	const size_t n = hd->n, K = hd->K, in = hd->in;
 	if (n == 0)
 		return;
 	/* dW (K,in) += dYᵀ (K,n) · X (n,in) */
@@ -491,7 +506,7 @@ int heads_init(void *self, sp_ctx *ctx)
 }
 
 /* Checks h (T,B,in) and the labels against the head before forward. */
-static int check_forward_(const head *hd, sp_ctx *ctx, const sp_seq *h,
+int heads_check_forward(const head *hd, sp_ctx *ctx, const sp_seq *h,
 			  const sp_labels *y)
 {
 	const char *name = heads_name(hd);
@@ -534,9 +549,9 @@ int heads_forward(void *self, sp_ctx *ctx, const sp_seq *h,
 		*loss = 0;
 	if (n_loss)
 		*n_loss = 0;
-	if ((rc = check_forward_(hd, ctx, h, y)) < 0)
+	if ((rc = heads_check_forward(hd, ctx, h, y)) < 0)
 		return rc;
-	if ((rc = heads_reserve_(hd, ctx, h->T, h->B)) < 0)
+	if ((rc = heads_reserve(hd, ctx, h->T, h->B)) < 0)
 		return rc;
 	hd->T = h->T;
 	hd->B = h->B;

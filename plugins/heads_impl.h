@@ -112,6 +112,16 @@ int heads_new(head **out, sp_ctx *ctx, const sp_kv *args, size_t in_dim,
 	      head_kind kind, size_t K, const char *wname, const char *bname,
 	      size_t n_names);
 void heads_destroy(void *self);
+/* Makes the batch buffers hold a (T,B) batch (they only grow). */
+int heads_reserve(head *hd, sp_ctx *ctx, size_t T, size_t B);
+/* h (T,B,in) and the labels fit the head (bound, widths, shapes). */
+int heads_check_forward(const head *hd, sp_ctx *ctx, const sp_seq *h,
+			const sp_labels *y);
+/* Dropout (training) and Y (n,K) = X·Wᵀ + b on the n gathered rows. */
+void heads_project(head *hd, sp_ctx *ctx, int train);
+/* From dY (n,K) in hd->dy: dW += dYᵀ·X, db += Σ dY, dX = dY·W (masked
+ * as the dropout was). */
+void heads_project_backward(head *hd);
 /* lm, tagger: one row per real step (t major); dX back into dh. */
 int heads_steps_gather(head *hd, sp_ctx *ctx, const sp_seq *h,
 		       const sp_labels *y);
