@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "sp_cli_score.h"
+#include "cli_conlleval.h"
 #include "sp_modelfile.h"
 #include "sp_registry.h"
 #include "sp_runlog.h"
@@ -57,6 +58,7 @@ static const char usage_text[] =
 	"  plugins             list plugins and their components\n"
 	"  vocab [NAME]        list stored vocabularies, or show one\n"
 	SP_CLI_SCORE_SUMMARY
+	"  conlleval [FILE]    score `token gold guess` lines as conlleval does\n"
 	"\n"
 	"options:\n"
 	"  --db FILE           run log (default: [pipeline] db, else runs.db)\n"
@@ -638,6 +640,10 @@ int main(int argc, char **argv)
 			cmd = argv[i++];
 			break;
 		}
+	}
+	if (cmd && !strcmp(cmd, "conlleval")) {
+		free(c.sets);
+		return sp_cli_conlleval(argc - i, argv + i);
 	}
 	if (!cmd) {
 		fputs(usage_text, stderr);

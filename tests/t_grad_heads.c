@@ -1,6 +1,9 @@
 /*
  * t_grad_heads.c: finite-difference gradient checks of the heads plugin
- * (plugins/heads.c): lm, tagger, and classify with pool = last, mean, max.
+ * (plugins/heads.c): lm, tagger, and classify with pool = last, mean, max;
+ * and crf, whose loss, marginals and Viterbi path are also checked against
+ * a brute-force enumeration of every path allowed by its tag scheme
+ * (IOB2, IOBES, IOB1, none), with padding, missing and masked labels.
  *
  * Each head is built through its descriptor, as the host does.  The loss
  * checked is L = forward's summed loss / scale, which is what backward
@@ -20,6 +23,7 @@
 #include "sp_ctx.h"
 #include "sp_kv.h"
 #include "sp_plugin.h"
+#include "sp_tags.h"
 #include "sp_vocab.h"
 #include "tap.h"
 
@@ -380,6 +384,394 @@ out:
 	sp_ctx_free(f.ctx);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* crf: forward algorithm, Viterbi and gradients against brute force   */
+/* ------------------------------------------------------------------ */
+
+typedef struct crf_fix {
+	sp_ctx *ctx;
+	const sp_head_ops *ops;
+	void *self;
+	size_t K;
+	sp_tag_info info[MAXK];
+	sp_tag_scheme scheme;   /* the rules the brute force applies */
+	float W[MAXK * IN], b[MAXK], A[MAXK * MAXK], s[MAXK], e[MAXK];
+	float dW[MAXK * IN], db[MAXK], dA[MAXK * MAXK], ds[MAXK], de[MAXK];
+	float h[T * B * IN], dh[T * B * IN];
+	uint8_t mask[T * B], lmask[T * B];
+	int32_t id[T * B];
+	sp_seq seq;
+	sp_labels lab;
+	uint64_t seed;
+} crf_fix;
+
+static double crf_loss_fn_(void *payload)
+{
+	crf_fix *f = payload;
+	double loss = 0;
+	size_t n = 0;
+	sp_rng_seed(f->ctx, f->seed);
+	if (f->ops->forward(f->self, f->ctx, &f->seq, &f->lab, &loss, &n, 1) < 0)
+		return NAN;
+	return loss / SCALE;
+}
+
+static int crf_grads_(crf_fix *f)
+{
+	double loss;
+	size_t n;
+	sp_seq d = {T, B, IN, f->dh, NULL, f->mask, LEN};
+	int rc;
+	memset(f->dW, 0, sizeof(f->dW));
+	memset(f->db, 0, sizeof(f->db));
+	memset(f->dA, 0, sizeof(f->dA));
+	memset(f->ds, 0, sizeof(f->ds));
+	memset(f->de, 0, sizeof(f->de));
+	memset(f->dh, 0, sizeof(f->dh));
+	sp_rng_seed(f->ctx, f->seed);
+	if ((rc = f->ops->forward(f->self, f->ctx, &f->seq, &f->lab, &loss, &n,
+				  1)) < 0)
+		return rc;
+	return f->ops->backward(f->self, f->ctx, SCALE, &d);
+}
+
+/* Is the path z[0..n) allowed by the fixture's scheme? */
+static int crf_path_ok_(const crf_fix *f, const int32_t *z, size_t n)
+{
+	for (size_t t = 0; t < n; t++)
+		if (!sp_tag_transition_ok(f->scheme, t ? &f->info[z[t - 1]] : NULL,
+					  f->info[z[t]]))
+			return 0;
+	return sp_tag_end_ok(f->scheme, f->info[z[n - 1]]);
+}
+
+/* Emission y_t[k] of sequence b in double (no dropout). */
+static double crf_emit_(const crf_fix *f, size_t t, size_t b, size_t k)
+{
+	double y = f->b[k];
+	for (size_t j = 0; j < IN; j++)
+		y += (double)f->W[k * IN + j] * f->h[(t * B + b) * IN + j];
+	return y;
+}
+
+/* Brute force over all K^n paths of sequence b: log Z, log Z given the
+ * labels (−inf when none agrees), the best path and the marginals. */
+static void crf_brute_(const crf_fix *f, size_t b, double *logz,
+		       double *logz_c, int32_t *best, double marg[T][MAXK])
+{
+	const size_t n = (size_t)LEN[b], K = f->K;
+	int32_t z[T] = {0};
+	double top = -INFINITY, zs = 0, zc = 0, mx = 0;
+	size_t total = 1;
+	for (size_t t = 0; t < n; t++)
+		total *= K;
+	memset(marg, 0, sizeof(double) * T * MAXK);
+	/* two passes: the max score (for a stable exp), then the sums */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t p = 0; p < total; p++) {
+			size_t q = p;
+			double sc;
+			int agree = 1;
+			for (size_t t = 0; t < n; t++, q /= K)
+				z[t] = (int32_t)(q % K);
+			if (!crf_path_ok_(f, z, n))
+				continue;
+			sc = f->s[z[0]] + f->e[z[n - 1]];
+			for (size_t t = 0; t < n; t++) {
+				const size_t i = t * B + b;
+				sc += crf_emit_(f, t, b, (size_t)z[t]);
+				if (t)
+					sc += f->A[z[t - 1] * K + z[t]];
+				if (f->lmask[i] && f->id[i] >= 0 && f->id[i] != z[t])
+					agree = 0;
+			}
+			if (pass == 0) {
+				if (sc > top) {
+					top = sc;
+					memcpy(best, z, sizeof(z));
+				}
+				continue;
+			}
+			zs += exp(sc - mx);
+			zc += agree ? exp(sc - mx) : 0;
+			for (size_t t = 0; t < n; t++)
+				marg[t][z[t]] += exp(sc - mx);
+		}
+		mx = top;
+	}
+	*logz = mx + log(zs);
+	*logz_c = zc > 0 ? mx + log(zc) : -INFINITY;
+	for (size_t t = 0; t < n; t++)
+		for (size_t k = 0; k < K; k++)
+			marg[t][k] /= zs;
+}
+
+typedef struct crf_preds {
+	int32_t id[T][B];
+	float p[T][B];
+	size_t n;
+} crf_preds;
+
+static int crf_pred_(void *payload, size_t t, size_t b, size_t k, int32_t id,
+		     float p)
+{
+	crf_preds *q = payload;
+	if (k == 0 && t < T && b < B) {
+		q->id[t][b] = id;
+		q->p[t][b] = p;
+		q->n++;
+	}
+	return SP_OK;
+}
+
+static int crf_new_(crf_fix *f, const char *const *tags, size_t K,
+		    const char *const *kvs)
+{
+	sp_kv *kv = NULL;
+	sp_vocab *voc = vocab_(f->ctx, tags, K);
+	sp_head_env env = {sizeof(sp_head_env), voc, voc};
+	float *val[5] = {f->W, f->b, f->A, f->s, f->e};
+	float *grd[5] = {f->dW, f->db, f->dA, f->ds, f->de};
+	const sp_weight *w;
+	size_t nw;
+	int rc = -1;
+	f->ops = find_head_("crf");
+	f->K = K;
+	for (size_t k = 0; k < K; k++) {
+		const char *type;
+		sp_tag_parse(tags[k], &f->info[k].prefix, &type);
+		f->info[k].type = f->info[k].prefix == 'O' ? -1 : type[0];
+	}
+	if (!f->ops || !voc || sp_kv_new(&kv, "crf") < 0)
+		goto out;
+	for (size_t i = 0; kvs && kvs[i]; i += 2)
+		if ((rc = sp_kv_set(kv, f->ctx, kvs[i], kvs[i + 1], 0, "test")) < 0)
+			goto out;
+	if ((rc = sp_kv_validate(kv, f->ctx, f->ops->base.params, ".")) < 0 ||
+	    (rc = f->ops->create(&f->self, f->ctx, kv, IN, &env)) < 0 ||
+	    (rc = f->ops->weights(f->self, &w, &nw)) < 0)
+		goto out;
+	rc = -1;
+	if (nw != 5 || strcmp(w[2].name, "trans") || w[2].dim[0] != K ||
+	    w[2].dim[1] != K || strcmp(w[3].name, "start") ||
+	    strcmp(w[4].name, "end"))
+		goto out;
+	if ((rc = f->ops->bind(f->self, val, grd)) < 0 ||
+	    (rc = f->ops->init(f->self, f->ctx)) < 0)
+		goto out;
+	/* generic values: the init leaves trans, start and end at 0 */
+	sp_fill_uniform(f->ctx, f->b, K, -0.5f, 0.5f);
+	sp_fill_uniform(f->ctx, f->A, K * K, -1.0f, 1.0f);
+	sp_fill_uniform(f->ctx, f->s, K, -1.0f, 1.0f);
+	sp_fill_uniform(f->ctx, f->e, K, -1.0f, 1.0f);
+out:
+	sp_kv_free(kv);
+	sp_vocab_free(voc);
+	return rc;
+}
+
+/* h as fixture_data_, mask of LEN; labels: per sequence a valid path of
+ * the scheme (gold[b]), then (0,1) without a target and (2,0) masked;
+ * sequence 1 can be left without any label. */
+static void crf_data_(crf_fix *f, const int32_t gold[B][T], int seq1_bare)
+{
+	for (size_t b = 0; b < B; b++)
+		for (size_t j = 0; j < IN; j++)
+			for (size_t t = 0; t < T; t++)
+				f->h[(t * B + b) * IN + j] =
+					(float)(((t * 7 + j * 3 + b) % 11) * 0.2 - 1.0 +
+						0.01 * sp_rng_uniform(f->ctx));
+	memset(f->lmask, 1, sizeof(f->lmask));
+	for (size_t t = 0; t < T; t++)
+		for (size_t b = 0; b < B; b++) {
+			f->mask[t * B + b] = (int32_t)t < LEN[b];
+			f->id[t * B + b] = (int32_t)t < LEN[b] ? gold[b][t] : 12345;
+		}
+	f->id[0 * B + 1] = -1;
+	f->lmask[2 * B + 0] = 0;
+	if (seq1_bare)
+		for (size_t t = 0; t < T; t++)
+			f->id[t * B + 1] = -1;
+	f->seq = (sp_seq){T, B, IN, f->h, NULL, f->mask, LEN};
+	f->lab = (sp_labels){T, B, f->id, f->lmask};
+}
+
+static void crf_check_(crf_fix *f, const char *what, float *x, const float *g,
+		       size_t n)
+{
+	gc_result r = gc_check(crf_loss_fn_, f, x, g, n, 1e-2f, 0, 1e-3);
+	ok(r.max_rel < TOL && r.checked == n, "%s max_rel=%.2e (%zu checked)",
+	   what, r.max_rel, r.checked);
+	if (r.max_rel >= TOL)
+		diag("worst %zu: analytic %g numeric %g", r.worst, r.analytic,
+		     r.numeric);
+}
+
+/* Loss, marginals and Viterbi against brute force, then the gradients. */
+static void crf_run_(const char *what, const char *const *tags, size_t K,
+		     const char *const *kvs, sp_tag_scheme rules,
+		     const int32_t gold[B][T], int seq1_bare, uint64_t seed)
+{
+	crf_fix *f = calloc(1, sizeof(*f));
+	double loss = 0, want = 0, worst_m = 0;
+	size_t n = 0, want_n = 0;
+	crf_preds q;
+	int paths = 1, zero = 1, twice = 1;
+	float dh1[T * B * IN], dA1[MAXK * MAXK];
+	sp_ctx_new(&f->ctx, seed);
+	f->seed = seed;
+	f->scheme = rules;
+	if (!ok(crf_new_(f, tags, K, kvs) == 0, "crf %s: created, 5 weights "
+		"W b trans start end (%s)", what, sp_errmsg(f->ctx)))
+		goto out;
+	crf_data_(f, gold, seq1_bare);
+
+	/* loss: Σ_b log Z − log Z(labels), n_loss the labelled steps */
+	ok(f->ops->forward(f->self, f->ctx, &f->seq, &f->lab, &loss, &n, 0) == 0,
+	   "crf %s: forward (%s)", what, sp_errmsg(f->ctx));
+	memset(&q, 0, sizeof(q));
+	ok(f->ops->predict(f->self, f->ctx, 1, crf_pred_, &q) == 0 &&
+	   q.n == (size_t)(LEN[0] + LEN[1] + LEN[2]),
+	   "crf %s: predict gives one tag per real step", what);
+	for (size_t b = 0; b < B; b++) {
+		double lz, lzc, marg[T][MAXK];
+		int32_t best[T];
+		size_t m = 0;
+		crf_brute_(f, b, &lz, &lzc, best, marg);
+		for (size_t t = 0; t < (size_t)LEN[b]; t++) {
+			const size_t i = t * B + b;
+			m += f->lmask[i] && f->id[i] >= 0;
+			paths &= q.id[t][b] == best[t];
+			if (fabs(q.p[t][b] - marg[t][best[t]]) > worst_m)
+				worst_m = fabs(q.p[t][b] - marg[t][best[t]]);
+		}
+		if (m) {
+			want += lz - lzc;
+			want_n += m;
+		}
+	}
+	ok(n == want_n, "crf %s: n_loss = %zu labelled steps (want %zu)", what,
+	   n, want_n);
+	ok_near(loss, want, 1e-4, "crf %s: loss = log Z − log Z(labels), by "
+		"brute force over all allowed paths", what);
+	ok(paths, "crf %s: Viterbi = the best allowed path (brute force)", what);
+	ok(worst_m < 1e-5, "crf %s: predict's p = the path tag's marginal "
+	   "(max error %.1e)", what, worst_m);
+
+	if (!ok(crf_grads_(f) == 0, "crf %s: forward + backward (%s)", what,
+		sp_errmsg(f->ctx)))
+		goto out;
+	memcpy(dh1, f->dh, sizeof(dh1));
+	memcpy(dA1, f->dA, sizeof(dA1));
+	{
+		char w2[160];
+		float *x[6] = {f->W, f->b, f->A, f->s, f->e, f->h};
+		const float *g[6] = {f->dW, f->db, f->dA, f->ds, f->de, dh1};
+		const size_t nx[6] = {K * IN, K, K * K, K, K, T * B * IN};
+		const char *names[6] = {"dW", "db", "dtrans", "dstart", "dend",
+					"dh"};
+		for (int i = 0; i < 6; i++) {
+			snprintf(w2, sizeof(w2), "crf %s: %s", what, names[i]);
+			crf_check_(f, w2, x[i], g[i], nx[i]);
+		}
+	}
+	for (size_t t = 0; t < T; t++)
+		for (size_t b = 0; b < B; b++)
+			for (size_t j = 0; j < IN; j++)
+				if (!f->mask[t * B + b] || (seq1_bare && b == 1))
+					zero &= dh1[(t * B + b) * IN + j] == 0.0f;
+	ok(zero, "crf %s: padded steps%s get dh = 0", what,
+	   seq1_bare ? " and the unlabelled sequence" : "");
+	{
+		sp_seq d = {T, B, IN, f->dh, NULL, f->mask, LEN};
+		ok(f->ops->backward(f->self, f->ctx, SCALE, &d) == 0,
+		   "crf %s: backward again", what);
+		for (size_t i = 0; i < T * B * IN; i++)
+			twice &= fabsf(f->dh[i] - 2 * dh1[i]) <=
+				 1e-6f * (1 + fabsf(dh1[i]));
+		for (size_t i = 0; i < K * K; i++)
+			twice &= fabsf(f->dA[i] - 2 * dA1[i]) <=
+				 1e-6f * (1 + fabsf(dA1[i]));
+		ok(twice, "crf %s: backward twice doubles dh and dtrans", what);
+	}
+out:
+	if (f->ops && f->self)
+		f->ops->destroy(f->self);
+	sp_ctx_free(f->ctx);
+	free(f);
+}
+
+/* Gold tags that break the scheme are refused, naming where. */
+static void crf_refusals_(void)
+{
+	static const char *const bio[] = {"O", "B-P", "I-P", "B-L", "I-L"};
+	static const int32_t bad[B][T] = {{0, 2, 2, 0}, {1, 2, 0, 0},
+					  {3, 4, 0, 0}};
+	crf_fix *f = calloc(1, sizeof(*f));
+	double loss;
+	size_t n;
+	sp_ctx_new(&f->ctx, 5);
+	f->scheme = SP_TAGS_IOB2;
+	if (ok(crf_new_(f, bio, 5, NULL) == 0, "crf: created for refusals")) {
+		crf_data_(f, bad, 0);
+		ok(f->ops->forward(f->self, f->ctx, &f->seq, &f->lab, &loss, &n,
+				   1) == SP_EINPUT &&
+		   strstr(sp_errmsg(f->ctx), "I-P after O"),
+		   "crf: gold I-P after O under iob2 is SP_EINPUT: %s",
+		   sp_errmsg(f->ctx));
+		ok(f->ops->forward(f->self, f->ctx, &f->seq, NULL, &loss, &n,
+				   0) == 0, "crf: the same batch predicts without "
+		   "labels");
+		f->ops->destroy(f->self);
+		f->self = NULL;
+	}
+	ok(crf_new_(f, bio, 5, (const char *const[]){"scheme", "iobes", NULL}) ==
+		   0, "crf: scheme=iobes on B/I tags is allowed (no E/S)");
+	if (f->self)
+		f->ops->destroy(f->self);
+	f->self = NULL;
+	{
+		static const char *const es[] = {"O", "B-P", "E-P", "S-P"};
+		ok(crf_new_(f, es, 4, (const char *const[]){"scheme", "iob2",
+							    NULL}) == SP_EINVAL,
+		   "crf: scheme=iob2 with E-/S- tags is SP_EINVAL");
+		if (f->self)
+			f->ops->destroy(f->self);
+	}
+	sp_ctx_free(f->ctx);
+	free(f);
+}
+
+static void crf_all_(void)
+{
+	static const char *const bio[] = {"O", "B-P", "I-P", "B-L", "I-L"};
+	static const char *const bioes[] = {"O", "B-P", "I-P", "E-P", "S-P",
+					    "S-L"};
+	/* valid IOB2 paths (padding entries unused) */
+	static const int32_t g_bio[B][T] = {{1, 2, 0, 3}, {3, 4, 0, 0},
+					    {0, 1, 2, 0}};
+	/* valid IOBES paths */
+	static const int32_t g_bioes[B][T] = {{1, 2, 3, 5}, {4, 0, 0, 0},
+					      {0, 1, 3, 0}};
+	/* not valid IOB2 (I after O): only without constraints */
+	static const int32_t g_free[B][T] = {{2, 2, 0, 4}, {0, 4, 0, 0},
+					     {2, 1, 4, 0}};
+	static const char *const drop[] = {"dropout", "0.3", NULL};
+	static const char *const free_[] = {"constrain", "false", NULL};
+	static const char *const iob1[] = {"scheme", "iob1", NULL};
+	static const int32_t g_iob1[B][T] = {{2, 2, 0, 4}, {4, 0, 0, 0},
+					     {2, 1, 0, 0}};
+	crf_run_("iob2 (auto)", bio, 5, NULL, SP_TAGS_IOB2, g_bio, 0, 31);
+	crf_run_("iob2, sequence without labels", bio, 5, NULL, SP_TAGS_IOB2,
+		 g_bio, 1, 32);
+	crf_run_("iob2 dropout=0.3", bio, 5, drop, SP_TAGS_IOB2, g_bio, 0, 33);
+	crf_run_("iobes (auto)", bioes, 6, NULL, SP_TAGS_IOBES, g_bioes, 0, 34);
+	crf_run_("iob1", bio, 5, iob1, SP_TAGS_IOB1, g_iob1, 0, 35);
+	crf_run_("constrain=false", bio, 5, free_, SP_TAGS_NONE, g_free, 0, 36);
+	crf_refusals_();
+}
+
 int main(void)
 {
 	static const char *const drop[] = {"dropout", "0.3", NULL};
@@ -400,5 +792,6 @@ int main(void)
 	run_("classify", max, "max", 18, 0);
 	run_("classify", max_drop, "max", 19, 1);
 	no_targets_();
+	crf_all_();
 	return tap_done();
 }

@@ -13,10 +13,12 @@ AM_TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_bu
 
 TEST_PROGS = tests/t_ctx tests/t_blas tests/t_kv tests/t_pipe tests/t_registry \
 	tests/t_tokenizers tests/t_vocab tests/t_grad_cell tests/t_grad_heads \
-	tests/t_metrics tests/t_optim tests/t_data tests/t_runlog tests/t_modelfile
+	tests/t_metrics tests/t_optim tests/t_data tests/t_runlog tests/t_modelfile \
+	tests/t_tags tests/t_conlleval
 check_PROGRAMS = $(TEST_PROGS)
-TESTS = $(TEST_PROGS) tests/t_cli.sh tests/t_oom.sh
-EXTRA_DIST += tests/wrap.sh tests/t_cli.sh tests/t_oom.sh tests/data
+TESTS = $(TEST_PROGS) tests/t_cli.sh tests/t_oom.sh tests/t_cli_conlleval.sh
+EXTRA_DIST += tests/wrap.sh tests/t_cli.sh tests/t_oom.sh tests/data \
+	tests/t_cli_conlleval.sh
 
 TEST_LDADD = core/libseqpipe.la $(ZLIB_LIBS) $(SQLITE_LIBS) $(BLAS_LIBS) -lm
 TEST_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
@@ -39,9 +41,9 @@ tests_t_tokenizers_CFLAGS = $(TEST_CFLAGS) $(ICU_CFLAGS)
 tests_t_tokenizers_LDADD = $(TEST_LDADD) $(ICU_LIBS)
 tests_t_grad_cell_SOURCES = tests/t_grad_cell.c plugins/rnn.c
 tests_t_grad_cell_LDADD = $(TEST_LDADD) -lm
-tests_t_grad_heads_SOURCES = tests/t_grad_heads.c plugins/heads.c
+tests_t_grad_heads_SOURCES = tests/t_grad_heads.c $(HEADS_SOURCES)
 tests_t_grad_heads_LDADD = $(TEST_LDADD) -lm
-tests_t_metrics_SOURCES = tests/t_metrics.c plugins/heads.c
+tests_t_metrics_SOURCES = tests/t_metrics.c $(HEADS_SOURCES)
 tests_t_metrics_LDADD = $(TEST_LDADD) -lm
 tests_t_optim_SOURCES = tests/t_optim.c
 tests_t_optim_LDADD = $(TEST_LDADD) -lm
@@ -52,6 +54,10 @@ tests_t_runlog_LDADD = $(TEST_LDADD) $(SQLITE_LIBS)
 tests_t_runlog_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
 tests_t_modelfile_SOURCES = tests/t_modelfile.c
 tests_t_modelfile_LDADD = $(TEST_LDADD)
+tests_t_tags_SOURCES = tests/t_tags.c
+tests_t_tags_LDADD = $(TEST_LDADD)
+tests_t_conlleval_SOURCES = tests/t_conlleval.c
+tests_t_conlleval_LDADD = $(TEST_LDADD)
 
 # translation: sacreBLEU-compatible scores
 TEST_PROGS += tests/t_bleu
