@@ -1345,6 +1345,34 @@ static const sp_param_spec classify_params[] = {
 	.metrics = head_metrics, .predict = head_predict,                  \
 	.sample = head_sample, .trace = head_trace
 
+/* What each head reads and reports (the host picks the best epoch and
+ * checks train.metric by these). */
+static const sp_metric_decl lm_metrics[] = {
+	{"loss", 0, "mean cross-entropy (nats)"},
+	{"perplexity", 0, "exp(loss)"},
+	{"accuracy", 1, "top-1 accuracy"},
+	{NULL, 0, NULL}};
+static const sp_metric_decl tagger_metrics[] = {
+	{"loss", 0, "mean cross-entropy (nats)"},
+	{"accuracy", 1, "top-1 accuracy per token"},
+	{"precision", 1, "entity precision (scheme != none)"},
+	{"recall", 1, "entity recall (scheme != none)"},
+	{"f1", 1, "entity F1 (scheme != none)"},
+	{"f1.*", 1, "entity F1 of one type"},
+	{NULL, 0, NULL}};
+static const sp_metric_decl classify_metrics[] = {
+	{"loss", 0, "mean cross-entropy (nats)"},
+	{"accuracy", 1, "top-1 accuracy"},
+	{"macro_f1", 1, "mean F1 over the classes"},
+	{"f1.*", 1, "F1 of one class"},
+	{NULL, 0, NULL}};
+static const sp_head_task lm_task = {sizeof(sp_head_task), SP_LABELS_NEXT_TOKEN,
+				     lm_metrics, "loss"};
+static const sp_head_task tagger_task = {sizeof(sp_head_task), SP_LABELS_TOKEN,
+					 tagger_metrics, "f1"};
+static const sp_head_task classify_task = {sizeof(sp_head_task), SP_LABELS_TEXT,
+					   classify_metrics, "accuracy"};
+
 static const sp_head_ops lm_ops = {
 	.base = {sizeof(sp_head_ops), SP_KIND_HEAD, "lm",
 		 "language model: softmax over the vocabulary for the next "
@@ -1352,6 +1380,7 @@ static const sp_head_ops lm_ops = {
 		 lm_params},
 	.target = SP_TARGET_NEXT_TOKEN,
 	.create = lm_create,
+	.task = &lm_task,
 	HEAD_OPS_};
 
 static const sp_head_ops tagger_ops = {
@@ -1361,6 +1390,7 @@ static const sp_head_ops tagger_ops = {
 		 tagger_params},
 	.target = SP_TARGET_TAGS,
 	.create = tagger_create,
+	.task = &tagger_task,
 	HEAD_OPS_};
 
 static const sp_head_ops classify_ops = {
@@ -1369,6 +1399,7 @@ static const sp_head_ops classify_ops = {
 		 classify_params},
 	.target = SP_TARGET_CLASS,
 	.create = classify_create,
+	.task = &classify_task,
 	HEAD_OPS_};
 
 SP_PLUGIN_DEFINE(heads, PACKAGE_VERSION,
