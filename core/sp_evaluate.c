@@ -105,7 +105,7 @@ int sp_evaluate(sp_job *j, const sp_dataset *d, sp_metric_sink *sink)
 	size_t bptt = (size_t)sp_kv_int(j->cfg.kv_train, "bptt");
 	size_t *idx;
 	int rc = SP_OK;
-	if (bptt && j->st.target == SP_TARGET_NEXT_TOKEN)
+	if (bptt && sp_task_next_token(&j->st.task))
 		return evaluate_stream(j, d, bptt, sink);
 	if (bs > d->n)
 		bs = d->n ? d->n : 1;
@@ -163,7 +163,7 @@ int sp_evaluate_input(sp_job *j, const int32_t *ids, size_t n, sp_batch *b)
 	memset(&d, 0, sizeof(d));
 	if (!tg)
 		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
-	rc = sp_dataset_add(&d, j->ctx, ids, n, tg, j->st.target == SP_TARGET_CLASS ? 1 : n);
+	rc = sp_dataset_add(&d, j->ctx, ids, n, tg, sp_task_one_target(&j->st.task) ? 1 : n);
 	free(tg);
 	if (rc >= 0) /* the batch buffers hold copies; d can go */
 		rc = sp_batch_make(&j->buf, j->ctx, &d, &idx, 1, b);

@@ -78,7 +78,7 @@ static const sp_param_spec train_spec[] = {
 	{"patience", SP_T_INT, "2", "plateau: epochs without dev improvement before the lr drops", NULL},
 	{"factor", SP_T_FLOAT, "0.5", "plateau: lr decay factor", NULL},
 	{"early_stop", SP_T_INT, "0", "stop after this many epochs without dev improvement (0 = never); the best epoch's model is kept", NULL},
-	{"metric", SP_T_STRING, "", "dev metric that picks the best epoch (default: f1 for taggers, accuracy for classifiers, loss for language models)", NULL},
+	{"metric", SP_T_STRING, "", "dev metric that picks the best epoch, one the head declares (default: the head's own choice: f1 for taggers, accuracy for classifiers, loss for language models)", NULL},
 	{"threads", SP_T_INT, "1", "OpenBLAS threads (the heads' products); keep 1 when model.threads > 1, as OpenBLAS's idle threads spin and slow the engine's", NULL},
 	{"bucket", SP_T_BOOL, "true", "batch sequences of similar length together (less padding)", NULL},
 	{"shuffle", SP_T_BOOL, "true", "shuffle the batches every epoch", NULL},
@@ -375,32 +375,45 @@ static int resolve_sections(sp_job *j)
 	    (rc = resolve_stage(j, &j->st.model, "model", SP_KIND_MODEL, model_host_spec, 1)) < 0 ||
 	    (rc = resolve_stage(j, &j->st.head, "head", SP_KIND_HEAD, head_host_spec, 1)) < 0)
 		return rc;
-	j->st.target = sp_head_of(&j->st)->target;
-	return SP_OK;
+	return sp_task_resolve(&j->st.task, j->ctx, sp_head_of(&j->st),
+			       sp_kv_where(j->st.head.kv, "plugin"));
+}
+
+/* train.metric must be one the head declares. */
+static int check_metric(sp_job *j)
+{
+	const char *m = sp_kv_str(j->cfg.kv_train, "metric");
+	char names[512];
+	if (!m || !*m || sp_task_metric(&j->st.task, m))
+		return SP_OK;
+	sp_task_metric_names(&j->st.task, names, sizeof(names));
+	return sp_err(j->ctx, SP_EINVAL, "%s: train.metric = %s is not a metric of head '%s', expected one of: %s",
+		      sp_kv_where(j->cfg.kv_train, "metric"), m, j->st.head.comp->name, names);
 }
 
 /* What the head needs from the model and the data format. */
 static int check_task(sp_job *j)
 {
 	const char *fmt = sp_kv_str(j->cfg.kv_data, "format");
-	int want_labels = j->st.target != SP_TARGET_NEXT_TOKEN;
+	sp_label_field need = j->st.task.labels, has = sp_task_format_field(fmt);
+	int want_labels = need != SP_LABELS_NEXT_TOKEN;
 	if (sp_kv_bool(j->cfg.kv_train, "instruments") &&
 	    !SP_HAS_OP(sp_model_ops, sp_model_of(&j->st), instruments))
 		return sp_err(j->ctx, SP_EINVAL, "%s: model '%s' has no instruments, expected instruments = false",
 			      sp_kv_where(j->cfg.kv_train, "instruments"), j->st.model.comp->name);
-	if (j->st.target == SP_TARGET_SEQUENCE)
+	if (need == SP_LABELS_SEQUENCE)
 		return sp_err(j->ctx, SP_EINVAL, "%s: head '%s' needs target sequences, which this runner does not read yet",
 			      sp_kv_where(j->st.head.kv, "plugin"), j->st.head.comp->name);
-	if (want_labels && !strcmp(fmt, "lines"))
+	if (want_labels && has == SP_LABELS_NEXT_TOKEN)
 		return sp_err(j->ctx, SP_EINVAL, "%s: format = lines has no labels, expected conll or tsv for head '%s'",
 			      sp_kv_where(j->cfg.kv_data, "format"), j->st.head.comp->name);
-	if (j->st.target == SP_TARGET_TAGS && strcmp(fmt, "conll") != 0)
+	if (need == SP_LABELS_TOKEN && has != SP_LABELS_TOKEN)
 		return sp_err(j->ctx, SP_EINVAL, "%s: head '%s' tags every token, expected format = conll",
 			      sp_kv_where(j->cfg.kv_data, "format"), j->st.head.comp->name);
-	if (j->st.target == SP_TARGET_CLASS && strcmp(fmt, "tsv") != 0)
+	if (need == SP_LABELS_TEXT && has != SP_LABELS_TEXT)
 		return sp_err(j->ctx, SP_EINVAL, "%s: head '%s' labels whole texts, expected format = tsv",
 			      sp_kv_where(j->cfg.kv_data, "format"), j->st.head.comp->name);
-	return SP_OK;
+	return check_metric(j);
 }
 
 /* [pipeline] name, or the file name: "pipelines/ner.pipe" -> "ner". */

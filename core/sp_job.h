@@ -24,6 +24,7 @@
 #include "sp_registry.h"
 #include "sp_runner.h"
 #include "sp_splits.h"
+#include "sp_task.h"
 
 /* A [section] resolved to a component, with the weights it declared. */
 typedef struct sp_stage {
@@ -49,11 +50,11 @@ typedef struct sp_job_config {
 	uint64_t seed;
 } sp_job_config;
 
-/* The four stages and what the head predicts. */
+/* The four stages and the task the head declares. */
 typedef struct sp_stages {
 	sp_stage tok, enc, model, head;
 	int has_tok;
-	sp_target target;
+	sp_task task;
 } sp_stages;
 
 /* The files a run writes. */

@@ -7,6 +7,7 @@
 #include "sp_params.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,10 +46,45 @@ size_t sp_weight_floats(const sp_weight *w)
 int sp_params_check_causal(const sp_job *j, const void *model)
 {
 	const sp_model_ops *m = sp_model_of(&j->st);
-	if (j->st.target == SP_TARGET_NEXT_TOKEN && SP_HAS_OP(sp_model_ops, m, sees_future) &&
+	if (sp_task_next_token(&j->st.task) && SP_HAS_OP(sp_model_ops, m, sees_future) &&
 	    m->sees_future(model))
 		return sp_err(j->ctx, SP_EINVAL, "%s: model '%s' reads the sequence backwards too, so it would see the token it must predict; expected a one-directional model for head '%s'",
 			      sp_kv_section_where(j->st.model.kv), j->st.model.comp->name, j->st.head.comp->name);
+	return SP_OK;
+}
+
+int sp_params_check_weights(sp_ctx *ctx, const char *where, const char *comp,
+			    const sp_weight *w, size_t n, size_t *out_floats)
+{
+	size_t total = 0;
+	for (size_t k = 0; k < n; k++) {
+		size_t floats = 1;
+		const char *name = w[k].name;
+		if (!name || !*name)
+			return sp_err(ctx, SP_EINVAL, "%s: '%s' declares weight %zu without a name, expected a stable checkpoint key",
+				      where, comp, k);
+		if (w[k].ndim < 1 || w[k].ndim > 4)
+			return sp_err(ctx, SP_EINVAL, "%s: '%s' declares weight '%s' of rank %d, expected 1..4",
+				      where, comp, name, w[k].ndim);
+		for (int d = 0; d < w[k].ndim; d++) {
+			if (w[k].dim[d] == 0)
+				return sp_err(ctx, SP_EINVAL, "%s: '%s' declares weight '%s' with size 0 in dimension %d, expected > 0",
+					      where, comp, name, d);
+			if (floats > SIZE_MAX / sizeof(float) / w[k].dim[d])
+				return sp_err(ctx, SP_EINVAL, "%s: '%s' declares weight '%s' too large to address, expected fewer values",
+					      where, comp, name);
+			floats *= w[k].dim[d];
+		}
+		for (size_t i = 0; i < k; i++)
+			if (w[i].name && !strcmp(w[i].name, name))
+				return sp_err(ctx, SP_EINVAL, "%s: '%s' declares weight '%s' twice, expected unique names (they key the model file)",
+					      where, comp, name);
+		if (total > SIZE_MAX / sizeof(float) - floats)
+			return sp_err(ctx, SP_EINVAL, "%s: '%s' declares weights too large to address, expected fewer values",
+				      where, comp);
+		total += floats;
+	}
+	*out_floats = total;
 	return SP_OK;
 }
 
@@ -63,9 +99,13 @@ static int bind_arenas(sp_job *j)
 	j->par.n_params = 0;
 	for (int s = 0; s < 2; s++) {
 		st[s]->offset = j->par.n_params;
-		st[s]->n_floats = 0;
-		for (size_t k = 0; k < st[s]->n_w; k++)
-			st[s]->n_floats += sp_weight_floats(&st[s]->w[k]);
+		if ((rc = sp_params_check_weights(j->ctx, sp_kv_section_where(st[s]->kv),
+						  st[s]->comp->name, st[s]->w, st[s]->n_w,
+						  &st[s]->n_floats)) < 0)
+			return rc;
+		if (j->par.n_params > SIZE_MAX / sizeof(float) - st[s]->n_floats)
+			return sp_err(j->ctx, SP_EINVAL, "%s: the weights are too large to address",
+				      sp_kv_section_where(st[s]->kv));
 		j->par.n_params += st[s]->n_floats;
 	}
 	j->par.value = calloc(j->par.n_params ? j->par.n_params : 1, sizeof(float));
@@ -120,32 +160,33 @@ int sp_params_build(sp_job *j)
 	if ((rc = bind_arenas(j)) < 0)
 		return rc;
 	sp_batchbuf_shape(&j->buf, sp_vocab_size(j->data.vocab), m->out_dim(j->st.model.self),
-			  j->st.target == SP_TARGET_CLASS);
+			  sp_task_one_target(&j->st.task));
 	if ((rc = m->init(j->st.model.self, j->ctx)) < 0 ||
 	    (rc = h->init(j->st.head.self, j->ctx)) < 0)
 		return rc;
 	return SP_OK;
 }
 
-/* The model's embedding table: the weight named "embed" of shape
- * (V, E), or NULL. */
+/* The model's embedding table, the (V, E) weight its embedding op names,
+ * or NULL. */
 static float *find_embedding(sp_job *j, size_t *out_e, float **out_grad)
 {
+	const sp_model_ops *m = sp_model_of(&j->st);
 	size_t off = j->st.model.offset;
-	for (size_t k = 0; k < j->st.model.n_w; k++) {
-		const sp_weight *w = &j->st.model.w[k];
-		const char *dot = strrchr(w->name, '.');
-		const char *base = dot ? dot + 1 : w->name;
-		if (!strcmp(base, "embed") && w->ndim == 2 &&
-		    w->dim[0] == sp_vocab_size(j->data.vocab)) {
-			*out_e = w->dim[1];
-			if (out_grad)
-				*out_grad = j->par.grad + off;
-			return j->par.value + off;
-		}
-		off += sp_weight_floats(w);
-	}
-	return NULL;
+	const sp_weight *w;
+	int k;
+	if (!SP_HAS_OP(sp_model_ops, m, embedding) || (k = m->embedding(j->st.model.self)) < 0 ||
+	    (size_t)k >= j->st.model.n_w)
+		return NULL;
+	for (int i = 0; i < k; i++)
+		off += sp_weight_floats(&j->st.model.w[i]);
+	w = &j->st.model.w[k];
+	if (w->ndim != 2 || w->dim[0] != sp_vocab_size(j->data.vocab))
+		return NULL;
+	*out_e = w->dim[1];
+	if (out_grad)
+		*out_grad = j->par.grad + off;
+	return j->par.value + off;
 }
 
 /* One line of a vectors file, cut in place: 1 with its word in *word and
@@ -297,6 +338,23 @@ int sp_params_load(sp_job *j, sp_modelfile *mf)
 	return SP_OK;
 }
 
+/* The weights model and head (created on a stand-in vocabulary)
+ * declare, as sp_params_build will bind them. */
+static int check_declared(sp_job *j, const void *model, const void *head)
+{
+	const sp_weight *w;
+	size_t n, floats;
+	int rc;
+	if ((rc = sp_model_of(&j->st)->weights(model, &w, &n)) < 0 ||
+	    (rc = sp_params_check_weights(j->ctx, sp_kv_section_where(j->st.model.kv),
+					  j->st.model.comp->name, w, n, &floats)) < 0 ||
+	    (rc = sp_head_of(&j->st)->weights(head, &w, &n)) < 0 ||
+	    (rc = sp_params_check_weights(j->ctx, sp_kv_section_where(j->st.head.kv),
+					  j->st.head.comp->name, w, n, &floats)) < 0)
+		return rc;
+	return SP_OK;
+}
+
 int sp_params_check(sp_job *j)
 {
 	/* the model's and head's own checks of their values, on a stand-in
@@ -322,6 +380,8 @@ int sp_params_check(sp_job *j)
 		rc = sp_head_of(&j->st)->create(&head, j->ctx, j->st.head.kv,
 						sp_model_of(&j->st)->out_dim(self), &env);
 	}
+	if (rc >= 0)
+		rc = check_declared(j, self, head);
 	sp_head_of(&j->st)->destroy(head);
 	sp_model_of(&j->st)->destroy(self);
 	sp_vocab_free(v);

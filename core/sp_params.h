@@ -26,6 +26,11 @@ typedef struct sp_params {
 } sp_params;
 
 void sp_params_fini(sp_params *p);
+/* The weights w[0..n) a stage (component comp, at `where`) declares:
+ * rank 1..4, every size > 0, a total that can be addressed, each name
+ * once; *out_floats = their floats. */
+int sp_params_check_weights(sp_ctx *ctx, const char *where, const char *comp,
+			    const sp_weight *w, size_t n, size_t *out_floats);
 /* Floats of weight w. */
 size_t sp_weight_floats(const sp_weight *w);
 

@@ -254,6 +254,12 @@ typedef struct sp_model_ops {
 	 * k2): a window of k2 steps every k1 steps starts from the state
 	 * k1 steps into the one before).  The setting stays until changed. */
 	int (*carry_at)(void *self, sp_ctx *ctx, size_t step);
+	/* Optional (NULL = none): where pretrained word vectors go.  The
+	 * index, in the order of weights(), of the stage's (V, E) embedding
+	 * table (one row per input id, V = in_dim), or -1 when this
+	 * configuration has none.  [encode] vectors = FILE fills its rows;
+	 * the host refuses vectors for a model without one. */
+	int (*embedding)(const void *self);
 } sp_model_ops;
 
 /* ------------------------------------------------------------------ */
@@ -267,6 +273,38 @@ typedef struct sp_head_env {
 	const sp_vocab *labels;    /* label set (tags, classes, target vocab);
 				      for SP_TARGET_NEXT_TOKEN the same as input */
 } sp_head_env;
+
+/* Where a head's targets come from: the field of the data's examples
+ * that it reads (which reader gives it is the host's business: lines gives
+ * text only, conll a label per token, tsv a label per text). */
+typedef enum sp_label_field {
+	SP_LABELS_NEXT_TOKEN = 1, /* none: the input shifted by one */
+	SP_LABELS_TOKEN = 2,      /* one label per token */
+	SP_LABELS_TEXT = 3,       /* one label per text */
+	SP_LABELS_SEQUENCE = 4    /* a second token sequence (not read yet) */
+} sp_label_field;
+
+/* One metric a head emits through its metrics op.  A name "x" covers the
+ * per-type breakdowns "x.<type>" as well (f1.PER). */
+typedef struct sp_metric_decl {
+	const char *name;
+	int higher_is_better;     /* 1: higher is better; 0: lower is better */
+	const char *doc;          /* one line */
+} sp_metric_decl;
+
+/*
+ * What a head needs and gives, read by the host before anything runs:
+ * the field its targets come from, every metric it emits with its
+ * direction, and the one that picks the best dev epoch by default
+ * (train.metric overrides it with another declared metric).  `pipeline
+ * check` refuses a train.metric the head does not declare.  Static.
+ */
+typedef struct sp_head_task {
+	size_t size;                   /* sizeof(sp_head_task) */
+	sp_label_field labels;
+	const sp_metric_decl *metrics; /* {NULL}-terminated */
+	const char *best;              /* one of metrics */
+} sp_head_task;
 
 /* One scored output: for position t of sequence b, label id with
  * probability p (k-th best, k from 0). */
@@ -308,6 +346,10 @@ typedef struct sp_head_ops {
 	/* Optional (may be NULL): as sp_model_ops.trace. */
 	int (*trace)(void *self, sp_ctx *ctx, size_t t, size_t b,
 		     sp_trace_fn emit, void *payload);
+	/* --- appended after the first table; a shorter table lacks them --- */
+	/* Optional (NULL = the host's defaults for `target`: lm loss,
+	 * tagger f1, classifier accuracy): the task the head describes. */
+	const sp_head_task *task;
 } sp_head_ops;
 
 /* Does the ops table `ops` of type `type` (e.g. sp_model_ops) have member

@@ -33,7 +33,7 @@ void sp_report_run_data(const sp_job *j)
 {
 	sp_say(j->out, "data: %zu train, %zu dev, %zu test sequences; vocabulary %zu",
 	       j->data.train.n, j->data.dev.n, j->data.test.n, sp_vocab_size(j->data.vocab));
-	if (j->st.target != SP_TARGET_NEXT_TOKEN)
+	if (!sp_task_next_token(&j->st.task))
 		sp_say(j->out, ", labels %zu", sp_vocab_size(j->data.labels));
 	sp_say(j->out, "\nmodel: %s -> %s, %zu parameters\n", j->st.model.comp->name,
 	       j->st.head.comp->name, j->par.n_params);
@@ -54,7 +54,7 @@ static void print_token(FILE *f, const char *tok)
 
 typedef struct pred_sink {
 	FILE *f;
-	sp_target target;
+	int next_token;     /* "next:" before a language model's guesses */
 	const sp_vocab *labels;
 	size_t want_t;      /* only this step (lm), or every step */
 	int all_steps;
@@ -80,7 +80,7 @@ static int print_pred(void *payload, size_t t, size_t b, size_t k, int32_t id, f
 		s->last_t = t;
 		s->started = 1;
 	}
-	if (!s->all_steps && k == 0 && s->target == SP_TARGET_NEXT_TOKEN)
+	if (!s->all_steps && k == 0 && s->next_token)
 		fputs("next:", f);
 	fputs(k ? "  " : (s->all_steps ? "" : " "), f);
 	fputc('\'', f);
@@ -152,17 +152,17 @@ int sp_report_predict(sp_job *j, size_t n, const sp_toklist *t)
 	int rc;
 	memset(&s, 0, sizeof(s));
 	s.f = j->out;
-	s.target = j->st.target;
+	s.next_token = sp_task_next_token(&j->st.task);
 	s.labels = j->data.labels;
 	s.want_t = n - 1;
-	s.all_steps = j->st.target == SP_TARGET_TAGS;
+	s.all_steps = j->st.task.labels == SP_LABELS_TOKEN;
 	s.tokens = t;
-	if (j->st.target == SP_TARGET_CLASS) {
+	if (sp_task_one_target(&j->st.task)) {
 		s.want_t = 0;
 		sp_say(j->out, "label:");
 	}
 	rc = sp_head_of(&j->st)->predict(j->st.head.self, j->ctx,
-					 j->st.target == SP_TARGET_TAGS ? 1 : j->opts->top_k,
+					 s.all_steps ? 1 : j->opts->top_k,
 					 print_pred, &s);
 	if (rc < 0)
 		return rc;
@@ -227,11 +227,11 @@ static int trace_step(sp_job *j, FILE *f, trace_sink *ts, const int32_t *ids, si
 		return rc;
 	if (h->trace && (rc = h->trace(j->st.head.self, j->ctx, step, 0, print_trace, ts)) < 0)
 		return rc;
-	if (j->st.target == SP_TARGET_NEXT_TOKEN) {
+	if (sp_task_next_token(&j->st.task)) {
 		pred_sink s;
 		memset(&s, 0, sizeof(s));
 		s.f = f;
-		s.target = j->st.target;
+		s.next_token = 1;
 		s.labels = j->data.labels;
 		s.want_t = step;
 		fprintf(f, "  prediction ");

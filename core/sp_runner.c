@@ -262,7 +262,7 @@ int sp_runner_predict(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	    (rc = sp_checkpoint_load_job(&j, path)) < 0 ||
 	    (rc = sp_splits_encode_input(&j, opts->input, &ids, &n, &t)) < 0)
 		goto done;
-	lm = j.st.target == SP_TARGET_NEXT_TOKEN;
+	lm = sp_task_next_token(&j.st.task);
 	/* carried state lets generation feed one token at a time */
 	if ((rc = sp_model_of(&j.st)->carry(j.st.model.self, ctx, lm && opts->generate, 1)) < 0 ||
 	    (rc = sp_evaluate_input(&j, ids, n, &b)) < 0)

@@ -239,7 +239,7 @@ static int add_labelled(sp_job *j, const sp_corpus *c, const char *path,
 			return sp_err_prefix(j->ctx, rc, "%s:%zu", path, sp_corpus_line(c, i));
 	if (n == 0)
 		return SP_OK;
-	if (j->st.target == SP_TARGET_TAGS) {
+	if (j->st.task.labels == SP_LABELS_TOKEN) {
 		size_t nl;
 		const char *const *tags = sp_corpus_labels(c, i, &nl);
 		for (size_t k = 0; k < n; k++)
@@ -278,7 +278,7 @@ static int encode_split(sp_job *j, const sp_corpus *c, const char *path, sp_data
 			}
 			tg = b;
 		}
-		rc = j->st.target == SP_TARGET_NEXT_TOKEN
+		rc = sp_task_next_token(&j->st.task)
 			     ? add_next_token(j, c, path, i, &t, in, tg, d)
 			     : add_labelled(j, c, path, i, &t, in, tg, d);
 		if (rc < 0)
@@ -321,7 +321,7 @@ static int add_split_labels(sp_job *j, const sp_corpus *c, int s)
 	for (size_t i = 0; i < sp_corpus_count(c) && rc >= 0; i++) {
 		size_t nl = 1;
 		const char *one = NULL;
-		const char *const *labels = j->st.target == SP_TARGET_TAGS
+		const char *const *labels = j->st.task.labels == SP_LABELS_TOKEN
 			? sp_corpus_labels(c, i, &nl) : NULL;
 		if (!labels) {
 			one = sp_corpus_label(c, i);
@@ -352,7 +352,7 @@ static int build_labels(sp_job *j, const sp_corpus *train, const sp_corpus *dev,
 {
 	const sp_corpus *splits[3] = {train, dev, test};
 	int rc = SP_OK;
-	if (j->st.target != SP_TARGET_TAGS && j->st.target != SP_TARGET_CLASS) {
+	if (j->st.task.labels != SP_LABELS_TOKEN && j->st.task.labels != SP_LABELS_TEXT) {
 		if ((rc = sp_vocab_clone(&j->data.labels, j->data.vocab)) < 0)
 			rc = sp_err(j->ctx, rc, "labels: out of memory");
 		return rc;
@@ -407,10 +407,10 @@ int sp_splits_vocab_unsaved(sp_job *j, sp_toklist *t)
 	rc = sp_job_create_text_stages(j);
 	if (rc >= 0)
 		rc = observe_vocab(j, train, t);
-	if (rc >= 0 && j->st.target == SP_TARGET_NEXT_TOKEN &&
+	if (rc >= 0 && sp_task_next_token(&j->st.task) &&
 	    (rc = sp_vocab_clone(&j->data.labels, j->data.vocab)) < 0)
 		rc = sp_err(j->ctx, rc, "labels: out of memory");
-	else if (rc >= 0 && j->st.target != SP_TARGET_NEXT_TOKEN)
+	else if (rc >= 0 && !sp_task_next_token(&j->st.task))
 		rc = sp_err(j->ctx, SP_EINVAL, "trace with initial weights works for language models; for head '%s' use --trained",
 			    j->st.head.comp->name);
 	sp_corpus_free(train);
@@ -478,7 +478,7 @@ int sp_splits_encode_input(sp_job *j, const char *text, int32_t **out, size_t *n
 	ids = malloc((t->n + 2) * sizeof(*ids));
 	if (!ids)
 		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
-	if (j->st.target == SP_TARGET_NEXT_TOKEN && bos >= 0)
+	if (sp_task_next_token(&j->st.task) && bos >= 0)
 		ids[m++] = bos;
 	for (size_t k = 0; k < t->n; k++) {
 		rc = encode_token(j, t->buf + t->off[k], t->tlen[k], &ids[m++]);

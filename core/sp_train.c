@@ -19,6 +19,19 @@ static int stop_requested(const sp_job *j)
 	return j->opts->should_stop && j->opts->should_stop(j->opts->stop_payload);
 }
 
+/* The dev metric that picks the best epoch, and whether higher is better. */
+static const char *best_metric(const sp_job *j, int *higher_better)
+{
+	const char *m = sp_kv_str(j->cfg.kv_train, "metric");
+	const sp_metric_decl *d;
+	if (!m || !*m)
+		m = j->st.task.best;
+	/* configuration refused a metric the head does not declare */
+	d = sp_task_metric(&j->st.task, m);
+	*higher_better = d ? d->higher_is_better : 1;
+	return m;
+}
+
 static int make_optim(sp_job *j, sp_optim **out)
 {
 	sp_kv *kv = j->cfg.kv_train;
@@ -51,10 +64,9 @@ static int make_optim(sp_job *j, sp_optim **out)
 			cfg.total_steps = cfg.warmup + 1;
 	}
 	{
-		const char *metric = sp_kv_str(kv, "metric");
-		cfg.mode = (!*metric && j->st.target == SP_TARGET_NEXT_TOKEN) ||
-				   !strcmp(metric, "loss") || !strcmp(metric, "perplexity")
-			   ? SP_PLATEAU_MIN : SP_PLATEAU_MAX;
+		int higher_better;
+		best_metric(j, &higher_better);
+		cfg.mode = higher_better ? SP_PLATEAU_MAX : SP_PLATEAU_MIN;
 	}
 	rc = sp_optim_new(out, j->ctx, &cfg, j->par.n_params);
 	if (rc < 0)
@@ -62,16 +74,6 @@ static int make_optim(sp_job *j, sp_optim **out)
 	return SP_OK;
 }
 
-/* The dev metric that picks the best epoch, and whether higher is better. */
-static const char *best_metric(const sp_job *j, int *higher_better)
-{
-	const char *m = sp_kv_str(j->cfg.kv_train, "metric");
-	if (!m || !*m)
-		m = j->st.target == SP_TARGET_TAGS ? "f1" :
-		    j->st.target == SP_TARGET_CLASS ? "accuracy" : "loss";
-	*higher_better = strcmp(m, "loss") != 0 && strcmp(m, "perplexity") != 0;
-	return m;
-}
 
 /*
  * One forward and backward pass over batch b with the gradients zeroed
@@ -236,7 +238,7 @@ static void loop_fini(train_loop *L)
 static int setup_stream(sp_job *j, train_loop *L)
 {
 	int rc;
-	if (j->st.target != SP_TARGET_NEXT_TOKEN)
+	if (!sp_task_next_token(&j->st.task))
 		return sp_err(j->ctx, SP_EINVAL, "%s: truncated BPTT over a stream is for language models, expected bptt = 0 for head '%s'",
 			      sp_kv_where(j->cfg.kv_train, "bptt"), j->st.head.comp->name);
 	if ((rc = sp_batch_stream(&j->buf.stream, &j->buf.n_stream, j->ctx, &j->data.train)) < 0)

@@ -161,10 +161,22 @@ static const sp_param_spec classify_params[] = {
 	 "last|mean|max"},
 	{NULL, 0, NULL, NULL, NULL}};
 
+/* What the head reads and reports (the host picks the best epoch and
+ * checks train.metric by these). */
+static const sp_metric_decl classify_metrics[] = {
+	{"loss", 0, "mean cross-entropy (nats)"},
+	{"accuracy", 1, "top-1 accuracy"},
+	{"macro_f1", 1, "mean F1 over the classes"},
+	{"f1.*", 1, "F1 of one class"},
+	{NULL, 0, NULL}};
+static const sp_head_task classify_task = {sizeof(sp_head_task), SP_LABELS_TEXT,
+					   classify_metrics, "accuracy"};
+
 const sp_head_ops heads_classify_ops = {
 	.base = {sizeof(sp_head_ops), SP_KIND_HEAD, "classify",
 		 "one class per sequence from pooled h (accuracy, macro-F1)",
 		 classify_params},
 	.target = SP_TARGET_CLASS,
 	.create = classify_create,
+	.task = &classify_task,
 	HEAD_OPS_};

@@ -760,6 +760,7 @@ const sp_head_ops heads_crf_ops = {
 		 crf_params},
 	.target = SP_TARGET_TAGS,
 	.create = crf_create,
+	.task = &heads_tagger_task,
 	.destroy = crf_destroy,
 	.weights = crf_weights,
 	.bind = crf_bind,

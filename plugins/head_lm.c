@@ -40,6 +40,16 @@ static const sp_param_spec lm_params[] = {
 	HEADS_DROPOUT_PARAM,
 	{NULL, 0, NULL, NULL, NULL}};
 
+/* What the head reads and reports (the host picks the best epoch and
+ * checks train.metric by these). */
+static const sp_metric_decl lm_metrics[] = {
+	{"loss", 0, "mean cross-entropy (nats)"},
+	{"perplexity", 0, "exp(loss)"},
+	{"accuracy", 1, "top-1 accuracy"},
+	{NULL, 0, NULL}};
+static const sp_head_task lm_task = {sizeof(sp_head_task), SP_LABELS_NEXT_TOKEN,
+				     lm_metrics, "loss"};
+
 const sp_head_ops heads_lm_ops = {
 	.base = {sizeof(sp_head_ops), SP_KIND_HEAD, "lm",
 		 "language model: softmax over the vocabulary for the next "
@@ -47,4 +57,5 @@ const sp_head_ops heads_lm_ops = {
 		 lm_params},
 	.target = SP_TARGET_NEXT_TOKEN,
 	.create = lm_create,
+	.task = &lm_task,
 	HEAD_OPS_};

@@ -240,6 +240,19 @@ static const sp_param_spec tagger_params[] = {
 	 "auto|bio|bioes|none"},
 	{NULL, 0, NULL, NULL, NULL}};
 
+/* What the taggers (softmax and crf) read and report (the host picks the
+ * best epoch and checks train.metric by these). */
+static const sp_metric_decl tagger_metrics[] = {
+	{"loss", 0, "mean loss per tag (nats)"},
+	{"accuracy", 1, "top-1 accuracy per token"},
+	{"precision", 1, "entity precision (scheme != none)"},
+	{"recall", 1, "entity recall (scheme != none)"},
+	{"f1", 1, "entity F1 (scheme != none)"},
+	{"f1.*", 1, "entity F1 of one type"},
+	{NULL, 0, NULL}};
+const sp_head_task heads_tagger_task = {sizeof(sp_head_task), SP_LABELS_TOKEN,
+					tagger_metrics, "f1"};
+
 const sp_head_ops heads_tagger_ops = {
 	.base = {sizeof(sp_head_ops), SP_KIND_HEAD, "tagger",
 		 "one tag per step: softmax over the tag set (accuracy, "
@@ -247,4 +260,5 @@ const sp_head_ops heads_tagger_ops = {
 		 tagger_params},
 	.target = SP_TARGET_TAGS,
 	.create = tagger_create,
+	.task = &heads_tagger_task,
 	HEAD_OPS_};

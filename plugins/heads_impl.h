@@ -197,5 +197,6 @@ extern const sp_head_ops heads_lm_ops;
 extern const sp_head_ops heads_tagger_ops;
 extern const sp_head_ops heads_classify_ops;
 extern const sp_head_ops heads_crf_ops;
+extern const sp_head_task heads_tagger_task; /* tagger and crf */
 
 #endif /* SP_HEADS_IMPL_H */

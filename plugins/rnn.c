@@ -273,13 +273,27 @@ static int model_sees_future(const void *self)
 	return sp_rnn_config_of(self)->bidirectional;
 }
 
+/* Pretrained word vectors go into the (V, E) table the engine puts in
+ * front of layer 0 when embed = E > 0 (the weight it names "embed"). */
+static int model_embedding(const void *self)
+{
+	const sp_weight *w;
+	size_t n;
+	if (sp_rnn_weights(self, &w, &n) < 0)
+		return -1;
+	for (size_t k = 0; k < n; k++)
+		if (!strcmp(w[k].name, "embed"))
+			return (int)k;
+	return -1;
+}
+
 #define RNN_MODEL_OPS                                                       \
 	.destroy = model_destroy, .out_dim = model_out_dim,                 \
 	.weights = model_weights, .bind = model_bind, .init = model_init,   \
 	.forward = model_forward, .backward = model_backward,               \
 	.carry = model_carry, .trace = model_trace,                         \
 	.instruments = model_instruments, .sees_future = model_sees_future, \
-	.carry_at = model_carry_at
+	.carry_at = model_carry_at, .embedding = model_embedding
 
 static const sp_model_ops rnn_ops = {
 	.base = {sizeof(sp_model_ops), SP_KIND_MODEL, "rnn",

@@ -16,9 +16,9 @@ TEST_PROGS = tests/t_ctx tests/t_blas tests/t_kv tests/t_pipe tests/t_registry \
 	tests/t_metrics tests/t_optim tests/t_data tests/t_runlog tests/t_modelfile \
 	tests/t_tags tests/t_conlleval
 check_PROGRAMS = $(TEST_PROGS)
-TESTS = $(TEST_PROGS) tests/t_cli.sh tests/t_oom.sh tests/t_cli_conlleval.sh
+TESTS = $(TEST_PROGS) tests/t_cli.sh tests/t_oom.sh tests/t_cli_conlleval.sh tests/t_task.sh
 EXTRA_DIST += tests/wrap.sh tests/t_cli.sh tests/t_oom.sh tests/data \
-	tests/t_cli_conlleval.sh
+	tests/t_cli_conlleval.sh tests/t_task.sh
 
 TEST_LDADD = core/libseqpipe.la $(ZLIB_LIBS) $(SQLITE_LIBS) $(BLAS_LIBS) -lm
 TEST_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
@@ -85,7 +85,7 @@ tests_t_parallel_LDADD = $(TEST_LDADD)
 TEST_PLUGIN_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -no-undefined -rpath /nowhere
 check_LTLIBRARIES = tests/plugins/badabi.la tests/plugins/misnamed.la \
 	tests/plugins/noentry.la tests/plugins/nullops.la tests/plugins/myplugin.la \
-	tests/plugins/oldrnn.la
+	tests/plugins/oldrnn.la tests/plugins/xenthead.la tests/plugins/badweights.la
 tests_plugins_badabi_la_SOURCES = tests/plugins/badabi.c
 tests_plugins_badabi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_misnamed_la_SOURCES = tests/plugins/misnamed.c
@@ -98,6 +98,13 @@ tests_plugins_oldrnn_la_SOURCES = tests/plugins/oldrnn.c
 tests_plugins_oldrnn_la_CFLAGS = $(AM_CFLAGS) $(BLAS_CFLAGS)
 tests_plugins_oldrnn_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_oldrnn_la_LIBADD = core/libseqpipe.la $(BLAS_LIBS) -lm
+# a head with its own metric and direction; a model with wrong weights (t_task.sh)
+tests_plugins_xenthead_la_SOURCES = tests/plugins/xenthead.c
+tests_plugins_xenthead_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_xenthead_la_LIBADD = core/libseqpipe.la -lm
+tests_plugins_badweights_la_SOURCES = tests/plugins/badweights.c
+tests_plugins_badweights_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_badweights_la_LIBADD = core/libseqpipe.la
 # the example of doc/plugins.md, built in the tree as well as out of it
 tests_plugins_myplugin_la_SOURCES = doc/example-plugin/myplugin.c
 tests_plugins_myplugin_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)

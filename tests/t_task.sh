@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# t_task.sh: a task described by its plugins.  A head with a metric of its
+# own name and direction (tests/plugins/xenthead.c: "xent", lower is
+# better) drives best-epoch selection and early stopping; a train.metric
+# the head does not declare, and wrong weight declarations
+# (tests/plugins/badweights.c), are refused by `pipeline check`.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+PIPELINE="$top_builddir/pipeline"
+export SEQPIPE_PLUGIN_PATH="$top_builddir/tests/plugins"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+
+n=0
+ok() { # cond-status, description
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+run() {
+	"$@" >"$work/out" 2>"$work/err"
+	rc=$?
+	out=$(cat "$work/out")
+	err=$(cat "$work/err")
+}
+contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
+sql() { sqlite3 "$work/runs.db" "$1"; }
+
+echo 1..9
+train="$top_srcdir/data/hello/train.txt"
+cat >task.pipe <<PIPE
+[pipeline]
+name = xent
+seed = 1
+[data]
+format = lines
+train = "$train"
+dev = "$train"
+[tokenize]
+plugin = chars
+[encode]
+plugin = onehot
+specials = none
+[model]
+plugin = rnn
+hidden = 3
+[head]
+plugin = xenthead.xent
+[train]
+optimizer = sgd
+lr = 0.5
+epochs = 40
+batch = 1
+early_stop = 3
+PIPE
+
+run "$PIPELINE" check task.pipe
+ok $rc "check accepts the head's own default metric (${err##*$'\n'})"
+run "$PIPELINE" check task.pipe --set train.metric=f1
+ok $([ $rc -ne 0 ] && contains "$err" "train.metric = f1 is not a metric of head 'xent', expected one of: hits, xent" && echo 0 || echo 1) "check refuses a metric the head does not declare (${err##*$'\n'})"
+
+# xent falls as the model learns: lower is better keeps the last epochs
+# and never stops early; read as higher-is-better it would keep epoch 1
+# and stop after epoch 4
+run "$PIPELINE" run task.pipe
+best=$(sql "select min(value) from metrics where split='dev' and name='xent' and epoch is not null")
+final=$(sql "select value from metrics where split='dev' and name='xent' and epoch is null")
+first=$(sql "select value from metrics where split='dev' and name='xent' and epoch = 0")
+epochs=$(sql "select count(*) from metrics where split='dev' and name='xent' and epoch is not null")
+ok $([ $rc -eq 0 ] && [ -n "$best" ] && [ "$best" = "$final" ] && [ "$best" != "$first" ] && echo 0 || echo 1) "the kept model has the lowest dev xent ($final; first epoch $first)"
+ok $([ $rc -eq 0 ] && [ "$epochs" -gt 4 ] && echo 0 || echo 1) "early stopping reads xent as lower-is-better ($epochs epochs run)"
+run "$PIPELINE" run task.pipe --set train.metric=hits --set train.epochs=3
+ok $rc "train.metric = hits (declared, higher is better) runs (${err##*$'\n'})"
+
+# weight declarations, refused before any training
+bad() { # key: the test model declares that wrong
+	sed -e 's/^plugin = rnn$/plugin = badweights.bad/' -e "s/^hidden = 3$/bad = $1/" task.pipe >bad.pipe
+	run "$PIPELINE" check bad.pipe
+}
+bad none
+ok $rc "check accepts the test model's right declarations (${err##*$'\n'})"
+bad rank
+ok $([ $rc -ne 0 ] && contains "$err" "weight 'b' of rank 5, expected 1..4" && echo 0 || echo 1) "check refuses a rank-5 weight (${err##*$'\n'})"
+bad dup
+ok $([ $rc -ne 0 ] && contains "$err" "weight 'W' twice" && echo 0 || echo 1) "check refuses two weights of one name (${err##*$'\n'})"
+bad zero
+ok $([ $rc -ne 0 ] && contains "$err" "size 0" && echo 0 || echo 1) "check refuses a weight of size 0 (${err##*$'\n'})"
