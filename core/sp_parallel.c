@@ -61,8 +61,11 @@ static int read_all(sp_ctx *ctx, const char *path, char **out, size_t *len)
 	size_t cap = 1 << 16, n = 0;
 	char *buf = NULL;
 	*out = NULL;
-	if (!gz)
+	if (!gz) {
+		if (fd >= 0)
+			close(fd);
 		return sp_err(ctx, SP_EIO, "%s: cannot open", path);
+	}
 	for (;;) {
 		int k;
 		if (n + 1 >= cap || !buf) {
