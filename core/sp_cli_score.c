@@ -25,8 +25,9 @@
 static const char help[] =
 	"usage: pipeline score REF HYP [--json] [--lowercase] [--tokenize 13a|none]\n"
 	"Scores the hypothesis file HYP against the reference file REF, line by line\n"
-	"(raw, detokenized text; .gz accepted; equal line counts), the way sacreBLEU 2.x\n"
-	"does: corpus BLEU with the 13a tokenizer and exponential smoothing, and chrF2.\n"
+	"(raw, detokenized text; .gz accepted; HYP - reads standard input; equal line\n"
+	"counts), the way sacreBLEU 2.x does: corpus BLEU with the 13a tokenizer and\n"
+	"exponential smoothing, and chrF2.\n"
 	"Each score is followed by its signature; the version field names seqpipe.\n"
 	"Also printed, labelled: BLEU on 13a-tokenized, lowercased text without smoothing,\n"
 	"for comparison with older papers (not comparable with sacreBLEU's figure).\n"
@@ -178,7 +179,7 @@ int sp_cli_score(int argc, char **argv)
 				return 2;
 			}
 			r.bo.tokenize = !strcmp(argv[++i], "13a") ? SP_BLEU_TOK_13A : SP_BLEU_TOK_NONE;
-		} else if (a[0] == '-' && a[1]) {
+		} else if (a[0] == '-' && a[1]) { /* "-" alone is standard input */
 			fprintf(stderr, "pipeline score: unknown option '%s'\n%s", a, help);
 			return 2;
 		} else if (n_pos < 2) {
@@ -190,6 +191,10 @@ int sp_cli_score(int argc, char **argv)
 	}
 	if (n_pos != 2) {
 		fprintf(stderr, "pipeline score: expected two files, REF and HYP\n%s", help);
+		return 2;
+	}
+	if (!strcmp(pos[0], "-") && !strcmp(pos[1], "-")) {
+		fprintf(stderr, "pipeline score: REF and HYP cannot both be standard input\n");
 		return 2;
 	}
 	sp_bleu_opts_init(&r.lo);

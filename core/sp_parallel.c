@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "sp_hash.h"
@@ -52,14 +53,19 @@ void sp_parallel_free(sp_parallel *p)
 	free(p);
 }
 
+/* Reads path ("-" = standard input) whole, through zlib. */
 static int read_all(sp_ctx *ctx, const char *path, char **out, size_t *len)
 {
-	gzFile gz = gzopen(path, "rb");
+	int fd = strcmp(path, "-") ? -1 : dup(STDIN_FILENO);
+	gzFile gz = fd >= 0 ? gzdopen(fd, "rb") : strcmp(path, "-") ? gzopen(path, "rb") : NULL;
 	size_t cap = 1 << 16, n = 0;
 	char *buf = NULL;
 	*out = NULL;
-	if (!gz)
+	if (!gz) {
+		if (fd >= 0)
+			close(fd);
 		return sp_err(ctx, SP_EIO, "%s: cannot open", path);
+	}
 	for (;;) {
 		int k;
 		if (n + 1 >= cap || !buf) {

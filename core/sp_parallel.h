@@ -9,7 +9,8 @@
  *   tsv    one file of `src<TAB>tgt[<TAB>...]` lines; which columns hold
  *          the two sides is configurable (the Tatoeba file has a third,
  *          the attribution).
- * Files ending in .gz are read through zlib (so is any gzip stream).
+ * Files ending in .gz are read through zlib (so is any gzip stream); the
+ * path "-" reads standard input.
  * Lines are UTF-8 (checked; "FILE:LINE:COL: invalid UTF-8"), a CRLF end
  * loses its CR, a byte order mark at the start of a file is dropped.
  *

@@ -59,6 +59,11 @@ gzip -c "$F/hyp.exact.fr" >hyp.fr.gz
 run "$PIPELINE" score "$F/ref.fr" hyp.fr.gz
 ok $(yes_if [ $rc -eq 0 ] && contains "$out" "BLEU = 100.00 100.0/100.0/100.0/100.0") "a .gz hypothesis"
 
+"$PIPELINE" score "$F/ref.fr" - <"$F/hyp.alt.fr" >"$work/out" 2>&1
+ok $(yes_if grep -q "BLEU = 19.51 61.5/29.7/13.2/6.0" "$work/out") "HYP - reads standard input"
+run "$PIPELINE" score - -
+ok $(yes_if [ $rc -eq 2 ] && contains "$err" "cannot both") "REF and HYP both - : exit 2"
+
 run "$PIPELINE" score "$F/ref.fr" "$F/hyp.tok.txt"
 ok $(yes_if [ $rc -eq 1 ] && contains "$err" "ref.fr has 1254 lines" && contains "$err" "hyp.tok.txt has 8" &&
 	[ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ]) "unequal line counts: one line naming both files and counts ($err)"
