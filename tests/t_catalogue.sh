@@ -82,7 +82,10 @@ printf 'good\tpos\nbad\t\n' >emptylabel.tsv
 : >empty.txt
 printf '\n  \n\t\n' >blank.txt
 printf 'hello world\n' | gzip -c | head -c 20 >trunc.txt.gz
-printf 'not gzip at all\n' >notgz.txt.gz
+printf 'text\tlabel\n' >headeronly.tsv
+printf '\xef\xbb\xbf' >bomonly.txt
+printf 'good\tpos\r\nbad \xe2\x82\tneg\r\n' >badutf.tsv
+printf 'a\tO\nb\tO\n' | gzip -c | head -c 25 >trunc.conll.gz
 # model files
 cp "$top_srcdir/fuzz/corpus/modelfile/hello.spm" good.spm
 head -c 100 good.spm >trunc.spm
@@ -98,6 +101,8 @@ printf 'h 0.5\n' >short.vec
 # a run log with one run, a vocabulary store with one vocabulary
 cp "$top_srcdir/fuzz/corpus/runlog/hello_runs.db" runs.db
 cp "$top_srcdir/fuzz/corpus/vocab/hello_vocab.db" vocab.db
+# a vocabulary store edited by hand: a row without a name (fuzz/regress)
+cp "$top_srcdir/fuzz/regress/vocab/list_null_name.db" nullname.db
 # run logs and vocabulary stores that are not seqpipe's
 printf 'not a database\n' >text.db
 sqlite3 other.db 'create table t(a); insert into t values (1);' 2>/dev/null ||
@@ -214,6 +219,13 @@ bad "conll 3 columns"                 "threecol.conll:1: 3 columns, expected 2 (
 bad "conll invalid UTF-8"             "badutf.conll:2:3: invalid UTF-8 (byte 0xc3)"  run "$FX/ner.pipe" --set "data.train=\"$FX/badutf.conll\""
 bad "tsv missing column"              "onecol.tsv:2: expected 2 tab-separated columns"  run "$FX/tsv.pipe" --set "data.train=\"$FX/onecol.tsv\""
 bad "tsv empty label"                 "emptylabel.tsv:2: empty label"  run "$FX/tsv.pipe" --set "data.train=\"$FX/emptylabel.tsv\""
+bad "a byte order mark and nothing else" "bomonly.txt: no examples"   run "$FX/ok.pipe" --set "data.train=\"$FX/bomonly.txt\""
+bad "bad dev file"                    "onecol.conll:4: expected 'token<TAB>label'"  run "$FX/ner.pipe" --set "data.dev=\"$FX/onecol.conll\""
+bad "missing test file"               "notest.conll: cannot open"     run "$FX/ner.pipe" --set "data.test=\"$FX/notest.conll\""
+bad "truncated gzip CoNLL"            "trunc.conll.gz: gzip:"         run "$FX/ner.pipe" --set "data.train=\"$FX/trunc.conll.gz\""
+bad "tsv header and nothing else"     "headeronly.tsv: no examples (tsv format)"  run "$FX/tsv.pipe" --set "data.train=\"$FX/headeronly.tsv\"" --set data.header=true
+bad "tsv invalid UTF-8"               "badutf.tsv:2:5: invalid UTF-8 (byte 0xe2)"  run "$FX/tsv.pipe" --set "data.train=\"$FX/badutf.tsv\""
+bad "tsv label column out of range"   "label_column"                  check "$FX/tsv.pipe" --set data.label_column=5000
 todo "finding 1" "empty train path"   "data.train"                    run "$FX/ok.pipe" --set 'data.train=""'
 todo "finding 1" "empty train path (check)" "data.train"              check "$FX/ok.pipe" --set 'data.train=""'
 
@@ -239,6 +251,7 @@ bad "runs.db that is text"            "text.db: not a seqpipe run log (not an SQ
 bad "runs.db of another program"      "other.db: not a seqpipe run log"  runs --db "$FX/other.db"
 bad "run logging into a text file"    "text.db: not a seqpipe run log"  run "$FX/ok.pipe" --db "$FX/text.db"
 bad "vocab store that is text"       "text.db' is not a seqpipe vocabulary store"  vocab --vocab-db "$FX/text.db"
+bad "vocab store row without a name"  "nullname.db' is damaged: a vocabulary row without a name"  --vocab-db "$FX/nullname.db" vocab
 bad "run with a vocab store of another program" "other.db"            run "$FX/ok.pipe" --vocab-db "$FX/other.db"
 
 echo "1..$n"

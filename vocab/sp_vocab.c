@@ -981,10 +981,21 @@ int sp_vocab_list(sp_ctx *ctx, const char *db_path, sp_vocab_list_fn fn,
 		goto fail;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sqlite3_int64 size = sqlite3_column_int64(st, 1);
-		if ((err = fn(payload, (const char *)sqlite3_column_text(st, 0),
-			      size > 0 ? (size_t)size : 0,
-			      (const char *)sqlite3_column_text(st, 2),
-			      (const char *)sqlite3_column_text(st, 3))))
+		const char *vname = (const char *)sqlite3_column_text(st, 0);
+		const char *created = (const char *)sqlite3_column_text(st, 2);
+		const char *hash = (const char *)sqlite3_column_text(st, 3);
+		/* the schema says NOT NULL, but an edited or foreign store
+		 * need not: callbacks get strings, never NULL */
+		if (!vname || !created || !hash) {
+			err = sp_err(ctx, SP_EINPUT,
+				     "vocab: '%s' is damaged: a vocabulary row "
+				     "without a %s", db_path,
+				     !vname ? "name" : !created ? "creation time"
+								: "hash");
+			goto fail;
+		}
+		if ((err = fn(payload, vname, size > 0 ? (size_t)size : 0,
+			      created, hash)))
 			goto fail;
 	}
 	if (rc != SQLITE_DONE)
