@@ -16,6 +16,10 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 PIPELINE="$top_builddir/pipeline"
+# In an ASan build, LeakSanitizer lists the suppressions it used on stderr
+# (tests/lsan.supp); that is not the program's output.
+LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}print_suppressions=0"
+export LSAN_OPTIONS
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 FX="$work/fx"

@@ -504,11 +504,14 @@ int sp_vocab_build_ordered(sp_vocab *v, sp_ctx *ctx, const sp_vocab_counter *c,
 			nr++;
 		}
 	}
-	qsort(r, nr, sizeof(*r), ranked_cmp_);
+	/* r is NULL for an empty counter, and qsort's pointer must not be
+	 * NULL even for 0 elements (C11 7.22.5) */
+	if (nr > 0)
+		qsort(r, nr, sizeof(*r), ranked_cmp_);
 	/* max_size keeps the most frequent; then, if asked, first-seen order */
 	if (max_size && nr > max_size - tmp.n)
 		nr = max_size - tmp.n;
-	if (order == SP_VOCAB_FIRST_SEEN)
+	if (order == SP_VOCAB_FIRST_SEEN && nr > 0)
 		qsort(r, nr, sizeof(*r), first_seen_cmp_);
 	for (size_t i = 0; i < nr; i++) {
 		int32_t id = r[i].id;
