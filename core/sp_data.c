@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@ struct sp_corpus {
 	const char **ptr;   /* conll, once read: tokens [0, ntok), labels
 			       [ntok, 2 ntok) */
 	size_t skipped;
+	size_t skipped_first; /* line of the first skipped line */
 };
 
 /* ------------------------------------------------------------------ */
@@ -95,14 +97,21 @@ typedef struct reader_ {
 	size_t end;
 	size_t scan;   /* buf[beg, scan) is known to hold no '\n' */
 	int eof;
+	size_t lineno;     /* of the line being read, 1-based */
+	size_t max_line;   /* ceilings (sp_data_opts) */
+	uint64_t max_file;
+	uint64_t total;    /* bytes read so far (decompressed) */
 } reader_;
 
-static int reader_open_(reader_ *r, sp_ctx *ctx, const char *path)
+static int reader_open_(reader_ *r, sp_ctx *ctx, const char *path,
+			size_t max_line, uint64_t max_file)
 {
 	size_t n = strlen(path);
 
 	memset(r, 0, sizeof(*r));
 	r->path = path;
+	r->max_line = max_line;
+	r->max_file = max_file;
 	errno = 0;
 	if (n > 3 && strcmp(path + n - 3, ".gz") == 0)
 		r->gz = gzopen(path, "rb");
@@ -112,6 +121,8 @@ static int reader_open_(reader_ *r, sp_ctx *ctx, const char *path)
 		return sp_err(ctx, SP_EIO, "%s: cannot open: %s", path,
 			      errno ? strerror(errno) : "out of memory");
 	r->cap = (size_t)1 << 16;
+	if (r->cap > max_line + 1)
+		r->cap = max_line + 1;
 	r->buf = malloc(r->cap);
 	if (!r->buf)
 		return sp_err(ctx, SP_ENOMEM, "%s: out of memory", path);
@@ -125,6 +136,19 @@ static void reader_close_(reader_ *r)
 	if (r->gz)
 		gzclose(r->gz);
 	free(r->buf);
+}
+
+/* Counts k bytes just read against the file ceiling; returns k (as the
+ * int reader_fill_ returns: k <= 2^30) or the error. */
+static int reader_count_(reader_ *r, sp_ctx *ctx, size_t k)
+{
+	r->total += k;
+	if (r->total > r->max_file)
+		return sp_err(ctx, SP_EINPUT,
+			      "%s: more than %llu bytes, the ceiling of a data "
+			      "file (max_file_bytes)",
+			      r->path, (unsigned long long)r->max_file);
+	return (int)k;
 }
 
 /* Reads more bytes after buf[end].  Returns the count, 0 at the end of
@@ -142,16 +166,24 @@ static int reader_fill_(reader_ *r, sp_ctx *ctx)
 	}
 	if (r->end == r->cap) {
 		char *nb;
-		if (r->cap > SIZE_MAX / 2)
-			return sp_err(ctx, SP_ENOMEM, "%s: line too long",
-				      r->path);
-		nb = realloc(r->buf, r->cap * 2);
+		size_t nc;
+		/* the buffer holds only the line being read: past the
+		 * ceiling, that line is too long */
+		if (r->end > r->max_line)
+			return sp_err(ctx, SP_EINPUT,
+				      "%s:%zu: line longer than %zu bytes, the "
+				      "ceiling of one line (max_line_bytes)",
+				      r->path, r->lineno, r->max_line);
+		nc = r->cap > SIZE_MAX / 2 ? SIZE_MAX : r->cap * 2;
+		if (nc > r->max_line + 1)
+			nc = r->max_line + 1;
+		nb = realloc(r->buf, nc);
 		if (!nb)
 			return sp_err(ctx, SP_ENOMEM,
 				      "%s: out of memory for a %zu-byte line",
 				      r->path, r->end);
 		r->buf = nb;
-		r->cap *= 2;
+		r->cap = nc;
 	}
 	want = r->cap - r->end;
 	if (want > (size_t)1 << 30)
@@ -160,7 +192,7 @@ static int reader_fill_(reader_ *r, sp_ctx *ctx)
 		int err, k = gzread(r->gz, r->buf + r->end, (unsigned)want);
 		if (k > 0) {
 			r->end += (size_t)k;
-			return k;
+			return reader_count_(r, ctx, (size_t)k);
 		}
 		/* A truncated stream ends like a short read: only gzerror
 		 * tells (Z_BUF_ERROR, "unexpected end of file"). */
@@ -177,7 +209,7 @@ static int reader_fill_(reader_ *r, sp_ctx *ctx)
 		size_t k = fread(r->buf + r->end, 1, want, r->f);
 		if (k > 0) {
 			r->end += k;
-			return (int)k;
+			return reader_count_(r, ctx, k);
 		}
 		if (ferror(r->f))
 			return sp_err(ctx, SP_EIO, "%s: read error: %s",
@@ -190,6 +222,7 @@ static int reader_fill_(reader_ *r, sp_ctx *ctx)
  * Returns 1, 0 at the end, or a negative code. */
 static int reader_line_(reader_ *r, sp_ctx *ctx, char **line, size_t *len)
 {
+	r->lineno++;
 	for (;;) {
 		size_t from = r->scan > r->beg ? r->scan : r->beg;
 		char *nl = memchr(r->buf + from, '\n', r->end - from);
@@ -384,7 +417,8 @@ static int nomem_(parse_ *p)
 /* opts.skip_bad: a malformed line is counted instead of failing. */
 static int skip_line_(parse_ *p)
 {
-	p->c->skipped++;
+	if (p->c->skipped++ == 0)
+		p->c->skipped_first = p->lineno;
 	return SP_OK;
 }
 
@@ -489,37 +523,15 @@ static int conll_end_(parse_ *p)
 	return SP_OK;
 }
 
-static int parse_conll_(parse_ *p, const char *s, size_t len)
+/* Adds token tok[0, nt) with label lab[0, nl) to the open sentence. */
+static int conll_add_(parse_ *p, const char *tok, size_t nt,
+		      const char *lab, size_t nl)
 {
 	sp_corpus *c = p->c;
-	char ex[4 * EXCERPT_MAX + 8];
-	size_t te = 0, lb, le = len, j;
 
-	if (is_blank_(s, len) ||
-	    (len >= 10 && memcmp(s, "-DOCSTART-", 10) == 0))
-		return conll_end_(p);
-	/* token: up to the first blank; label: the last run of non-blanks */
-	while (te < len && !is_ws_(s[te]))
-		te++;
-	j = te;
-	while (j < len && is_ws_(s[j]))
-		j++;
-	if (te == 0 || j == len) {
-		if (p->o->skip_bad)
-			return skip_line_(p);
-		return sp_err(p->ctx, SP_EINPUT,
-			      "%s:%zu: expected 'token<TAB>label', got '%s'",
-			      p->path, p->lineno,
-			      excerpt_(ex, sizeof(ex), s, len));
-	}
-	while (is_ws_(s[le - 1]))
-		le--;
-	lb = le;
-	while (!is_ws_(s[lb - 1]))
-		lb--;
 	if (grow_(&c->tok, &c->tcap, 2 * (c->ntok + 1), sizeof(size_t)) < 0 ||
-	    arena_put_(c, s, te, &c->tok[2 * c->ntok]) < 0 ||
-	    arena_put_(c, s + lb, le - lb, &c->tok[2 * c->ntok + 1]) < 0)
+	    arena_put_(c, tok, nt, &c->tok[2 * c->ntok]) < 0 ||
+	    arena_put_(c, lab, nl, &c->tok[2 * c->ntok + 1]) < 0)
 		return nomem_(p);
 	if (p->sent_n == 0) {
 		p->sent_first = c->ntok;
@@ -528,6 +540,92 @@ static int parse_conll_(parse_ *p, const char *s, size_t len)
 	c->ntok++;
 	p->sent_n++;
 	return SP_OK;
+}
+
+/* Bounds of the next column of s[0, len) from *i, which is moved past
+ * it: columns are separated by runs of tabs when tabs (a line holding a
+ * tab: a column may then contain spaces, and is trimmed of them), by runs
+ * of spaces and tabs otherwise.  Returns 0 when no column is left. */
+static int conll_col_(const char *s, size_t len, size_t *i, int tabs,
+		      size_t *b, size_t *e)
+{
+	size_t k = *i;
+
+	if (k > 0) /* not the first column: skip the separator */
+		while (k < len && (tabs ? s[k] == '\t' : is_ws_(s[k])))
+			k++;
+	if (k >= len && *i > 0)
+		return 0;
+	*b = k;
+	while (k < len && (tabs ? s[k] != '\t' : !is_ws_(s[k])))
+		k++;
+	*e = k;
+	*i = k > *i ? k : len; /* an empty first column ends the line */
+	if (tabs) {
+		while (*b < *e && s[*b] == ' ')
+			(*b)++;
+		while (*e > *b && s[*e - 1] == ' ')
+			(*e)--;
+	}
+	return 1;
+}
+
+/*
+ * One token line: the token is the first column, the label column
+ * conll_label_col; -1 is the last, and AUTO (the default) the last of 2
+ * or 4 columns.  Under AUTO, 3 or 5+ columns are refused: which one is the
+ * label would be a guess ("token POS label" and "token label extra" look
+ * alike).
+ */
+static int parse_conll_(parse_ *p, const char *s, size_t len)
+{
+	int want = p->o->conll_label_col;
+	int tabs = memchr(s, '\t', len) != NULL;
+	char ex[4 * EXCERPT_MAX + 8];
+	size_t i = 0, ncol = 0, b, e, tb = 0, te = 0, lb = 0, le = 0;
+	size_t end = len;
+
+	if (is_blank_(s, len) ||
+	    (len >= 10 && memcmp(s, "-DOCSTART-", 10) == 0))
+		return conll_end_(p);
+	while (is_ws_(s[end - 1])) /* a blank line returned above */
+		end--;
+	while (conll_col_(s, end, &i, tabs, &b, &e)) {
+		if (ncol == 0) {
+			tb = b;
+			te = e;
+		} else if (want < 0 || ncol == (size_t)want) {
+			lb = b;
+			le = e;
+		}
+		ncol++;
+	}
+	if (te == tb || ncol < 2 ||
+	    (le == lb && (want < 0 || ncol > (size_t)want))) {
+		if (p->o->skip_bad)
+			return skip_line_(p);
+		return sp_err(p->ctx, SP_EINPUT,
+			      "%s:%zu: expected 'token<TAB>label', got '%s'",
+			      p->path, p->lineno,
+			      excerpt_(ex, sizeof(ex), s, len));
+	}
+	if (want == SP_DATA_LABEL_AUTO && ncol != 2 && ncol != 4)
+		return sp_err(p->ctx, SP_EINPUT,
+			      "%s:%zu: %zu columns, expected 2 (token label) or "
+			      "4 (CoNLL-2003: token POS chunk label); for another "
+			      "layout name the label column: '%s'",
+			      p->path, p->lineno, ncol,
+			      excerpt_(ex, sizeof(ex), s, len));
+	if (want >= 0 && ncol <= (size_t)want) {
+		if (p->o->skip_bad)
+			return skip_line_(p);
+		return sp_err(p->ctx, SP_EINPUT,
+			      "%s:%zu: %zu columns, expected at least %d "
+			      "(the label is column %d, counted from 0): '%s'",
+			      p->path, p->lineno, ncol, want + 1, want,
+			      excerpt_(ex, sizeof(ex), s, len));
+	}
+	return conll_add_(p, s + tb, te - tb, s + lb, le - lb);
 }
 
 /* Turns the CoNLL offsets into pointers, now that the arena is final. */
@@ -548,14 +646,37 @@ static int conll_finish_(sp_corpus *c)
 	return 0;
 }
 
+/* Copies the caller's options into *o, a version-1 struct (the fields
+ * up to skip_bad) with the defaults of the later ones, and puts the
+ * default ceilings in for 0. */
 static int check_opts_(sp_ctx *ctx, sp_data_format format,
-		       const sp_data_opts *o)
+		       const sp_data_opts *in, sp_data_opts *o)
 {
-	if (o->version != SP_DATA_OPTS_VERSION)
+	sp_data_opts_init(o);
+	if (in->version == 1) {
+		memcpy(o, in, offsetof(sp_data_opts, skip_bad) +
+				      sizeof(in->skip_bad));
+		o->version = SP_DATA_OPTS_VERSION;
+	} else if (in->version == SP_DATA_OPTS_VERSION) {
+		*o = *in;
+	} else {
 		return sp_err(ctx, SP_EINVAL,
 			      "data: options version %u, expected %d "
 			      "(start from SP_DATA_OPTS_INIT)",
-			      o->version, SP_DATA_OPTS_VERSION);
+			      in->version, SP_DATA_OPTS_VERSION);
+	}
+	if (o->max_line_bytes == 0)
+		o->max_line_bytes = SP_DATA_MAX_LINE_DEFAULT;
+	if (o->max_file_bytes == 0)
+		o->max_file_bytes = SP_DATA_MAX_FILE_DEFAULT;
+	if (o->max_line_bytes > SIZE_MAX / 4)
+		o->max_line_bytes = SIZE_MAX / 4;
+	if (o->conll_label_col < SP_DATA_LABEL_AUTO ||
+	    o->conll_label_col == 0)
+		return sp_err(ctx, SP_EINVAL,
+			      "data: conll label column %d, expected >= 1, -1 "
+			      "(last) or SP_DATA_LABEL_AUTO (-2)",
+			      o->conll_label_col);
 	if (format != SP_DATA_LINES && format != SP_DATA_CONLL &&
 	    format != SP_DATA_TSV)
 		return sp_err(ctx, SP_EINVAL, "data: unknown format %d",
@@ -571,9 +692,11 @@ static int check_opts_(sp_ctx *ctx, sp_data_format format,
 }
 
 int sp_corpus_read(sp_corpus **out, sp_ctx *ctx, const char *path,
-		   sp_data_format format, const sp_data_opts *opts)
+		   sp_data_format format, const sp_data_opts *in)
 {
 	const sp_data_opts def = SP_DATA_OPTS_INIT;
+	sp_data_opts o;
+	const sp_data_opts *opts = &o;
 	sp_corpus *c = NULL;
 	reader_ r = {0};
 	parse_ p = {0};
@@ -582,18 +705,22 @@ int sp_corpus_read(sp_corpus **out, sp_ctx *ctx, const char *path,
 	int rc;
 
 	*out = NULL;
-	if (!opts)
-		opts = &def;
-	rc = check_opts_(ctx, format, opts);
+	rc = check_opts_(ctx, format, in ? in : &def, &o);
 	if (rc < 0)
 		goto fail;
+	/* "" is how a .pipe says "no file": never a file to read */
+	if (!path || !*path) {
+		rc = sp_err(ctx, SP_EINVAL, "data: empty file name, expected "
+			    "the path of a %s file", sp_data_format_name(format));
+		goto fail;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		rc = sp_err(ctx, SP_ENOMEM, "%s: out of memory", path);
 		goto fail;
 	}
 	c->format = format;
-	rc = reader_open_(&r, ctx, path);
+	rc = reader_open_(&r, ctx, path, o.max_line_bytes, o.max_file_bytes);
 	if (rc < 0)
 		goto fail;
 	p.c = c;
@@ -677,19 +804,19 @@ void sp_corpus_free(sp_corpus *c)
 
 size_t sp_corpus_count(const sp_corpus *c)
 {
-	return c->n;
+	return c ? c->n : 0;
 }
 
 sp_data_format sp_corpus_format(const sp_corpus *c)
 {
-	return c->format;
+	return c ? c->format : (sp_data_format)0;
 }
 
 const char *sp_corpus_text(const sp_corpus *c, size_t i, size_t *len)
 {
 	if (len)
 		*len = 0;
-	if (i >= c->n || c->format == SP_DATA_CONLL)
+	if (!c || i >= c->n || c->format == SP_DATA_CONLL)
 		return NULL;
 	if (len)
 		*len = c->ex[i].n;
@@ -698,7 +825,7 @@ const char *sp_corpus_text(const sp_corpus *c, size_t i, size_t *len)
 
 const char *sp_corpus_label(const sp_corpus *c, size_t i)
 {
-	if (i >= c->n || c->format != SP_DATA_TSV)
+	if (!c || i >= c->n || c->format != SP_DATA_TSV)
 		return NULL;
 	return c->arena + c->ex[i].label;
 }
@@ -708,7 +835,7 @@ static const char *const *conll_ptrs_(const sp_corpus *c, size_t i,
 {
 	if (n)
 		*n = 0;
-	if (i >= c->n || c->format != SP_DATA_CONLL)
+	if (!c || i >= c->n || c->format != SP_DATA_CONLL)
 		return NULL;
 	if (n)
 		*n = c->ex[i].n;
@@ -727,12 +854,17 @@ const char *const *sp_corpus_labels(const sp_corpus *c, size_t i, size_t *n)
 
 size_t sp_corpus_line(const sp_corpus *c, size_t i)
 {
-	return i < c->n ? c->ex[i].line : 0;
+	return c && i < c->n ? c->ex[i].line : 0;
 }
 
 size_t sp_corpus_skipped(const sp_corpus *c)
 {
-	return c->skipped;
+	return c ? c->skipped : 0;
+}
+
+size_t sp_corpus_skipped_first(const sp_corpus *c)
+{
+	return c ? c->skipped_first : 0;
 }
 
 /* ------------------------------------------------------------------ */

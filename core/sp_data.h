@@ -22,6 +22,7 @@
 #define SP_DATA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sp_ctx.h"
 
@@ -43,10 +44,21 @@ int sp_data_format_parse(sp_data_format *out, sp_ctx *ctx, const char *name);
 /* The name of a format ("?" for an unknown value). */
 const char *sp_data_format_name(sp_data_format format);
 
-#define SP_DATA_OPTS_VERSION 1
+#define SP_DATA_OPTS_VERSION 2
+
+/* Ceilings that keep a runaway input (a data file that is /dev/zero, a
+ * gzip bomb) from eating the memory: the bytes of one line, and of the
+ * whole file after decompression.  0 in the options means these. */
+#define SP_DATA_MAX_LINE_DEFAULT ((size_t)1 << 24)   /* 16 MiB */
+#define SP_DATA_MAX_FILE_DEFAULT ((uint64_t)1 << 32) /* 4 GiB */
+
+/* conll_label_col: pick the label by the line's column count, see
+ * sp_corpus_read. */
+#define SP_DATA_LABEL_AUTO (-2)
 
 /* Reader options; start from SP_DATA_OPTS_INIT or sp_data_opts_init().
- * Fields are only ever appended. */
+ * Fields are only ever appended; a struct of version 1 (the fields up to
+ * skip_bad) is still accepted and gets the defaults of the others. */
 typedef struct sp_data_opts {
 	unsigned int version; /* SP_DATA_OPTS_VERSION */
 	size_t max_examples;  /* stop after this many examples; 0 = all */
@@ -55,32 +67,54 @@ typedef struct sp_data_opts {
 	int header;           /* tsv: != 0 skips the first line */
 	int skip_bad;         /* conll/tsv: != 0 skips (and counts) lines
 				 with missing columns or empty fields
-				 instead of failing; encoding errors still
-				 fail.  Off by default. */
+				 (conll: an empty or white-space token, as
+				 in the Broad Twitter Corpus) instead of
+				 failing; encoding errors and ceilings
+				 still fail.  Off by default.  See
+				 sp_corpus_skipped. */
+	/* version 2 */
+	size_t max_line_bytes;   /* ceiling of one line; 0 = default */
+	uint64_t max_file_bytes; /* ceiling of the file (decompressed);
+				    0 = default */
+	int conll_label_col;     /* conll: 0-based column of the label (>= 1),
+				    -1 = the last, or SP_DATA_LABEL_AUTO */
 } sp_data_opts;
 
-#define SP_DATA_OPTS_INIT {SP_DATA_OPTS_VERSION, 0, 0, 1, 0, 0}
+#define SP_DATA_OPTS_INIT                                                 \
+	{SP_DATA_OPTS_VERSION, 0, 0, 1, 0, 0, 0, 0, SP_DATA_LABEL_AUTO}
 void sp_data_opts_init(sp_data_opts *opts);
 
 /*
  * Reads `path` in `format` (caller owns *out; free with sp_corpus_free).
  * opts may be NULL for the defaults.  Errors:
+ *   SP_EINVAL  an empty or NULL path ("data: empty file name, expected
+ *              the path of a FORMAT file"), bad options
  *   SP_EIO     "FILE: cannot open: <strerror>", read errors, a truncated
  *              or corrupt gzip stream
  *   SP_EINPUT  "FILE:LINE:COL: invalid UTF-8 ...", "FILE:LINE:COL: NUL
  *              byte", and malformed lines:
  *              conll "FILE:LINE: expected 'token<TAB>label', got '...'"
  *              (a line with one column, or starting with whitespace,
- *              i.e. an empty token); tsv "FILE:LINE: expected N
- *              tab-separated columns (...), got M: '...'" and empty
- *              text or label.  The shown line is cut to about 40 bytes.
- *   SP_EINVAL  bad options.
+ *              i.e. an empty token), "FILE:LINE: 3 columns, expected 2
+ *              ... or 4 ...; ..." (see the label below); tsv
+ *              "FILE:LINE: expected N tab-separated columns (...), got
+ *              M: '...'" and empty text or label.  The shown line is cut
+ *              to about 40 bytes.
+ *   SP_EINPUT  a ceiling: "FILE:LINE: line longer than N bytes, the
+ *              ceiling of one line (max_line_bytes)", "FILE: more than N
+ *              bytes, the ceiling of a data file (max_file_bytes)".
  * lines: blank (whitespace-only) lines are skipped; the text is the line
  * without its line end.  conll: whitespace-only lines end a sentence;
- * columns are separated by runs of tabs/spaces, the first is the token,
- * the last the label (so CoNLL-2003's 4 columns work); lines starting
- * with "-DOCSTART-" are skipped.  tsv: columns are separated by single
- * tabs; blank lines are skipped.
+ * columns are separated by runs of tabs in a line that holds a tab (a
+ * token may then contain spaces, as some of the Broad Twitter Corpus do;
+ * columns are trimmed of spaces), by runs of tabs and spaces otherwise;
+ * the first column is the token; lines starting with "-DOCSTART-" are
+ * skipped.  The label is column
+ * conll_label_col; with SP_DATA_LABEL_AUTO (the default) a line must have
+ * 2 columns (token label) or 4 (CoNLL-2003: token POS chunk label) and
+ * the label is the last, any other count is an error that asks for the
+ * label column; -1 takes the last column of any line.  tsv: columns are
+ * separated by single tabs; blank lines are skipped.
  */
 int sp_corpus_read(sp_corpus **out, sp_ctx *ctx, const char *path,
 		   sp_data_format format, const sp_data_opts *opts);
@@ -88,7 +122,8 @@ void sp_corpus_free(sp_corpus *corpus);
 
 /* Accessors.  Strings are NUL-terminated and borrowed (valid until
  * sp_corpus_free).  An index >= count, or the wrong format, gives NULL
- * (and *n / *len = 0). */
+ * (and *n / *len = 0).  A NULL corpus (a split that was not given) reads
+ * as an empty one: count 0, every example out of range. */
 size_t sp_corpus_count(const sp_corpus *corpus);
 sp_data_format sp_corpus_format(const sp_corpus *corpus);
 /* lines, tsv: the text of example i and its length in bytes. */
@@ -102,8 +137,11 @@ const char *const *sp_corpus_labels(const sp_corpus *corpus, size_t i,
 				    size_t *n);
 /* 1-based source line of example i (conll: of its first token). */
 size_t sp_corpus_line(const sp_corpus *corpus, size_t i);
-/* Lines skipped because of opts.skip_bad. */
+/* Lines skipped because of opts.skip_bad, and the 1-based line number of
+ * the first of them (0 when none was), for a report such as "skipped 5
+ * malformed lines, the first at FILE:LINE". */
 size_t sp_corpus_skipped(const sp_corpus *corpus);
+size_t sp_corpus_skipped_first(const sp_corpus *corpus);
 
 /*
  * Batcher: minibatches of up to batch_size example indices per epoch.

@@ -655,6 +655,12 @@ int sp_pipe_parse_file(sp_pipe **out, sp_ctx *ctx, const char *path)
 		return sp_err(ctx, SP_EIO, "%s: cannot open: %s", path,
 			      strerror(errno));
 	for (;;) {
+		if (len > SP_PIPE_MAX_BYTES) {
+			rc = sp_err(ctx, SP_EINPUT, "%s: more than %d bytes, the "
+				    "ceiling of a .pipe file", path,
+				    SP_PIPE_MAX_BYTES);
+			goto fail;
+		}
 		if (len == cap) {
 			cap = cap ? 2 * cap : 4096;
 			nb = realloc(buf, cap);

@@ -32,9 +32,15 @@ extern "C" {
 
 typedef struct sp_pipe sp_pipe;
 
+/* The ceiling of a .pipe file's size: a real one is a few kB, and one
+ * that is /dev/zero must not be read until memory runs out. */
+#define SP_PIPE_MAX_BYTES (1 << 20)
+
 /* Reads and parses the file at `path` (caller owns *out; free with
  * sp_pipe_free).  A file that cannot be read is SP_EIO with
- * "PATH: cannot open: <reason>"; where-strings start with `path` as given. */
+ * "PATH: cannot open: <reason>"; where-strings start with `path` as given.
+ * A file of more than SP_PIPE_MAX_BYTES is SP_EINPUT "PATH: more than
+ * 1048576 bytes, the ceiling of a .pipe file". */
 int sp_pipe_parse_file(sp_pipe **out, sp_ctx *ctx, const char *path);
 /* Parses text[0..len) as if it were the file `name` (used in messages and
  * where-strings, and for sp_pipe_dir).  text is copied (caller owns *out;

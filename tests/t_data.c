@@ -515,6 +515,140 @@ static void test_common_errors(sp_ctx *ctx)
 	ok(1, "sp_corpus_free(NULL) is a no-op");
 }
 
+/* Issue 12: an empty path, NULL corpora, ceilings, the CoNLL label
+ * column, the skip count of the Broad Twitter Corpus lines. */
+static void test_hardening(sp_ctx *ctx)
+{
+	char want[1024], *big;
+	sp_data_opts o = SP_DATA_OPTS_INIT;
+	const char *path;
+	const char *const *tok, *const *lab;
+	sp_corpus *c;
+	size_t n = 9, len = 9;
+
+	expect_err(ctx, "", SP_DATA_LINES, NULL, SP_EINVAL,
+		   "data: empty file name, expected the path of a lines file",
+		   "empty path");
+	expect_err(ctx, NULL, SP_DATA_CONLL, NULL, SP_EINVAL,
+		   "data: empty file name, expected the path of a conll file",
+		   "NULL path");
+	ok(sp_corpus_count(NULL) == 0 && sp_corpus_skipped(NULL) == 0 &&
+		   sp_corpus_text(NULL, 0, &len) == NULL && len == 0 &&
+		   sp_corpus_tokens(NULL, 0, &n) == NULL && n == 0 &&
+		   sp_corpus_label(NULL, 0) == NULL &&
+		   sp_corpus_line(NULL, 0) == 0,
+	   "a NULL corpus reads as an empty one");
+
+	/* /dev/zero: one endless line, stopped at the line ceiling */
+	if (access("/dev/zero", R_OK) == 0)
+		expect_err(ctx, "/dev/zero", SP_DATA_LINES, NULL, SP_EINPUT,
+			   "/dev/zero:1: line longer than 16777216 bytes, the "
+			   "ceiling of one line (max_line_bytes)",
+			   "/dev/zero");
+	else
+		skip_("no /dev/zero"), skip_("no /dev/zero");
+
+	o.max_line_bytes = 8;
+	path = put("ceil.txt", "12345678\nabc\n123456789\n", -1);
+	snprintf(want, sizeof(want),
+		 "%s:3: line longer than 8 bytes, the ceiling of one line "
+		 "(max_line_bytes)", path);
+	expect_err(ctx, path, SP_DATA_LINES, &o, SP_EINPUT, want,
+		   "a 9-byte line over a ceiling of 8");
+	o.max_examples = 2;
+	c = read_ok(ctx, path, SP_DATA_LINES, &o, "8-byte lines under 8");
+	ok(c && sp_corpus_count(c) == 2, "lines at the ceiling are read");
+	sp_corpus_free(c);
+	o = (sp_data_opts)SP_DATA_OPTS_INIT;
+
+	big = malloc(3000);
+	if (big) {
+		memset(big, 'a', 3000);
+		for (int i = 99; i < 3000; i += 100)
+			big[i] = '\n';
+		o.max_file_bytes = 2500;
+		path = put_gz("ceil.txt.gz", big, 3000);
+		snprintf(want, sizeof(want),
+			 "%s: more than 2500 bytes, the ceiling of a data file "
+			 "(max_file_bytes)", path);
+		expect_err(ctx, path, SP_DATA_LINES, &o, SP_EINPUT, want,
+			   "the file ceiling counts decompressed bytes");
+		o.max_file_bytes = 3000;
+		c = read_ok(ctx, path, SP_DATA_LINES, &o, "a file at its ceiling");
+		ok(c && sp_corpus_count(c) == 30, "30 lines at the ceiling");
+		sp_corpus_free(c);
+		free(big);
+		o = (sp_data_opts)SP_DATA_OPTS_INIT;
+	}
+
+	/* the CoNLL label: 3 columns are ambiguous by default */
+	path = put("three.conll", "EU\tNNP\tB-ORG\nrejects\tVBZ\tO\n", -1);
+	snprintf(want, sizeof(want),
+		 "%s:1: 3 columns, expected 2 (token label) or 4 (CoNLL-2003: "
+		 "token POS chunk label); for another layout name the label "
+		 "column: 'EU\\tNNP\\tB-ORG'", path);
+	expect_err(ctx, path, SP_DATA_CONLL, NULL, SP_EINPUT, want,
+		   "conll 3 columns refused by default");
+	o.conll_label_col = 2;
+	c = read_ok(ctx, path, SP_DATA_CONLL, &o, "conll label column 2");
+	lab = c ? sp_corpus_labels(c, 0, &n) : NULL;
+	ok(lab && n == 2 && strcmp(lab[0], "B-ORG") == 0, "label column 2");
+	sp_corpus_free(c);
+	o.conll_label_col = 1;
+	c = read_ok(ctx, path, SP_DATA_CONLL, &o, "conll label column 1");
+	lab = c ? sp_corpus_labels(c, 0, &n) : NULL;
+	ok(lab && strcmp(lab[0], "NNP") == 0 && strcmp(lab[1], "VBZ") == 0,
+	   "label column 1");
+	sp_corpus_free(c);
+	o.conll_label_col = -1;
+	c = read_ok(ctx, path, SP_DATA_CONLL, &o, "conll label -1");
+	lab = c ? sp_corpus_labels(c, 0, &n) : NULL;
+	ok(lab && strcmp(lab[1], "O") == 0, "label -1: the last column");
+	sp_corpus_free(c);
+	o.conll_label_col = 3;
+	snprintf(want, sizeof(want),
+		 "%s:1: 3 columns, expected at least 4 (the label is column 3, "
+		 "counted from 0): 'EU\\tNNP\\tB-ORG'", path);
+	expect_err(ctx, path, SP_DATA_CONLL, &o, SP_EINPUT, want,
+		   "conll label column past the line");
+	o.conll_label_col = 0;
+	expect_err(ctx, path, SP_DATA_CONLL, &o, SP_EINVAL,
+		   "data: conll label column 0, expected >= 1, -1 (last) or "
+		   "SP_DATA_LABEL_AUTO (-2)",
+		   "conll label column 0 is the token");
+	o = (sp_data_opts)SP_DATA_OPTS_INIT;
+
+	/* BTC: a tab-separated token may hold spaces; empty or white-space
+	 * tokens are skipped and counted under skip_bad */
+	path = put("btc.conll",
+		   "a\tO\n\tO\n \tO\nke s\tO\n\nb\tB-PER\n\tO\n", -1);
+	snprintf(want, sizeof(want),
+		 "%s:2: expected 'token<TAB>label', got '\\tO'", path);
+	expect_err(ctx, path, SP_DATA_CONLL, NULL, SP_EINPUT, want,
+		   "btc empty token refused by default");
+	o.skip_bad = 1;
+	c = read_ok(ctx, path, SP_DATA_CONLL, &o, "btc skip_bad");
+	tok = c ? sp_corpus_tokens(c, 0, &n) : NULL;
+	ok(c && sp_corpus_count(c) == 2 && sp_corpus_skipped(c) == 3 &&
+		   sp_corpus_skipped_first(c) == 2,
+	   "btc: 2 sentences, 3 lines skipped, the first on line 2");
+	ok(tok && n == 2 && strcmp(tok[1], "ke s") == 0,
+	   "btc: the token 'ke s' keeps its space");
+	sp_corpus_free(c);
+	o = (sp_data_opts)SP_DATA_OPTS_INIT;
+
+	/* an options struct of version 1 still works, with the defaults */
+	{
+		sp_data_opts v1 = SP_DATA_OPTS_INIT;
+		v1.version = 1;
+		v1.skip_bad = 1;
+		v1.conll_label_col = 12345; /* past a v1 struct: ignored */
+		c = read_ok(ctx, path, SP_DATA_CONLL, &v1, "options version 1");
+		ok(c && sp_corpus_skipped(c) == 3, "version 1: skip_bad read");
+		sp_corpus_free(c);
+	}
+}
+
 static void test_shared(sp_ctx *ctx)
 {
 	const char *root = getenv("SEQPIPE_SHARED");
@@ -527,7 +661,7 @@ static void test_shared(sp_ctx *ctx)
 	snprintf(path, sizeof(path), "%s/data/ner/wnut17/wnut17train.conll",
 		 root ? root : "");
 	if (!root || access(path, R_OK) != 0) {
-		for (int i = 0; i < 6; i++)
+		for (int i = 0; i < 10; i++)
 			skip_("SEQPIPE_SHARED not set or data absent");
 		return;
 	}
@@ -547,6 +681,21 @@ static void test_shared(sp_ctx *ctx)
 	sp_corpus_read(&c, ctx, path, SP_DATA_CONLL, NULL);
 	ok_str(sp_errmsg(ctx), want, "btc f.conll: empty token reported");
 	sp_corpus_free(c);
+	o.skip_bad = 1;
+	c = read_ok(ctx, path, SP_DATA_CONLL, &o, "btc f.conll skip_bad");
+	ok(c && sp_corpus_skipped(c) == 3 &&
+		   sp_corpus_skipped_first(c) == 13046,
+	   "btc f.conll: 3 empty tokens skipped, the first at 13046 (%zu)",
+	   c ? sp_corpus_skipped(c) : 0);
+	sp_corpus_free(c);
+	snprintf(path, sizeof(path), "%s/data/ner/btc/h.conll", root);
+	c = read_ok(ctx, path, SP_DATA_CONLL, &o, "btc h.conll skip_bad");
+	ok(c && sp_corpus_skipped(c) == 4 &&
+		   sp_corpus_skipped_first(c) == 22918,
+	   "btc h.conll: 4 empty tokens skipped, the first at 22918 (%zu)",
+	   c ? sp_corpus_skipped(c) : 0);
+	sp_corpus_free(c);
+	o.skip_bad = 0;
 
 	snprintf(path, sizeof(path), "%s/data/translation/multi30k/val.de.gz",
 		 root);
@@ -770,6 +919,7 @@ int main(void)
 	test_conll_errors(ctx);
 	test_tsv(ctx);
 	test_common_errors(ctx);
+	test_hardening(ctx);
 	test_shared(ctx);
 	test_batcher();
 	sp_ctx_free(ctx);

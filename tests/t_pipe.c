@@ -464,6 +464,13 @@ static void test_files(sp_ctx *ctx)
 	rc = sp_pipe_parse_file(&p, ctx, dir);
 	ok(rc == SP_EIO && p == NULL && strstr(sp_errmsg(ctx), ": cannot read: "),
 	   "a directory cannot be read: %s", sp_errmsg(ctx));
+
+	/* issue 12: a .pipe that is /dev/zero stops at the size ceiling */
+	p = (sp_pipe *)&p;
+	rc = sp_pipe_parse_file(&p, ctx, "/dev/zero");
+	ok(rc == SP_EINPUT && p == NULL, "/dev/zero is SP_EINPUT");
+	ok_str(sp_errmsg(ctx), "/dev/zero: more than 1048576 bytes, the ceiling of a .pipe file",
+	       "/dev/zero names the ceiling");
 }
 
 int main(void)

@@ -871,6 +871,24 @@ static void test_first_seen(sp_ctx *ctx)
 	sp_vocab_counter_free(c);
 }
 
+/* An empty counter (a training split with no tokens) builds an empty
+ * vocabulary, without handing qsort a NULL array (UBSan reported it on
+ * `pipeline run --set 'data.train=""'`, issue 12). */
+static void test_empty_counter(sp_ctx *ctx)
+{
+	sp_vocab_counter *c = NULL;
+	sp_vocab *v = NULL;
+
+	ok(sp_vocab_counter_new(&c) == 0, "empty counter");
+	ok(sp_vocab_new(&v) == 0 &&
+		   sp_vocab_build_ordered(v, ctx, c, 1, 0, NULL, 0,
+					  SP_VOCAB_FIRST_SEEN) == 0 &&
+		   sp_vocab_size(v) == 0,
+	   "an empty counter builds an empty vocabulary");
+	sp_vocab_free(v);
+	sp_vocab_counter_free(c);
+}
+
 int main(void)
 {
 	sp_ctx *ctx = NULL;
@@ -892,6 +910,7 @@ int main(void)
 	test_basics(ctx);
 	test_build(ctx);
 	test_first_seen(ctx);
+	test_empty_counter(ctx);
 	test_hash_clone(ctx);
 	test_utf8(ctx);
 	test_store(ctx);

@@ -16,9 +16,14 @@ TEST_PROGS = tests/t_ctx tests/t_blas tests/t_kv tests/t_pipe tests/t_registry \
 	tests/t_metrics tests/t_optim tests/t_data tests/t_runlog tests/t_modelfile \
 	tests/t_tags tests/t_conlleval
 check_PROGRAMS = $(TEST_PROGS)
-TESTS = $(TEST_PROGS) tests/t_cli.sh tests/t_oom.sh tests/t_cli_conlleval.sh tests/t_task.sh
-EXTRA_DIST += tests/wrap.sh tests/t_cli.sh tests/t_oom.sh tests/data \
-	tests/t_cli_conlleval.sh tests/t_task.sh
+# Script tests: one per line, so that additions merge cleanly.
+TEST_SCRIPTS = tests/t_cli.sh
+TEST_SCRIPTS += tests/t_oom.sh
+TEST_SCRIPTS += tests/t_cli_conlleval.sh
+TEST_SCRIPTS += tests/t_task.sh
+TEST_SCRIPTS += tests/t_catalogue.sh
+TESTS = $(TEST_PROGS) $(TEST_SCRIPTS)
+EXTRA_DIST += tests/wrap.sh tests/data $(TEST_SCRIPTS)
 
 TEST_LDADD = core/libseqpipe.la $(ZLIB_LIBS) $(SQLITE_LIBS) $(BLAS_LIBS) -lm
 TEST_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests

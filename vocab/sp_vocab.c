@@ -504,11 +504,14 @@ int sp_vocab_build_ordered(sp_vocab *v, sp_ctx *ctx, const sp_vocab_counter *c,
 			nr++;
 		}
 	}
-	qsort(r, nr, sizeof(*r), ranked_cmp_);
+	/* r is NULL for an empty counter, and qsort's pointer must not be
+	 * NULL even for 0 elements (C11 7.22.5) */
+	if (nr > 0)
+		qsort(r, nr, sizeof(*r), ranked_cmp_);
 	/* max_size keeps the most frequent; then, if asked, first-seen order */
 	if (max_size && nr > max_size - tmp.n)
 		nr = max_size - tmp.n;
-	if (order == SP_VOCAB_FIRST_SEEN)
+	if (order == SP_VOCAB_FIRST_SEEN && nr > 0)
 		qsort(r, nr, sizeof(*r), first_seen_cmp_);
 	for (size_t i = 0; i < nr; i++) {
 		int32_t id = r[i].id;
@@ -981,10 +984,21 @@ int sp_vocab_list(sp_ctx *ctx, const char *db_path, sp_vocab_list_fn fn,
 		goto fail;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sqlite3_int64 size = sqlite3_column_int64(st, 1);
-		if ((err = fn(payload, (const char *)sqlite3_column_text(st, 0),
-			      size > 0 ? (size_t)size : 0,
-			      (const char *)sqlite3_column_text(st, 2),
-			      (const char *)sqlite3_column_text(st, 3))))
+		const char *vname = (const char *)sqlite3_column_text(st, 0);
+		const char *created = (const char *)sqlite3_column_text(st, 2);
+		const char *hash = (const char *)sqlite3_column_text(st, 3);
+		/* the schema says NOT NULL, but an edited or foreign store
+		 * need not: callbacks get strings, never NULL */
+		if (!vname || !created || !hash) {
+			err = sp_err(ctx, SP_EINPUT,
+				     "vocab: '%s' is damaged: a vocabulary row "
+				     "without a %s", db_path,
+				     !vname ? "name" : !created ? "creation time"
+								: "hash");
+			goto fail;
+		}
+		if ((err = fn(payload, vname, size > 0 ? (size_t)size : 0,
+			      created, hash)))
 			goto fail;
 	}
 	if (rc != SQLITE_DONE)
