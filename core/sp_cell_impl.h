@@ -9,6 +9,7 @@
  *   sp_cell_kern.c   the built-in cells' gate math (portable and AVX-512),
  *                    the packed weights and the micro-kernel
  *   sp_cell_drive.c  one layer in one direction through all steps
+ *   sp_cell_weights.c  the weights: names, binding, initial values
  *   sp_cell_trace.c  trace, views and instruments
  *   sp_cell_model.c  the model-plugin face (keys, ops) for any cell
  */
@@ -263,6 +264,11 @@ SPC_HIDDEN_ AVX512_ void spc_kprod(const kblock_ *kb, size_t rows,
 				   const float *Cin, size_t ldin, float *Cout,
 				   size_t ldout);
 #endif
+
+/* ---- sp_cell_weights.c ---- */
+/* The weights of every layer and direction, in sp_rnn_weights' order,
+ * and each cell's input width and direction. */
+SPC_HIDDEN_ void spc_declare_weights(sp_rnn *r);
 
 /* ---- sp_cell_drive.c ---- */
 SPC_HIDDEN_ void spc_fwd_begin(sp_rnn *r, const recur_ *job,
