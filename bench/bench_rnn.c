@@ -26,6 +26,10 @@
  * logits, no cache for backward needed), latency (infer with B = 1, one
  * call timed at a time), idle (build the model, no work: baseline RSS).
  *
+ * --cell mgu: the minimal gated unit of doc/example-plugin/mgu.c, a cell
+ * written as gate math (sp_cell_ops) that the engine runs like its own;
+ * its source is compiled into this program (the project's CFLAGS).
+ *
  * Threads: --threads N gives the engine N threads (sp_rnn_config.threads:
  * its own workers split each step's hidden units) and OpenBLAS N threads
  * (sp_blas_set_threads: the head's products, and the engine's on its
@@ -66,6 +70,9 @@
 #include "sp_ctx.h"
 #include "sp_optim.h"
 
+/* the example cell (its plugin entry comes along, unused) */
+#include "../doc/example-plugin/mgu.c"
+
 enum { NBATCH = 8, MAXW = 16, MAXREPS = 100 };
 
 typedef struct bench_cfg {
@@ -86,6 +93,7 @@ typedef enum mode { MODE_TRAIN, MODE_INFER, MODE_LATENCY, MODE_IDLE } mode;
 typedef struct opts {
 	const bench_cfg *cfg;
 	sp_cell_kind cell;
+	const sp_cell_ops *ops; /* a cell of one's own (mgu), else NULL */
 	const char *cell_name;
 	int mode;               /* a mode, or -1 before --mode */
 	const char *mode_name;
@@ -196,9 +204,10 @@ static int model_new_(model *m, sp_ctx *ctx, const opts *o)
 	m->V = c->V;
 	m->K = c->K;
 
-	memset(&rc, 0, sizeof(rc));
+	sp_rnn_config_init(&rc);
 	rc.name = o->cell_name;
 	rc.cell = o->cell;
+	rc.ops = o->ops;
 	rc.in_dim = c->V;
 	rc.hidden = c->H;
 	rc.layers = 1;
@@ -356,7 +365,7 @@ static int parse_double_(const char *s, double lo, double hi, double *out)
 static void usage_(FILE *f)
 {
 	fprintf(f,
-		"usage: bench_rnn --config a|b|c --cell rnn|lstm|gru\n"
+		"usage: bench_rnn --config a|b|c --cell rnn|lstm|gru|mgu\n"
 		"                 --mode train|infer|latency|idle [--threads N]\n"
 		"                 [--blas-threads N] [--reference] [--reps N]\n"
 		"                 [--min-time S] [--warmup S] [--seed N] "
@@ -407,6 +416,8 @@ static int parse_args_(int argc, char **argv, opts *o, const char **tag)
 				o->cell = SP_CELL_LSTM;
 			else if (!strcmp(v, "gru"))
 				o->cell = SP_CELL_GRU;
+			else if (!strcmp(v, "mgu"))
+				o->ops = &mgu_cell;
 			else
 				goto bad;
 		} else if (!strcmp(k, "--mode")) {
@@ -464,7 +475,8 @@ bad:
 static double fwd_flops_(const model *m, const opts *o)
 {
 	const bench_cfg *c = o->cfg;
-	double G = (double)sp_cell_gates(o->cell), ND = c->bidir ? 2 : 1;
+	double G = (double)(o->ops ? o->ops->gates : sp_cell_gates(o->cell));
+	double ND = c->bidir ? 2 : 1;
 	double H = (double)c->H;
 	return 2.0 * (ND * G * H * ((double)c->E + H) + (double)(m->K * m->D));
 }
