@@ -827,37 +827,14 @@ int sp_rnn_backward(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *dy, sp_seq *dx)
 	return sp_rnn_backward_ex(rnn, ctx, dy, dx, NULL, NULL);
 }
 
-int sp_rnn_backward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *dy,
-		       sp_seq *dx, float *dh0, float *dc0)
+/* Every layer's backward, top down, from dy (T*B, ND*H) of the top
+ * layer; dh0, dc0 as sp_rnn_backward_ex. */
+static void backward_layers_(sp_rnn *r, const float *dy, float *dh0,
+			     float *dc0)
 {
-	sp_rnn *r = rnn;
-	size_t T = r->T, B = r->B, M = T * B, H = r->H, ND = r->ND;
-	if (!r->have_fwd || !r->trained)
-		return sp_err(ctx, SP_EINVAL,
-			      "%s: backward without a training forward",
-			      r->name);
-	if (r->have_bwd)
-		return sp_err(ctx, SP_EINVAL,
-			      "%s: a second backward needs a new forward (the "
-			      "first one used up the forward's activations)",
-			      r->name);
-	if (dy->T != T || dy->B != B || dy->D != ND * H)
-		return sp_err(ctx, SP_EINVAL,
-			      "%s: dy is (%zu,%zu,%zu), the forward gave "
-			      "(%zu,%zu,%zu)",
-			      r->name, dy->T, dy->B, dy->D, T, B, ND * H);
-	if (M && !dy->x)
-		return sp_err(ctx, SP_EINVAL, "%s: dy without data", r->name);
-	if (M == 0) {
-		memset(dx, 0, sizeof(*dx));
-		dx->T = T;
-		dx->B = B;
-		dx->D = r->cfg.in_dim;
-		return SP_OK;
-	}
-
+	const size_t T = r->T, B = r->B, M = T * B, H = r->H, ND = r->ND;
 	for (size_t l = r->L; l-- > 0;) {
-		const float *dyl = l + 1 == r->L ? dy->x : r->dy[l];
+		const float *dyl = l + 1 == r->L ? dy : r->dy[l];
 		const float *xin;
 		float *dxin;
 		if (l > 0) {
@@ -888,7 +865,53 @@ int sp_rnn_backward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *dy,
 			mul_inplace_(r->dy[l - 1], r->drop[l - 1],
 				     M * ND * H);
 	}
+}
 
+/* The embedding's gradient: ∂L/∂e(t) scatter-added into row ids[t] of
+ * dE. */
+static void embed_backward_(sp_rnn *r)
+{
+	const size_t M = r->T * r->B, E = r->cfg.embed;
+	for (size_t i = 0; i < M; i++) {
+		float *de = r->dE + (size_t)r->ids[i] * E;
+		const float *g = r->dx0 + i * E;
+		if (!r->mask[i])
+			continue;
+		for (size_t k = 0; k < E; k++)
+			de[k] += g[k];
+	}
+}
+
+int sp_rnn_backward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *dy,
+		       sp_seq *dx, float *dh0, float *dc0)
+{
+	sp_rnn *r = rnn;
+	size_t T = r->T, B = r->B, M = T * B, H = r->H, ND = r->ND;
+	if (!r->have_fwd || !r->trained)
+		return sp_err(ctx, SP_EINVAL,
+			      "%s: backward without a training forward",
+			      r->name);
+	if (r->have_bwd)
+		return sp_err(ctx, SP_EINVAL,
+			      "%s: a second backward needs a new forward (the "
+			      "first one used up the forward's activations)",
+			      r->name);
+	if (dy->T != T || dy->B != B || dy->D != ND * H)
+		return sp_err(ctx, SP_EINVAL,
+			      "%s: dy is (%zu,%zu,%zu), the forward gave "
+			      "(%zu,%zu,%zu)",
+			      r->name, dy->T, dy->B, dy->D, T, B, ND * H);
+	if (M && !dy->x)
+		return sp_err(ctx, SP_EINVAL, "%s: dy without data", r->name);
+	if (M == 0) {
+		memset(dx, 0, sizeof(*dx));
+		dx->T = T;
+		dx->B = B;
+		dx->D = r->cfg.in_dim;
+		return SP_OK;
+	}
+
+	backward_layers_(r, dy->x, dh0, dc0);
 	dx->T = T;
 	dx->B = B;
 	dx->D = r->cfg.in_dim;
@@ -898,20 +921,10 @@ int sp_rnn_backward_ex(sp_rnn *rnn, sp_ctx *ctx, const sp_seq *dy,
 	dx->len = r->has_mask ? r->len : NULL;
 	if (r->dropped0)
 		mul_inplace_(r->dx0, r->drop0, M * r->in0);
-	if (r->ids_in && r->cfg.embed) {
-		/* embedding: scatter-add ∂L/∂e(t) into row ids[t] of dE */
-		size_t E = r->cfg.embed;
-		for (size_t i = 0; i < M; i++) {
-			float *de = r->dE + (size_t)r->ids[i] * E;
-			const float *g = r->dx0 + i * E;
-			if (!r->mask[i])
-				continue;
-			for (size_t k = 0; k < E; k++)
-				de[k] += g[k];
-		}
-	} else if (!r->ids_in) {
+	if (r->ids_in && r->cfg.embed)
+		embed_backward_(r);
+	else if (!r->ids_in)
 		dx->x = r->dx0;
-	}
 	r->have_bwd = 1;
 	return SP_OK;
 }

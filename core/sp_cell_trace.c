@@ -81,6 +81,42 @@ static int trace_custom_(const sp_rnn *r, size_t t, const float *a,
 	return rc;
 }
 
+/* The rnn's step: its two products are recomputed from the weights into
+ * wx, wh (GH each), since the cache holds only h. */
+static int trace_rnn_(const sp_rnn *r, size_t t, size_t row, const float *hp,
+		      const float *hc, float *wx, float *wh, sp_trace_fn emit,
+		      void *payload)
+{
+	const cell_ *c = &r->cells[0];
+	const size_t H = r->H, GH = r->G * H;
+	int rc;
+	if (r->ids_in && !r->cfg.embed) {
+		memcpy(wx, c->Wx + (size_t)r->ids[row] * GH,
+		       GH * sizeof(float));
+	} else {
+		const float *xr = r->x0 + row * r->in0;
+		memset(wx, 0, GH * sizeof(float));
+		for (size_t i = 0; i < r->in0; i++)
+			for (size_t k = 0; k < GH; k++)
+				wx[k] += xr[i] * c->Wx[i * GH + k];
+	}
+	memcpy(wh, c->b, GH * sizeof(float));
+	for (size_t j = 0; j < H; j++)
+		for (size_t k = 0; k < GH; k++)
+			wh[k] += hp[j] * c->Wh[j * GH + k];
+	rc = emit(payload, t,
+		  r->cfg.embed ? "Wxh·e(t)" : "Wxh·x(t)", wx, H, 1);
+	if (!rc)
+		rc = emit(payload, t, "Whh·h(t-1) + b", wh, H, 1);
+	if (!rc)
+		rc = emit(payload, t,
+			  r->cfg.cell == SP_CELL_RNN_RELU
+				  ? "h(t) = relu(...)"
+				  : "h(t) = tanh(...)",
+			  hc, H, 1);
+	return rc;
+}
+
 /* Step t, row b of the last forward (layer 0, forward direction). */
 static int trace_step_(sp_rnn *rnn, sp_ctx *ctx, size_t t, size_t b,
 		       sp_trace_fn emit, void *payload)
@@ -142,32 +178,7 @@ static int trace_step_(sp_rnn *rnn, sp_ctx *ctx, size_t t, size_t b,
 	switch (r->cfg.cell) {
 	case SP_CELL_RNN_TANH:
 	case SP_CELL_RNN_RELU:
-		/* recomputed from the weights: the cache holds only h */
-		if (r->ids_in && !r->cfg.embed) {
-			memcpy(wx, c->Wx + (size_t)r->ids[row] * GH,
-			       GH * sizeof(float));
-		} else {
-			const float *xr = r->x0 + row * r->in0;
-			memset(wx, 0, GH * sizeof(float));
-			for (size_t i = 0; i < r->in0; i++)
-				for (size_t k = 0; k < GH; k++)
-					wx[k] += xr[i] * c->Wx[i * GH + k];
-		}
-		memcpy(wh, c->b, GH * sizeof(float));
-		for (size_t j = 0; j < H; j++)
-			for (size_t k = 0; k < GH; k++)
-				wh[k] += hp[j] * c->Wh[j * GH + k];
-		rc = emit(payload, t,
-			  r->cfg.embed ? "Wxh·e(t)" : "Wxh·x(t)", wx, H, 1);
-		if (!rc)
-			rc = emit(payload, t, "Whh·h(t-1) + b", wh, H, 1);
-		if (!rc)
-			rc = emit(payload, t,
-				  r->cfg.cell == SP_CELL_RNN_RELU
-					  ? "h(t) = relu(...)"
-					  : "h(t) = tanh(...)",
-				  hc, H, 1);
-		return rc;
+		return trace_rnn_(r, t, row, hp, hc, wx, wh, emit, payload);
 	case SP_CELL_LSTM:
 		rc = emit(payload, t, "i(t)", a, H, 1);
 		if (!rc)
