@@ -11,7 +11,8 @@
  * their gradients (sp_rnn_bind) and zeroes the gradients.
  *
  * Shapes: T steps, B sequences, I inputs, H hidden units, G gates per
- * cell (1 rnn, 4 lstm, 3 gru), V vocabulary size, E embedding size,
+ * cell (1 rnn, 4 lstm, 3 gru, or sp_cell_ops.gates of a cell of one's
+ * own: see "A cell of one's own" below), V vocabulary size, E embedding size,
  * ND directions (1, or 2 when bidirectional).  Activations are time-major
  * row vectors: step t of sequence b is row t*B + b.
  *
@@ -54,6 +55,7 @@ typedef enum sp_cell_kind {
 	SP_CELL_RNN_RELU = 2, /* h = max(0, ...) */
 	SP_CELL_LSTM = 3,     /* Hochreiter & Schmidhuber 1997, gates i f g o */
 	SP_CELL_GRU = 4       /* Cho et al. 2014, PyTorch's form, gates r z n */
+	/* 0 with sp_rnn_config.ops set: a cell of one's own */
 } sp_cell_kind;
 
 typedef enum sp_cell_init {
@@ -70,7 +72,17 @@ size_t sp_cell_gates(sp_cell_kind kind);
 
 typedef struct sp_rnn sp_rnn;
 
+typedef struct sp_cell_ops sp_cell_ops;
+
+/*
+ * The configuration of an engine.  Start from sp_rnn_config_init (or
+ * SP_RNN_CONFIG_INIT), which sets `size`; the engine reads only the
+ * fields that `size` covers, so a caller built against an older header
+ * keeps working.  size = 0 (a struct zeroed by a caller that predates the
+ * field) is read as the first layout: every field up to `reference`.
+ */
 typedef struct sp_rnn_config {
+	size_t size;         /* sizeof(sp_rnn_config) of the caller's header */
 	const char *name;    /* for messages: "lstm" */
 	const char *prefix;  /* prepended to weight names ("dec."), or NULL */
 	sp_cell_kind cell;
@@ -96,7 +108,18 @@ typedef struct sp_rnn_config {
 	int reference;       /* nonzero: never use the AVX-512 kernels, but
 				sp_gemm and scalar gate math (the oracle the
 				tests compare the kernels with) */
+	/* --- appended with `size`; read only when size covers them --- */
+	const sp_cell_ops *ops; /* a cell of one's own, with cell = 0: its
+				   gate math (borrowed; must outlive the
+				   engine); NULL for the built-in cells */
 } sp_rnn_config;
+
+/* The layout read when size is 0: the fields before `ops`. */
+#define SP_RNN_CONFIG_SIZE_V1 offsetof(sp_rnn_config, ops)
+#define SP_RNN_CONFIG_INIT {sizeof(sp_rnn_config)}
+
+/* Zeroes *cfg and sets cfg->size. */
+void sp_rnn_config_init(sp_rnn_config *cfg);
 
 /*
  * Every cache buffer of an sp_rnn run at (T,B), in elements.  The ONE
@@ -226,7 +249,7 @@ int sp_rnn_trace(sp_rnn *rnn, sp_ctx *ctx, size_t t, size_t b,
 
 /* ---- instruments: a read-only view of one layer-direction's cache ---- */
 typedef struct sp_cell_view {
-	sp_cell_kind cell;
+	sp_cell_kind cell;     /* 0 for a cell of one's own (cfg.ops) */
 	size_t T, B, H, G;
 	int reverse;           /* 1: processed t = T-1 .. 0 */
 	const float *gates;    /* (T,B,G*H) activations: lstm [i|f|g|o],
@@ -247,7 +270,8 @@ int sp_rnn_view(const sp_rnn *rnn, sp_ctx *ctx, size_t layer, int dir,
 
 /* Statistics of gate block `gate` (0..G-1) over the real steps of a view:
  * mean activation and the fraction saturated (σ < 0.05 or > 0.95; tanh
- * and relu |a| > 0.95 resp. a == 0).  For the rnn, gate 0 is h.
+ * and relu |a| > 0.95 resp. a == 0).  For the rnn, gate 0 is h; a cell
+ * of one's own (view.cell 0) is read with the σ rule.
  * SP_EINVAL for a view without gates (taken after a backward). */
 int sp_cell_gate_stats(const sp_cell_view *v, size_t gate, double *mean,
 		       double *saturated);
@@ -257,6 +281,178 @@ size_t sp_rnn_cache_bytes(const sp_rnn *rnn);
 
 /* The configuration the layer was made with (borrowed). */
 const sp_rnn_config *sp_rnn_config_of(const sp_rnn *rnn);
+
+/* ------------------------------------------------------------------ */
+/* A cell of one's own: its gate math; the engine does the rest        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A new recurrent cell is an sp_cell_ops descriptor: how many gate blocks
+ * it has, and the element-wise forward and backward of one step.  With
+ * cfg.ops pointing at it (and cfg.cell = 0), the engine does
+ * everything else as for its own cells: the input products of all steps
+ * at once, the recurrent product of each step, the time loop, masks and
+ * variable lengths, carried and initial states, stacked and bidirectional
+ * layers, threads, the AVX-512 kernels, the weight gradients, dX, trace
+ * and instruments.
+ *
+ * Each step the engine computes, for every batch row, the gate
+ * pre-activations of G blocks of H units,
+ *   a  (G*H) = x(t)·Wx + b  [+ h(t-1)·Wh]
+ *   ah (G*H) = h(t-1)·Wh + bh                (SP_CELL_SPLIT only)
+ * and calls forward, which makes h(t) (and c(t)) from them; backward gets
+ * ∂L/∂h(t) (and ∂L/∂c(t)) and gives the gradients of a (and ah) and the
+ * part of ∂L/∂h(t-1) that does not pass through Wh.  The weights are
+ * those of the built-in cells: Wx (in,G*H), Wh (H,G*H), b (G*H), or with
+ * SP_CELL_SPLIT bx and bh (G*H) as the GRU's ("l0.Wx" "l0.Wh" "l0.b" or
+ * "l0.bx" "l0.bh").  SP_CELL_SPLIT is how a gate multiplies a block of the
+ * recurrent product (the GRU's r⊙(h(t-1)·Whn + bhn)) while Wh stays one
+ * product per step.
+ *
+ * The functions see one batch row and the hidden units [u0, u1) of each
+ * gate block (a thread's share: other threads run the other units at the
+ * same time, so touch nothing outside them).  They run on the engine's
+ * threads, must not allocate, and keep no state between calls (the cache
+ * is the engine's).  doc/example-plugin/mgu.c is a complete example.
+ */
+#define SP_CELL_SPLIT 1u   /* keep h(t-1)·Wh + bh apart in ah, with its
+			      own bias bh; else a has it summed in */
+#define SP_CELL_STATE_C 2u /* a second state c, as the LSTM's: carried,
+			      kept at padding, with c0/dc0 */
+
+/* One batch row of one step.  Unit k of gate block g of a (G*H) vector
+ * is at g*H + k. */
+typedef struct sp_cell_row {
+	size_t H;           /* hidden units */
+	size_t u0, u1;      /* compute units [u0, u1) only */
+	float *a;           /* (G*H) forward: in, the pre-activations; out,
+			       what backward needs (the activations: they
+			       are also what the instruments show) */
+	float *ah;          /* (G*H) SP_CELL_SPLIT: h(t-1)·Wh + bh, kept
+			       as it is for backward; else NULL */
+	const float *hp;    /* (H) h(t-1) */
+	float *h;           /* (H) h(t): forward writes it, backward reads */
+	const float *cp;    /* (H) c(t-1) (SP_CELL_STATE_C), else NULL */
+	float *c;           /* (H) c(t): forward writes it, backward reads
+			       (SP_CELL_STATE_C), else NULL */
+	/* backward only (NULL in forward) */
+	const float *dh;    /* (H) ∂L/∂h(t), all of it */
+	float *dc;          /* (H) SP_CELL_STATE_C: in ∂L/∂c(t), out
+			       ∂L/∂c(t-1); else NULL */
+	float *da;          /* (G*H) out ∂L/∂a: the same memory as a, so
+			       read all of unit k's values before writing
+			       its gradients */
+	float *dah;         /* (G*H) SP_CELL_SPLIT: out ∂L/∂ah, the same
+			       memory as ah (the same rule); else NULL (a
+			       holds both sides, da is the gradient of
+			       both) */
+	float *dhp;         /* (H) ADD the part of ∂L/∂h(t-1) that does not
+			       pass through Wh (the engine zeroed it) */
+	const void *param;  /* sp_cell_ops.param */
+} sp_cell_row;
+
+struct sp_cell_ops {
+	size_t size;        /* sizeof(sp_cell_ops) */
+	const char *name;   /* for messages and the trace: "mgu" */
+	size_t gates;       /* G, 1..4 gate blocks of H units */
+	unsigned flags;     /* SP_CELL_SPLIT | SP_CELL_STATE_C */
+	void (*forward)(const sp_cell_row *row);
+	void (*backward)(const sp_cell_row *row);
+	/* optional (NULL): the G blocks' names for trace and instruments */
+	const char *const *gate_names;
+	/* bit g set: block g's cached value is tanh-like (saturated when
+	 * |a| > 0.95), else a gate in (0,1) (saturated < 0.05 or > 0.95) */
+	unsigned tanh_gates;
+	const void *param;  /* handed to forward/backward as row->param */
+};
+
+/* v[0..n) = σ(v) and tanh(v) in place, on the engine's vector code (16
+ * lanes on AVX-512; about 1 and 3 ulp): what a cell's forward calls on a
+ * block of units. */
+void sp_cell_sigmoid(float *v, size_t n);
+void sp_cell_tanh(float *v, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* A model plugin around the engine                                    */
+/* ------------------------------------------------------------------ */
+
+/* The keys every recurrent model component reads (sp_rnn_config_from_kv):
+ * the first entries of its sp_param_spec list, which ends with
+ * {NULL, 0, NULL, NULL, NULL}. */
+#define SP_RNN_PARAMS                                                       \
+	{"hidden", SP_T_INT, NULL,                                          \
+	 "hidden size H (units per direction)", NULL},                      \
+	{"layers", SP_T_INT, "1", "number of stacked layers", NULL},        \
+	{"bidirectional", SP_T_BOOL, "false",                               \
+	 "add a reverse direction; the output [forward | reverse] is 2H "   \
+	 "wide", NULL},                                                     \
+	{"dropout", SP_T_FLOAT, "0",                                        \
+	 "inverted dropout on each layer's output but the last "            \
+	 "(training only)", NULL},                                          \
+	{"embed", SP_T_INT, "0",                                            \
+	 "embedding size E for ids input; 0 feeds the one-hot straight "    \
+	 "into Wx", NULL},                                                  \
+	{"embed_dropout", SP_T_FLOAT, "0",                                  \
+	 "dropout on layer 0's input: the embedding, or a dense input "     \
+	 "(training only)", NULL},                                          \
+	{"init", SP_T_STRING, "uniform",                                    \
+	 "initial weights: uniform U(-1/sqrt(H), 1/sqrt(H)) as PyTorch, "   \
+	 "xavier, or orthogonal recurrent weights",                         \
+	 "uniform|xavier|orthogonal"},                                      \
+	{"threads", SP_T_INT, "1",                                          \
+	 "threads that share each step's hidden units (the result does "    \
+	 "not depend on it; train.threads is the BLAS's)", NULL}
+
+/* Fills *cfg (sp_rnn_config_init first) from the validated keys of
+ * SP_RNN_PARAMS; name = comp, in_dim as given, cell = SP_CELL_RNN_TANH
+ * (the caller sets the cell).  SP_EINVAL names the key and its place. */
+int sp_rnn_config_from_kv(sp_rnn_config *cfg, sp_ctx *ctx,
+			  const sp_kv *args, size_t in_dim, const char *comp);
+
+/* sp_model_ops.create of a model that is one engine around `ops`: the
+ * keys of SP_RNN_PARAMS, cfg.ops = ops.  *out is the sp_rnn
+ * (free with sp_rnn_free; the ops of SP_RNN_MODEL_OPS take it). */
+int sp_rnn_model_create(void **out, sp_ctx *ctx, const sp_kv *args,
+			size_t in_dim, const char *comp,
+			const sp_cell_ops *ops);
+
+/* The sp_model_ops of a model whose self is an sp_rnn (the engine's
+ * functions with the table's types); instruments: dh_norm per step and
+ * each gate's mean and saturation, as plugins/rnn.c reports them. */
+void sp_rnn_model_destroy(void *self);
+size_t sp_rnn_model_out_dim(const void *self);
+int sp_rnn_model_weights(const void *self, const sp_weight **out,
+			 size_t *n_out);
+int sp_rnn_model_bind(void *self, float *const *value, float *const *grad);
+int sp_rnn_model_init(void *self, sp_ctx *ctx);
+int sp_rnn_model_forward(void *self, sp_ctx *ctx, const sp_seq *x,
+			 sp_seq *y, int train);
+int sp_rnn_model_backward(void *self, sp_ctx *ctx, const sp_seq *dy,
+			  sp_seq *dx);
+int sp_rnn_model_carry(void *self, sp_ctx *ctx, int on, int reset);
+int sp_rnn_model_carry_at(void *self, sp_ctx *ctx, size_t step);
+int sp_rnn_model_trace(void *self, sp_ctx *ctx, size_t t, size_t b,
+		       sp_trace_fn emit, void *payload);
+int sp_rnn_model_instruments(void *self, sp_ctx *ctx, sp_metric_fn emit,
+			     void *payload);
+int sp_rnn_model_sees_future(const void *self);
+/* Pretrained word vectors go into the (V, E) table the engine puts in
+ * front of layer 0 when embed = E > 0; -1 when there is none. */
+int sp_rnn_model_embedding(const void *self);
+
+/* Every op of sp_model_ops but create, for a designated initializer:
+ *   static const sp_model_ops my_ops = {.base = {...}, .create = my_create,
+ *                                       SP_RNN_MODEL_OPS}; */
+#define SP_RNN_MODEL_OPS                                                    \
+	.destroy = sp_rnn_model_destroy, .out_dim = sp_rnn_model_out_dim,   \
+	.weights = sp_rnn_model_weights, .bind = sp_rnn_model_bind,         \
+	.init = sp_rnn_model_init, .forward = sp_rnn_model_forward,         \
+	.backward = sp_rnn_model_backward, .carry = sp_rnn_model_carry,     \
+	.trace = sp_rnn_model_trace,                                        \
+	.instruments = sp_rnn_model_instruments,                            \
+	.sees_future = sp_rnn_model_sees_future,                            \
+	.carry_at = sp_rnn_model_carry_at,                                  \
+	.embedding = sp_rnn_model_embedding
 
 #ifdef __cplusplus
 }

@@ -32,5 +32,16 @@ ok $? "the example plugin builds out of tree with pkg-config ($(head -c 300 err)
 SEQPIPE_PLUGIN_PATH=$work "$prefix/bin/pipeline" plugins >out 2>&1
 grep -q "myplugin 1.0" out && grep -q "spaces" out
 ok $? "SEQPIPE_PLUGIN_PATH loads it"
+# The example model plugin: a recurrent cell written as gate math
+# (sp_cell_ops), built out of tree, then trains hello.pipe in place of the rnn.
+gcc -shared -fPIC -O2 -Wall -Wextra -Werror $(pkg-config --cflags seqpipe) \
+	"$srcdir/doc/example-plugin/mgu.c" -o mgu.so $(pkg-config --libs seqpipe) 2>err
+ok $? "the example model plugin (mgu) builds out of tree with pkg-config ($(head -c 300 err))"
+SEQPIPE_PLUGIN_PATH=$work "$prefix/bin/pipeline" run \
+	"$prefix/share/seqpipe/pipelines/hello.pipe" --set model.plugin=mgu >out 2>&1
+rc=$?
+loss=$(sed -n 's/^final train loss \([0-9.e+-]*\).*/\1/p' out)
+[ $rc -eq 0 ] && [ -n "$loss" ] && awk -v l="$loss" 'BEGIN { exit !(l < 0.1) }'
+ok $? "it trains hello.pipe as model.plugin=mgu (final train loss ${loss:-none}; $(tail -c 200 out))"
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -15,6 +15,7 @@ TEST_PROGS = tests/t_ctx tests/t_blas tests/t_kv tests/t_pipe tests/t_registry \
 	tests/t_tokenizers tests/t_vocab tests/t_grad_cell tests/t_grad_heads \
 	tests/t_metrics tests/t_optim tests/t_data tests/t_runlog tests/t_modelfile \
 	tests/t_tags tests/t_conlleval
+TEST_PROGS += tests/t_grad_mgu
 check_PROGRAMS = $(TEST_PROGS)
 # Script tests: one per line, so that additions merge cleanly.
 TEST_SCRIPTS = tests/t_cli.sh
@@ -47,6 +48,8 @@ tests_t_tokenizers_LDADD = $(TEST_LDADD) $(ICU_LIBS)
 tests_t_grad_cell_SOURCES = tests/t_grad_cell.c plugins/rnn.c
 tests_t_grad_cell_LDADD = $(TEST_LDADD) -lm
 tests_t_grad_heads_SOURCES = tests/t_grad_heads.c $(HEADS_SOURCES)
+tests_t_grad_mgu_SOURCES = tests/t_grad_mgu.c
+tests_t_grad_mgu_LDADD = $(TEST_LDADD) -lm
 tests_t_grad_heads_LDADD = $(TEST_LDADD) -lm
 tests_t_metrics_SOURCES = tests/t_metrics.c $(HEADS_SOURCES)
 tests_t_metrics_LDADD = $(TEST_LDADD) -lm
@@ -113,6 +116,11 @@ tests_plugins_badweights_la_LIBADD = core/libseqpipe.la
 # the example of doc/plugins.md, built in the tree as well as out of it
 tests_plugins_myplugin_la_SOURCES = doc/example-plugin/myplugin.c
 tests_plugins_myplugin_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+# the example model plugin (a cell written as gate math), likewise
+check_LTLIBRARIES += tests/plugins/mgu.la
+tests_plugins_mgu_la_SOURCES = doc/example-plugin/mgu.c
+tests_plugins_mgu_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_mgu_la_LIBADD = core/libseqpipe.la
 
 # The out-of-memory fault injector t_oom.sh preloads (LD_PRELOAD): fails the
 # N-th allocation of seqpipe's own code.  Tests only, never installed; built
