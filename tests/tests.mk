@@ -18,13 +18,13 @@ TEST_PROGS = tests/t_ctx tests/t_blas tests/t_kv tests/t_pipe tests/t_registry \
 TEST_PROGS += tests/t_grad_mgu
 check_PROGRAMS = $(TEST_PROGS)
 # Script tests: one per line, so that additions merge cleanly.
-TEST_SCRIPTS = tests/t_cli.sh
-TEST_SCRIPTS += tests/t_oom.sh
-TEST_SCRIPTS += tests/t_cli_conlleval.sh
-TEST_SCRIPTS += tests/t_task.sh
-TEST_SCRIPTS += tests/t_catalogue.sh
-TESTS = $(TEST_PROGS) $(TEST_SCRIPTS)
-EXTRA_DIST += tests/wrap.sh tests/data $(TEST_SCRIPTS)
+SCRIPT_TESTS = tests/t_cli.sh
+SCRIPT_TESTS += tests/t_oom.sh
+SCRIPT_TESTS += tests/t_cli_conlleval.sh
+SCRIPT_TESTS += tests/t_task.sh
+SCRIPT_TESTS += tests/t_catalogue.sh
+TESTS = $(TEST_PROGS) $(SCRIPT_TESTS)
+EXTRA_DIST += tests/wrap.sh tests/data $(SCRIPT_TESTS)
 
 TEST_LDADD = core/libseqpipe.la $(ZLIB_LIBS) $(SQLITE_LIBS) $(BLAS_LIBS) -lm
 TEST_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
