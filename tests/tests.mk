@@ -14,7 +14,7 @@ AM_TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_bu
 TEST_PROGS = tests/t_ctx tests/t_blas tests/t_kv tests/t_pipe tests/t_registry \
 	tests/t_tokenizers tests/t_vocab tests/t_grad_cell tests/t_grad_heads \
 	tests/t_metrics tests/t_optim tests/t_data tests/t_runlog tests/t_modelfile \
-	tests/t_tags tests/t_conlleval
+	tests/t_tags tests/t_conlleval tests/t_ptb
 check_PROGRAMS = $(TEST_PROGS)
 TESTS = $(TEST_PROGS) tests/t_cli.sh tests/t_oom.sh tests/t_cli_conlleval.sh
 EXTRA_DIST += tests/wrap.sh tests/t_cli.sh tests/t_oom.sh tests/data \
@@ -58,6 +58,8 @@ tests_t_tags_SOURCES = tests/t_tags.c
 tests_t_tags_LDADD = $(TEST_LDADD)
 tests_t_conlleval_SOURCES = tests/t_conlleval.c
 tests_t_conlleval_LDADD = $(TEST_LDADD)
+tests_t_ptb_SOURCES = tests/t_ptb.c
+tests_t_ptb_LDADD = $(TEST_LDADD)
 
 # Plugins that must be refused: built for another ABI, misnamed, a module
 # without the entry symbol, and one with a required op left NULL; and a
