@@ -16,6 +16,7 @@ TEST_PROGS = tests/t_ctx tests/t_blas tests/t_kv tests/t_pipe tests/t_registry \
 	tests/t_metrics tests/t_optim tests/t_data tests/t_runlog tests/t_modelfile \
 	tests/t_tags tests/t_conlleval
 TEST_PROGS += tests/t_grad_mgu
+TEST_PROGS += tests/t_ptb
 check_PROGRAMS = $(TEST_PROGS)
 # Script tests: one per line, so that additions merge cleanly.
 SCRIPT_TESTS = tests/t_cli.sh
@@ -66,6 +67,8 @@ tests_t_tags_SOURCES = tests/t_tags.c
 tests_t_tags_LDADD = $(TEST_LDADD)
 tests_t_conlleval_SOURCES = tests/t_conlleval.c
 tests_t_conlleval_LDADD = $(TEST_LDADD)
+tests_t_ptb_SOURCES = tests/t_ptb.c
+tests_t_ptb_LDADD = $(TEST_LDADD)
 
 # translation: sacreBLEU-compatible scores
 TEST_PROGS += tests/t_bleu
