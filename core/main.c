@@ -599,6 +599,108 @@ static int cmd_model(sp_ctx *ctx, cli *c)
 	return rc < 0 ? fail(ctx, rc) : 0;
 }
 
+/* The global options before the command, and the command (*cmd; its
+ * arguments start at argv[*next]).  -1 to go on, else the exit status. */
+static int global_options(cli *c, int argc, char **argv, const char **cmd, int *next)
+{
+	int i;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--version")) {
+			printf("pipeline (seqpipe) %s, plugin ABI %d\n", PACKAGE_VERSION,
+			       SP_ABI_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(usage_text, stdout);
+			return 0;
+		} else if ((!strcmp(argv[i], "--db") || !strcmp(argv[i], "--vocab-db")) &&
+			   i + 1 < argc) {
+			if (argv[i][2] == 'd')
+				c->db = argv[i + 1];
+			else
+				c->vocab_db = argv[i + 1];
+			i++;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "pipeline: unknown option '%s'\n%s", argv[i], usage_text);
+			return EXIT_USAGE;
+		} else {
+			*cmd = argv[i++];
+			break;
+		}
+	}
+	*next = i;
+	if (!*cmd) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	/* self-contained commands: no registry, no run log */
+	if (!strcmp(*cmd, "conlleval"))
+		return sp_cli_conlleval(argc - i, argv + i);
+	if (!strcmp(*cmd, "score"))
+		return sp_cli_score(argc - i, argv + i);
+	if (!help_of(*cmd)) {
+		fprintf(stderr, "pipeline: unknown command '%s'\n%s", *cmd, usage_text);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* run, check, eval, predict, trace: the commands on one .pipe file;
+ * returns the exit status. */
+static int cmd_pipe(sp_ctx *ctx, sp_registry *reg, cli *c, const char *cmd)
+{
+	int rc, status = 0;
+	if (c->n_positional != 1) {
+		fprintf(stderr, "pipeline %s: expected one .pipe file\n%s", cmd,
+			help_of(cmd));
+		return EXIT_USAGE;
+	}
+	if ((!strcmp(cmd, "predict") || !strcmp(cmd, "trace")) && !c->ro.input) {
+		fprintf(stderr, "pipeline %s: --input TEXT is required\n%s", cmd,
+			help_of(cmd));
+		return EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "run")) {
+		struct sigaction sa;
+		int64_t run_id = 0;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_sigint;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		/* a closed output pipe (`pipeline run x | head`) must not
+		 * kill a run half-logged: lose the output, keep training */
+		sa.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &sa, NULL);
+		rc = sp_runner_run(ctx, reg, c->positional[0], &c->ro, &run_id);
+		if (rc < 0 && run_id > 0) {
+			/* one line: which run, how it ended, why */
+			fprintf(stderr, "pipeline: error: run %lld %s: %s\n", (long long)run_id,
+				rc == SP_EINTR ? "interrupted" : "failed", sp_errmsg(ctx));
+			status = rc == SP_EINTR ? EXIT_INTERRUPTED : EXIT_FAILURE;
+		} else if (rc < 0) {
+			status = fail(ctx, rc);
+		}
+	} else if (!strcmp(cmd, "check")) {
+		rc = sp_runner_check(ctx, reg, c->positional[0], &c->ro);
+		if (rc < 0)
+			status = fail(ctx, rc);
+		else
+			printf("%s: ok\n", c->positional[0]);
+	} else if (!strcmp(cmd, "eval")) {
+		rc = sp_runner_eval(ctx, reg, c->positional[0], &c->ro);
+		if (rc < 0)
+			status = fail(ctx, rc);
+	} else if (!strcmp(cmd, "predict")) {
+		rc = sp_runner_predict(ctx, reg, c->positional[0], &c->ro);
+		if (rc < 0)
+			status = fail(ctx, rc);
+	} else {
+		rc = sp_runner_trace(ctx, reg, c->positional[0], &c->ro);
+		if (rc < 0)
+			status = fail(ctx, rc);
+	}
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	sp_ctx *ctx = NULL;
@@ -615,50 +717,11 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	/* global options before the command */
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--version")) {
-			printf("pipeline (seqpipe) %s, plugin ABI %d\n", PACKAGE_VERSION,
-			       SP_ABI_VERSION);
-			free(c.sets);
-			return 0;
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(usage_text, stdout);
-			free(c.sets);
-			return 0;
-		} else if ((!strcmp(argv[i], "--db") || !strcmp(argv[i], "--vocab-db")) &&
-			   i + 1 < argc) {
-			if (argv[i][2] == 'd')
-				c.db = argv[i + 1];
-			else
-				c.vocab_db = argv[i + 1];
-			i++;
-		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "pipeline: unknown option '%s'\n%s", argv[i], usage_text);
-			free(c.sets);
-			return EXIT_USAGE;
-		} else {
-			cmd = argv[i++];
-			break;
-		}
-	}
-	if (cmd && !strcmp(cmd, "conlleval")) {
+	if ((status = global_options(&c, argc, argv, &cmd, &i)) >= 0) {
 		free(c.sets);
-		return sp_cli_conlleval(argc - i, argv + i);
+		return status;
 	}
-	if (!cmd) {
-		fputs(usage_text, stderr);
-		free(c.sets);
-		return EXIT_USAGE;
-	}
-	if (!strcmp(cmd, "score")) { /* self-contained: no registry, no run log */
-		free(c.sets);
-		return sp_cli_score(argc - i, argv + i);
-	}
-	if (!help_of(cmd)) {
-		fprintf(stderr, "pipeline: unknown command '%s'\n%s", cmd, usage_text);
-		free(c.sets);
-		return EXIT_USAGE;
-	}
+	status = 0;
 	rc = parse_args(&c, cmd, argc - i, argv + i);
 	if (rc != 0) {
 		fputs(help_of(cmd), rc > 0 ? stdout : stderr);
@@ -686,57 +749,7 @@ int main(int argc, char **argv)
 
 	if (!strcmp(cmd, "run") || !strcmp(cmd, "check") || !strcmp(cmd, "predict") ||
 	    !strcmp(cmd, "trace") || !strcmp(cmd, "eval")) {
-		if (c.n_positional != 1) {
-			fprintf(stderr, "pipeline %s: expected one .pipe file\n%s", cmd,
-				help_of(cmd));
-			status = EXIT_USAGE;
-			goto done;
-		}
-		if ((!strcmp(cmd, "predict") || !strcmp(cmd, "trace")) && !c.ro.input) {
-			fprintf(stderr, "pipeline %s: --input TEXT is required\n%s", cmd,
-				help_of(cmd));
-			status = EXIT_USAGE;
-			goto done;
-		}
-		if (!strcmp(cmd, "run")) {
-			struct sigaction sa;
-			int64_t run_id = 0;
-			memset(&sa, 0, sizeof(sa));
-			sa.sa_handler = on_sigint;
-			sigaction(SIGINT, &sa, NULL);
-			sigaction(SIGTERM, &sa, NULL);
-			/* a closed output pipe (`pipeline run x | head`) must not
-			 * kill a run half-logged: lose the output, keep training */
-			sa.sa_handler = SIG_IGN;
-			sigaction(SIGPIPE, &sa, NULL);
-			rc = sp_runner_run(ctx, reg, c.positional[0], &c.ro, &run_id);
-			if (rc < 0 && run_id > 0) {
-				/* one line: which run, how it ended, why */
-				fprintf(stderr, "pipeline: error: run %lld %s: %s\n", (long long)run_id,
-					rc == SP_EINTR ? "interrupted" : "failed", sp_errmsg(ctx));
-				status = rc == SP_EINTR ? EXIT_INTERRUPTED : EXIT_FAILURE;
-			} else if (rc < 0) {
-				status = fail(ctx, rc);
-			}
-		} else if (!strcmp(cmd, "check")) {
-			rc = sp_runner_check(ctx, reg, c.positional[0], &c.ro);
-			if (rc < 0)
-				status = fail(ctx, rc);
-			else
-				printf("%s: ok\n", c.positional[0]);
-		} else if (!strcmp(cmd, "eval")) {
-			rc = sp_runner_eval(ctx, reg, c.positional[0], &c.ro);
-			if (rc < 0)
-				status = fail(ctx, rc);
-		} else if (!strcmp(cmd, "predict")) {
-			rc = sp_runner_predict(ctx, reg, c.positional[0], &c.ro);
-			if (rc < 0)
-				status = fail(ctx, rc);
-		} else {
-			rc = sp_runner_trace(ctx, reg, c.positional[0], &c.ro);
-			if (rc < 0)
-				status = fail(ctx, rc);
-		}
+		status = cmd_pipe(ctx, reg, &c, cmd);
 	} else if (!strcmp(cmd, "plugins")) {
 		status = cmd_plugins(ctx, reg);
 	} else if (!strcmp(cmd, "runs")) {

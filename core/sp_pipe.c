@@ -754,13 +754,35 @@ int sp_pipe_section_ensure(sp_pipe *pipe, sp_ctx *ctx, const char *name,
 	return add_section_(pipe, ctx, sections_[idx], pipe->name, out);
 }
 
+/* The "section." of an override: *idx of the section, lx left at the
+ * '.'. */
+static int override_section_(lexer *lx, int *idx)
+{
+	const char *text = lx->s;
+	size_t sec_at;
+	skip_ws_(lx);
+	sec_at = lx->pos;
+	while (lx->pos < lx->n && name_char_(text[lx->pos], 0))
+		lx->pos++;
+	if (lx->pos == sec_at)
+		return lex_err_(lx, lx->pos,
+				"missing section name, expected section.key=value");
+	*idx = section_index_(text + sec_at, lx->pos - sec_at);
+	if (*idx < 0)
+		return unknown_section_(lx, sec_at, lx->pos - sec_at);
+	if (lx->pos >= lx->n || text[lx->pos] != '.')
+		return lex_err_(lx, lx->pos,
+				"missing '.' after the section name, expected section.key=value");
+	return 0;
+}
+
 int sp_pipe_override(sp_pipe *pipe, sp_ctx *ctx, const char *text)
 {
 	lexer lx;
-	size_t sec_at, key_at;
+	size_t key_at;
 	char *key = NULL, *val = NULL, *where = NULL, d[32];
 	sp_kv *kv;
-	int idx, quoted, rc;
+	int idx = -1, quoted, rc;
 
 	if (!pipe || !text)
 		return sp_err(ctx, SP_EINVAL, "sp_pipe_override: NULL argument");
@@ -773,19 +795,8 @@ int sp_pipe_override(sp_pipe *pipe, sp_ctx *ctx, const char *text)
 	rc = check_text_(&lx);
 	if (rc)
 		return rc;
-	skip_ws_(&lx);
-	sec_at = lx.pos;
-	while (lx.pos < lx.n && name_char_(text[lx.pos], 0))
-		lx.pos++;
-	if (lx.pos == sec_at)
-		return lex_err_(&lx, lx.pos,
-				"missing section name, expected section.key=value");
-	idx = section_index_(text + sec_at, lx.pos - sec_at);
-	if (idx < 0)
-		return unknown_section_(&lx, sec_at, lx.pos - sec_at);
-	if (lx.pos >= lx.n || text[lx.pos] != '.')
-		return lex_err_(&lx, lx.pos,
-				"missing '.' after the section name, expected section.key=value");
+	if ((rc = override_section_(&lx, &idx)) != 0)
+		return rc;
 	key_at = ++lx.pos;
 	while (lx.pos < lx.n && name_char_(text[lx.pos], 1))
 		lx.pos++;
