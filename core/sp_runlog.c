@@ -448,6 +448,21 @@ static int check_writable_(sp_ctx *ctx, const char *path)
 	return code;
 }
 
+/* Whether this process may write path and its folder. */
+static int writable_(const char *path)
+{
+	char *dir = strdup(path), *slash;
+	int ok;
+	if (!dir)
+		return 0;
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir ? 1 : 0] = '\0';
+	ok = access(path, W_OK) == 0 && access(slash ? dir : ".", W_OK) == 0;
+	free(dir);
+	return ok;
+}
+
 static int prepare_writes_(sp_runlog *log, sp_ctx *ctx)
 {
 	for (int i = 0; i < ST_N; i++) {
@@ -586,28 +601,25 @@ int sp_runlog_open_readonly(sp_runlog **out, sp_ctx *ctx, const char *path)
 			      "run FILE.pipe creates it, or --db FILE)", path);
 		goto fail;
 	}
-	code = open_ro_(log, ctx, "mode=ro", &version);
-	if (code != SP_OK && sqlite3_extended_errcode(log->db) ==
-				     SQLITE_READONLY_CANTINIT) {
-		/* A WAL file in a folder we cannot write: SQLite cannot
-		 * create the -shm index.  Without a -wal file there is
-		 * nothing but the main file to read, which immutable does
-		 * without any lock or side file. */
-		wal = malloc(strlen(path) + 5);
-		if (!wal) {
-			code = sp_err(ctx, SP_ENOMEM, "%s: out of memory", path);
-			goto fail;
-		}
-		sprintf(wal, "%s-wal", path);
-		if (access(wal, F_OK) == 0) {
-			code = sp_err(ctx, SP_EIO, "%s: cannot read: the folder "
-				      "is read-only and %s holds writes not "
-				      "yet in the main file (open it once "
-				      "where it can be written)", path, wal);
-			goto fail;
-		}
-		sp_err_clear(ctx);
+	wal = malloc(strlen(path) + 5);
+	if (!wal) {
+		code = sp_err(ctx, SP_ENOMEM, "%s: out of memory", path);
+		goto fail;
+	}
+	sprintf(wal, "%s-wal", path);
+	if (!writable_(path) && access(wal, F_OK) != 0) {
+		/* We cannot write the file or its folder, so SQLite could not
+		 * create (or later remove) the -shm index a WAL file needs;
+		 * with no -wal file, all there is to read is the main file,
+		 * which immutable reads with no lock and no side file. */
 		code = open_ro_(log, ctx, "immutable=1", &version);
+	} else {
+		code = open_ro_(log, ctx, "mode=ro", &version);
+		if (code != SP_OK && !writable_(path))
+			code = sp_err(ctx, SP_EIO, "%s: cannot read: the folder "
+				      "is read-only and %s holds writes not yet "
+				      "in the main file (open it once where it "
+				      "can be written)", path, wal);
 	}
 	if (code != SP_OK)
 		goto fail;

@@ -15,8 +15,8 @@ TEST_PROGS = tests/t_ctx tests/t_blas tests/t_kv tests/t_pipe tests/t_registry \
 	tests/t_tokenizers tests/t_vocab tests/t_grad_cell tests/t_grad_heads \
 	tests/t_metrics tests/t_optim tests/t_data tests/t_runlog tests/t_modelfile
 check_PROGRAMS = $(TEST_PROGS)
-TESTS = $(TEST_PROGS) tests/t_cli.sh tests/t_oom.sh
-EXTRA_DIST += tests/wrap.sh tests/t_cli.sh tests/t_oom.sh tests/data
+TESTS = $(TEST_PROGS) tests/t_cli.sh tests/t_oom.sh tests/t_history.sh
+EXTRA_DIST += tests/wrap.sh tests/t_cli.sh tests/t_oom.sh tests/t_history.sh tests/data
 
 TEST_LDADD = core/libseqpipe.la $(ZLIB_LIBS) $(SQLITE_LIBS) $(BLAS_LIBS) -lm
 TEST_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
