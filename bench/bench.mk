@@ -32,3 +32,10 @@ crosscheck: bench/dump_cell$(EXEEXT)
 	$(PYTHON_TORCH) $(abs_top_srcdir)/bench/crosscheck.py bench/crosscheck.txt
 
 .PHONY: bench crosscheck
+
+# bench/history_bench.sh: the run log's history verbs at 100,000 runs
+history-bench: pipeline$(EXEEXT)
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+		$(SHELL) $(abs_top_srcdir)/bench/history_bench.sh $(HISTORY_RUNS)
+EXTRA_DIST += bench/history_bench.sh
+.PHONY: history-bench
