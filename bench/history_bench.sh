@@ -21,17 +21,20 @@ top_builddir=${top_builddir:-$top_srcdir}
 PIPELINE="$top_builddir/pipeline"
 # In the build tree `pipeline` is libtool's wrapper script, which costs a
 # shell start per call: time the real program.
-if [ -x "$top_builddir/.libs/pipeline" ]; then
-	PIPELINE="$top_builddir/.libs/pipeline"
-	export LD_LIBRARY_PATH="$top_builddir/core/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-fi
+# A copy, so that a rebuild meanwhile does not pull the program away.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+if [ -x "$top_builddir/.libs/pipeline" ]; then
+	mkdir "$work/bin"
+	cp "$top_builddir/.libs/pipeline" "$top_builddir"/core/.libs/libseqpipe.so* "$work/bin/"
+	PIPELINE="$work/bin/pipeline"
+	export LD_LIBRARY_PATH="$work/bin${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
 cd "$work"
 
 t0=$(date +%s.%N)
 # one real run creates the schema (and is run 1)
-"$PIPELINE" run "$top_srcdir/pipelines/hello.pipe" --set train.epochs=2 >/dev/null 2>&1
+"$top_builddir/pipeline" run "$top_srcdir/pipelines/hello.pipe" --set train.epochs=2 >/dev/null 2>&1
 sqlite3 runs.db <<SQL
 PRAGMA synchronous = OFF;
 BEGIN;

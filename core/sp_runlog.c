@@ -32,19 +32,6 @@
 
 #include "sp_hash.h"
 
-/* How long opening, beginning a run and reading wait for another
- * process's transaction (ms). */
-#define BUSY_TIMEOUT_MS 10000
-/* How long a row written during training waits before it is kept in
- * memory instead (ms), and the back-off between later attempts. */
-#define WRITE_WAIT_MS 1000
-#define RETRY_FIRST_MS 100
-#define RETRY_MAX_MS 5000
-/* How long ending a run waits for the kept rows to be written (ms). */
-#define FLUSH_WAIT_MS (15 * 60 * 1000)
-/* Values one write binds at most. */
-#define MAX_BIND 9
-
 /* A vocabulary store's application_id, only to name it in a message. */
 #define VOCAB_APPLICATION_ID 0x53507662
 
@@ -173,18 +160,6 @@ static const char *const migrations_[SP_RUNLOG_SCHEMA_VERSION] = {
 	"FROM runs r;\n",
 };
 
-/* The write statements, prepared once per handle. */
-enum {
-	ST_BEGIN,
-	ST_PARAM,
-	ST_STAGE,
-	ST_METRIC,
-	ST_EVENT,
-	ST_ARTIFACT,
-	ST_END,
-	ST_N
-};
-
 static const char *const stmt_sql_[ST_N] = {
 	[ST_BEGIN] = "INSERT INTO runs (pipeline, pipe_path, pipe_text, "
 		     "pipe_hash, seed, status, started, seqpipe_version, host, "
@@ -207,39 +182,7 @@ static const char *const stmt_sql_[ST_N] = {
 		   "WHERE id = ?1 AND status = 'running'",
 };
 
-/* One bound value of a write: kept in memory while the file is locked. */
-typedef struct bval_ {
-	int type;          /* 0 = not bound, SQLITE_NULL, _INTEGER, _FLOAT, _TEXT */
-	int64_t i;
-	double d;
-	char *s;           /* owned by a pending row; borrowed otherwise */
-} bval_;
-
-/* A write: which statement and its values ?1..?MAX_BIND. */
-typedef struct row_ {
-	int which;
-	int64_t run_id;    /* for messages */
-	bval_ v[MAX_BIND + 1];
-} row_;
-
-struct sp_runlog {
-	sqlite3 *db;
-	char *path;               /* for messages */
-	int readonly;             /* opened by sp_runlog_open_readonly */
-	sqlite3_stmt *st[ST_N];   /* prepared write statements */
-	/* Rows that met a locked file, oldest first; written in this order
-	 * at the next attempt, so the log keeps the order of events. */
-	row_ *pending;
-	size_t n_pending, cap_pending;
-	size_t batch_mark;        /* n_pending at a deferred tx_begin */
-	int batch_deferred;       /* tx_begin met a lock: the batch queues */
-	int64_t next_try_ms;      /* monotonic time of the next attempt */
-	int retry_ms;             /* the back-off, doubling */
-	int write_wait_ms, flush_wait_ms;
-	size_t n_locked;          /* times a write met the lock */
-};
-
-const char *sp_run_status_name(sp_run_status status)
+/* One bound value of a write: kept in memory while the file is locked. */const char *sp_run_status_name(sp_run_status status)
 {
 	switch (status) {
 	case SP_RUN_RUNNING: return "running";
@@ -271,13 +214,6 @@ const char *sp_runlog_path_(const sp_runlog *log)
 	return log->path;
 }
 
-static int64_t mono_ms_(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Now as "2024-05-01T12:00:00.123Z" (UTC): taken when a row is logged, so
  * a row written late still says when it happened.  Fixed width, so
  * timestamps sort as strings. */
@@ -290,11 +226,6 @@ static void now_iso_(char out[32])
 	gmtime_r(&t.tv_sec, &tm);
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(out, 32, "%s.%03dZ", buf, (int)(t.tv_nsec / 1000000));
-}
-
-static int is_busy_(int rc)
-{
-	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
 }
 
 static const char *level_name_(sp_level level)
@@ -653,20 +584,6 @@ int sp_runlog_schema_version(const sp_runlog *log)
 	return v;
 }
 
-static void free_row_(row_ *r)
-{
-	for (int i = 1; i <= MAX_BIND; i++)
-		if (r->v[i].type == SQLITE_TEXT)
-			free(r->v[i].s);
-}
-
-static void drop_pending_(sp_runlog *log, size_t keep)
-{
-	for (size_t i = keep; i < log->n_pending; i++)
-		free_row_(&log->pending[i]);
-	log->n_pending = keep;
-}
-
 void sp_runlog_close(sp_runlog *log)
 {
 	if (!log)
@@ -679,7 +596,7 @@ void sp_runlog_close(sp_runlog *log)
 			sp_runlog_flush(log, tmp, log->flush_wait_ms);
 		sp_ctx_free(tmp);
 	}
-	drop_pending_(log, 0);
+	sp_runlog_drop_pending_(log, 0);
 	free(log->pending);
 	for (int i = 0; i < ST_N; i++)
 		sqlite3_finalize(log->st[i]);
@@ -690,239 +607,12 @@ void sp_runlog_close(sp_runlog *log)
 	free(log);
 }
 
-void sp_runlog_set_waits(sp_runlog *log, int write_wait_ms,
-			 int flush_wait_ms)
-{
-	if (!log)
-		return;
-	if (write_wait_ms >= 0)
-		log->write_wait_ms = write_wait_ms;
-	if (flush_wait_ms >= 0)
-		log->flush_wait_ms = flush_wait_ms;
-}
-
-size_t sp_runlog_pending(const sp_runlog *log)
-{
-	return log ? log->n_pending : 0;
-}
-
-/* ---- the write path: bind, step, or keep in memory --------------------- */
-
-static void set_int_(row_ *r, int i, int64_t v)
-{
-	r->v[i].type = SQLITE_INTEGER;
-	r->v[i].i = v;
-}
-
-static void set_null_(row_ *r, int i)
-{
-	r->v[i].type = SQLITE_NULL;
-}
-
-static void set_double_(row_ *r, int i, double v)
-{
-	r->v[i].type = SQLITE_FLOAT;
-	r->v[i].d = v;
-}
-
-/* Text binding where NULL stores NULL (SQLite's own rule); borrowed. */
-static void set_text_(row_ *r, int i, const char *s)
-{
-	r->v[i].type = s ? SQLITE_TEXT : SQLITE_NULL;
-	r->v[i].s = (char *)s;
-}
-
-static int bind_row_(sqlite3_stmt *st, const row_ *r)
-{
-	int b = SQLITE_OK;
-	for (int i = 1; i <= MAX_BIND; i++) {
-		const bval_ *v = &r->v[i];
-		switch (v->type) {
-		case SQLITE_NULL: b |= sqlite3_bind_null(st, i); break;
-		case SQLITE_INTEGER: b |= sqlite3_bind_int64(st, i, v->i); break;
-		case SQLITE_FLOAT: b |= sqlite3_bind_double(st, i, v->d); break;
-		case SQLITE_TEXT:
-			b |= sqlite3_bind_text(st, i, v->s, -1, SQLITE_STATIC);
-			break;
-		default: break;
-		}
-	}
-	return b;
-}
-
-/* Steps one write; returns the SQLite code (SQLITE_DONE on success). */
-static int step_row_(sp_runlog *log, const row_ *r)
-{
-	sqlite3_stmt *st = log->st[r->which];
-	int rc = bind_row_(st, r);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc;
-}
-
-static int row_error_(sp_runlog *log, sp_ctx *ctx, const row_ *r, int rc,
-		      const char *what)
-{
-	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-		return sp_err(ctx, SP_ENOTFOUND, "%s: %s: no run %lld",
-			      log->path, what, (long long)r->run_id);
-	return sp_runlog_fail_(log, ctx, rc, what);
-}
-
-/* Appends a copy of r (its texts duplicated) to the rows kept in memory. */
-static int keep_row_(sp_runlog *log, sp_ctx *ctx, const row_ *r)
-{
-	row_ *k;
-	if (log->n_pending == log->cap_pending) {
-		size_t cap = log->cap_pending ? 2 * log->cap_pending : 64;
-		row_ *p = realloc(log->pending, cap * sizeof(*p));
-		if (!p)
-			return sp_err(ctx, SP_ENOMEM, "%s: out of memory keeping "
-				      "a row while the run log is locked",
-				      log->path);
-		log->pending = p;
-		log->cap_pending = cap;
-	}
-	k = &log->pending[log->n_pending];
-	*k = *r;
-	for (int i = 1; i <= MAX_BIND; i++) {
-		if (k->v[i].type != SQLITE_TEXT)
-			continue;
-		if (!(k->v[i].s = strdup(r->v[i].s))) {
-			for (int j = 1; j < i; j++)
-				if (k->v[j].type == SQLITE_TEXT)
-					free(k->v[j].s);
-			return sp_err(ctx, SP_ENOMEM, "%s: out of memory "
-				      "keeping a row", log->path);
-		}
-	}
-	log->n_pending++;
-	return SP_OK;
-}
-
-/*
- * One attempt to write the rows kept in memory, in one transaction,
- * waiting at most wait_ms for the lock.  SP_OK when none is left;
- * SP_EDB with the lock still held elsewhere (rows kept, next attempt
- * after the back-off); another error for a row the file refuses (that
- * row is dropped, so the others are not held back by it).
- */
-static int try_flush_(sp_runlog *log, sp_ctx *ctx, int wait_ms)
-{
-	size_t i;
-	int rc, code = SP_OK;
-	if (!log->n_pending)
-		return SP_OK;
-	sqlite3_busy_timeout(log->db, wait_ms);
-	rc = sqlite3_exec(log->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	sqlite3_busy_timeout(log->db, BUSY_TIMEOUT_MS);
-	if (rc != SQLITE_OK)
-		goto busy;
-	for (i = 0; i < log->n_pending; i++) {
-		rc = step_row_(log, &log->pending[i]);
-		if (is_busy_(rc)) {
-			sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
-			goto busy;
-		}
-		if (rc != SQLITE_DONE && code == SP_OK)
-			code = row_error_(log, ctx, &log->pending[i], rc,
-					  "write a row kept while locked");
-	}
-	rc = sqlite3_exec(log->db, "COMMIT", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
-		goto busy;
-	}
-	drop_pending_(log, 0);
-	log->retry_ms = 0;
-	if (log->n_locked)
-		sp_log(ctx, SP_LOG_INFO, "%s: the run log is writable again; "
-		       "the rows kept in memory are written", log->path);
-	log->n_locked = 0;
-	return code;
-busy:
-	log->retry_ms = log->retry_ms ? 2 * log->retry_ms : RETRY_FIRST_MS;
-	if (log->retry_ms > RETRY_MAX_MS)
-		log->retry_ms = RETRY_MAX_MS;
-	log->next_try_ms = mono_ms_() + log->retry_ms;
-	if (!is_busy_(rc))
-		return sp_runlog_fail_(log, ctx, rc, "write kept rows");
-	return sp_err(ctx, SP_EDB, "%s: the run log stays locked by another "
-		      "process; %zu rows kept in memory", log->path,
-		      log->n_pending);
-}
-
-int sp_runlog_flush(sp_runlog *log, sp_ctx *ctx, int wait_ms)
-{
-	int64_t deadline;
-	int code;
-	if (!log)
-		return sp_err(ctx, SP_EINVAL, "run log: flush: no log");
-	if (log->batch_deferred)
-		return SP_OK;
-	deadline = mono_ms_() + (wait_ms < 0 ? 0 : wait_ms);
-	for (;;) {
-		int64_t now = mono_ms_();
-		code = try_flush_(log, ctx, (int)(deadline - now < 200 ?
-					       (deadline > now ? deadline - now : 0) :
-					       200));
-		if (code == SP_OK || !log->n_pending)
-			return code;
-		if (mono_ms_() >= deadline)
-			return sp_err(ctx, SP_EDB, "%s: %zu rows could not be "
-				      "written: the run log stayed locked by "
-				      "another process for %d s", log->path,
-				      log->n_pending, wait_ms / 1000);
-		sqlite3_sleep(log->retry_ms);
-	}
-}
-
-/*
- * Writes r now, or keeps it in memory while another process holds the
- * lock: a locked log must not stop training, and no row may be lost.
- * Rows already kept go first, so the order of events is kept.
- */
-static int write_row_(sp_runlog *log, sp_ctx *ctx, const row_ *r,
-		      const char *what)
-{
-	int rc, code;
-	if (log->readonly)
-		return sp_err(ctx, SP_EINVAL, "%s: opened read-only", log->path);
-	if (log->n_pending || log->batch_deferred) {
-		code = keep_row_(log, ctx, r);
-		if (code != SP_OK || log->batch_deferred ||
-		    mono_ms_() < log->next_try_ms)
-			return code;
-		code = try_flush_(log, ctx, 0);
-		/* still locked: the row is safe in memory */
-		return log->n_pending ? SP_OK : code;
-	}
-	sqlite3_busy_timeout(log->db, log->write_wait_ms);
-	rc = step_row_(log, r);
-	sqlite3_busy_timeout(log->db, BUSY_TIMEOUT_MS);
-	if (rc == SQLITE_DONE)
-		return SP_OK;
-	if (!is_busy_(rc) || !sqlite3_get_autocommit(log->db))
-		return row_error_(log, ctx, r, rc, what);
-	if ((code = keep_row_(log, ctx, r)) != SP_OK)
-		return code;
-	log->n_locked++;
-	log->retry_ms = RETRY_FIRST_MS;
-	log->next_try_ms = mono_ms_() + log->retry_ms;
-	sp_log(ctx, SP_LOG_WARN, "%s: %s: the run log is locked by another "
-	       "process; keeping the rows in memory and retrying while "
-	       "training goes on", log->path, what);
-	return SP_OK;
-}
-
 int sp_runlog_begin(int64_t *out, sp_runlog *log, sp_ctx *ctx,
 		    const char *pipeline, const char *pipe_path,
 		    const char *pipe_text, const char *pipe_hash,
 		    uint64_t seed, const char *version)
 {
-	row_ r;
+	sp_runlog_row_ r;
 	char hash[SP_HASH_HEX_LEN + 1], host[256], ts[32];
 	int rc;
 
@@ -960,9 +650,9 @@ int sp_runlog_begin(int64_t *out, sp_runlog *log, sp_ctx *ctx,
 	if (log->n_pending && (rc = sp_runlog_flush(log, ctx,
 						    log->flush_wait_ms)) < 0)
 		return rc;
-	rc = step_row_(log, &r);
+	rc = sp_runlog_step_row_(log, &r);
 	if (rc != SQLITE_DONE)
-		return row_error_(log, ctx, &r, rc, "begin a run");
+		return sp_runlog_row_error_(log, ctx, &r, rc, "begin a run");
 	*out = sqlite3_last_insert_rowid(log->db);
 	return SP_OK;
 }
@@ -970,7 +660,7 @@ int sp_runlog_begin(int64_t *out, sp_runlog *log, sp_ctx *ctx,
 int sp_runlog_param(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 		    const char *section, const char *key, const char *value)
 {
-	row_ r;
+	sp_runlog_row_ r;
 	if (!log || !section || !key)
 		return sp_err(ctx, SP_EINVAL, "run log: param: section and "
 			      "key are required");
@@ -981,7 +671,7 @@ int sp_runlog_param(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 	set_text_(&r, 2, section);
 	set_text_(&r, 3, key);
 	set_text_(&r, 4, value);
-	return write_row_(log, ctx, &r, "log a parameter");
+	return sp_runlog_write_row_(log, ctx, &r, "log a parameter");
 }
 
 int sp_runlog_stage(sp_runlog *log, sp_ctx *ctx, int64_t run_id, int idx,
@@ -989,7 +679,7 @@ int sp_runlog_stage(sp_runlog *log, sp_ctx *ctx, int64_t run_id, int idx,
 		    const char *component, const char *plugin_version,
 		    int abi)
 {
-	row_ r;
+	sp_runlog_row_ r;
 	if (!log || idx < 0 || !section || !plugin || !component)
 		return sp_err(ctx, SP_EINVAL, "run log: stage: idx >= 0, "
 			      "section, plugin and component are required");
@@ -1003,14 +693,14 @@ int sp_runlog_stage(sp_runlog *log, sp_ctx *ctx, int64_t run_id, int idx,
 	set_text_(&r, 5, component);
 	set_text_(&r, 6, plugin_version);
 	set_int_(&r, 7, abi);
-	return write_row_(log, ctx, &r, "log a stage");
+	return sp_runlog_write_row_(log, ctx, &r, "log a stage");
 }
 
 int sp_runlog_metric(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 		     int64_t epoch, const char *split, const char *name,
 		     double value)
 {
-	row_ r;
+	sp_runlog_row_ r;
 	char ts[32];
 	if (!log || !name || !*name)
 		return sp_err(ctx, SP_EINVAL, "run log: metric: no name");
@@ -1035,13 +725,13 @@ int sp_runlog_metric(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 	else
 		set_double_(&r, 5, value);
 	set_text_(&r, 9, ts);
-	return write_row_(log, ctx, &r, "log a metric");
+	return sp_runlog_write_row_(log, ctx, &r, "log a metric");
 }
 
 int sp_runlog_event(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 		    sp_level level, const char *message)
 {
-	row_ r;
+	sp_runlog_row_ r;
 	char ts[32];
 	const char *lv = level_name_(level);
 	if (!log || !message || !lv)
@@ -1055,14 +745,14 @@ int sp_runlog_event(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 	set_text_(&r, 2, lv);
 	set_text_(&r, 3, message);
 	set_text_(&r, 9, ts);
-	return write_row_(log, ctx, &r, "log an event");
+	return sp_runlog_write_row_(log, ctx, &r, "log an event");
 }
 
 int sp_runlog_artifact(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 		       const char *kind, const char *path, int64_t bytes,
 		       const char *checksum)
 {
-	row_ r;
+	sp_runlog_row_ r;
 	char ts[32];
 	if (!log || !kind || !*kind || !path || !*path)
 		return sp_err(ctx, SP_EINVAL, "run log: artifact: kind and "
@@ -1080,7 +770,7 @@ int sp_runlog_artifact(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 		set_int_(&r, 4, bytes);
 	set_text_(&r, 5, checksum);
 	set_text_(&r, 9, ts);
-	return write_row_(log, ctx, &r, "log an artifact");
+	return sp_runlog_write_row_(log, ctx, &r, "log an artifact");
 }
 
 int sp_runlog_end(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
@@ -1089,7 +779,7 @@ int sp_runlog_end(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 	sqlite3_stmt *st = NULL;
 	const char *name = sp_run_status_name(status);
 	char ts[32];
-	row_ r;
+	sp_runlog_row_ r;
 	int code, rc;
 
 	if (!log || !name || status == SP_RUN_RUNNING)
@@ -1111,10 +801,10 @@ int sp_runlog_end(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 	set_text_(&r, 3, error);
 	set_text_(&r, 9, ts);
 	if (log->batch_deferred)
-		return keep_row_(log, ctx, &r);
-	rc = step_row_(log, &r);
+		return sp_runlog_keep_row_(log, ctx, &r);
+	rc = sp_runlog_step_row_(log, &r);
 	if (rc != SQLITE_DONE)
-		return row_error_(log, ctx, &r, rc, "end a run");
+		return sp_runlog_row_error_(log, ctx, &r, rc, "end a run");
 	if (sqlite3_changes(log->db) == 1)
 		return SP_OK;
 
@@ -1151,7 +841,7 @@ int sp_runlog_tx_begin(sp_runlog *log, sp_ctx *ctx)
 		sqlite3_busy_timeout(log->db, BUSY_TIMEOUT_MS);
 		if (rc == SQLITE_OK)
 			return SP_OK;
-		if (!is_busy_(rc))
+		if (!sp_runlog_is_busy_(rc))
 			return sp_runlog_fail_(log, ctx, rc, "begin a batch");
 	}
 	/* Locked (or rows already waiting): the batch is kept in memory
@@ -1165,8 +855,8 @@ int sp_runlog_tx_commit(sp_runlog *log, sp_ctx *ctx)
 {
 	if (log && log->batch_deferred) {
 		log->batch_deferred = 0;
-		if (mono_ms_() >= log->next_try_ms)
-			try_flush_(log, ctx, 0);
+		if (sp_runlog_mono_ms_() >= log->next_try_ms)
+			sp_runlog_try_flush_(log, ctx, 0);
 		return SP_OK;
 	}
 	if (!log || sqlite3_get_autocommit(log->db))
@@ -1177,7 +867,7 @@ int sp_runlog_tx_commit(sp_runlog *log, sp_ctx *ctx)
 int sp_runlog_tx_rollback(sp_runlog *log, sp_ctx *ctx)
 {
 	if (log && log->batch_deferred) {
-		drop_pending_(log, log->batch_mark);
+		sp_runlog_drop_pending_(log, log->batch_mark);
 		log->batch_deferred = 0;
 		return SP_OK;
 	}
