@@ -40,3 +40,10 @@ bench_bench_genedecode_LDADD = dna/libspdna.la core/libseqpipe.la $(ZLIB_LIBS) -
 bench_dna_eval_SOURCES = bench/dna_eval.c
 bench_dna_eval_LDADD = dna/libspdna.la core/libseqpipe.la $(ZLIB_LIBS)
 EXTRA_DIST += bench/augustus.sh
+
+# bench/history_bench.sh: the run log's history verbs at 100,000 runs
+history-bench: pipeline$(EXEEXT)
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+		$(SHELL) $(abs_top_srcdir)/bench/history_bench.sh $(HISTORY_RUNS)
+EXTRA_DIST += bench/history_bench.sh
+.PHONY: history-bench

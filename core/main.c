@@ -18,6 +18,7 @@
 
 #include "sp_cli_score.h"
 #include "cli_conlleval.h"
+#include "cli_history.h"
 #include "sp_modelfile.h"
 #include "sp_registry.h"
 #include "sp_runlog.h"
@@ -52,8 +53,12 @@ static const char usage_text[] =
 	"  predict FILE.pipe --input TEXT   run the trained model on TEXT\n"
 	"  trace FILE.pipe --input TEXT     forward propagation, step by step\n"
 	"  eval FILE.pipe      metrics of the trained model on the data splits\n"
-	"  runs                list logged runs\n"
-	"  show RUN            a run's parameters, metrics and artifacts\n"
+	"  runs [--where EXPR] logged runs; filters, --order-by, --format csv|json\n"
+	"  show RUN            a run's parameters, metrics per epoch, artifacts\n"
+	"  compare RUN RUN...  parameters that differ, metrics side by side\n"
+	"  best --metric NAME  the finished run with the best value of a metric\n"
+	"  tag RUN KEY=VALUE   label a run; delete RUN... [--yes] [--files]\n"
+	"  report RUN... -o FILE.html   learning curves, gradients, gates (HTML)\n"
 	"  model FILE.spm      what a model file holds\n"
 	"  plugins             list plugins and their components\n"
 	"  vocab [NAME]        list stored vocabularies, or show one\n"
@@ -94,10 +99,6 @@ static const char *const cmd_help[][2] = {
 		  "Prints forward propagation step by step in the course's notation: x(t),\n"
 		  "Wxh·x(t), Whh·h(t-1) + b, h(t), y(t), softmax(y(t)), with shapes.  Uses the\n"
 		  "initial weights (from the seed), or the trained ones with --trained.\n"},
-	{"runs", "usage: pipeline runs [--db FILE] [--limit N]\n"
-		 "Lists logged runs: id, pipeline, status, start, key metric.\n"},
-	{"show", "usage: pipeline show RUN [--db FILE]\n"
-		 "Prints a run's parameters, metrics per epoch and split, and artifacts.\n"},
 	{"model", "usage: pipeline model FILE.spm [--tensor NAME]\n"
 		  "Prints what a model file holds: its metadata, vocabularies and tensors\n"
 		  "(name and shape); with --tensor NAME, that tensor's values too.\n"},
@@ -332,142 +333,6 @@ static int cmd_plugins(sp_ctx *ctx, sp_registry *reg)
 	return 0;
 }
 
-static const char *db_of(const cli *c)
-{
-	return c->db ? c->db : "runs.db";
-}
-
-/*
- * Whether a run logged as running has lost its process: it was started on
- * this host and its pid is gone (killed with SIGKILL, or the machine lost
- * power, so it could not log its end).  A pid reused by another process
- * hides this; the log is not changed either way.
- */
-static int run_died(const sp_run_info *r)
-{
-	char host[256];
-	if (r->status != SP_RUN_RUNNING || r->pid <= 0 || !r->host ||
-	    gethostname(host, sizeof(host)) != 0)
-		return 0;
-	host[sizeof(host) - 1] = '\0';
-	return strcmp(host, r->host) == 0 && kill((pid_t)r->pid, 0) != 0 && errno == ESRCH;
-}
-
-static int print_run_row(void *payload, const sp_run_info *r)
-{
-	char started[20] = "";
-	(void)payload;
-	/* "2026-11-26T13:46:29.123Z" -> "2026-11-26 13:46:29" */
-	if (r->started) {
-		snprintf(started, sizeof(started), "%s", r->started);
-		if (strlen(started) > 10)
-			started[10] = ' ';
-	}
-	printf("%5lld  %-16s %-11s %-19s", (long long)r->id, r->pipeline,
-	       run_died(r) ? "died" : sp_run_status_name(r->status), started);
-	if (r->has_key)
-		printf("  %s %s = %.4g%s", r->key_split ? r->key_split : "",
-		       r->key_name, r->key_value, r->key_epoch >= 0 ? " (last epoch)" : "");
-	printf("\n");
-	return 0;
-}
-
-static int cmd_runs(sp_ctx *ctx, cli *c)
-{
-	sp_runlog *log;
-	int rc;
-	if (access(db_of(c), F_OK) != 0) {
-		sp_err(ctx, SP_ENOTFOUND, "%s: no run log here yet (pipeline run FILE.pipe creates it)",
-		       db_of(c));
-		return fail(ctx, SP_ENOTFOUND);
-	}
-	rc = sp_runlog_open(&log, ctx, db_of(c));
-	if (rc < 0)
-		return fail(ctx, rc);
-	printf("%5s  %-16s %-11s %-19s  %s\n", "id", "pipeline", "status", "started (UTC)",
-	       "key metric");
-	rc = sp_runlog_list(log, ctx, NULL, c->limit > 0 ? (size_t)c->limit : 0,
-			    print_run_row, NULL);
-	sp_runlog_close(log);
-	return rc < 0 ? fail(ctx, rc) : 0;
-}
-
-static int print_param(void *payload, const char *section, const char *key,
-		       const char *value)
-{
-	(void)payload;
-	printf("  %s.%s = %s\n", section, key, value);
-	return 0;
-}
-
-static int print_metric(void *payload, const sp_runlog_metric_row *m)
-{
-	(void)payload;
-	if (m->epoch >= 0)
-		printf("  epoch %-4lld", (long long)m->epoch + 1);
-	else
-		printf("  final     ");
-	printf(" %-6s %-16s %.6g\n", m->split ? m->split : "-", m->name, m->value);
-	return 0;
-}
-
-static int print_run_header(void *payload, const sp_run_info *r)
-{
-	(void)payload;
-	printf("run %lld: %s, %s\n", (long long)r->id, r->pipeline,
-	       sp_run_status_name(r->status));
-	printf("  file %s (hash %s), seed %llu, seqpipe %s\n",
-	       r->pipe_path ? r->pipe_path : "-", r->pipe_hash ? r->pipe_hash : "-",
-	       (unsigned long long)r->seed, r->seqpipe_version ? r->seqpipe_version : "-");
-	printf("  started %s, ended %s\n", r->started, r->ended ? r->ended : "-");
-	if (r->error)
-		printf("  error: %s\n", r->error);
-	if (run_died(r))
-		printf("  died: logged as running, but its process %lld on this host is gone\n",
-		       (long long)r->pid);
-	return 0;
-}
-
-static int cmd_show(sp_ctx *ctx, cli *c)
-{
-	sp_runlog *log;
-	char *end;
-	long long id;
-	char path[4096];
-	int rc;
-	if (c->n_positional != 1) {
-		fprintf(stderr, "pipeline show: expected a run id\n%s", help_of("show"));
-		return EXIT_USAGE;
-	}
-	id = strtoll(c->positional[0], &end, 10);
-	if (*end || id <= 0) {
-		fprintf(stderr, "pipeline show: expected a run id (a number > 0), got '%s'\n",
-			c->positional[0]);
-		return EXIT_USAGE;
-	}
-	if (access(db_of(c), F_OK) != 0) {
-		sp_err(ctx, SP_ENOTFOUND, "%s: no run log here, expected one written by pipeline run (or --db FILE)",
-		       db_of(c));
-		return fail(ctx, SP_ENOTFOUND);
-	}
-	rc = sp_runlog_open(&log, ctx, db_of(c));
-	if (rc < 0)
-		return fail(ctx, rc);
-	rc = sp_runlog_get(log, ctx, id, print_run_header, NULL);
-	if (rc >= 0) {
-		printf("parameters:\n");
-		rc = sp_runlog_params(log, ctx, id, print_param, NULL);
-	}
-	if (rc >= 0) {
-		printf("metrics:\n");
-		rc = sp_runlog_metrics(log, ctx, id, print_metric, NULL);
-	}
-	if (rc >= 0 && sp_runlog_artifact_path(path, sizeof(path), log, ctx, id, "model") == 0)
-		printf("model: %s\n", path);
-	sp_runlog_close(log);
-	return rc < 0 ? fail(ctx, rc) : 0;
-}
-
 static int print_vocab_row(void *payload, const char *name, size_t size,
 			   const char *created, const char *hash)
 {
@@ -637,6 +502,8 @@ static int global_options(cli *c, int argc, char **argv, const char **cmd, int *
 		return sp_cli_conlleval(argc - i, argv + i);
 	if (!strcmp(*cmd, "score"))
 		return sp_cli_score(argc - i, argv + i);
+	if (cli_history_handles(*cmd))
+		return cli_history_main(*cmd, argc - i, argv + i, c->db);
 	if (!help_of(*cmd)) {
 		fprintf(stderr, "pipeline: unknown command '%s'\n%s", *cmd, usage_text);
 		return EXIT_USAGE;
@@ -752,10 +619,6 @@ int main(int argc, char **argv)
 		status = cmd_pipe(ctx, reg, &c, cmd);
 	} else if (!strcmp(cmd, "plugins")) {
 		status = cmd_plugins(ctx, reg);
-	} else if (!strcmp(cmd, "runs")) {
-		status = cmd_runs(ctx, &c);
-	} else if (!strcmp(cmd, "show")) {
-		status = cmd_show(ctx, &c);
 	} else if (!strcmp(cmd, "model")) {
 		status = cmd_model(ctx, &c);
 	} else if (!strcmp(cmd, "vocab")) {

@@ -17,24 +17,20 @@
 
 #include "sp_runlog.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "sp_runlog_priv.h"
 #include "sp_sqlite.h"
 
 #include "sp_hash.h"
-
-/* ISO-8601 UTC with milliseconds, computed by SQLite: "...T12:00:00.123Z".
- * Fixed width, so timestamps sort as strings. */
-#define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-
-/* How long a writer waits for another process's transaction (ms). */
-#define BUSY_TIMEOUT_MS 10000
 
 /* A vocabulary store's application_id, only to name it in a message. */
 #define VOCAB_APPLICATION_ID 0x53507662
@@ -44,6 +40,15 @@
  * written by an older seqpipe is brought up to date on open.  Keep
  * doc/schema.md in step with this text.
  */
+/* Columns of the run_summary view: one parameter, one final metric. */
+#define PARAM_COL_(section, key, as)                                        \
+	"	(SELECT p.value FROM params p WHERE p.run_id = r.id AND "    \
+	"p.section = '" section "' AND p.key = '" key "') AS " as
+#define FINAL_COL_(split, name)                                             \
+	"	(SELECT m.value FROM metrics m WHERE m.run_id = r.id AND "   \
+	"m.name = '" name "' AND m.split = '" split "' ORDER BY m.epoch "   \
+	"IS NOT NULL, m.epoch DESC, m.id DESC LIMIT 1) AS " split "_" name
+
 static const char *const migrations_[SP_RUNLOG_SCHEMA_VERSION] = {
 	/* 0 -> 1: the first schema. */
 	"CREATE TABLE runs (\n"
@@ -109,26 +114,57 @@ static const char *const migrations_[SP_RUNLOG_SCHEMA_VERSION] = {
 	"	checksum TEXT,\n"
 	"	ts TEXT NOT NULL\n"
 	");\n"
-	"CREATE INDEX artifacts_run ON artifacts(run_id, kind);\n"
-};
-
-/* The write statements, prepared once per handle. */
-enum {
-	ST_BEGIN,
-	ST_PARAM,
-	ST_STAGE,
-	ST_METRIC,
-	ST_EVENT,
-	ST_ARTIFACT,
-	ST_END,
-	ST_N
+	"CREATE INDEX artifacts_run ON artifacts(run_id, kind);\n",
+	/* 1 -> 2: tags, the indexes that keep filtering fast at 100,000
+	 * runs, and the views of doc/schema.md. */
+	"CREATE TABLE tags (\n"
+	"	run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
+	"	key TEXT NOT NULL,\n"
+	"	value TEXT NOT NULL DEFAULT '',\n"
+	"	PRIMARY KEY (run_id, key)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX tags_key ON tags(key, value);\n"
+	"CREATE INDEX runs_status ON runs(status);\n"
+	"DROP INDEX metrics_run;\n"
+	"CREATE INDEX metrics_run ON metrics(run_id, name, split, epoch);\n"
+	"CREATE INDEX metrics_name ON metrics(name, split);\n"
+	"CREATE INDEX params_key ON params(section, key, value);\n"
+	/* the final evaluation's value, else the last epoch's */
+	"CREATE VIEW final_metrics AS\n"
+	"SELECT m.run_id, m.split, m.name, m.epoch, m.value FROM metrics m\n"
+	"WHERE m.id = (SELECT l.id FROM metrics l WHERE l.run_id = m.run_id\n"
+	"	AND l.name = m.name AND l.split IS m.split\n"
+	"	ORDER BY l.epoch IS NOT NULL, l.epoch DESC, l.id DESC LIMIT 1);\n"
+	"CREATE VIEW metric_curve AS\n"
+	"SELECT run_id, name, epoch,\n"
+	"	max(CASE WHEN split = 'train' THEN value END) AS train,\n"
+	"	max(CASE WHEN split = 'dev' THEN value END) AS dev,\n"
+	"	max(CASE WHEN split = 'test' THEN value END) AS test,\n"
+	"	max(CASE WHEN split IS NULL THEN value END) AS value\n"
+	"FROM metrics WHERE epoch IS NOT NULL GROUP BY run_id, name, epoch;\n"
+	"CREATE VIEW run_summary AS\n"
+	"SELECT r.id AS run_id, r.pipeline, r.status, r.started, r.ended,\n"
+	"	r.seed,\n"
+	PARAM_COL_("model", "plugin", "model") ",\n"
+	PARAM_COL_("model", "hidden", "hidden") ",\n"
+	PARAM_COL_("model", "layers", "layers") ",\n"
+	PARAM_COL_("train", "optimizer", "optimizer") ",\n"
+	PARAM_COL_("train", "lr", "lr") ",\n"
+	PARAM_COL_("train", "epochs", "epochs") ",\n"
+	FINAL_COL_("dev", "loss") ",\n" FINAL_COL_("dev", "accuracy") ",\n"
+	FINAL_COL_("dev", "f1") ",\n" FINAL_COL_("dev", "perplexity") ",\n"
+	FINAL_COL_("test", "loss") ",\n" FINAL_COL_("test", "accuracy") ",\n"
+	FINAL_COL_("test", "f1") ",\n" FINAL_COL_("test", "perplexity") ",\n"
+	"	(SELECT group_concat(t.key || '=' || t.value, ' ') FROM tags t\n"
+	"		WHERE t.run_id = r.id) AS tags\n"
+	"FROM runs r;\n",
 };
 
 static const char *const stmt_sql_[ST_N] = {
 	[ST_BEGIN] = "INSERT INTO runs (pipeline, pipe_path, pipe_text, "
 		     "pipe_hash, seed, status, started, seqpipe_version, host, "
-		     "pid) VALUES (?1, ?2, ?3, ?4, ?5, 'running', " NOW_SQL
-		     ", ?6, ?7, ?8)",
+		     "pid) VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?9, ?6, ?7, "
+		     "?8)",
 	[ST_PARAM] = "INSERT INTO params (run_id, section, key, value) "
 		     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (run_id, section, key) "
 		     "DO UPDATE SET value = excluded.value",
@@ -136,40 +172,17 @@ static const char *const stmt_sql_[ST_N] = {
 		     "component, plugin_version, abi) "
 		     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_METRIC] = "INSERT INTO metrics (run_id, epoch, split, name, value, "
-		      "ts) VALUES (?1, ?2, ?3, ?4, ?5, " NOW_SQL ")",
+		      "ts) VALUES (?1, ?2, ?3, ?4, ?5, ?9)",
 	[ST_EVENT] = "INSERT INTO events (run_id, ts, level, message) "
-		     "VALUES (?1, " NOW_SQL ", ?2, ?3)",
+		     "VALUES (?1, ?9, ?2, ?3)",
 	[ST_ARTIFACT] = "INSERT INTO artifacts (run_id, kind, path, bytes, "
-			"checksum, ts) VALUES (?1, ?2, ?3, ?4, ?5, " NOW_SQL
-			")",
+			"checksum, ts) VALUES (?1, ?2, ?3, ?4, ?5, ?9)",
 	/* Only a running run can end: ending twice is a caller bug. */
-	[ST_END] = "UPDATE runs SET status = ?2, ended = " NOW_SQL
-		   ", error = ?3 WHERE id = ?1 AND status = 'running'",
+	[ST_END] = "UPDATE runs SET status = ?2, ended = ?9, error = ?3 "
+		   "WHERE id = ?1 AND status = 'running'",
 };
 
-/* The key metric rule of sp_run_info, in SQL. */
-static const char key_metric_sql_[] =
-	"SELECT name, split, epoch, value FROM metrics "
-	"WHERE run_id = ?1 "
-	"AND name IN ('f1', 'accuracy', 'bleu', 'perplexity', 'loss') "
-	"AND split IN ('dev', 'test', 'train') "
-	"ORDER BY epoch IS NOT NULL, "
-	"CASE split WHEN 'dev' THEN 0 WHEN 'test' THEN 1 ELSE 2 END, "
-	"CASE name WHEN 'f1' THEN 0 WHEN 'accuracy' THEN 1 WHEN 'bleu' THEN 2 "
-	"WHEN 'perplexity' THEN 3 ELSE 4 END, "
-	"epoch DESC, id DESC LIMIT 1";
-
-static const char run_columns_sql_[] =
-	"SELECT id, pipeline, pipe_path, pipe_hash, seed, status, started, "
-	"ended, error, seqpipe_version, host, pid FROM runs ";
-
-struct sp_runlog {
-	sqlite3 *db;
-	char *path;               /* for messages */
-	sqlite3_stmt *st[ST_N];   /* prepared write statements */
-};
-
-const char *sp_run_status_name(sp_run_status status)
+/* One bound value of a write: kept in memory while the file is locked. */const char *sp_run_status_name(sp_run_status status)
 {
 	switch (status) {
 	case SP_RUN_RUNNING: return "running";
@@ -180,7 +193,7 @@ const char *sp_run_status_name(sp_run_status status)
 	return NULL;
 }
 
-static int status_from_name_(const char *name, sp_run_status *out)
+int sp_run_status_parse_(const char *name, sp_run_status *out)
 {
 	for (int s = SP_RUN_RUNNING; s <= SP_RUN_INTERRUPTED; s++) {
 		if (name && strcmp(name, sp_run_status_name(s)) == 0) {
@@ -189,6 +202,30 @@ static int status_from_name_(const char *name, sp_run_status *out)
 		}
 	}
 	return -1;
+}
+
+sqlite3 *sp_runlog_db_(const sp_runlog *log)
+{
+	return log->db;
+}
+
+const char *sp_runlog_path_(const sp_runlog *log)
+{
+	return log->path;
+}
+
+/* Now as "2024-05-01T12:00:00.123Z" (UTC): taken when a row is logged, so
+ * a row written late still says when it happened.  Fixed width, so
+ * timestamps sort as strings. */
+static void now_iso_(char out[32])
+{
+	struct timespec t;
+	struct tm tm;
+	char buf[24];
+	clock_gettime(CLOCK_REALTIME, &t);
+	gmtime_r(&t.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%s.%03dZ", buf, (int)(t.tv_nsec / 1000000));
 }
 
 static const char *level_name_(sp_level level)
@@ -203,7 +240,7 @@ static const char *level_name_(sp_level level)
 
 /* Sets the message for a failed SQLite call and returns the code: the
  * connection's own message is the most precise one there is. */
-static int db_fail_(const sp_runlog *log, sp_ctx *ctx, int rc,
+int sp_runlog_fail_(const sp_runlog *log, sp_ctx *ctx, int rc,
 		    const char *what)
 {
 	int prim = rc & 0xff;
@@ -225,7 +262,7 @@ static int exec_(sp_runlog *log, sp_ctx *ctx, const char *sql,
 {
 	int rc = sqlite3_exec(log->db, sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
-		return db_fail_(log, ctx, rc, what);
+		return sp_runlog_fail_(log, ctx, rc, what);
 	return SP_OK;
 }
 
@@ -254,7 +291,7 @@ static int identify_(sp_runlog *log, sp_ctx *ctx, int *out_version)
 		version = sqlite3_column_int64(st, 1);
 		n_objects = sqlite3_column_int64(st, 2);
 	} else {
-		code = db_fail_(log, ctx, rc, "read the file header");
+		code = sp_runlog_fail_(log, ctx, rc, "read the file header");
 	}
 	sqlite3_finalize(st);
 	if (code != SP_OK)
@@ -314,19 +351,89 @@ fail:
 	return code;
 }
 
+
+/* Refuses a file (or a new file's folder) this process cannot write,
+ * before SQLite opens it: SQLite would fall back to reading, and reading
+ * a WAL file creates -wal and -shm files that a read-only connection
+ * cannot remove again. */
+static int check_writable_(sp_ctx *ctx, const char *path)
+{
+	char *dir = strdup(path), *slash;
+	int code = SP_OK;
+	if (!dir)
+		return sp_err(ctx, SP_ENOMEM, "%s: out of memory", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir ? 1 : 0] = '\0';
+	if (access(path, F_OK) == 0 && access(path, W_OK) != 0)
+		code = sp_err(ctx, SP_EIO, "%s: the run log is read-only (%s); "
+			      "pipeline runs and show can still read it, or "
+			      "give another file with --db", path,
+			      strerror(errno));
+	else if (access(slash ? dir : ".", W_OK) != 0)
+		code = sp_err(ctx, SP_EIO, "%s: cannot write in the folder %s "
+			      "(%s), which the run log needs for its -wal "
+			      "file; give another file with --db", path,
+			      slash ? dir : ".", strerror(errno));
+	free(dir);
+	return code;
+}
+
+/* Whether this process may write path and its folder. */
+static int writable_(const char *path)
+{
+	char *dir = strdup(path), *slash;
+	int ok;
+	if (!dir)
+		return 0;
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir ? 1 : 0] = '\0';
+	ok = access(path, W_OK) == 0 && access(slash ? dir : ".", W_OK) == 0;
+	free(dir);
+	return ok;
+}
+
+static int prepare_writes_(sp_runlog *log, sp_ctx *ctx)
+{
+	for (int i = 0; i < ST_N; i++) {
+		int rc = sqlite3_prepare_v3(log->db, stmt_sql_[i], -1,
+					    SQLITE_PREPARE_PERSISTENT,
+					    &log->st[i], NULL);
+		if (rc != SQLITE_OK)
+			return sp_runlog_fail_(log, ctx, rc,
+					       "prepare a statement");
+	}
+	return SP_OK;
+}
+
+static int new_handle_(sp_runlog **out, sp_ctx *ctx, const char *path)
+{
+	sp_runlog *log;
+	*out = NULL;
+	if (!path || !*path)
+		return sp_err(ctx, SP_EINVAL, "run log: no file name");
+	log = calloc(1, sizeof(*log));
+	if (!log || !(log->path = strdup(path))) {
+		free(log);
+		return sp_err(ctx, SP_ENOMEM, "%s: out of memory", path);
+	}
+	log->write_wait_ms = WRITE_WAIT_MS;
+	log->flush_wait_ms = FLUSH_WAIT_MS;
+	*out = log;
+	return SP_OK;
+}
+
 int sp_runlog_open(sp_runlog **out, sp_ctx *ctx, const char *path)
 {
 	sp_runlog *log = NULL;
 	int rc, code, version = 0;
 
 	*out = NULL;
-	if (!path || !*path)
-		return sp_err(ctx, SP_EINVAL, "run log: no file name");
-	log = calloc(1, sizeof(*log));
-	if (!log || !(log->path = strdup(path))) {
-		code = sp_err(ctx, SP_ENOMEM, "%s: out of memory", path);
+	if ((code = new_handle_(&log, ctx, path)) != SP_OK)
+		return code;
+	if ((code = check_writable_(ctx, path)) != SP_OK)
 		goto fail;
-	}
 	rc = sqlite3_open_v2(path, &log->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
@@ -351,24 +458,18 @@ int sp_runlog_open(sp_runlog **out, sp_ctx *ctx, const char *path)
 	 * to the -wal file.  NORMAL syncs at checkpoints only, which keeps
 	 * every commit across a process crash (not across a power cut). */
 	rc = sp_sqlite_enable_wal(log->db, BUSY_TIMEOUT_MS);
-	code = rc == SQLITE_OK ? SP_OK : db_fail_(log, ctx, rc, "enable WAL");
+	code = rc == SQLITE_OK ? SP_OK :
+				 sp_runlog_fail_(log, ctx, rc, "enable WAL");
 	if (code == SP_OK)
 		code = exec_(log, ctx,
 			     "PRAGMA synchronous = NORMAL; "
 			     "PRAGMA foreign_keys = ON", "set up the connection");
 	if (code == SP_OK && version < SP_RUNLOG_SCHEMA_VERSION)
 		code = migrate_(log, ctx);
+	if (code == SP_OK)
+		code = prepare_writes_(log, ctx);
 	if (code != SP_OK)
 		goto fail;
-	for (int i = 0; i < ST_N; i++) {
-		rc = sqlite3_prepare_v3(log->db, stmt_sql_[i], -1,
-					SQLITE_PREPARE_PERSISTENT, &log->st[i],
-					NULL);
-		if (rc != SQLITE_OK) {
-			code = db_fail_(log, ctx, rc, "prepare a statement");
-			goto fail;
-		}
-	}
 	*out = log;
 	return SP_OK;
 fail:
@@ -376,10 +477,127 @@ fail:
 	return code;
 }
 
+/* "file:PATH?mode=ro" or "?immutable=1", with the characters a URI path
+ * may not hold percent-encoded (caller frees). */
+static char *ro_uri_(const char *path, const char *query)
+{
+	size_t n = strlen(path), k = 0;
+	char *u = malloc(3 * n + strlen(query) + 16);
+	if (!u)
+		return NULL;
+	k += (size_t)sprintf(u, "file:");
+	for (const char *p = path; *p; p++) {
+		if (*p == '?' || *p == '#' || *p == '%')
+			k += (size_t)sprintf(u + k, "%%%02X", (unsigned char)*p);
+		else
+			u[k++] = *p;
+	}
+	sprintf(u + k, "?%s", query);
+	return u;
+}
+
+static int open_ro_(sp_runlog *log, sp_ctx *ctx, const char *query,
+		    int *version)
+{
+	char *uri = ro_uri_(log->path, query);
+	int rc;
+	if (!uri)
+		return sp_err(ctx, SP_ENOMEM, "%s: out of memory", log->path);
+	sqlite3_close_v2(log->db);
+	log->db = NULL;
+	rc = sqlite3_open_v2(uri, &log->db,
+			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	free(uri);
+	if (rc != SQLITE_OK)
+		return sp_err(ctx, SP_EIO, "%s: cannot open the run log: %s",
+			      log->path, log->db ? sqlite3_errmsg(log->db) :
+						   sqlite3_errstr(rc));
+	sqlite3_extended_result_codes(log->db, 1);
+	sqlite3_busy_timeout(log->db, BUSY_TIMEOUT_MS);
+	return identify_(log, ctx, version);
+}
+
+int sp_runlog_open_readonly(sp_runlog **out, sp_ctx *ctx, const char *path)
+{
+	sp_runlog *log = NULL;
+	char *wal = NULL;
+	int code, version = 0;
+
+	*out = NULL;
+	if ((code = new_handle_(&log, ctx, path)) != SP_OK)
+		return code;
+	log->readonly = 1;
+	if (access(path, F_OK) != 0) {
+		code = sp_err(ctx, SP_ENOTFOUND, "%s: no run log here (pipeline "
+			      "run FILE.pipe creates it, or --db FILE)", path);
+		goto fail;
+	}
+	wal = malloc(strlen(path) + 5);
+	if (!wal) {
+		code = sp_err(ctx, SP_ENOMEM, "%s: out of memory", path);
+		goto fail;
+	}
+	sprintf(wal, "%s-wal", path);
+	if (!writable_(path) && access(wal, F_OK) != 0) {
+		/* We cannot write the file or its folder, so SQLite could not
+		 * create (or later remove) the -shm index a WAL file needs;
+		 * with no -wal file, all there is to read is the main file,
+		 * which immutable reads with no lock and no side file. */
+		code = open_ro_(log, ctx, "immutable=1", &version);
+	} else {
+		code = open_ro_(log, ctx, "mode=ro", &version);
+		if (code != SP_OK && !writable_(path))
+			code = sp_err(ctx, SP_EIO, "%s: cannot read: the folder "
+				      "is read-only and %s holds writes not yet "
+				      "in the main file (open it once where it "
+				      "can be written)", path, wal);
+	}
+	if (code != SP_OK)
+		goto fail;
+	if (version == 0) {
+		code = sp_err(ctx, SP_EINPUT, "%s: an empty file, not a run "
+			      "log", path);
+		goto fail;
+	}
+	if (version < SP_RUNLOG_SCHEMA_VERSION) {
+		/* Read as it is: the listing does not need what later
+		 * versions added; sp_history reports what is missing. */
+	}
+	free(wal);
+	*out = log;
+	return SP_OK;
+fail:
+	free(wal);
+	sp_runlog_close(log);
+	return code;
+}
+
+int sp_runlog_schema_version(const sp_runlog *log)
+{
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+	if (log && sqlite3_prepare_v2(log->db, "PRAGMA user_version", -1, &st,
+				      NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
 void sp_runlog_close(sp_runlog *log)
 {
 	if (!log)
 		return;
+	/* Last chance for rows kept in memory; sp_runlog_end already
+	 * waited for them, and reports what it could not write. */
+	if (log->n_pending && !log->batch_deferred) {
+		sp_ctx *tmp = NULL;
+		if (sp_ctx_new(&tmp, 0) == SP_OK)
+			sp_runlog_flush(log, tmp, log->flush_wait_ms);
+		sp_ctx_free(tmp);
+	}
+	sp_runlog_drop_pending_(log, 0);
+	free(log->pending);
 	for (int i = 0; i < ST_N; i++)
 		sqlite3_finalize(log->st[i]);
 	/* Rolls back an open batch; the last connection to close also
@@ -389,46 +607,21 @@ void sp_runlog_close(sp_runlog *log)
 	free(log);
 }
 
-/*
- * Runs one prepared write statement with its bound values and makes it
- * ready for the next use.  A foreign-key failure means run_id names no
- * run.  The message is taken before the reset, which may change it.
- */
-static int step_write_(sp_runlog *log, sp_ctx *ctx, int which,
-		       int64_t run_id, int bind_rc, const char *what)
-{
-	sqlite3_stmt *st = log->st[which];
-	int rc = bind_rc == SQLITE_OK ? sqlite3_step(st) : bind_rc;
-	int code = SP_OK;
-	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-		code = sp_err(ctx, SP_ENOTFOUND, "%s: %s: no run %lld",
-			      log->path, what, (long long)run_id);
-	else if (rc != SQLITE_DONE)
-		code = db_fail_(log, ctx, rc, what);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return code;
-}
-
-/* Text binding where NULL stores NULL (SQLite's own rule). */
-static int bind_text_(sqlite3_stmt *st, int i, const char *s)
-{
-	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-}
-
 int sp_runlog_begin(int64_t *out, sp_runlog *log, sp_ctx *ctx,
 		    const char *pipeline, const char *pipe_path,
 		    const char *pipe_text, const char *pipe_hash,
 		    uint64_t seed, const char *version)
 {
-	sqlite3_stmt *st;
-	char hash[SP_HASH_HEX_LEN + 1], host[256];
-	int b = SQLITE_OK, code;
+	sp_runlog_row_ r;
+	char hash[SP_HASH_HEX_LEN + 1], host[256], ts[32];
+	int rc;
 
 	*out = 0;
 	if (!log || !pipeline || !*pipeline)
 		return sp_err(ctx, SP_EINVAL, "run log: begin: no pipeline "
 			      "name");
+	if (log->readonly)
+		return sp_err(ctx, SP_EINVAL, "%s: opened read-only", log->path);
 	if (!pipe_hash && pipe_text) {
 		sp_hash_text(hash, pipe_text, strlen(pipe_text));
 		pipe_hash = hash;
@@ -437,38 +630,48 @@ int sp_runlog_begin(int64_t *out, sp_runlog *log, sp_ctx *ctx,
 	if (gethostname(host, sizeof(host)) != 0)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
+	now_iso_(ts);
 
-	st = log->st[ST_BEGIN];
-	b |= bind_text_(st, 1, pipeline);
-	b |= bind_text_(st, 2, pipe_path);
-	b |= bind_text_(st, 3, pipe_text);
-	b |= bind_text_(st, 4, pipe_hash);
+	memset(&r, 0, sizeof(r));
+	r.which = ST_BEGIN;
+	set_text_(&r, 1, pipeline);
+	set_text_(&r, 2, pipe_path);
+	set_text_(&r, 3, pipe_text);
+	set_text_(&r, 4, pipe_hash);
 	/* SQLite integers are signed: seeds >= 2^63 read back through
 	 * sp_run_info unchanged, but show negative in the sqlite3 shell. */
-	b |= sqlite3_bind_int64(st, 5, (sqlite3_int64)seed);
-	b |= bind_text_(st, 6, version);
-	b |= bind_text_(st, 7, host[0] ? host : NULL);
-	b |= sqlite3_bind_int64(st, 8, (sqlite3_int64)getpid());
-	code = step_write_(log, ctx, ST_BEGIN, 0, b, "begin a run");
-	if (code == SP_OK)
-		*out = sqlite3_last_insert_rowid(log->db);
-	return code;
+	set_int_(&r, 5, (int64_t)seed);
+	set_text_(&r, 6, version);
+	set_text_(&r, 7, host[0] ? host : NULL);
+	set_int_(&r, 8, (int64_t)getpid());
+	set_text_(&r, 9, ts);
+	/* The id is needed now: wait for the lock (with the rows kept from
+	 * an earlier run of this handle written first). */
+	if (log->n_pending && (rc = sp_runlog_flush(log, ctx,
+						    log->flush_wait_ms)) < 0)
+		return rc;
+	rc = sp_runlog_step_row_(log, &r);
+	if (rc != SQLITE_DONE)
+		return sp_runlog_row_error_(log, ctx, &r, rc, "begin a run");
+	*out = sqlite3_last_insert_rowid(log->db);
+	return SP_OK;
 }
 
 int sp_runlog_param(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 		    const char *section, const char *key, const char *value)
 {
-	sqlite3_stmt *st;
-	int b = SQLITE_OK;
+	sp_runlog_row_ r;
 	if (!log || !section || !key)
 		return sp_err(ctx, SP_EINVAL, "run log: param: section and "
 			      "key are required");
-	st = log->st[ST_PARAM];
-	b |= sqlite3_bind_int64(st, 1, run_id);
-	b |= bind_text_(st, 2, section);
-	b |= bind_text_(st, 3, key);
-	b |= bind_text_(st, 4, value);
-	return step_write_(log, ctx, ST_PARAM, run_id, b, "log a parameter");
+	memset(&r, 0, sizeof(r));
+	r.which = ST_PARAM;
+	r.run_id = run_id;
+	set_int_(&r, 1, run_id);
+	set_text_(&r, 2, section);
+	set_text_(&r, 3, key);
+	set_text_(&r, 4, value);
+	return sp_runlog_write_row_(log, ctx, &r, "log a parameter");
 }
 
 int sp_runlog_stage(sp_runlog *log, sp_ctx *ctx, int64_t run_id, int idx,
@@ -476,80 +679,98 @@ int sp_runlog_stage(sp_runlog *log, sp_ctx *ctx, int64_t run_id, int idx,
 		    const char *component, const char *plugin_version,
 		    int abi)
 {
-	sqlite3_stmt *st;
-	int b = SQLITE_OK;
+	sp_runlog_row_ r;
 	if (!log || idx < 0 || !section || !plugin || !component)
 		return sp_err(ctx, SP_EINVAL, "run log: stage: idx >= 0, "
 			      "section, plugin and component are required");
-	st = log->st[ST_STAGE];
-	b |= sqlite3_bind_int64(st, 1, run_id);
-	b |= sqlite3_bind_int(st, 2, idx);
-	b |= bind_text_(st, 3, section);
-	b |= bind_text_(st, 4, plugin);
-	b |= bind_text_(st, 5, component);
-	b |= bind_text_(st, 6, plugin_version);
-	b |= sqlite3_bind_int(st, 7, abi);
-	return step_write_(log, ctx, ST_STAGE, run_id, b, "log a stage");
+	memset(&r, 0, sizeof(r));
+	r.which = ST_STAGE;
+	r.run_id = run_id;
+	set_int_(&r, 1, run_id);
+	set_int_(&r, 2, idx);
+	set_text_(&r, 3, section);
+	set_text_(&r, 4, plugin);
+	set_text_(&r, 5, component);
+	set_text_(&r, 6, plugin_version);
+	set_int_(&r, 7, abi);
+	return sp_runlog_write_row_(log, ctx, &r, "log a stage");
 }
 
 int sp_runlog_metric(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 		     int64_t epoch, const char *split, const char *name,
 		     double value)
 {
-	sqlite3_stmt *st;
-	int b = SQLITE_OK;
+	sp_runlog_row_ r;
+	char ts[32];
 	if (!log || !name || !*name)
 		return sp_err(ctx, SP_EINVAL, "run log: metric: no name");
 	if (split && strcmp(split, "train") != 0 && strcmp(split, "dev") != 0
 	    && strcmp(split, "test") != 0)
 		return sp_err(ctx, SP_EINVAL, "run log: metric %s: split "
 			      "'%s' is not train, dev or test", name, split);
-	st = log->st[ST_METRIC];
-	b |= sqlite3_bind_int64(st, 1, run_id);
-	b |= epoch < 0 ? sqlite3_bind_null(st, 2) :
-			 sqlite3_bind_int64(st, 2, epoch);
-	b |= bind_text_(st, 3, split);
-	b |= bind_text_(st, 4, name);
+	now_iso_(ts);
+	memset(&r, 0, sizeof(r));
+	r.which = ST_METRIC;
+	r.run_id = run_id;
+	set_int_(&r, 1, run_id);
+	if (epoch < 0)
+		set_null_(&r, 2);
+	else
+		set_int_(&r, 2, epoch);
+	set_text_(&r, 3, split);
+	set_text_(&r, 4, name);
 	/* SQLite would turn a NaN into NULL anyway; say so explicitly. */
-	b |= isnan(value) ? sqlite3_bind_null(st, 5) :
-			    sqlite3_bind_double(st, 5, value);
-	return step_write_(log, ctx, ST_METRIC, run_id, b, "log a metric");
+	if (isnan(value))
+		set_null_(&r, 5);
+	else
+		set_double_(&r, 5, value);
+	set_text_(&r, 9, ts);
+	return sp_runlog_write_row_(log, ctx, &r, "log a metric");
 }
 
 int sp_runlog_event(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 		    sp_level level, const char *message)
 {
-	sqlite3_stmt *st;
+	sp_runlog_row_ r;
+	char ts[32];
 	const char *lv = level_name_(level);
-	int b = SQLITE_OK;
 	if (!log || !message || !lv)
 		return sp_err(ctx, SP_EINVAL, "run log: event: bad level or "
 			      "no message");
-	st = log->st[ST_EVENT];
-	b |= sqlite3_bind_int64(st, 1, run_id);
-	b |= bind_text_(st, 2, lv);
-	b |= bind_text_(st, 3, message);
-	return step_write_(log, ctx, ST_EVENT, run_id, b, "log an event");
+	now_iso_(ts);
+	memset(&r, 0, sizeof(r));
+	r.which = ST_EVENT;
+	r.run_id = run_id;
+	set_int_(&r, 1, run_id);
+	set_text_(&r, 2, lv);
+	set_text_(&r, 3, message);
+	set_text_(&r, 9, ts);
+	return sp_runlog_write_row_(log, ctx, &r, "log an event");
 }
 
 int sp_runlog_artifact(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 		       const char *kind, const char *path, int64_t bytes,
 		       const char *checksum)
 {
-	sqlite3_stmt *st;
-	int b = SQLITE_OK;
+	sp_runlog_row_ r;
+	char ts[32];
 	if (!log || !kind || !*kind || !path || !*path)
 		return sp_err(ctx, SP_EINVAL, "run log: artifact: kind and "
 			      "path are required");
-	st = log->st[ST_ARTIFACT];
-	b |= sqlite3_bind_int64(st, 1, run_id);
-	b |= bind_text_(st, 2, kind);
-	b |= bind_text_(st, 3, path);
-	b |= bytes < 0 ? sqlite3_bind_null(st, 4) :
-			 sqlite3_bind_int64(st, 4, bytes);
-	b |= bind_text_(st, 5, checksum);
-	return step_write_(log, ctx, ST_ARTIFACT, run_id, b,
-			   "log an artifact");
+	now_iso_(ts);
+	memset(&r, 0, sizeof(r));
+	r.which = ST_ARTIFACT;
+	r.run_id = run_id;
+	set_int_(&r, 1, run_id);
+	set_text_(&r, 2, kind);
+	set_text_(&r, 3, path);
+	if (bytes < 0)
+		set_null_(&r, 4);
+	else
+		set_int_(&r, 4, bytes);
+	set_text_(&r, 5, checksum);
+	set_text_(&r, 9, ts);
+	return sp_runlog_write_row_(log, ctx, &r, "log an artifact");
 }
 
 int sp_runlog_end(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
@@ -557,21 +778,37 @@ int sp_runlog_end(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 {
 	sqlite3_stmt *st = NULL;
 	const char *name = sp_run_status_name(status);
-	int b = SQLITE_OK, code, rc;
+	char ts[32];
+	sp_runlog_row_ r;
+	int code, rc;
 
 	if (!log || !name || status == SP_RUN_RUNNING)
 		return sp_err(ctx, SP_EINVAL, "run log: end: status must be "
 			      "finished, failed or interrupted");
-	st = log->st[ST_END];
-	b |= sqlite3_bind_int64(st, 1, run_id);
-	b |= bind_text_(st, 2, name);
-	b |= bind_text_(st, 3, error);
-	code = step_write_(log, ctx, ST_END, run_id, b, "end a run");
-	if (code != SP_OK || sqlite3_changes(log->db) == 1)
+	if (log->readonly)
+		return sp_err(ctx, SP_EINVAL, "%s: opened read-only", log->path);
+	now_iso_(ts);
+	/* The end comes after every row of the run: wait for the kept
+	 * ones (the end time is when the run ended, not when written). */
+	if (log->n_pending && !log->batch_deferred &&
+	    (code = sp_runlog_flush(log, ctx, log->flush_wait_ms)) < 0)
 		return code;
+	memset(&r, 0, sizeof(r));
+	r.which = ST_END;
+	r.run_id = run_id;
+	set_int_(&r, 1, run_id);
+	set_text_(&r, 2, name);
+	set_text_(&r, 3, error);
+	set_text_(&r, 9, ts);
+	if (log->batch_deferred)
+		return sp_runlog_keep_row_(log, ctx, &r);
+	rc = sp_runlog_step_row_(log, &r);
+	if (rc != SQLITE_DONE)
+		return sp_runlog_row_error_(log, ctx, &r, rc, "end a run");
+	if (sqlite3_changes(log->db) == 1)
+		return SP_OK;
 
 	/* Nothing changed: say whether the run is unknown or over. */
-	st = NULL;
 	rc = sqlite3_prepare_v2(log->db,
 				"SELECT status FROM runs WHERE id = ?1", -1,
 				&st, NULL);
@@ -587,21 +824,41 @@ int sp_runlog_end(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 		code = sp_err(ctx, SP_ENOTFOUND, "%s: end a run: no run %lld",
 			      log->path, (long long)run_id);
 	else
-		code = db_fail_(log, ctx, rc, "end a run");
+		code = sp_runlog_fail_(log, ctx, rc, "end a run");
 	sqlite3_finalize(st);
 	return code;
 }
 
 int sp_runlog_tx_begin(sp_runlog *log, sp_ctx *ctx)
 {
-	if (!log || !sqlite3_get_autocommit(log->db))
+	int rc;
+	if (!log || !sqlite3_get_autocommit(log->db) || log->batch_deferred)
 		return sp_err(ctx, SP_EINVAL, "run log: a batch is already "
 			      "open");
-	return exec_(log, ctx, "BEGIN IMMEDIATE", "begin a batch");
+	if (!log->n_pending) {
+		sqlite3_busy_timeout(log->db, log->write_wait_ms);
+		rc = sqlite3_exec(log->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		sqlite3_busy_timeout(log->db, BUSY_TIMEOUT_MS);
+		if (rc == SQLITE_OK)
+			return SP_OK;
+		if (!sp_runlog_is_busy_(rc))
+			return sp_runlog_fail_(log, ctx, rc, "begin a batch");
+	}
+	/* Locked (or rows already waiting): the batch is kept in memory
+	 * and written as one transaction when the lock is free. */
+	log->batch_deferred = 1;
+	log->batch_mark = log->n_pending;
+	return SP_OK;
 }
 
 int sp_runlog_tx_commit(sp_runlog *log, sp_ctx *ctx)
 {
+	if (log && log->batch_deferred) {
+		log->batch_deferred = 0;
+		if (sp_runlog_mono_ms_() >= log->next_try_ms)
+			sp_runlog_try_flush_(log, ctx, 0);
+		return SP_OK;
+	}
 	if (!log || sqlite3_get_autocommit(log->db))
 		return sp_err(ctx, SP_EINVAL, "run log: no batch is open");
 	return exec_(log, ctx, "COMMIT", "commit a batch");
@@ -609,326 +866,69 @@ int sp_runlog_tx_commit(sp_runlog *log, sp_ctx *ctx)
 
 int sp_runlog_tx_rollback(sp_runlog *log, sp_ctx *ctx)
 {
+	if (log && log->batch_deferred) {
+		sp_runlog_drop_pending_(log, log->batch_mark);
+		log->batch_deferred = 0;
+		return SP_OK;
+	}
 	if (!log || sqlite3_get_autocommit(log->db))
 		return sp_err(ctx, SP_EINVAL, "run log: no batch is open");
 	return exec_(log, ctx, "ROLLBACK", "roll back a batch");
 }
 
-/* ---- reading ------------------------------------------------------------- */
+/* ---- tags and deleting ---------------------------------------------------- */
 
-static const char *col_text_(sqlite3_stmt *st, int i)
+/* One statement on run_id that must change a row, else "no run". */
+static int exec_on_run_(sp_runlog *log, sp_ctx *ctx, const char *sql,
+			int64_t run_id, const char *a, const char *b,
+			const char *what)
 {
-	return (const char *)sqlite3_column_text(st, i);
-}
-
-static double col_value_(sqlite3_stmt *st, int i)
-{
-	return sqlite3_column_type(st, i) == SQLITE_NULL ?
-		       NAN : sqlite3_column_double(st, i);
-}
-
-/*
- * Calls fn for each row of `runs` (run_columns_sql_ order) that st yields,
- * with its key metric.  *n_out counts the rows.  The key metric statement
- * is prepared here, not cached: fn may call back into the log.
- */
-static int each_run_(sp_runlog *log, sp_ctx *ctx, sqlite3_stmt *st,
-		     sp_runlog_run_fn fn, void *payload, size_t *n_out)
-{
-	sqlite3_stmt *key = NULL;
+	sqlite3_stmt *st = NULL;
 	int rc, code = SP_OK;
-
-	*n_out = 0;
-	rc = sqlite3_prepare_v2(log->db, key_metric_sql_, -1, &key, NULL);
-	if (rc != SQLITE_OK)
-		return db_fail_(log, ctx, rc, "list runs");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		sp_run_info info;
-		int krc;
-		memset(&info, 0, sizeof(info));
-		info.size = sizeof(info);
-		info.id = sqlite3_column_int64(st, 0);
-		info.pipeline = col_text_(st, 1);
-		info.pipe_path = col_text_(st, 2);
-		info.pipe_hash = col_text_(st, 3);
-		info.seed = (uint64_t)sqlite3_column_int64(st, 4);
-		if (status_from_name_(col_text_(st, 5), &info.status) != 0) {
-			code = sp_err(ctx, SP_EDB, "%s: run %lld: unknown "
-				      "status", log->path, (long long)info.id);
-			goto fail;
-		}
-		info.started = col_text_(st, 6);
-		info.ended = col_text_(st, 7);
-		info.error = col_text_(st, 8);
-		info.seqpipe_version = col_text_(st, 9);
-		info.host = col_text_(st, 10);
-		info.pid = sqlite3_column_int64(st, 11);
-		info.key_epoch = -1;
-
-		sqlite3_reset(key);
-		krc = sqlite3_bind_int64(key, 1, info.id);
-		if (krc == SQLITE_OK)
-			krc = sqlite3_step(key);
-		if (krc == SQLITE_ROW) {
-			info.has_key = 1;
-			info.key_name = col_text_(key, 0);
-			info.key_split = col_text_(key, 1);
-			if (sqlite3_column_type(key, 2) != SQLITE_NULL)
-				info.key_epoch = sqlite3_column_int64(key, 2);
-			info.key_value = col_value_(key, 3);
-		} else if (krc != SQLITE_DONE) {
-			code = db_fail_(log, ctx, krc, "find a key metric");
-			goto fail;
-		}
-		(*n_out)++;
-		code = fn(payload, &info);
-		if (code != SP_OK)
-			goto fail;
-	}
-	if (rc != SQLITE_DONE)
-		code = db_fail_(log, ctx, rc, "list runs");
-fail:
-	sqlite3_finalize(key);
-	return code;
-}
-
-int sp_runlog_list(sp_runlog *log, sp_ctx *ctx, const char *pipeline,
-		   size_t limit, sp_runlog_run_fn fn, void *payload)
-{
-	static const char where[] =
-		"WHERE ?1 IS NULL OR pipeline = ?1 ORDER BY id DESC LIMIT ?2";
-	char sql[sizeof(run_columns_sql_) + sizeof(where)];
-	sqlite3_stmt *st = NULL;
-	size_t n;
-	int rc, code;
-
-	if (!log || !fn)
-		return sp_err(ctx, SP_EINVAL, "run log: list: no callback");
-	snprintf(sql, sizeof(sql), "%s%s", run_columns_sql_, where);
-	rc = sqlite3_prepare_v2(log->db, sql, -1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = bind_text_(st, 1, pipeline);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 2, limit == 0 || limit > INT64_MAX ?
-						       -1 : (sqlite3_int64)limit);
-	if (rc != SQLITE_OK) {
-		code = db_fail_(log, ctx, rc, "list runs");
-		goto fail;
-	}
-	code = each_run_(log, ctx, st, fn, payload, &n);
-fail:
-	sqlite3_finalize(st);
-	return code;
-}
-
-int sp_runlog_get(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
-		  sp_runlog_run_fn fn, void *payload)
-{
-	static const char where[] = "WHERE id = ?1";
-	char sql[sizeof(run_columns_sql_) + sizeof(where)];
-	sqlite3_stmt *st = NULL;
-	size_t n = 0;
-	int rc, code;
-
-	if (!log || !fn)
-		return sp_err(ctx, SP_EINVAL, "run log: get: no callback");
-	snprintf(sql, sizeof(sql), "%s%s", run_columns_sql_, where);
+	if (log->readonly)
+		return sp_err(ctx, SP_EINVAL, "%s: opened read-only", log->path);
 	rc = sqlite3_prepare_v2(log->db, sql, -1, &st, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 1, run_id);
-	if (rc != SQLITE_OK) {
-		code = db_fail_(log, ctx, rc, "read a run");
-		goto fail;
-	}
-	code = each_run_(log, ctx, st, fn, payload, &n);
-	if (code == SP_OK && n == 0)
+	if (rc == SQLITE_OK && a)
+		rc = sqlite3_bind_text(st, 2, a, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK && b)
+		rc = sqlite3_bind_text(st, 3, b, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		code = sp_err(ctx, SP_ENOTFOUND, "%s: %s: no run %lld",
+			      log->path, what, (long long)run_id);
+	else if (rc != SQLITE_DONE)
+		code = sp_runlog_fail_(log, ctx, rc, what);
+	sqlite3_finalize(st);
+	return code;
+}
+
+int sp_runlog_tag(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
+		  const char *key, const char *value)
+{
+	if (!log || !key || !*key)
+		return sp_err(ctx, SP_EINVAL, "run log: tag: no key");
+	if (!value)
+		return exec_on_run_(log, ctx, "DELETE FROM tags WHERE "
+				    "run_id = ?1 AND key = ?2", run_id, key,
+				    NULL, "remove a tag");
+	return exec_on_run_(log, ctx, "INSERT INTO tags (run_id, key, value) "
+			    "VALUES (?1, ?2, ?3) ON CONFLICT (run_id, key) "
+			    "DO UPDATE SET value = excluded.value", run_id,
+			    key, value, "tag a run");
+}
+
+int sp_runlog_delete(sp_runlog *log, sp_ctx *ctx, int64_t run_id)
+{
+	int code;
+	if (!log)
+		return sp_err(ctx, SP_EINVAL, "run log: delete: no log");
+	code = exec_on_run_(log, ctx, "DELETE FROM runs WHERE id = ?1",
+			    run_id, NULL, NULL, "delete a run");
+	if (code == SP_OK && sqlite3_changes(log->db) != 1)
 		code = sp_err(ctx, SP_ENOTFOUND, "%s: no run %lld", log->path,
 			      (long long)run_id);
-fail:
-	sqlite3_finalize(st);
-	return code;
-}
-
-/* SP_OK when run_id exists, SP_ENOTFOUND (with a message) when not. */
-static int run_exists_(sp_runlog *log, sp_ctx *ctx, int64_t run_id)
-{
-	sqlite3_stmt *st = NULL;
-	int rc, code = SP_OK;
-	rc = sqlite3_prepare_v2(log->db, "SELECT 1 FROM runs WHERE id = ?1",
-				-1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 1, run_id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		code = sp_err(ctx, SP_ENOTFOUND, "%s: no run %lld", log->path,
-			      (long long)run_id);
-	else if (rc != SQLITE_ROW)
-		code = db_fail_(log, ctx, rc, "read a run");
-	sqlite3_finalize(st);
-	return code;
-}
-
-int sp_runlog_metrics(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
-		      sp_runlog_metric_fn fn, void *payload)
-{
-	sqlite3_stmt *st = NULL;
-	int rc, code;
-
-	if (!log || !fn)
-		return sp_err(ctx, SP_EINVAL, "run log: metrics: no callback");
-	code = run_exists_(log, ctx, run_id);
-	if (code != SP_OK)
-		return code;
-	rc = sqlite3_prepare_v2(log->db,
-				"SELECT epoch, split, name, value, ts "
-				"FROM metrics WHERE run_id = ?1 "
-				"ORDER BY epoch IS NULL, epoch, id",
-				-1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 1, run_id);
-	if (rc != SQLITE_OK) {
-		code = db_fail_(log, ctx, rc, "read metrics");
-		goto fail;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		sp_runlog_metric_row row;
-		memset(&row, 0, sizeof(row));
-		row.size = sizeof(row);
-		row.epoch = sqlite3_column_type(st, 0) == SQLITE_NULL ?
-				    -1 : sqlite3_column_int64(st, 0);
-		row.split = col_text_(st, 1);
-		row.name = col_text_(st, 2);
-		row.value = col_value_(st, 3);
-		row.ts = col_text_(st, 4);
-		code = fn(payload, &row);
-		if (code != SP_OK)
-			goto fail;
-	}
-	if (rc != SQLITE_DONE)
-		code = db_fail_(log, ctx, rc, "read metrics");
-fail:
-	sqlite3_finalize(st);
-	return code;
-}
-
-int sp_runlog_params(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
-		     sp_runlog_param_fn fn, void *payload)
-{
-	sqlite3_stmt *st = NULL;
-	int rc, code;
-
-	if (!log || !fn)
-		return sp_err(ctx, SP_EINVAL, "run log: params: no callback");
-	code = run_exists_(log, ctx, run_id);
-	if (code != SP_OK)
-		return code;
-	rc = sqlite3_prepare_v2(log->db,
-				"SELECT section, key, value FROM params "
-				"WHERE run_id = ?1 ORDER BY section, key",
-				-1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 1, run_id);
-	if (rc != SQLITE_OK) {
-		code = db_fail_(log, ctx, rc, "read parameters");
-		goto fail;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		code = fn(payload, col_text_(st, 0), col_text_(st, 1),
-			  col_text_(st, 2));
-		if (code != SP_OK)
-			goto fail;
-	}
-	if (rc != SQLITE_DONE)
-		code = db_fail_(log, ctx, rc, "read parameters");
-fail:
-	sqlite3_finalize(st);
-	return code;
-}
-
-int sp_runlog_find_latest(int64_t *out, sp_runlog *log, sp_ctx *ctx,
-			  const char *pipeline, sp_run_status status)
-{
-	sqlite3_stmt *st = NULL;
-	const char *name = sp_run_status_name(status);
-	int rc, code = SP_OK;
-
-	*out = 0;
-	if (!log || !name)
-		return sp_err(ctx, SP_EINVAL, "run log: find: bad status");
-	rc = sqlite3_prepare_v2(log->db,
-				"SELECT id FROM runs WHERE (?1 IS NULL OR "
-				"pipeline = ?1) AND status = ?2 "
-				"ORDER BY id DESC LIMIT 1", -1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = bind_text_(st, 1, pipeline);
-	if (rc == SQLITE_OK)
-		rc = bind_text_(st, 2, name);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	else if (rc == SQLITE_DONE)
-		code = sp_err(ctx, SP_ENOTFOUND, "%s: no %s run%s%s%s",
-			      log->path, name, pipeline ? " of pipeline '" : "",
-			      pipeline ? pipeline : "", pipeline ? "'" : "");
-	else
-		code = db_fail_(log, ctx, rc, "find a run");
-	sqlite3_finalize(st);
-	return code;
-}
-
-int sp_runlog_artifact_path(char *out, size_t out_size, sp_runlog *log,
-			    sp_ctx *ctx, int64_t run_id, const char *kind)
-{
-	return sp_runlog_artifact_find(out, out_size, NULL, 0, log, ctx,
-				       run_id, kind);
-}
-
-int sp_runlog_artifact_find(char *out, size_t out_size, char *checksum,
-			    size_t checksum_size, sp_runlog *log, sp_ctx *ctx,
-			    int64_t run_id, const char *kind)
-{
-	sqlite3_stmt *st = NULL;
-	int rc, code = SP_OK;
-
-	if (out && out_size)
-		out[0] = '\0';
-	if (checksum && checksum_size)
-		checksum[0] = '\0';
-	if (!out || !log || !kind)
-		return sp_err(ctx, SP_EINVAL, "run log: artifact path: bad "
-			      "arguments");
-	rc = sqlite3_prepare_v2(log->db,
-				"SELECT path, checksum FROM artifacts WHERE "
-				"run_id = ?1 AND kind = ?2 ORDER BY id DESC "
-				"LIMIT 1",
-				-1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 1, run_id);
-	if (rc == SQLITE_OK)
-		rc = bind_text_(st, 2, kind);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const char *p = col_text_(st, 0);
-		size_t n = p ? strlen(p) : 0;
-		if (n >= out_size)
-			code = sp_err(ctx, SP_EINVAL, "%s: run %lld: %s path "
-				      "is %zu bytes, buffer holds %zu",
-				      log->path, (long long)run_id, kind, n,
-				      out_size ? out_size - 1 : 0);
-		else
-			memcpy(out, p ? p : "", n + 1);
-		if (checksum && checksum_size)
-			snprintf(checksum, checksum_size, "%s",
-				 col_text_(st, 1) ? col_text_(st, 1) : "");
-	} else if (rc == SQLITE_DONE) {
-		code = sp_err(ctx, SP_ENOTFOUND, "%s: run %lld has no '%s' "
-			      "artifact", log->path, (long long)run_id, kind);
-	} else {
-		code = db_fail_(log, ctx, rc, "find an artifact");
-	}
-	sqlite3_finalize(st);
 	return code;
 }

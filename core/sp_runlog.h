@@ -14,8 +14,15 @@
  * with sp_runlog_tx_begin/commit.  The file is in WAL mode with
  * synchronous=NORMAL, so a committed write survives a crash, kill -9 or
  * Ctrl-C of the process (a power cut may lose the last commits, but never
- * corrupts the file).  Several processes may log to one file at once: a
- * writer waits up to 10 s for another's transaction to end.
+ * corrupts the file).  Several processes may log to one file at once.
+ *
+ * A locked file does not stop a run: a write (param, stage, metric,
+ * event, artifact) waits up to 1 s for another process's transaction,
+ * then keeps the row in memory and returns success; later writes queue
+ * behind it and are retried with back-off (0.1 s doubling to 5 s), in
+ * order, as one transaction.  sp_runlog_end writes the kept rows first,
+ * waiting up to 15 minutes, and only then ends the run; sp_runlog_close
+ * makes a last attempt.  Opening and sp_runlog_begin wait up to 10 s.
  *
  * Not here: what is logged when (sp_runner.c), the model file itself
  * (sp_modelfile.h).  A handle is for one thread at a time.
@@ -37,7 +44,7 @@ extern "C" {
 #define SP_RUNLOG_APPLICATION_ID 0x53505231
 /* PRAGMA user_version this code creates and reads; older logs are
  * migrated when opened, newer ones refused. */
-#define SP_RUNLOG_SCHEMA_VERSION 1
+#define SP_RUNLOG_SCHEMA_VERSION 2
 
 typedef struct sp_runlog sp_runlog;
 
@@ -60,9 +67,35 @@ const char *sp_run_status_name(sp_run_status status);
  * such a file is left untouched) or has a newer schema; SP_EDB otherwise.
  */
 int sp_runlog_open(sp_runlog **out, sp_ctx *ctx, const char *path);
-/* Closes the log; an open sp_runlog_tx_begin batch is rolled back.
+/*
+ * Opens an existing run log for reading only (caller owns;
+ * sp_runlog_close): nothing is created, migrated or written, so a log in a
+ * folder the user cannot write (or a write-protected file) can be listed.
+ * Where SQLite cannot create its -shm index (a read-only folder) the file
+ * is read as immutable, unless a -wal file holds writes not yet in the
+ * main file (then SP_EIO says so).  Older schemas are read as they are;
+ * the write calls on such a handle are SP_EINVAL.  SP_ENOTFOUND for a
+ * missing file.
+ */
+int sp_runlog_open_readonly(sp_runlog **out, sp_ctx *ctx, const char *path);
+/* PRAGMA user_version of the open file (an older one when opened
+ * read-only), or -1. */
+int sp_runlog_schema_version(const sp_runlog *log);
+/* Closes the log; an open sp_runlog_tx_begin batch is rolled back.  Rows
+ * still kept in memory get a last attempt (up to the flush wait).
  * Accepts NULL. */
 void sp_runlog_close(sp_runlog *log);
+
+/* How long a write waits for the lock before its row is kept in memory,
+ * and how long sp_runlog_end/flush/close wait for the kept rows (ms;
+ * a negative value keeps the current one).  Defaults 1000 and 900000. */
+void sp_runlog_set_waits(sp_runlog *log, int write_wait_ms,
+			 int flush_wait_ms);
+/* Rows kept in memory because the file was locked (0 when all written). */
+size_t sp_runlog_pending(const sp_runlog *log);
+/* Writes the kept rows, waiting up to wait_ms for the lock; SP_EDB (the
+ * rows stay kept) when it stayed locked. */
+int sp_runlog_flush(sp_runlog *log, sp_ctx *ctx, int wait_ms);
 
 /* ---- writing a run ----------------------------------------------------- */
 
@@ -132,6 +165,16 @@ int sp_runlog_end(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 int sp_runlog_tx_begin(sp_runlog *log, sp_ctx *ctx);
 int sp_runlog_tx_commit(sp_runlog *log, sp_ctx *ctx);
 int sp_runlog_tx_rollback(sp_runlog *log, sp_ctx *ctx);
+
+/* A user label on a run (`pipeline tag RUN key=value`): sets key to value,
+ * replacing its old value; value NULL removes the tag.  SP_ENOTFOUND for an
+ * unknown run. */
+int sp_runlog_tag(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
+		  const char *key, const char *value);
+/* Deletes run_id and every row of it (params, metrics, tags, ...); the
+ * files its artifacts name are left alone.  SP_ENOTFOUND for an unknown
+ * run. */
+int sp_runlog_delete(sp_runlog *log, sp_ctx *ctx, int64_t run_id);
 
 /* ---- reading ------------------------------------------------------------- */
 
@@ -222,6 +265,13 @@ int sp_runlog_artifact_path(char *out, size_t out_size, sp_runlog *log,
 int sp_runlog_artifact_find(char *out, size_t out_size, char *checksum,
 			    size_t checksum_size, sp_runlog *log, sp_ctx *ctx,
 			    int64_t run_id, const char *kind);
+
+typedef int (*sp_runlog_tag_fn)(void *payload, const char *key,
+				const char *value);
+/* The tags of run_id ordered by key (none on a schema-1 log).
+ * SP_ENOTFOUND when there is no such run. */
+int sp_runlog_tags(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
+		   sp_runlog_tag_fn fn, void *payload);
 
 #ifdef __cplusplus
 }

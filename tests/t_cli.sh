@@ -94,7 +94,7 @@ ok $([ -s "$model" ] && echo 0 || echo 1) "model artifact exists ($model)"
 run "$PIPELINE" runs
 ok $([ $rc -eq 0 ] && contains "$out" "hello" && contains "$out" "finished" && echo 0 || echo 1) "pipeline runs lists the run"
 run "$PIPELINE" show 1
-ok $([ $rc -eq 0 ] && contains "$out" "model.hidden = 3" && echo 0 || echo 1) "pipeline show 1"
+ok $([ $rc -eq 0 ] && contains "$out" "[model]" && contains "$out" "    hidden = 3" && echo 0 || echo 1) "pipeline show 1"
 run "$PIPELINE" vocab hello
 ok $([ $rc -eq 0 ] && contains "$out" "4 tokens" && echo 0 || echo 1) "pipeline vocab hello: 4 tokens"
 run "$PIPELINE" plugins

@@ -722,6 +722,207 @@ static void test_concurrent(sp_ctx *ctx)
 	(void)ctx;
 }
 
+
+/* Copies a file byte for byte (0 on success). */
+static int copy_file_(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+	char buf[8192];
+	size_t n;
+	int bad = !in || !out;
+	while (!bad && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		bad = fwrite(buf, 1, n, out) != n;
+	if (in)
+		fclose(in);
+	if (out && fclose(out) != 0)
+		bad = 1;
+	return bad ? -1 : 0;
+}
+
+/* A log written by the release before schema 2 (tests/data/runs-v1.db:
+ * four hello runs, one failed, one with instruments) is upgraded in
+ * place with every row kept. */
+static void test_migration(sp_ctx *ctx)
+{
+	const char *src = getenv("srcdir");
+	char from[512], db[512];
+	sp_runlog *log = NULL;
+	int rc;
+	snprintf(from, sizeof(from), "%s/tests/data/runs-v1.db",
+		 src && *src ? src : ".");
+	path_(db, sizeof(db), "v1.db");
+	if (copy_file_(from, db) != 0) {
+		ok(0, "copy the schema-1 fixture %s", from);
+		return;
+	}
+	ok(q_int_(db, "PRAGMA user_version") == 1, "the fixture is schema 1");
+	rc = sp_runlog_open_readonly(&log, ctx, db);
+	ok(rc == SP_OK && sp_runlog_schema_version(log) == 1,
+	   "read-only open reads schema 1 as it is (%s)",
+	   rc ? sp_errmsg(ctx) : "ok");
+	sp_runlog_close(log);
+	log = NULL;
+	rc = sp_runlog_open(&log, ctx, db);
+	ok(rc == SP_OK, "open upgrades it (%s)", rc ? sp_errmsg(ctx) : "ok");
+	sp_runlog_close(log);
+	ok(q_int_(db, "PRAGMA user_version") == SP_RUNLOG_SCHEMA_VERSION,
+	   "user_version is now %d", SP_RUNLOG_SCHEMA_VERSION);
+	ok(q_int_(db, "SELECT count(*) FROM runs") == 4 &&
+	   q_int_(db, "SELECT count(*) FROM metrics") == 109 &&
+	   q_int_(db, "SELECT count(*) FROM runs WHERE status = 'failed'") == 1,
+	   "every run and metric row is kept (4 runs, 109 metrics)");
+	ok(q_int_(db, "SELECT count(*) FROM tags") == 0 &&
+	   q_int_(db, "SELECT count(*) FROM sqlite_master WHERE type = "
+		  "'index' AND name IN ('metrics_run', 'metrics_name', "
+		  "'tags_key', 'params_key', 'runs_status')") == 5,
+	   "tags table and the new indexes exist");
+	ok(q_int_(db, "SELECT count(*) FROM run_summary") == 4 &&
+	   q_int_(db, "SELECT count(*) FROM run_summary WHERE run_id = 1 "
+		  "AND model = 'rnn' AND hidden = '3' AND epochs = '5'") == 1,
+	   "run_summary: one row per run with its key params");
+	ok(q_int_(db, "SELECT count(*) FROM metric_curve WHERE run_id = 1 "
+		  "AND name = 'loss' AND train IS NOT NULL") == 5,
+	   "metric_curve: the train loss of run 1 per epoch (5 epochs)");
+	ok(q_int_(db, "SELECT count(*) FROM final_metrics WHERE run_id = 1 "
+		  "AND split = 'train' AND name = 'loss' AND epoch IS NULL") == 1,
+	   "final_metrics: the final train loss of run 1");
+	rc = sp_runlog_open(&log, ctx, db);
+	ok(rc == SP_OK && sp_runlog_schema_version(log) ==
+				  SP_RUNLOG_SCHEMA_VERSION,
+	   "a second open finds nothing to migrate");
+	sp_runlog_close(log);
+	remove_db_(db);
+}
+
+/* Another process holds the write lock for 1.5 s: rows logged meanwhile
+ * return at once, wait in memory, and end writes them all, in order. */
+static void test_locked(sp_ctx *ctx)
+{
+	char db[512];
+	sp_runlog *log = NULL;
+	int64_t id = 0;
+	int fds[2], rc, status = 0, all_ok = 1;
+	pid_t pid;
+	char c;
+
+	path_(db, sizeof(db), "locked.db");
+	if (sp_runlog_open(&log, ctx, db) != SP_OK ||
+	    sp_runlog_begin(&id, log, ctx, "locked", NULL, NULL, NULL, 1,
+			    NULL) != SP_OK || pipe(fds) != 0) {
+		ok(0, "set up the locked log: %s", sp_errmsg(ctx));
+		sp_runlog_close(log);
+		return;
+	}
+	sp_runlog_set_waits(log, 50, 20000);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		sqlite3 *h = NULL;
+		close(fds[0]);
+		if (sqlite3_open(db, &h) != SQLITE_OK ||
+		    sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+			    SQLITE_OK)
+			_exit(1);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(1);
+		usleep(1500 * 1000);
+		sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
+		sqlite3_close(h);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (read(fds[0], &c, 1) != 1)
+		all_ok = 0;
+	close(fds[0]);
+	for (int e = 0; e < 20; e++)
+		all_ok &= sp_runlog_metric(log, ctx, id, e, "train", "loss",
+					   1.0 / (e + 1)) == SP_OK;
+	all_ok &= sp_runlog_event(log, ctx, id, SP_LOG_INFO, "while locked")
+		  == SP_OK;
+	ok(all_ok, "20 metrics and an event logged while locked return ok");
+	ok(sp_runlog_pending(log) == 21, "and are kept in memory (%zu)",
+	   sp_runlog_pending(log));
+	rc = sp_runlog_end(log, ctx, id, SP_RUN_FINISHED, NULL);
+	ok(rc == SP_OK && sp_runlog_pending(log) == 0,
+	   "end waits for the lock and writes them (%s)",
+	   rc ? sp_errmsg(ctx) : "ok");
+	sp_runlog_close(log);
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "the lock holder held it and let go");
+	ok(q_int_(db, "SELECT count(*) FROM metrics WHERE name = 'loss'") == 20
+	   && q_int_(db, "SELECT count(*) FROM events") == 1 &&
+	   q_int_(db, "SELECT status = 'finished' FROM runs") == 1,
+	   "all 20 metrics, the event and the end are in the file");
+	ok(q_int_(db, "SELECT count(*) FROM metrics a JOIN metrics b ON "
+		  "b.id = a.id + 1 WHERE b.epoch = a.epoch + 1") == 19,
+	   "in the order they were logged");
+	ok(q_int_(db, "SELECT max(ts) <= (SELECT ended FROM runs) FROM "
+		  "metrics") == 1 &&
+	   q_int_(db, "SELECT (julianday(ended) - julianday(started)) * "
+		  "86400 < 1.0 FROM runs") == 1,
+	   "timestamps say when rows were logged, not when written");
+	remove_db_(db);
+}
+
+static int count_tag_(void *payload, const char *key, const char *value)
+{
+	(void)key;
+	(void)value;
+	(*(int *)payload)++;
+	return 0;
+}
+
+static void test_tags_delete(sp_ctx *ctx)
+{
+	char db[512];
+	sp_runlog *log = NULL;
+	int64_t a = 0, b = 0;
+	int n = 0, rc;
+	path_(db, sizeof(db), "tags.db");
+	if (sp_runlog_open(&log, ctx, db) != SP_OK ||
+	    sp_runlog_begin(&a, log, ctx, "x", NULL, NULL, NULL, 1, NULL) ||
+	    sp_runlog_begin(&b, log, ctx, "x", NULL, NULL, NULL, 1, NULL) ||
+	    sp_runlog_metric(log, ctx, a, 0, "dev", "f1", 0.5)) {
+		ok(0, "set up: %s", sp_errmsg(ctx));
+		sp_runlog_close(log);
+		return;
+	}
+	ok(sp_runlog_tag(log, ctx, a, "note", "baseline") == SP_OK &&
+	   sp_runlog_tag(log, ctx, a, "note", "best") == SP_OK &&
+	   sp_runlog_tag(log, ctx, a, "who", "me") == SP_OK,
+	   "tag a run, and again with a new value");
+	ok(sp_runlog_tags(log, ctx, a, count_tag_, &n) == SP_OK && n == 2 &&
+	   q_int_(db, "SELECT count(*) FROM tags WHERE value = 'best'") == 1,
+	   "two tags, the second value kept");
+	ok(sp_runlog_tag(log, ctx, a, "who", NULL) == SP_OK &&
+	   q_int_(db, "SELECT count(*) FROM tags") == 1, "remove a tag");
+	rc = sp_runlog_tag(log, ctx, 99, "k", "v");
+	ok(rc == SP_ENOTFOUND && strstr(sp_errmsg(ctx), "no run 99"),
+	   "tagging an unknown run names it (%s)", sp_errmsg(ctx));
+	ok(sp_runlog_delete(log, ctx, a) == SP_OK &&
+	   q_int_(db, "SELECT count(*) FROM runs") == 1 &&
+	   q_int_(db, "SELECT count(*) FROM metrics") == 0 &&
+	   q_int_(db, "SELECT count(*) FROM tags") == 0,
+	   "delete removes the run and its rows");
+	rc = sp_runlog_delete(log, ctx, a);
+	ok(rc == SP_ENOTFOUND, "deleting it again: no run");
+	sp_runlog_close(log);
+	log = NULL;
+	rc = sp_runlog_open_readonly(&log, ctx, db);
+	ok(rc == SP_OK && sp_runlog_tag(log, ctx, b, "k", "v") == SP_EINVAL &&
+	   sp_runlog_metric(log, ctx, b, 0, "dev", "f1", 1) == SP_EINVAL,
+	   "a read-only handle refuses writes");
+	sp_runlog_close(log);
+	log = NULL;
+	path_(db, sizeof(db), "missing.db");
+	rc = sp_runlog_open_readonly(&log, ctx, db);
+	ok(rc == SP_ENOTFOUND && access(db, F_OK) != 0,
+	   "read-only open of a missing file creates nothing");
+	path_(db, sizeof(db), "tags.db");
+	remove_db_(db);
+}
+
 int main(void)
 {
 	sp_ctx *ctx = NULL;
@@ -745,6 +946,9 @@ int main(void)
 	test_foreign(ctx);
 	test_crash(ctx);
 	test_concurrent(ctx);
+	test_migration(ctx);
+	test_locked(ctx);
+	test_tags_delete(ctx);
 
 	remove_db_(db);
 	path_(db, sizeof(db), "other.db");

@@ -24,6 +24,7 @@ SCRIPT_TESTS += tests/t_oom.sh
 SCRIPT_TESTS += tests/t_cli_conlleval.sh
 SCRIPT_TESTS += tests/t_task.sh
 SCRIPT_TESTS += tests/t_catalogue.sh
+SCRIPT_TESTS += tests/t_history.sh
 TESTS = $(TEST_PROGS) $(SCRIPT_TESTS)
 EXTRA_DIST += tests/wrap.sh tests/data $(SCRIPT_TESTS)
 

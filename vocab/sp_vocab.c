@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -29,7 +30,9 @@
 
 /* Busy timeout of a store connection: long enough for another run's save
  * (one transaction) to finish. */
-#define STORE_BUSY_MS 5000
+/* A run saving its vocabulary waits this long for another writer: it
+ * happens once per run, before training, so a long wait is cheap. */
+#define STORE_BUSY_MS 30000
 
 struct sp_vocab {
 	char **tok;       /* [n] token of each id, NUL-terminated (owned) */
@@ -597,6 +600,12 @@ static int db_err_(sp_ctx *ctx, sqlite3 *db, int rc, const char *path)
 		return sp_err(ctx, SP_EINPUT,
 			      "vocab: '%s' is not a seqpipe vocabulary store "
 			      "(not an SQLite database)", path);
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return sp_err(ctx, SP_EDB,
+			      "vocab: '%s': the vocabulary store stayed locked "
+			      "by another process for %d s; try again when it "
+			      "is done, or give another store with --vocab-db",
+			      path, STORE_BUSY_MS / 1000);
 	return sp_err(ctx, SP_EDB, "vocab: '%s': %s", path,
 		      db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
@@ -635,6 +644,27 @@ fail:
 	return err;
 }
 
+/* Refuses a store (or a new store's folder) this process cannot write
+ * before SQLite opens it: reading the WAL file would leave -wal and -shm
+ * files that a read-only connection cannot remove. */
+static int check_writable_(sp_ctx *ctx, const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	if (access(path, F_OK) == 0 && access(path, W_OK) != 0)
+		return sp_err(ctx, SP_EIO, "vocab: '%s' is read-only (%s); "
+			      "give another store with --vocab-db", path,
+			      strerror(errno));
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path + (slash == path)) : 1,
+		 slash ? path : ".");
+	if (access(dir, W_OK) != 0)
+		return sp_err(ctx, SP_EIO, "vocab: '%s': cannot write in the "
+			      "folder %s (%s), which the store needs for its "
+			      "-wal file; give another store with --vocab-db",
+			      path, dir, strerror(errno));
+	return SP_OK;
+}
+
 /*
  * Opens the store at path with the busy timeout and foreign keys on.
  * create != 0 (save) creates a missing file; otherwise a missing file is
@@ -661,6 +691,8 @@ static int store_open_(sqlite3 **out, sp_ctx *ctx, const char *path,
 				      path, strerror(errno));
 		}
 		fclose(f);
+	} else if ((err = check_writable_(ctx, path))) {
+		return err;
 	}
 	/* READWRITE falls back to read-only on a write-protected file, so
 	 * load and list still work there. */
