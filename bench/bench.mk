@@ -13,9 +13,9 @@
 
 EXTRA_PROGRAMS = bench/bench_rnn bench/dump_cell
 bench_bench_rnn_SOURCES = bench/bench_rnn.c
-bench_bench_rnn_LDADD = core/libseqpipe.la -lm
+bench_bench_rnn_LDADD = core/libseqpipe-host.la -lm
 bench_dump_cell_SOURCES = bench/dump_cell.c
-bench_dump_cell_LDADD = core/libseqpipe.la -lm
+bench_dump_cell_LDADD = core/libseqpipe-host.la -lm
 CLEANFILES += $(EXTRA_PROGRAMS) bench/crosscheck.txt bench/results.jsonl
 EXTRA_DIST += bench/run.sh bench/crosscheck.py
 
@@ -36,9 +36,9 @@ crosscheck: bench/dump_cell$(EXEEXT)
 # DNA: seqpipe's gene-prediction evaluation of any GFF (bench/augustus.sh)
 EXTRA_PROGRAMS += bench/dna_eval bench/bench_genedecode
 bench_bench_genedecode_SOURCES = bench/bench_genedecode.c
-bench_bench_genedecode_LDADD = dna/libspdna.la core/libseqpipe.la $(ZLIB_LIBS) -lm
+bench_bench_genedecode_LDADD = dna/libspdna.la core/libseqpipe-host.la $(ZLIB_LIBS) -lm
 bench_dna_eval_SOURCES = bench/dna_eval.c
-bench_dna_eval_LDADD = dna/libspdna.la core/libseqpipe.la $(ZLIB_LIBS)
+bench_dna_eval_LDADD = dna/libspdna.la core/libseqpipe-host.la $(ZLIB_LIBS)
 EXTRA_DIST += bench/augustus.sh
 
 # bench/history_bench.sh: the run log's history verbs at 100,000 runs

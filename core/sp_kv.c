@@ -13,7 +13,7 @@
  * Numbers go through strtol/strtod, which read the C locale's decimal
  * point: the program must not switch LC_NUMERIC away from "C".
  */
-#include "sp_kv.h"
+#include "sp_kv_host.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -24,7 +24,7 @@
 #include <stddef.h>
 
 #include "sp_ctx.h"
-#include "sp_kv.h"
+#include "sp_kv_host.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -31,16 +31,78 @@
 #include <stdint.h>
 
 #include "sp_ctx.h"
+#include "sp_kv.h"    /* sp_kv: a stage's validated key = value args */
+#include "sp_vocab.h" /* sp_vocab: token <-> id table */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/*
+ * ---- Contract: what a plugin may keep, and for how long ----------------
+ *
+ * Every pointer the host passes into an op is borrowed.  Unless said here,
+ * it is valid for the call only: copy what you need to keep.
+ *
+ *   ctx            for the call only; the next op may come with another
+ *                  context.  Never keep it, never use it from another
+ *                  thread (see threads below).
+ *   args (sp_kv)   create() only.  Strings from sp_kv_str are the kv's:
+ *                  copy them (or what you parsed from them) into self.
+ *   sp_head_env    the struct: create() only.  The vocabularies it points
+ *                  to (input, labels): until destroy() of that instance.
+ *   encoder        attach(vocab): the vocabulary stays valid and unchanged
+ *                  until destroy(), so an encoder may keep the pointer.
+ *                  finish(vocab): fill it during the call; it is the
+ *                  host's, and (unchanged) valid until destroy() too.
+ *   weights()      returns the plugin's own array, which must stay valid
+ *                  and unchanged while self lives.
+ *   bind()         the two pointer arrays are the call's; the float blocks
+ *                  they point to (the host's arenas) stay valid until the
+ *                  next bind() or destroy(): keep those pointers, not the
+ *                  arrays.
+ *   forward()      the input sp_seq struct is the call's (it may live on
+ *                  the host's stack), but the buffers it points to (x, ids,
+ *                  mask, len; for a head also the sp_labels arrays) stay
+ *                  valid and unchanged until the matching backward()
+ *                  returns, or until the next forward() when none follows
+ *                  (train == 0, or a batch without a loss).  So a model may
+ *                  keep x->x, x->ids, x->mask, x->len between a training
+ *                  forward and its backward, instead of copying them.  The
+ *                  output y->x (and a model's dx->x from backward) is the
+ *                  plugin's own buffer: the host only reads it, until the
+ *                  plugin's next forward().
+ *   backward()     dy / dh: the call's.  Called at most once per training
+ *                  forward (a plugin may overwrite its forward cache).
+ *   tokenize()     text is the call's; emit() may be given pointers into
+ *                  it.  Every callback's arguments (emit, metric names,
+ *                  trace matrices) are the callee's for that call only.
+ *   descriptor     the sp_plugin, its component list, ops tables and
+ *                  param specs are static and never freed (the host keeps
+ *                  an accepted module loaded until the process ends).
+ *
+ * ---- Contract: threads ---------------------------------------------------
+ *
+ *  - One instance (a `self` from create) is used by one thread at a time:
+ *    the host never runs two ops of the same instance at once, but may run
+ *    ops of one instance from different threads one after another.
+ *  - Two instances, of one component or of several, may run at the same
+ *    time on different threads (one context each).  So a plugin keeps no
+ *    mutable static or global state: everything lives in self.
+ *  - A plugin may start threads of its own (the engine does, for
+ *    model.threads).  They must not call anything on the op's ctx (errors,
+ *    log, random numbers: take those on the calling thread), must be done
+ *    with the op's borrowed pointers before the op returns, and must be
+ *    joined by destroy() at the latest.
+ *  - A plugin must not change the BLAS thread count (sp_blas_set_threads,
+ *    openblas_set_num_threads, or OPENBLAS_NUM_THREADS): it is process-wide
+ *    and set by the host from [train] threads.  sp_gemm may be called from
+ *    several threads at once.
+ */
+
 /* Bump on ANY incompatible change to this file. */
 #define SP_ABI_VERSION 1
 
-typedef struct sp_kv sp_kv;       /* a stage's validated key = value args */
-typedef struct sp_vocab sp_vocab; /* token <-> id table (vocab/sp_vocab.h) */
 
 typedef enum sp_kind {
 	SP_KIND_TOKENIZER = 1,
@@ -370,11 +432,32 @@ typedef struct sp_plugin {
 } sp_plugin;
 
 /*
+ * The ABI note: SP_PLUGIN_DEFINE also records SP_ABI_VERSION in an ELF note
+ * (section ".note.seqpipe", note name "seqpipe", type 1, a 4-byte
+ * descriptor), which the host reads from the file before opening it, so a
+ * module built for another ABI is refused before any of its code runs.
+ * Modules built without it (other compilers, older headers) are checked
+ * through the descriptor's `abi` after they are opened.
+ */
+#if defined(__GNUC__) && defined(__ELF__)
+#define SP_PLUGIN_ABI_NOTE_(modname)                                        \
+	__attribute__((section(".note.seqpipe"), used, aligned(4)))         \
+	static const struct {                                               \
+		uint32_t namesz, descsz, type;                              \
+		char name[8];                                               \
+		int32_t abi;                                                \
+	} modname##_abi_note_ = {8, 4, 1, "seqpipe", SP_ABI_VERSION};
+#else
+#define SP_PLUGIN_ABI_NOTE_(modname)
+#endif
+
+/*
  * Defines the one exported symbol.  libltdl's lt_dlsym(h, "sp_plugin_entry")
  * looks up "<modname>_LTX_sp_plugin_entry" first, so every plugin can also
  * be preloaded into one static program without symbol clashes.
  */
 #define SP_PLUGIN_DEFINE(modname, version, doc, ...)                       \
+	SP_PLUGIN_ABI_NOTE_(modname)                                       \
 	static const sp_component *const modname##_components_[] = {      \
 		__VA_ARGS__, NULL};                                         \
 	static const sp_plugin modname##_plugin_ = {                       \

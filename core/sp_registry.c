@@ -10,6 +10,7 @@
 
 #include "sp_registry.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <stddef.h>
 #include <ltdl.h>
@@ -18,12 +19,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-typedef struct sp_module {
+#include "sp_module.h"
+
+typedef struct loaded_mod {
 	char *name;             /* module (file) name: "rnn" */
 	char *path;             /* file it came from */
 	lt_dlhandle handle;
 	const sp_plugin *plugin;
-} sp_module;
+} loaded_mod;
 
 typedef struct sp_dir {
 	char *path;
@@ -33,9 +36,13 @@ typedef struct sp_dir {
 struct sp_registry {
 	sp_dir *dirs;           /* search path, in order */
 	size_t n_dirs;
-	sp_module *mods;        /* loaded modules */
+	loaded_mod *mods;       /* loaded modules */
 	size_t n_mods, cap_mods;
 	int all_loaded;         /* load_all ran */
+	char **builtins;        /* modules an unprefixed component is
+				   searched in (sp_registry_set_builtins) */
+	size_t n_builtins;
+	int builtins_loaded;
 	int ltdl_ok;            /* lt_dlinit succeeded (it is refcounted) */
 	char *search_text;      /* cache for sp_registry_search_path */
 };
@@ -96,6 +103,9 @@ void sp_registry_free(sp_registry *reg)
 		free(reg->dirs[i].path);
 		free(reg->dirs[i].origin);
 	}
+	for (size_t i = 0; i < reg->n_builtins; i++)
+		free(reg->builtins[i]);
+	free(reg->builtins);
 	free(reg->mods);
 	free(reg->dirs);
 	free(reg->search_text);
@@ -179,7 +189,7 @@ static int module_name_of_(char **out, const char *file)
 	return SP_OK;
 }
 
-static sp_module *find_loaded_(sp_registry *reg, const char *name)
+static loaded_mod *find_loaded_(sp_registry *reg, const char *name)
 {
 	for (size_t i = 0; i < reg->n_mods; i++)
 		if (strcmp(reg->mods[i].name, name) == 0)
@@ -258,17 +268,49 @@ static int check_plugin_(sp_ctx *ctx, const char *path, const char *name,
 	return SP_OK;
 }
 
+/* Before any of the module's code runs: the object `path` names, and the
+ * ABI recorded in its note (modules built before the note existed have
+ * none; their descriptor says it after the module is open).  Then opens
+ * that object with every symbol bound, into *now (a missing symbol is an
+ * error here rather than a crash in the middle of a run). */
+static int preflight_(sp_ctx *ctx, const char *path, void **now)
+{
+	char *file;
+	int abi, rc;
+	*now = NULL;
+	if ((rc = sp_module_resolve(&file, ctx, path)) < 0)
+		return rc;
+	rc = sp_module_abi_note(ctx, file, &abi);
+	if (rc > 0 && abi != SP_ABI_VERSION) {
+		free(file);
+		return sp_err(ctx, SP_EABI,
+			      "%s: plugin built for seqpipe plugin ABI %d, expected ABI %d: rebuild it against this seqpipe (%s); none of its code was run",
+			      path, abi, SP_ABI_VERSION, PACKAGE_VERSION);
+	}
+	if (rc >= 0)
+		rc = sp_module_open_now(now, ctx, file);
+	if (rc < 0 && strcmp(file, path) != 0)
+		sp_err_prefix(ctx, rc, "%s", path);
+	free(file);
+	return rc < 0 ? rc : SP_OK;
+}
+
 /* Opens `path` (a file with extension) as module `name`. */
 static int open_module_(sp_registry *reg, sp_ctx *ctx, const char *path,
 			const char *name, const sp_plugin **out)
 {
 	lt_dlhandle h;
 	const sp_plugin *(*entry)(void);
-	void *sym;
-	sp_module *m;
+	void *sym, *now;
+	loaded_mod *m;
 	int rc;
 
+	if ((rc = preflight_(ctx, path, &now)) < 0)
+		return rc;
 	h = lt_dlopen(path);
+	/* libltdl holds the object now (or failed); our bound handle was
+	 * only for the check */
+	sp_module_close(now);
 	if (!h)
 		return sp_err(ctx, SP_ENOTFOUND,
 			      "%s: cannot load plugin (%s); check its dependencies with ldd",
@@ -294,7 +336,7 @@ static int open_module_(sp_registry *reg, sp_ctx *ctx, const char *path,
 	lt_dlmakeresident(h);
 	if (reg->n_mods == reg->cap_mods) {
 		size_t cap = reg->cap_mods ? 2 * reg->cap_mods : 8;
-		sp_module *mods = realloc(reg->mods, cap * sizeof(*mods));
+		loaded_mod *mods = realloc(reg->mods, cap * sizeof(*mods));
 		if (!mods) {
 			lt_dlclose(h);
 			return sp_err(ctx, SP_ENOMEM, "plugin registry: out of memory");
@@ -322,7 +364,7 @@ int sp_registry_load(sp_registry *reg, sp_ctx *ctx, const char *name,
 		     const sp_plugin **out)
 {
 	static const char *const exts[] = {".la", ".so"};
-	sp_module *m;
+	loaded_mod *m;
 	char *path = NULL, *modname;
 	int rc;
 
@@ -375,6 +417,33 @@ int sp_registry_load(sp_registry *reg, sp_ctx *ctx, const char *name,
 static int name_cmp_(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Warns about every component name two open modules share; returns how
+ * many such pairs there are. */
+static int warn_clashes_(sp_registry *reg, sp_ctx *ctx)
+{
+	int n = 0;
+	for (size_t i = 0; i < reg->n_mods; i++) {
+		const sp_plugin *a = reg->mods[i].plugin;
+		for (size_t k = 0; a->components[k]; k++)
+			for (size_t j = i + 1; j < reg->n_mods; j++) {
+				const sp_plugin *b = reg->mods[j].plugin;
+				for (size_t l = 0; b->components[l]; l++) {
+					if (strcmp(a->components[k]->name,
+						   b->components[l]->name) != 0)
+						continue;
+					sp_log(ctx, SP_LOG_WARN,
+					       "plugin '%s' is defined by two modules, %s and %s: a .pipe names the one meant as %s.%s or %s.%s",
+					       a->components[k]->name, reg->mods[i].path,
+					       reg->mods[j].path, a->name,
+					       a->components[k]->name, b->name,
+					       a->components[k]->name);
+					n++;
+				}
+			}
+	}
+	return n;
 }
 
 int sp_registry_load_all(sp_registry *reg, sp_ctx *ctx)
@@ -436,7 +505,124 @@ int sp_registry_load_all(sp_registry *reg, sp_ctx *ctx)
 	if (oom)
 		return sp_err(ctx, SP_ENOMEM, "plugin registry: out of memory");
 	reg->all_loaded = 1;
-	return failures;
+	return failures + warn_clashes_(reg, ctx);
+}
+
+int sp_registry_set_builtins(sp_registry *reg, sp_ctx *ctx, const char *names)
+{
+	const char *p = names;
+	while (*p) {
+		size_t n;
+		char **b, *nm;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		for (n = 0; p[n] && !isspace((unsigned char)p[n]); n++)
+			;
+		b = realloc(reg->builtins, (reg->n_builtins + 1) * sizeof(*b));
+		if (!b)
+			return sp_err(ctx, SP_ENOMEM, "plugin registry: out of memory");
+		reg->builtins = b;
+		if (!(nm = strndup(p, n)))
+			return sp_err(ctx, SP_ENOMEM, "plugin registry: out of memory");
+		reg->builtins[reg->n_builtins++] = nm;
+		p += n;
+	}
+	reg->builtins_loaded = 0;
+	return SP_OK;
+}
+
+/* Opens the built-in modules not open yet.  One that fails is a warning
+ * (its components are then simply not there); out of memory stops. */
+static int load_builtins_(sp_registry *reg, sp_ctx *ctx)
+{
+	if (reg->builtins_loaded)
+		return SP_OK;
+	for (size_t i = 0; i < reg->n_builtins; i++) {
+		const sp_plugin *p;
+		int rc;
+		if (find_loaded_(reg, reg->builtins[i]))
+			continue;
+		rc = sp_registry_load(reg, ctx, reg->builtins[i], &p);
+		if (rc == SP_ENOMEM)
+			return rc;
+		if (rc < 0)
+			sp_log(ctx, SP_LOG_WARN, "skipping built-in plugin: %s",
+			       sp_errmsg(ctx));
+	}
+	reg->builtins_loaded = 1;
+	return SP_OK;
+}
+
+/* Is `name` an item of the ", "-separated list? */
+static int listed_(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; (p = strstr(p, name)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* Appends "a, b" of the module files on the search path that are not
+ * open, by file name only (opening them is what this avoids). */
+static void unopened_modules_(sp_registry *reg, char *list, size_t cap)
+{
+	size_t used = strlen(list);
+	for (size_t i = 0; i < reg->n_dirs && used + 1 < cap; i++) {
+		DIR *d = opendir(reg->dirs[i].path);
+		struct dirent *e;
+		if (!d)
+			continue;
+		while ((e = readdir(d)) && used + 1 < cap) {
+			char *nm;
+			int w;
+			if (module_name_of_(&nm, e->d_name) < 0 || !nm)
+				continue;
+			if (!find_loaded_(reg, nm) && !listed_(list, nm)) {
+				w = snprintf(list + used, cap - used, "%s%s",
+					     used ? ", " : "", nm);
+				if (w > 0)
+					used += (size_t)w;
+			}
+			free(nm);
+		}
+		closedir(d);
+	}
+}
+
+/* Error for an unknown component: the components of this kind that do
+ * exist, and the modules not searched. */
+static int not_found_(sp_registry *reg, sp_ctx *ctx, sp_kind kind,
+		      const char *name, int prefixed)
+{
+	char list[512] = "", others[512] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < reg->n_mods; i++) {
+		const sp_plugin *p = reg->mods[i].plugin;
+		for (size_t k = 0; p->components[k]; k++) {
+			const sp_component *c = p->components[k];
+			int w;
+			if (c->kind != kind || used >= sizeof(list))
+				continue;
+			w = snprintf(list + used, sizeof(list) - used, "%s%s",
+				     used ? ", " : "", c->name);
+			if (w > 0)
+				used += (size_t)w;
+		}
+	}
+	if (!prefixed)
+		unopened_modules_(reg, others, sizeof(others));
+	if (others[0])
+		return sp_err(ctx, SP_ENOTFOUND,
+			      "no %s plugin '%s', expected one of: %s; the modules %s are opened only when named: MODULE.%s (search path: %s)",
+			      sp_kind_name(kind), name, used ? list : "(none found)",
+			      others, name, sp_registry_search_path(reg));
+	return sp_err(ctx, SP_ENOTFOUND,
+		      "no %s plugin '%s', expected one of: %s (search path: %s)",
+		      sp_kind_name(kind), name, used ? list : "(none found)",
+		      sp_registry_search_path(reg));
 }
 
 int sp_registry_find(sp_registry *reg, sp_ctx *ctx, sp_kind kind,
@@ -445,6 +631,8 @@ int sp_registry_find(sp_registry *reg, sp_ctx *ctx, sp_kind kind,
 {
 	const char *dot = strchr(name, '.');
 	const sp_plugin *only = NULL;
+	const sp_component *hit = NULL;
+	size_t hit_mod = 0;
 	*out = NULL;
 	if (out_plugin)
 		*out_plugin = NULL;
@@ -461,8 +649,10 @@ int sp_registry_find(sp_registry *reg, sp_ctx *ctx, sp_kind kind,
 		if (rc < 0)
 			return rc;
 		name = dot + 1;
-	} else if (!reg->all_loaded) {
-		int rc = sp_registry_load_all(reg, ctx);
+	} else {
+		/* "component": the built-in modules and those already open,
+		 * never a module nobody asked for */
+		int rc = load_builtins_(reg, ctx);
 		if (rc < 0)
 			return rc;
 	}
@@ -474,39 +664,25 @@ int sp_registry_find(sp_registry *reg, sp_ctx *ctx, sp_kind kind,
 			const sp_component *c = p->components[k];
 			if (strcmp(c->name, name) != 0)
 				continue;
-			if (c->kind != kind)
+			if (hit)
 				return sp_err(ctx, SP_EINVAL,
-					      "plugin '%s' is a %s, expected a %s",
-					      name, sp_kind_name(c->kind),
-					      sp_kind_name(kind));
-			*out = c;
-			if (out_plugin)
-				*out_plugin = p;
-			return SP_OK;
+					      "plugin '%s' is defined by two modules, %s and %s: name the one meant with its module, %s.%s or %s.%s",
+					      name, reg->mods[hit_mod].path, reg->mods[i].path,
+					      reg->mods[hit_mod].name, name, reg->mods[i].name, name);
+			hit = c;
+			hit_mod = i;
+			break;
 		}
 	}
-	{
-		/* name the components of this kind that do exist */
-		char list[512] = "";
-		size_t used = 0;
-		for (size_t i = 0; i < reg->n_mods; i++) {
-			const sp_plugin *p = reg->mods[i].plugin;
-			for (size_t k = 0; p->components[k]; k++) {
-				const sp_component *c = p->components[k];
-				int w;
-				if (c->kind != kind || used >= sizeof(list))
-					continue;
-				w = snprintf(list + used, sizeof(list) - used,
-					     "%s%s", used ? ", " : "", c->name);
-				if (w > 0)
-					used += (size_t)w;
-			}
-		}
-		return sp_err(ctx, SP_ENOTFOUND,
-			      "no %s plugin '%s', expected one of: %s (search path: %s)",
-			      sp_kind_name(kind), name, used ? list : "(none found)",
-			      sp_registry_search_path(reg));
-	}
+	if (!hit)
+		return not_found_(reg, ctx, kind, name, only != NULL);
+	if (hit->kind != kind)
+		return sp_err(ctx, SP_EINVAL, "plugin '%s' is a %s, expected a %s",
+			      name, sp_kind_name(hit->kind), sp_kind_name(kind));
+	*out = hit;
+	if (out_plugin)
+		*out_plugin = reg->mods[hit_mod].plugin;
+	return SP_OK;
 }
 
 size_t sp_registry_count(const sp_registry *reg)

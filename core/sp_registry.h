@@ -7,10 +7,23 @@
  * the directories added with sp_registry_add_dir, in the order added; the
  * first directory holding a module of a given name wins.
  *
- * Checks on load, before any plugin code other than the entry function
- * runs: the module exports <name>_LTX_sp_plugin_entry (or sp_plugin_entry),
- * its ABI equals SP_ABI_VERSION, its name equals the module's file name,
- * and each component's ops table is at least as large as this host's.
+ * Checks on load.  Before any of the module's code runs: the ABI in its
+ * ELF note (SP_PLUGIN_DEFINE writes it) equals SP_ABI_VERSION.  Then the
+ * module is opened with every symbol bound (its constructors run here): a
+ * symbol nothing defines refuses it, naming the symbol.  Then, through its
+ * entry function: the module exports <name>_LTX_sp_plugin_entry (or
+ * sp_plugin_entry), the descriptor's ABI equals SP_ABI_VERSION (the only
+ * ABI check for modules built before the note), its name equals the
+ * module's file name, and each component's ops table is at least as large
+ * as this host's.
+ *
+ * Which modules are opened: a component named "module.component" opens
+ * that module only; a bare "component" is searched in the built-in modules
+ * (sp_registry_set_builtins) and the modules already open, never in a
+ * module nobody named, so a module dropped on the search path changes no
+ * pipeline that does not name it.  Two open modules defining the searched
+ * name is an error naming both files.  Listing (sp_registry_load_all) opens
+ * every module.
  */
 #ifndef SP_REGISTRY_H
 #define SP_REGISTRY_H
@@ -41,13 +54,20 @@ const char *sp_registry_search_path(sp_registry *reg);
 int sp_registry_load(sp_registry *reg, sp_ctx *ctx, const char *name,
 		     const sp_plugin **out);
 /* Loads every module in the search path.  Modules that fail to load are
- * reported through sp_log as warnings and skipped; returns the number of
- * failures (>= 0) or a negative code (SP_ENOMEM: out of memory, which
- * skips no module silently). */
+ * reported through sp_log as warnings and skipped, as is each component
+ * name two modules define; returns the number of such failures and clashes
+ * (>= 0) or a negative code (SP_ENOMEM: out of memory, which skips no
+ * module silently). */
 int sp_registry_load_all(sp_registry *reg, sp_ctx *ctx);
 
-/* Finds a component of `kind` by "name" or "module.name" among loaded
- * modules, loading all modules first when needed.  Borrowed results. */
+/* The modules a bare component name is searched in: `names` is a
+ * space-separated list ("tokenizers onehot rnn heads"), opened by name
+ * from the search path at the first bare lookup. */
+int sp_registry_set_builtins(sp_registry *reg, sp_ctx *ctx, const char *names);
+
+/* Finds a component of `kind` by "module.name" (that module only) or
+ * "name" (the built-in modules and those already open; defined by two of
+ * them is SP_EINVAL naming both files).  Borrowed results. */
 int sp_registry_find(sp_registry *reg, sp_ctx *ctx, sp_kind kind,
 		     const char *name, const sp_component **out,
 		     const sp_plugin **out_plugin);

@@ -26,8 +26,8 @@ ok $? "it finds its plugins in the install dir, not the build tree"
 ok $? "the installed hello pipeline trains from the installed data"
 pkg-config --exists seqpipe
 ok $? "pkg-config finds seqpipe"
-gcc -shared -fPIC -Wall -Wextra -Werror $(pkg-config --cflags seqpipe) \
-	"$srcdir/doc/example-plugin/myplugin.c" -o myplugin.so $(pkg-config --libs seqpipe) 2>err
+gcc -shared -fPIC -Wl,--no-undefined -Wall -Wextra -Werror $(pkg-config --cflags seqpipe) \
+	"$srcdir/doc/example-plugin/myplugin.c" -o myplugin.so $(pkg-config --libs seqpipe) -lm 2>err
 ok $? "the example plugin builds out of tree with pkg-config ($(head -c 300 err))"
 SEQPIPE_PLUGIN_PATH=$work "$prefix/bin/pipeline" plugins >out 2>&1
 grep -q "myplugin 1.0" out && grep -q "spaces" out
@@ -43,5 +43,13 @@ rc=$?
 loss=$(sed -n 's/^final train loss \([0-9.e+-]*\).*/\1/p' out)
 [ $rc -eq 0 ] && [ -n "$loss" ] && awk -v l="$loss" 'BEGIN { exit !(l < 0.1) }'
 ok $? "it trains hello.pipe as model.plugin=mgu (final train loss ${loss:-none}; $(tail -c 200 out))"
+SEQPIPE_PLUGIN_PATH=$work "$prefix/bin/pipeline" check --plugin rnn >out 2>&1
+ok $? "the installed harness checks the installed rnn plugin ($(grep -c '^ok' out) checks)"
+printf '#include <sp_harness.h>\n#include <sp_cell.h>\nint main(void) { sp_harness_opts o; sp_harness_opts_init(&o); return o.T == 4 ? 0 : 1; }\n' >h.c
+gcc -std=c99 -pedantic -Werror $(pkg-config --cflags seqpipe) h.c -o h $(pkg-config --libs seqpipe) 2>err && ./h
+ok $? "a program links the installed harness and engine headers ($(head -c 300 err))"
+nm -D --defined-only "$prefix/lib/libseqpipe.so" | awk '$2 ~ /^[TDRBVWG]$/ && $3 !~ /^_/' >syms
+! grep -q 'sp_runner_\|sp_registry_\|sp_runlog_' syms
+ok $? "the installed library exports $(wc -l <syms) public symbols, none of the host's"
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -30,7 +30,7 @@
 #include "gradcheck.h"
 #include "sp_cell.h"
 #include "sp_ctx.h"
-#include "sp_kv.h"
+#include "sp_kv_host.h"
 #include "sp_plugin.h"
 #include "tap.h"
 

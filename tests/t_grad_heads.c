@@ -21,7 +21,7 @@
 
 #include "gradcheck.h"
 #include "sp_ctx.h"
-#include "sp_kv.h"
+#include "sp_kv_host.h"
 #include "sp_plugin.h"
 #include "sp_tags.h"
 #include "sp_vocab.h"

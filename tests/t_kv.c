@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sp_kv.h"
+#include "sp_kv_host.h"
 #include "sp_plugin.h"
 #include "tap.h"
 

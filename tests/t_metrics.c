@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "sp_ctx.h"
-#include "sp_kv.h"
+#include "sp_kv_host.h"
 #include "sp_plugin.h"
 #include "sp_vocab.h"
 #include "tap.h"

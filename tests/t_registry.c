@@ -17,6 +17,65 @@ static int collect_(void *payload, const char *tok, size_t len, size_t off)
 	return 0;
 }
 
+/* Component names two modules share; bare names searched only in the
+ * built-in modules and the open ones. */
+static void test_clashes(sp_ctx *ctx, const char *top, const char *plugdir)
+{
+	char clashdir[4096], marker[4200], buf[256] = "";
+	const sp_component *c;
+	const sp_plugin *p;
+	sp_registry *reg;
+	FILE *f;
+	int rc;
+
+	snprintf(clashdir, sizeof(clashdir), "%s/tests/plugins/clash", top);
+	snprintf(marker, sizeof(marker), "%s/tests/t_registry.opened", top);
+	remove(marker);
+	setenv("SEQPIPE_TEST_OPENED", marker, 1);
+	sp_registry_new(&reg, ctx);
+	sp_registry_add_dir(reg, ctx, clashdir, "SEQPIPE_PLUGIN_PATH");
+	sp_registry_add_dir(reg, ctx, plugdir, "build tree");
+	sp_registry_set_builtins(reg, ctx, "tokenizers onehot rnn heads");
+
+	rc = sp_registry_find(reg, ctx, SP_KIND_TOKENIZER, "chars", &c, &p);
+	ok(rc == SP_OK && strcmp(p->name, "tokenizers") == 0,
+	   "a bare name is the built-in's though a module on the path defines it too (%s)",
+	   rc ? sp_errmsg(ctx) : p->name);
+	f = fopen(marker, "r");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	ok(buf[0] == '\0', "no module of the path was opened for it ('%s')", buf);
+
+	rc = sp_registry_find(reg, ctx, SP_KIND_TOKENIZER, "twin", &c, &p);
+	ok(rc == SP_ENOTFOUND && strstr(sp_errmsg(ctx), "twina") &&
+	   strstr(sp_errmsg(ctx), "MODULE.twin"),
+	   "a component of an unopened module: the error says to name its module: %s",
+	   sp_errmsg(ctx));
+	rc = sp_registry_find(reg, ctx, SP_KIND_TOKENIZER, "twina.twin", &c, &p);
+	ok(rc == SP_OK && strcmp(p->name, "twina") == 0, "module.component opens that module");
+	rc = sp_registry_find(reg, ctx, SP_KIND_TOKENIZER, "twinb.twin", &c, &p);
+	ok(rc == SP_OK && strcmp(p->name, "twinb") == 0, "and the other one by its module");
+	rc = sp_registry_find(reg, ctx, SP_KIND_TOKENIZER, "twin", &c, &p);
+	ok(rc == SP_EINVAL && strstr(sp_errmsg(ctx), "twina.la") &&
+	   strstr(sp_errmsg(ctx), "twinb.la") && strstr(sp_errmsg(ctx), "twina.twin"),
+	   "a bare name two open modules define: an error naming both files: %s",
+	   sp_errmsg(ctx));
+
+	rc = sp_registry_load_all(reg, ctx);
+	ok(rc == 2, "listing opens every module and counts the 2 clashes (twin, chars): %d", rc);
+	rc = sp_registry_find(reg, ctx, SP_KIND_TOKENIZER, "chars", &c, &p);
+	ok(rc == SP_EINVAL && strstr(sp_errmsg(ctx), "shadow.la") &&
+	   strstr(sp_errmsg(ctx), "tokenizers.la"),
+	   "once open, a module defining a built-in's name makes the bare name ambiguous: %s",
+	   sp_errmsg(ctx));
+	sp_registry_free(reg);
+	unsetenv("SEQPIPE_TEST_OPENED");
+	remove(marker);
+}
+
 int main(void)
 {
 	const char *top = getenv("top_builddir");
@@ -59,6 +118,20 @@ int main(void)
 	ok(strstr(sp_errmsg(ctx), "badabi.la") &&
 	   strstr(sp_errmsg(ctx), "ABI 2") && strstr(sp_errmsg(ctx), "expected ABI 1"),
 	   "message names the file, its ABI and the expected one: %s", sp_errmsg(ctx));
+	ok(getenv("SEQPIPE_TEST_BADABI_RAN") == NULL,
+	   "refused from its ELF note: its constructor never ran");
+
+	rc = sp_registry_load(reg, ctx, "oldabi", &p);
+	ok(rc == SP_EABI && strstr(sp_errmsg(ctx), "oldabi.la") &&
+	   strstr(sp_errmsg(ctx), "ABI 2"),
+	   "another ABI without the note: refused from its descriptor: %s",
+	   sp_errmsg(ctx));
+
+	rc = sp_registry_load(reg, ctx, "unresolved", &p);
+	ok(rc == SP_EABI && strstr(sp_errmsg(ctx), "unresolved.la") &&
+	   strstr(sp_errmsg(ctx), "undefined symbol 'sp_no_such_function'"),
+	   "a module with an unresolved symbol is refused when opened, naming it: %s",
+	   sp_errmsg(ctx));
 
 	rc = sp_registry_load(reg, ctx, "misnamed", &p);
 	ok(rc == SP_EABI && strstr(sp_errmsg(ctx), "othername") &&
@@ -87,12 +160,12 @@ int main(void)
 	/* load_all skips the bad test plugins with warnings and still finds
 	 * every real component */
 	rc = sp_registry_load_all(reg, ctx);
-	ok(rc == 4, "load_all reports the 4 bad test modules (%d)", rc);
+	ok(rc == 7, "load_all reports the 6 bad test modules and oldrnn's lstm beside rnn's (%d)", rc);
 	{
 		static const struct { sp_kind kind; const char *name; } want[] = {
 			{SP_KIND_TOKENIZER, "icu_words"}, {SP_KIND_TOKENIZER, "chars"},
 			{SP_KIND_TOKENIZER, "dna"}, {SP_KIND_ENCODER, "onehot"},
-			{SP_KIND_MODEL, "rnn"}, {SP_KIND_MODEL, "lstm"},
+			{SP_KIND_MODEL, "rnn"}, {SP_KIND_MODEL, "rnn.lstm"},
 			{SP_KIND_MODEL, "gru"}, {SP_KIND_HEAD, "lm"},
 			{SP_KIND_HEAD, "tagger"}, {SP_KIND_HEAD, "classify"}};
 		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -102,7 +175,7 @@ int main(void)
 			   want[i].name);
 		}
 	}
-	rc = sp_registry_find(reg, ctx, SP_KIND_HEAD, "lstm", &c, NULL);
+	rc = sp_registry_find(reg, ctx, SP_KIND_HEAD, "rnn.lstm", &c, NULL);
 	ok(rc == SP_EINVAL && strstr(sp_errmsg(ctx), "is a model, expected a head"),
 	   "a component of the wrong kind is refused: %s", sp_errmsg(ctx));
 	rc = sp_registry_find(reg, ctx, SP_KIND_MODEL, "lsmt", &c, NULL);
@@ -124,6 +197,8 @@ int main(void)
 		   pl->name);
 	}
 	sp_registry_free(reg);
+
+	test_clashes(ctx, top, plugdir);
 	sp_ctx_free(ctx);
 	return tap_done();
 }

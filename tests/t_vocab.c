@@ -18,7 +18,7 @@
 
 #include <sqlite3.h>
 
-#include "sp_kv.h"
+#include "sp_kv_host.h"
 #include "sp_plugin.h"
 #include "tap.h"
 

@@ -25,10 +25,19 @@ SCRIPT_TESTS += tests/t_cli_conlleval.sh
 SCRIPT_TESTS += tests/t_task.sh
 SCRIPT_TESTS += tests/t_catalogue.sh
 SCRIPT_TESTS += tests/t_history.sh
+SCRIPT_TESTS += tests/t_plugins.sh
 TESTS = $(TEST_PROGS) $(SCRIPT_TESTS)
 EXTRA_DIST += tests/wrap.sh tests/data $(SCRIPT_TESTS)
+# the public side: installed headers compile alone as C99, the library
+# exports only their functions, the ABI structs keep their layout
+TESTS += tests/t_headers.sh tests/t_exports.sh tests/t_abi_layout
+EXTRA_DIST += tests/t_headers.sh tests/t_exports.sh tests/abi_layout.lp64.txt
+check_PROGRAMS += tests/t_abi_layout
+tests_t_abi_layout_SOURCES = tests/t_abi_layout.c
+AM_TESTS_ENVIRONMENT += CC='$(CC)' SEQPIPE_HEADERS='$(seqpipeinclude_HEADERS)'; \
+	export CC SEQPIPE_HEADERS;
 
-TEST_LDADD = core/libseqpipe.la $(ZLIB_LIBS) $(SQLITE_LIBS) $(BLAS_LIBS) -lm
+TEST_LDADD = core/libseqpipe-host.la $(ZLIB_LIBS) $(SQLITE_LIBS) $(BLAS_LIBS) -lm
 TEST_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
 
 tests_t_ctx_SOURCES = tests/t_ctx.c
@@ -97,7 +106,13 @@ tests_t_parallel_LDADD = $(TEST_LDADD)
 TEST_PLUGIN_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -no-undefined -rpath /nowhere
 check_LTLIBRARIES = tests/plugins/badabi.la tests/plugins/misnamed.la \
 	tests/plugins/noentry.la tests/plugins/nullops.la tests/plugins/myplugin.la \
-	tests/plugins/oldrnn.la tests/plugins/xenthead.la tests/plugins/badweights.la
+	tests/plugins/oldrnn.la tests/plugins/xenthead.la tests/plugins/badweights.la \
+	tests/plugins/oldabi.la \
+	tests/plugins/unresolved.la \
+	tests/plugins/clash/twina.la \
+	tests/plugins/clash/twinb.la \
+	tests/plugins/clash/shadow.la \
+	tests/plugins/badgrad.la
 tests_plugins_badabi_la_SOURCES = tests/plugins/badabi.c
 tests_plugins_badabi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_misnamed_la_SOURCES = tests/plugins/misnamed.c
@@ -117,6 +132,22 @@ tests_plugins_xenthead_la_LIBADD = core/libseqpipe.la -lm
 tests_plugins_badweights_la_SOURCES = tests/plugins/badweights.c
 tests_plugins_badweights_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_badweights_la_LIBADD = core/libseqpipe.la
+# another ABI without the ELF note; a symbol nothing defines; two modules
+# with one component name, and one with a built-in's (t_registry, t_cli.sh)
+tests_plugins_oldabi_la_SOURCES = tests/plugins/oldabi.c
+tests_plugins_oldabi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_unresolved_la_SOURCES = tests/plugins/unresolved.c
+tests_plugins_unresolved_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_clash_twina_la_SOURCES = tests/plugins/clash/twina.c
+tests_plugins_clash_twina_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_clash_twinb_la_SOURCES = tests/plugins/clash/twinb.c
+tests_plugins_clash_twinb_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_clash_shadow_la_SOURCES = tests/plugins/clash/shadow.c
+tests_plugins_clash_shadow_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+# a model whose backward is wrong, for `pipeline check --plugin`
+tests_plugins_badgrad_la_SOURCES = tests/plugins/badgrad.c
+tests_plugins_badgrad_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_badgrad_la_LIBADD = core/libseqpipe.la
 # the example of doc/plugins.md, built in the tree as well as out of it
 tests_plugins_myplugin_la_SOURCES = doc/example-plugin/myplugin.c
 tests_plugins_myplugin_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
