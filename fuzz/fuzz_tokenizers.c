@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "sp_ctx.h"
-#include "sp_kv.h"
+#include "sp_kv_host.h"
 #include "sp_plugin.h"
 
 const sp_plugin *tokenizers_LTX_sp_plugin_entry(void);

@@ -28,7 +28,7 @@
 #include "gradcheck.h"
 #include "sp_cell.h"
 #include "sp_ctx.h"
-#include "sp_kv.h"
+#include "sp_kv_host.h"
 #include "tap.h"
 
 #include "../doc/example-plugin/mgu.c"
