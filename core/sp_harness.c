@@ -387,6 +387,21 @@ static int head_loss_(unit *u, sp_ctx *ctx, double *out)
 	return SP_OK;
 }
 
+/* Random tags form a valid IOB2 sequence, so that a head which refuses
+ * impossible sequences (crf, constrain = true) can be checked too: an
+ * I-X (the tags of check_component_: 2 = I-PER, 4 = I-LOC) not after B-X or I-X
+ * becomes B-X. */
+static void iob2_fix_(unit *u)
+{
+	for (size_t t = 0; t < u->T; t++)
+		for (size_t b = 0; b < u->B; b++) {
+			int32_t *id = &u->lab[t * u->B + b];
+			int32_t prev = t ? u->lab[(t - 1) * u->B + b] : -1;
+			if (*id >= 2 && *id % 2 == 0 && prev != *id && prev != *id - 1)
+				*id -= 1;
+		}
+}
+
 /* Labels for the head's target kind, from its label set of n ids. */
 static void labels_(unit *u, sp_ctx *ctx, sp_target target, size_t n)
 {
@@ -403,6 +418,8 @@ static void labels_(unit *u, sp_ctx *ctx, sp_target target, size_t n)
 	u->y.mask = u->mask;
 	for (size_t i = 0; i < u->T * u->B; i++)
 		u->lab[i] = u->mask[i] ? (int32_t)sp_rng_below(ctx, n) : -1;
+	if (target == SP_TARGET_TAGS)
+		iob2_fix_(u);
 }
 
 static int check_head_(unit *u, tap *t, sp_ctx *ctx, const sp_harness_opts *o)
