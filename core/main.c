@@ -95,13 +95,22 @@ static const char *const cmd_help[][2] = {
 		  "check; exit 1 when one fails.\n"},
 	{"predict", "usage: pipeline predict FILE.pipe --input TEXT [--model FILE] [--top K]\n"
 		    "                        [--generate N] [--temperature T] [--seed S]\n"
+		    "       pipeline predict FILE.pipe --file PATH|- [--report conlleval] [--top K]\n"
 		    "Runs the latest trained model of FILE.pipe's pipeline (or --model FILE) on\n"
 		    "TEXT.  Language models print the most likely next tokens (--generate N\n"
-		    "samples N more tokens), taggers a tag per token, classifiers a label.\n"},
-	{"eval", "usage: pipeline eval FILE.pipe [--model FILE] [--set data.test=FILE]...\n"
+		    "samples N more tokens), taggers a tag per token, classifiers a label.\n"
+		    "--file runs every example of PATH (- = standard input) in batches: a file\n"
+		    "with tabs is read in the pipeline's data format (gold tags or labels), else\n"
+		    "one text per line.  Taggers write `token [gold] tag` lines (a blank line\n"
+		    "between sentences), classifiers `label<TAB>probability<TAB>text`, language\n"
+		    "models each line with its top-K next tokens; --report conlleval writes\n"
+		    "conlleval's report of a tagger on a labelled file instead.\n"},
+	{"eval", "usage: pipeline eval FILE.pipe [--model FILE] [--set data.test=FILE]... [--report conlleval]\n"
 		 "Evaluates the latest trained model of FILE.pipe's pipeline (or --model FILE)\n"
 		 "on the train, dev and test files of its configuration (--set names others) and\n"
-		 "prints every metric with all its digits: the same numbers the run logged.\n"},
+		 "prints every metric with all its digits: the same numbers the run logged.\n"
+		 "--report conlleval prints what the conlleval script prints for a tagger's\n"
+		 "predictions on the test split, and nothing else.\n"},
 	{"trace", "usage: pipeline trace FILE.pipe --input TEXT [--trained] [--model FILE]\n"
 		  "Prints forward propagation step by step in the course's notation: x(t),\n"
 		  "Wxh·x(t), Whh·h(t-1) + b, h(t), y(t), softmax(y(t)), with shapes.  Uses the\n"
@@ -239,6 +248,16 @@ static int parse_args(cli *c, const char *cmd, int argc, char **argv)
 		} else if (!strcmp(a, "--input")) {
 			NEED_VALUE();
 			c->ro.input = val;
+		} else if (!strcmp(a, "--file")) {
+			NEED_VALUE();
+			c->ro.input_file = val;
+		} else if (!strcmp(a, "--report")) {
+			NEED_VALUE();
+			if (strcmp(val, "conlleval")) {
+				fprintf(stderr, "pipeline %s: --report expects 'conlleval', got '%s'\n", cmd, val);
+				return -1;
+			}
+			c->ro.report = val;
 		} else if (!strcmp(a, "--resume")) {
 			NEED_VALUE();
 			c->ro.resume_path = val;
@@ -561,7 +580,12 @@ static int cmd_pipe(sp_ctx *ctx, sp_registry *reg, cli *c, const char *cmd)
 			help_of(cmd));
 		return EXIT_USAGE;
 	}
-	if ((!strcmp(cmd, "predict") || !strcmp(cmd, "trace")) && !c->ro.input) {
+	if (!strcmp(cmd, "predict") && (c->ro.input_file ? c->ro.input != NULL : c->ro.report != NULL)) {
+		fprintf(stderr, "pipeline predict: %s\n%s", c->ro.input_file ? "--input and --file exclude each other" : "--report needs --file", help_of(cmd));
+		return EXIT_USAGE;
+	}
+	if ((!strcmp(cmd, "predict") && !c->ro.input && !c->ro.input_file) ||
+	    (!strcmp(cmd, "trace") && !c->ro.input)) {
 		fprintf(stderr, "pipeline %s: --input TEXT is required\n%s", cmd,
 			help_of(cmd));
 		return EXIT_USAGE;

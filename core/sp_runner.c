@@ -44,6 +44,7 @@
 #include "sp_checkpoint.h"
 #include "sp_evaluate.h"
 #include "sp_job.h"
+#include "sp_predict_file.h"
 #include "sp_report.h"
 #include "sp_train.h"
 
@@ -238,6 +239,11 @@ int sp_runner_eval(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	    (rc = sp_splits_read_and_encode(&j)) < 0 || (rc = sp_params_build(&j)) < 0 ||
 	    (rc = sp_params_load(&j, mf)) < 0)
 		goto done;
+	/* --report conlleval: the report alone, to be compared byte for byte */
+	if (opts->report) {
+		rc = sp_predict_split_conlleval(&j, "test");
+		goto done;
+	}
 	sp_say(j.out, "model %s\n", path);
 	rc = sp_evaluate_splits(&j, 1, "");
 done:
@@ -259,8 +265,13 @@ int sp_runner_predict(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 
 	sp_job_init(&j, ctx, reg, opts);
 	if ((rc = sp_checkpoint_find_model(&j, pipe_path, path, sizeof(path))) < 0 ||
-	    (rc = sp_checkpoint_load_job(&j, path)) < 0 ||
-	    (rc = sp_splits_encode_input(&j, opts->input, &ids, &n, &t)) < 0)
+	    (rc = sp_checkpoint_load_job(&j, path)) < 0)
+		goto done;
+	if (opts->input_file) {
+		rc = sp_predict_file(&j, opts->input_file, opts->report != NULL);
+		goto done;
+	}
+	if ((rc = sp_splits_encode_input(&j, opts->input, &ids, &n, &t)) < 0)
 		goto done;
 	lm = sp_task_next_token(&j.st.task);
 	/* carried state lets generation feed one token at a time */

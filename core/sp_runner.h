@@ -45,6 +45,12 @@ typedef struct sp_runner_opts {
 	/* run: go on from this checkpoint (its configuration, weights,
 	 * optimizer and RNG state; overrides apply on top) */
 	const char *resume_path;
+	/* predict: every example of this file ("-" = standard input), in
+	 * batches, in place of input (sp_predict_file.h) */
+	const char *input_file;
+	/* predict --file, eval: "conlleval" prints conlleval's report of a
+	 * tagger on the labelled file / the test split; NULL = the usual */
+	const char *report;
 } sp_runner_opts;
 
 void sp_runner_opts_init(sp_runner_opts *opts);

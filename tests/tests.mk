@@ -26,6 +26,7 @@ SCRIPT_TESTS += tests/t_task.sh
 SCRIPT_TESTS += tests/t_catalogue.sh
 SCRIPT_TESTS += tests/t_history.sh
 SCRIPT_TESTS += tests/t_plugins.sh
+SCRIPT_TESTS += tests/t_predict_file.sh
 TESTS = $(TEST_PROGS) $(SCRIPT_TESTS)
 EXTRA_DIST += tests/wrap.sh tests/data $(SCRIPT_TESTS)
 # the public side: installed headers compile alone as C99, the library

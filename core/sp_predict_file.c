@@ -1,0 +1,450 @@
+/*
+ * sp_predict_file.c: the model on every example of a file, in batches
+ * sorted by length, and the predictions written in the file's order (or
+ * scored by the conlleval scorer).
+ *
+ * Not here: loading the model (sp_checkpoint), one input text
+ * (sp_evaluate_input), the scorer itself (sp_conlleval).
+ */
+#include "config.h"
+
+#include "sp_predict_file.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sp_conlleval.h"
+#include "sp_job.h"
+
+/* The encoded input and, per example, where its outputs go. */
+typedef struct pf_state {
+	sp_job *j;
+	const sp_corpus *c;
+	const char *name;        /* the file as messages name it */
+	int labelled;            /* the file has gold tags / labels */
+	int lm;                  /* next-token model: top-k after the line */
+	size_t k;                /* outputs per example (lm) */
+	sp_dataset d;            /* example e = corpus example ex[e] */
+	size_t *ex;
+	size_t *tok0;            /* example e's first token in toks */
+	sp_toklist toks;         /* every token of the file, in order */
+	int32_t *pred;           /* taggers: one per input id; else k per example */
+	float *prob;
+	const size_t *batch;     /* the current batch's examples */
+} pf_state;
+
+static void pf_fini(pf_state *s)
+{
+	sp_dataset_fini(&s->d);
+	free(s->ex);
+	free(s->tok0);
+	sp_toklist_fini(&s->toks);
+	free(s->pred);
+	free(s->prob);
+}
+
+/* ------------------------------------------------------------------ */
+/* reading                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Standard input copied to a temporary file (*tmp, to unlink), so that
+ * it can be peeked at and read by the corpus readers. */
+static int stdin_to_file(sp_ctx *ctx, char *tmp, size_t n)
+{
+	const char *dir = getenv("TMPDIR");
+	char buf[65536];
+	size_t got;
+	FILE *f;
+	int fd;
+	snprintf(tmp, n, "%s/seqpipe-predict-XXXXXX", dir && *dir ? dir : "/tmp");
+	if ((fd = mkstemp(tmp)) < 0 || !(f = fdopen(fd, "wb"))) {
+		if (fd >= 0)
+			close(fd);
+		return sp_err(ctx, SP_EIO, "<stdin>: cannot make a temporary file in %s", tmp);
+	}
+	while ((got = fread(buf, 1, sizeof(buf), stdin)) > 0)
+		if (fwrite(buf, 1, got, f) != got)
+			break;
+	if (ferror(stdin) || ferror(f) || fclose(f) != 0) {
+		unlink(tmp);
+		return sp_err(ctx, SP_EIO, "<stdin>: cannot copy to %s", tmp);
+	}
+	return SP_OK;
+}
+
+/* Does the first non-blank line of path hold a tab?  (-DOCSTART- lines
+ * count as blank.) */
+static int first_line_has_tab(const char *path)
+{
+	char line[4096];
+	int tab = 0;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strspn(line, " \t\r\n") == strlen(line) || !strncmp(line, "-DOCSTART-", 10))
+			continue;
+		tab = strchr(line, '\t') != NULL;
+		break;
+	}
+	fclose(f);
+	return tab;
+}
+
+/* Reads path in the pipeline's format when it is labelled (a tab), else
+ * as lines of text.  *labelled says which. */
+static int pf_read(sp_job *j, const char *path, sp_corpus **out, int *labelled)
+{
+	sp_data_opts o;
+	sp_data_format fmt;
+	int rc = sp_data_format_parse(&fmt, j->ctx, sp_kv_str(j->cfg.kv_data, "format"));
+	if (rc < 0)
+		return rc;
+	sp_data_opts_init(&o);
+	*labelled = fmt != SP_DATA_LINES && first_line_has_tab(path);
+	if (!*labelled)
+		return sp_corpus_read(out, j->ctx, path, SP_DATA_LINES, &o);
+	o.text_col = (int)sp_kv_int(j->cfg.kv_data, "text_column");
+	o.label_col = (int)sp_kv_int(j->cfg.kv_data, "label_column");
+	o.header = sp_kv_bool(j->cfg.kv_data, "header");
+	return sp_corpus_read(out, j->ctx, path, fmt, &o);
+}
+
+/* ------------------------------------------------------------------ */
+/* encoding                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Example i's tokens appended to s->toks: the CoNLL tokens, the
+ * tokenizer's, or (CoNLL pipelines on plain text) split at white space. */
+static int pf_tokens(pf_state *s, size_t i)
+{
+	sp_job *j = s->j;
+	size_t n, len;
+	const char *text;
+	int rc = SP_OK;
+	if (sp_corpus_format(s->c) == SP_DATA_CONLL) {
+		const char *const *toks = sp_corpus_tokens(s->c, i, &n);
+		for (size_t k = 0; k < n && rc >= 0; k++)
+			rc = sp_toklist_push(&s->toks, toks[k], strlen(toks[k]), 0);
+		return rc;
+	}
+	text = sp_corpus_text(s->c, i, &len);
+	if (j->st.has_tok) {
+		rc = ((const sp_tokenizer_ops *)j->st.tok.comp)
+			     ->tokenize(j->st.tok.self, j->ctx, text, len, sp_toklist_push, &s->toks);
+	} else {
+		for (size_t p = 0; p < len && rc >= 0;) {
+			p += strspn(text + p, " \t\r\n");
+			n = strcspn(text + p, " \t\r\n");
+			if (n)
+				rc = sp_toklist_push(&s->toks, text + p, n, p);
+			p += n;
+		}
+	}
+	return rc;
+}
+
+/* Example i tokenized and encoded into s->d (ids room for its tokens
+ * + 1); a text without tokens is skipped, or an error for classifiers. */
+static int pf_add(pf_state *s, size_t i, int32_t **ids, size_t *cap)
+{
+	sp_job *j = s->j;
+	const sp_encoder_ops *enc = (const sp_encoder_ops *)j->st.enc.comp;
+	int32_t bos = sp_vocab_special(j->data.vocab, SP_SPECIAL_BOS);
+	size_t first = s->toks.n, m = 0, n;
+	int rc;
+	if ((rc = pf_tokens(s, i)) < 0)
+		return sp_err_prefix(j->ctx, rc, "%s:%zu", s->name, sp_corpus_line(s->c, i));
+	n = s->toks.n - first;
+	if (n + 1 > *cap) {
+		int32_t *a = realloc(*ids, 2 * (n + 1) * sizeof(*a));
+		if (!a)
+			return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+		*ids = a;
+		*cap = 2 * (n + 1);
+	}
+	if (s->lm && bos >= 0)
+		(*ids)[m++] = bos;
+	for (size_t k = 0; k < n; k++) {
+		size_t o = s->toks.off[first + k];
+		if ((rc = enc->encode(j->st.enc.self, j->ctx, s->toks.buf + o, s->toks.tlen[first + k],
+				      &(*ids)[m++])) < 0)
+			return sp_err_prefix(j->ctx, rc, "%s:%zu", s->name, sp_corpus_line(s->c, i));
+	}
+	if (m == 0) {
+		if (sp_task_one_target(&j->st.task))
+			return sp_err(j->ctx, SP_EINPUT, "%s:%zu: no tokens in the text, expected some",
+				      s->name, sp_corpus_line(s->c, i));
+		return SP_OK;
+	}
+	s->ex[s->d.n] = i;
+	s->tok0[s->d.n] = first;
+	/* the targets are never read (no loss): the ids stand in for them */
+	return sp_dataset_add(&s->d, j->ctx, *ids, m, *ids, sp_task_one_target(&j->st.task) ? 1 : m);
+}
+
+static int pf_encode(pf_state *s)
+{
+	size_t n = sp_corpus_count(s->c), cap = 0, slots;
+	int32_t *ids = NULL;
+	int rc = SP_OK;
+	s->toks.ctx = s->j->ctx;
+	s->ex = malloc((n ? n : 1) * sizeof(*s->ex));
+	s->tok0 = malloc((n ? n : 1) * sizeof(*s->tok0));
+	if (!s->ex || !s->tok0)
+		return sp_err(s->j->ctx, SP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n && rc >= 0; i++)
+		rc = pf_add(s, i, &ids, &cap);
+	free(ids);
+	if (rc < 0)
+		return rc;
+	slots = s->j->st.task.labels == SP_LABELS_TOKEN ? s->d.n_ids : s->d.n * s->k;
+	s->pred = calloc(slots ? slots : 1, sizeof(*s->pred));
+	s->prob = calloc(slots ? slots : 1, sizeof(*s->prob));
+	if (!s->pred || !s->prob)
+		return sp_err(s->j->ctx, SP_ENOMEM, "out of memory");
+	return SP_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* running                                                             */
+/* ------------------------------------------------------------------ */
+
+/* An example and its length, to sort by. */
+typedef struct pf_len {
+	int32_t len;
+	size_t e;
+} pf_len;
+
+static int by_length(const void *a, const void *b)
+{
+	const pf_len *x = a, *y = b;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->e < y->e ? -1 : x->e > y->e;
+}
+
+/* sp_pred_fn: keeps the k best of every position (taggers, classifiers)
+ * or of an example's last position (language models). */
+static int pf_keep(void *payload, size_t t, size_t b, size_t k, int32_t id, float p)
+{
+	pf_state *s = payload;
+	size_t e = s->batch[b], slot;
+	if (s->j->st.task.labels == SP_LABELS_TOKEN) {
+		if (k || t >= (size_t)s->d.in_len[e])
+			return 0;
+		slot = s->d.in_off[e] + t;
+	} else {
+		if (k >= s->k || (s->lm && t + 1 != (size_t)s->d.in_len[e]))
+			return 0;
+		slot = e * s->k + k;
+	}
+	s->pred[slot] = id;
+	s->prob[slot] = p;
+	return 0;
+}
+
+/* Every example through the model and the head, shortest first. */
+static int pf_run(pf_state *s)
+{
+	sp_job *j = s->j;
+	const sp_model_ops *m = sp_model_of(&j->st);
+	const sp_head_ops *h = sp_head_of(&j->st);
+	size_t *order = malloc((s->d.n ? s->d.n : 1) * sizeof(*order));
+	pf_len *len = malloc((s->d.n ? s->d.n : 1) * sizeof(*len));
+	int rc;
+	if (!order || !len) {
+		free(order);
+		free(len);
+		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+	}
+	/* similar lengths side by side: little padding is computed */
+	for (size_t e = 0; e < s->d.n; e++) {
+		len[e].len = s->d.in_len[e];
+		len[e].e = e;
+	}
+	qsort(len, s->d.n, sizeof(*len), by_length);
+	for (size_t e = 0; e < s->d.n; e++)
+		order[e] = len[e].e;
+	free(len);
+	rc = m->carry(j->st.model.self, j->ctx, 0, 1);
+	for (size_t e0 = 0; rc >= 0 && e0 < s->d.n; e0 += SP_PREDICT_BATCH) {
+		size_t B = s->d.n - e0 < SP_PREDICT_BATCH ? s->d.n - e0 : SP_PREDICT_BATCH;
+		sp_batch b;
+		sp_seq y;
+		s->batch = order + e0;
+		if ((rc = sp_batch_make(&j->buf, j->ctx, &s->d, s->batch, B, &b)) < 0 ||
+		    (rc = m->forward(j->st.model.self, j->ctx, &b.x, &y, 0)) < 0 ||
+		    (rc = h->forward(j->st.head.self, j->ctx, &y, NULL, NULL, NULL, 0)) < 0)
+			break;
+		rc = h->predict(j->st.head.self, j->ctx, s->k, pf_keep, s);
+	}
+	free(order);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* writing                                                             */
+/* ------------------------------------------------------------------ */
+
+/* A token as one field: white space and control bytes would split the
+ * line, so spaces become '_' and tabs, newlines and other control bytes
+ * are written escaped. */
+static void put_field(FILE *f, const char *tok, int tsv)
+{
+	for (const unsigned char *p = (const unsigned char *)tok; *p; p++) {
+		if (*p == ' ' && !tsv)
+			fputc('_', f);
+		else if (*p == '\t' || *p == '\n' || *p == '\r' || *p < 0x20)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+}
+
+static const char *label_of(const pf_state *s, size_t slot)
+{
+	return sp_vocab_token(s->j->data.labels, s->pred[slot]);
+}
+
+/* Tagger: the CoNLL columns, or the tags into the scorer ce. */
+static int pf_write_tags(pf_state *s, FILE *f, sp_conlleval *ce)
+{
+	int rc;
+	for (size_t e = 0; e < s->d.n; e++) {
+		size_t n, i = s->ex[e];
+		const char *const *gold = s->labelled ? sp_corpus_labels(s->c, i, &n) : NULL;
+		for (size_t t = 0; t < (size_t)s->d.in_len[e]; t++) {
+			size_t slot = s->d.in_off[e] + t;
+			if (ce) {
+				if ((rc = sp_conlleval_token(ce, s->j->ctx, gold[t], label_of(s, slot))) < 0)
+					return sp_err_prefix(s->j->ctx, rc, "%s:%zu", s->name,
+							     sp_corpus_line(s->c, i) + t);
+				continue;
+			}
+			put_field(f, s->toks.buf + s->toks.off[s->tok0[e] + t], 0);
+			if (gold) {
+				fputc(' ', f);
+				put_field(f, gold[t], 0);
+			}
+			fputc(' ', f);
+			put_field(f, label_of(s, slot), 0);
+			fputc('\n', f);
+		}
+		if (ce)
+			sp_conlleval_boundary(ce);
+		else
+			fputc('\n', f);
+	}
+	return SP_OK;
+}
+
+/* Classifier or language model: one line per example. */
+static void pf_write_lines(const pf_state *s, FILE *f)
+{
+	for (size_t e = 0; e < s->d.n; e++) {
+		size_t len;
+		const char *text = sp_corpus_text(s->c, s->ex[e], &len);
+		if (!s->lm) {
+			put_field(f, label_of(s, e), 1);
+			fprintf(f, "\t%.4f\t", s->prob[e]);
+			put_field(f, text, 1);
+			fputc('\n', f);
+			continue;
+		}
+		put_field(f, text, 1);
+		for (size_t k = 0; k < s->k; k++) {
+			fputc('\t', f);
+			put_field(f, label_of(s, e * s->k + k), 1);
+			fprintf(f, "\t%.4f", s->prob[e * s->k + k]);
+		}
+		fputc('\n', f);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* the commands                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Predictions (or the conlleval report) of the job's model on corpus c. */
+static int pf_corpus(sp_job *j, const sp_corpus *c, const char *name, int labelled, int conlleval)
+{
+	FILE *f = j->out ? j->out : stdout;
+	pf_state s;
+	sp_conlleval *ce = NULL;
+	int tags = j->st.task.labels == SP_LABELS_TOKEN, rc;
+	memset(&s, 0, sizeof(s));
+	s.j = j;
+	s.c = c;
+	s.name = name;
+	s.labelled = labelled && tags;
+	s.lm = sp_task_next_token(&j->st.task);
+	s.k = s.lm ? (j->opts->top_k ? j->opts->top_k : 1) : 1;
+	if (conlleval && !tags)
+		return sp_err(j->ctx, SP_EINVAL, "--report conlleval scores taggers; head '%s' is not one",
+			      j->st.head.comp->name);
+	if (conlleval && !s.labelled)
+		return sp_err(j->ctx, SP_EINPUT, "%s: no gold tags, expected 'token<TAB>tag' lines for --report conlleval",
+			      name);
+	if ((rc = pf_encode(&s)) < 0 || (rc = pf_run(&s)) < 0)
+		goto done;
+	if (!tags) {
+		pf_write_lines(&s, f);
+	} else if (!conlleval) {
+		rc = pf_write_tags(&s, f, NULL);
+	} else if ((rc = sp_conlleval_new(&ce, j->ctx)) >= 0 &&
+		   (rc = pf_write_tags(&s, f, ce)) >= 0) {
+		rc = sp_conlleval_write(ce, j->ctx, f);
+	}
+	if (rc >= 0 && fflush(f) != 0)
+		rc = sp_err(j->ctx, SP_EIO, "cannot write the predictions");
+done:
+	sp_conlleval_free(ce);
+	pf_fini(&s);
+	return rc;
+}
+
+int sp_predict_file(sp_job *j, const char *path, int conlleval)
+{
+	char tmp[4096] = "";
+	const char *name = path;
+	sp_corpus *c = NULL;
+	int labelled = 0, rc;
+	if (!strcmp(path, "-")) {
+		if ((rc = stdin_to_file(j->ctx, tmp, sizeof(tmp))) < 0)
+			return rc;
+		path = tmp;
+		name = "<stdin>";
+	}
+	rc = pf_read(j, path, &c, &labelled);
+	if (rc < 0 && tmp[0]) {
+		/* the reader named the temporary file: name standard input */
+		char msg[1024];
+		const char *m = sp_errmsg(j->ctx);
+		size_t n = strlen(tmp);
+		snprintf(msg, sizeof(msg), "%s%s", strncmp(m, tmp, n) ? "<stdin>: " : "<stdin>",
+			 strncmp(m, tmp, n) ? m : m + n);
+		sp_err(j->ctx, rc, "%s", msg);
+	}
+	if (rc >= 0)
+		rc = pf_corpus(j, c, name, labelled, conlleval);
+	sp_corpus_free(c);
+	if (tmp[0])
+		unlink(tmp);
+	return rc;
+}
+
+int sp_predict_split_conlleval(sp_job *j, const char *key)
+{
+	sp_corpus *c = NULL;
+	int rc = sp_splits_read(j, key, &c);
+	if (rc >= 0 && !c)
+		rc = sp_err(j->ctx, SP_EINVAL, "the configuration names no data.%s file to report on", key);
+	if (rc >= 0)
+		rc = pf_corpus(j, c, sp_kv_str(j->cfg.kv_data, key),
+			       sp_corpus_format(c) == SP_DATA_CONLL, 1);
+	sp_corpus_free(c);
+	return rc;
+}

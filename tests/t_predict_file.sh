@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# t_predict_file.sh: `pipeline predict --file` (taggers, classifiers,
+# language models; CoNLL with gold tags, plain text, standard input), its
+# errors naming FILE:LINE, and the conlleval report of `eval --report
+# conlleval` and `predict --file --report conlleval`, which must equal
+# `pipeline conlleval` on the predictions byte for byte and give the
+# logged test F1.  Small slices and few epochs, as in t_cli.sh.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+PIPELINE="$top_builddir/pipeline"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+
+n=0
+failed=0
+ok() { # cond-status, description
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
+}
+run() {
+	"$@" >"$work/out" 2>"$work/err"
+	rc=$?
+	out=$(cat "$work/out")
+	err=$(cat "$work/err")
+}
+contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
+sql() { sqlite3 "$work/runs.db" "$1"; }
+
+# --- a tagger: the NER pipeline on a tiny slice (scored on its own
+# training file, so that it finds entities) -------------------------------
+NER="$top_srcdir/pipelines/ner.pipe"
+T="$top_srcdir/tests/data/tiny"
+TR="$T/ner_train.conll"
+run "$PIPELINE" run "$NER" --set pipeline.name=pf --set "data.train=\"$TR\"" \
+	--set "data.dev=\"$TR\"" --set "data.test=\"$TR\"" --set train.epochs=12 \
+	--set train.early_stop=0 --set model.hidden=32 --set model.embed=32 --set encode.min_count=1 \
+	--set model.embed_dropout=0 --set head.dropout=0 --set train.lr=0.02
+ok $rc "the tiny tagger trains ($err)"
+
+run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR"
+cp "$work/out" pred.conll
+ok $([ $rc -eq 0 ] && echo 0 || echo 1) "predict --file on a CoNLL file ($err)"
+tokens=$(grep -c '[^[:space:]]' "$TR")
+ok $([ "$(grep -c . pred.conll)" -eq "$tokens" ] && echo 0 || echo 1) "one line per token ($tokens)"
+ok $([ -s pred.conll ] && [ "$(awk 'NF && NF != 3' pred.conll | wc -l)" -eq 0 ] && echo 0 || echo 1) "token gold predicted: three fields on every line"
+ok $([ "$(grep -c '^$' pred.conll)" -eq "$(awk 'BEGIN{s=0} NF{t=1} !NF{if(t)s++; t=0} END{if(t)s++; print s}' "$TR")" ] && echo 0 || echo 1) "a blank line after each sentence"
+ok $([ -s pred.conll ] && paste -d' ' <(grep '[^[:space:]]' "$TR" | tr '\t' ' ') <(grep . pred.conll | cut -d' ' -f3) | cmp -s - <(grep . pred.conll) && echo 0 || echo 1) "tokens and gold tags are the input's, in order"
+ok $([ "$(awk 'NF && $2 != $3' pred.conll | wc -l)" -lt "$tokens" ] && grep -q ' B-' pred.conll && echo 0 || echo 1) "the tagger predicts entities"
+
+"$PIPELINE" conlleval pred.conll >from_predict.txt
+run "$PIPELINE" eval "$NER" --set pipeline.name=pf --report conlleval
+cp "$work/out" from_eval.txt
+ok $([ $rc -eq 0 ] && contains "$out" "processed $tokens tokens" && echo 0 || echo 1) "eval --report conlleval ($err)"
+ok $([ -s from_eval.txt ] && cmp -s from_eval.txt from_predict.txt && echo 0 || echo 1) "eval's report equals pipeline conlleval on predict --file's output, byte for byte"
+run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR" --report conlleval
+ok $(printf '%s\n' "$out" | cmp -s - from_predict.txt && echo 0 || echo 1) "predict --file --report conlleval: the same report"
+f1=$(sql "select printf('%.2f', 100 * value) from metrics where split = 'test' and name = 'f1' and epoch is null")
+fb1=$(sed -n 's/.*FB1: *\([0-9.]*\)$/\1/p' from_eval.txt | head -1)
+ok $([ -n "$f1" ] && [ "$f1" = "$fb1" ] && echo 0 || echo 1) "the report's FB1 ($fb1) is the logged test F1 ($f1)"
+
+# plain text, one sentence per line, from standard input
+sentence=$(grep '[^[:space:]]' "$TR" | head -8 | cut -f1 | tr '\n' ' ')
+printf '%s\n\nGoing to Paris\n' "$sentence" >plain.txt
+run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file - <plain.txt
+ok $([ $rc -eq 0 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 11 ] && echo 0 || echo 1) "plain text on standard input: a line per token ($err)"
+ok $([ -n "$out" ] && [ "$(printf '%s\n' "$out" | awk 'NF && NF != 2' | wc -l)" -eq 0 ] && echo 0 || echo 1) "without gold tags: token and tag"
+ok $([ "$(printf '%s\n' "$out" | grep . | sed -n 9,11p | cut -d' ' -f1 | tr '\n' ' ')" = "Going to Paris " ] && echo 0 || echo 1) "the second sentence's tokens"
+# batched predictions are those of one sentence at a time
+one=$("$PIPELINE" predict "$NER" --set pipeline.name=pf --input "$sentence" | tail -n +2 | awk '{printf "%s %s\n", $1, substr($2, 2, length($2) - 2)}')
+ok $([ -n "$one" ] && [ "$(printf '%s\n' "$out" | head -8)" = "$one" ] && echo 0 || echo 1) "a sentence in a batch gets the tags it gets alone"
+
+# errors name the file and line
+printf 'a\tO\nb\n' >bad.conll
+run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file bad.conll
+ok $([ $rc -eq 1 ] && contains "$err" "bad.conll:2:" && [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] && echo 0 || echo 1) "a malformed line: one error naming FILE:LINE ($err)"
+run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file - <bad.conll
+ok $([ $rc -eq 1 ] && contains "$err" "<stdin>:2:" && echo 0 || echo 1) "standard input is named <stdin> ($err)"
+run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file missing.conll
+ok $([ $rc -eq 1 ] && contains "$err" "missing.conll" && echo 0 || echo 1) "a missing file ($err)"
+run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file plain.txt --report conlleval
+ok $([ $rc -eq 1 ] && contains "$err" "no gold tags" && echo 0 || echo 1) "conlleval needs gold tags ($err)"
+run "$PIPELINE" predict "$NER" --input x --report conlleval
+ok $([ $rc -eq 2 ] && contains "$err" "--report needs --file" && echo 0 || echo 1) "--report without --file: exit 2"
+run "$PIPELINE" predict "$NER" --input x --file plain.txt
+ok $([ $rc -eq 2 ] && echo 0 || echo 1) "--input and --file: exit 2"
+run "$PIPELINE" eval "$NER" --report html
+ok $([ $rc -eq 2 ] && contains "$err" "conlleval" && echo 0 || echo 1) "unknown report: exit 2"
+
+# --- a classifier: sentiment on a slice ----------------------------------
+SENT="$top_srcdir/pipelines/sentiment.pipe"
+D="$top_srcdir/data/sentiment/uci"
+head -200 "$D/train.tsv" >st.tsv
+head -40 "$D/dev.tsv" >sd.tsv
+run "$PIPELINE" run "$SENT" --set pipeline.name=ps --set "data.train=\"$work/st.tsv\"" \
+	--set "data.dev=\"$work/sd.tsv\"" --set 'data.test=""' --set train.epochs=2 \
+	--set model.hidden=16 --set model.embed=16
+ok $rc "the tiny classifier trains ($err)"
+run "$PIPELINE" predict "$SENT" --set pipeline.name=ps --file sd.tsv
+ok $([ $rc -eq 0 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 40 ] && echo 0 || echo 1) "a line per example ($err)"
+ok $([ "$(printf '%s\n' "$out" | awk -F'\t' '!(($1 == "pos" || $1 == "neg") && $2 >= 0.5 && $2 <= 1)' | wc -l)" -eq 0 ] && echo 0 || echo 1) "label<TAB>probability (of the label picked, >= 0.5 of two)"
+ok $(cmp -s <(printf '%s\n' "$out" | cut -f3-) <(cut -f1 sd.tsv) && echo 0 || echo 1) "then the text, in the file's order"
+run "$PIPELINE" predict "$SENT" --set pipeline.name=ps --file - <<<'great phone'
+ok $([ $rc -eq 0 ] && contains "$out" "	great phone" && echo 0 || echo 1) "a plain line of text ($out)"
+run "$PIPELINE" predict "$SENT" --set pipeline.name=ps --file sd.tsv --report conlleval
+ok $([ $rc -eq 1 ] && contains "$err" "taggers" && echo 0 || echo 1) "conlleval reports are for taggers ($err)"
+
+# --- a language model: the course's "hello" --------------------------------
+HELLO="$top_srcdir/pipelines/hello.pipe"
+run "$PIPELINE" run "$HELLO"
+ok $rc "hello trains ($err)"
+run "$PIPELINE" predict "$HELLO" --file - --top 2 <<<$'hel\nhell'
+ok $([ $rc -eq 0 ] && [ "$(printf '%s\n' "$out" | cut -f1,2 | tr '\t\n' ' ')" = "hel l hell o " ] && echo 0 || echo 1) "next after hel: l, after hell: o ($out)"
+ok $([ "$(printf '%s\n' "$out" | awk -F'\t' 'NF != 5' | wc -l)" -eq 0 ] && echo 0 || echo 1) "text and the top 2 with probabilities"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
