@@ -45,6 +45,9 @@ typedef struct sp_runner_opts {
 	/* run: go on from this checkpoint (its configuration, weights,
 	 * optimizer and RNG state; overrides apply on top) */
 	const char *resume_path;
+	/* run: print no progress (no per-epoch lines, no live line), only
+	 * the run id and the final results */
+	int quiet;
 } sp_runner_opts;
 
 void sp_runner_opts_init(sp_runner_opts *opts);
