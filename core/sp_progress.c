@@ -146,6 +146,8 @@ static void print_line(sp_progress *p, double now)
 {
 	char fig[160], bar[BAR_WIDTH + 1];
 	size_t fill = p->n_batches ? p->done * BAR_WIDTH / p->n_batches : 0;
+	if (fill > BAR_WIDTH) /* more steps than counted: a full bar */
+		fill = BAR_WIDTH;
 	fmt_figures(p, now, fig, sizeof(fig));
 	if (!p->tty) {
 		fprintf(p->f, "epoch %3zu/%zu  %s\n", p->epoch + 1, p->epochs, fig);
