@@ -78,13 +78,17 @@ static const char usage_text[] =
 
 static const char *const cmd_help[][2] = {
 	{"run", "usage: pipeline run FILE.pipe [--set SECTION.KEY=VALUE]... [--db FILE] [--resume CKPT]\n"
+		"                    [--quiet]\n"
 		"Trains the model FILE.pipe describes, prints the loss and metrics per epoch,\n"
 		"evaluates on the dev and test splits, saves the model and logs everything to\n"
 		"the run log (runs.db).  Ctrl-C stops after the current batch; the run is then\n"
 		"logged as interrupted with the metrics it had.  Prints the run id last.\n"
 		"Every epoch also writes a checkpoint, models/<pipeline>-run<id>.last.spm;\n"
 		"--resume CKPT goes on from it exactly as the run would have (its own\n"
-		"configuration; raise train.epochs with --set to train longer).\n"},
+		"configuration; raise train.epochs with --set to train longer).\n"
+		"On a terminal a live line shows the epoch's progress (batches, tokens/s,\n"
+		"mean loss, time left); otherwise a plain line every 30 s of an epoch.\n"
+		"--quiet prints only the run id and the final results.\n"},
 	{"check", "usage: pipeline check FILE.pipe [--set SECTION.KEY=VALUE]...\n"
 		  "       pipeline check --plugin MODULE|FILE [--set [model.|head.]KEY=VALUE]...\n"
 		  "Parses FILE.pipe, loads its plugins and validates every key, running nothing.\n"
@@ -270,6 +274,8 @@ static int parse_args(cli *c, const char *cmd, int argc, char **argv)
 		} else if (!strcmp(a, "--model")) {
 			NEED_VALUE();
 			c->ro.model_path = val;
+		} else if (!strcmp(a, "--quiet")) {
+			c->ro.quiet = 1;
 		} else if (!strcmp(a, "--trained")) {
 			c->ro.trained = 1;
 		} else if (!strcmp(a, "--top")) {

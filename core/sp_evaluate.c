@@ -34,8 +34,11 @@ int sp_metric_sink_emit(void *payload, const char *name, double value)
 	}
 	/* per-type breakdowns (f1.PER) stay in the log, not on the screen */
 	if (!strchr(name, '.') && s->used < sizeof(s->line)) {
-		int w = snprintf(s->line + s->used, sizeof(s->line) - s->used,
-				 s->exact ? " %s %.17g" : " %s %.4g", name, value);
+		char num[40];
+		int w = s->exact ? snprintf(s->line + s->used, sizeof(s->line) - s->used,
+					    " %s %.17g", name, value) :
+			snprintf(s->line + s->used, sizeof(s->line) - s->used, " %s %s",
+				 name, sp_report_num(num, sizeof(num), value));
 		if (w > 0)
 			s->used += (size_t)w;
 	}

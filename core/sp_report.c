@@ -5,6 +5,7 @@
 
 #include "sp_report.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,26 @@ void sp_say(FILE *out, const char *fmt, ...)
 	fflush(out);
 }
 
+const char *sp_report_num(char *buf, size_t size, double v)
+{
+	double a = fabs(v);
+	if (!isfinite(v))
+		snprintf(buf, size, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+	else if (a == 0)
+		snprintf(buf, size, "0");
+	else if (a < 1e-4)
+		snprintf(buf, size, "%.2g", v);
+	else if (a < 1)
+		snprintf(buf, size, "%.4f", v);
+	else if (a < 1e4)
+		snprintf(buf, size, "%.4g", v);
+	else if (a < 1e15)
+		snprintf(buf, size, "%.0f", v);
+	else
+		snprintf(buf, size, "%.4g", v);
+	return buf;
+}
+
 double sp_now_s(void)
 {
 	struct timespec ts;
@@ -31,6 +52,8 @@ double sp_now_s(void)
 
 void sp_report_run_data(const sp_job *j)
 {
+	if (j->opts->quiet)
+		return;
 	sp_say(j->out, "data: %zu train, %zu dev, %zu test sequences; vocabulary %zu",
 	       j->data.train.n, j->data.dev.n, j->data.test.n, sp_vocab_size(j->data.vocab));
 	if (!sp_task_next_token(&j->st.task))

@@ -20,6 +20,11 @@ typedef struct sp_job sp_job;
 /* printf to out, flushed; nothing when out is NULL. */
 void sp_say(FILE *out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A figure for a person, about 4 significant digits: "0.8731",
+ * "0.0005" (below 1, 4 decimals), "2.346", "123.5", "12346" (no
+ * exponent up to 1e15), "3.1e-07" (below 1e-4, not 0), "nan", "inf".
+ * Returns buf.  Exact values (pipeline eval) use %.17g instead. */
+const char *sp_report_num(char *buf, size_t size, double v);
 /* Monotonic seconds. */
 double sp_now_s(void);
 /* The data and model summary of a run. */

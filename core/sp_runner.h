@@ -51,6 +51,9 @@ typedef struct sp_runner_opts {
 	/* predict --file, eval: "conlleval" prints conlleval's report of a
 	 * tagger on the labelled file / the test split; NULL = the usual */
 	const char *report;
+	/* run: print no progress (no per-epoch lines, no live line), only
+	 * the run id and the final results */
+	int quiet;
 } sp_runner_opts;
 
 void sp_runner_opts_init(sp_runner_opts *opts);

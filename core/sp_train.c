@@ -12,6 +12,7 @@
 
 #include "sp_evaluate.h"
 #include "sp_job.h"
+#include "sp_progress.h"
 #include "sp_report.h"
 
 static int stop_requested(const sp_job *j)
@@ -225,10 +226,12 @@ typedef struct train_loop {
 	double best;             /* its best value (NaN = none yet) */
 	size_t best_epoch, bad_epochs;
 	int saved;               /* the best model file exists */
+	sp_progress *progress;   /* the line within an epoch; NULL = none */
 } train_loop;
 
 static void loop_fini(train_loop *L)
 {
+	sp_progress_free(L->progress);
 	sp_batcher_free(L->batcher);
 	free(L->lengths);
 	sp_optim_free(L->opt);
@@ -266,7 +269,8 @@ static int loop_setup(sp_job *j, train_loop *L, const sp_train_state *st)
 	L->instruments = sp_kv_bool(kv, "instruments");
 	if (!L->print_every)
 		L->print_every = L->epochs > 20 ? (L->epochs + 19) / 20 : 1;
-	if ((rc = make_optim(j, &L->opt)) < 0)
+	if ((rc = make_optim(j, &L->opt)) < 0 ||
+	    (rc = sp_progress_new(&L->progress, j->ctx, j->out, L->epochs)) < 0)
 		return rc;
 	if (st->opt_blob && (rc = sp_optim_state_load(L->opt, j->ctx, st->opt_blob, st->opt_size)) < 0)
 		return rc;
@@ -287,6 +291,29 @@ static int loop_setup(sp_job *j, train_loop *L, const sp_train_state *st)
 			      sp_kv_bool(kv, "shuffle"), sp_kv_bool(kv, "bucket"));
 }
 
+/* The training steps of an epoch: its batches, or the windows of the
+ * stream as sp_batch_next_train cuts them (one at 0, then one per stride
+ * while the previous window ended before the rows' length L). */
+static size_t epoch_steps(const sp_job *j, const train_loop *L)
+{
+	if (L->bptt) {
+		size_t len = (j->buf.n_stream - 1) / L->bs;
+		return 1 + (len > L->bptt ? (len - L->bptt + L->stride - 1) / L->stride : 0);
+	}
+	return sp_batcher_count(L->batcher);
+}
+
+/* The input tokens of a batch (for tokens per second). */
+static size_t batch_tokens(const sp_batch *b)
+{
+	size_t n = 0;
+	if (!b->x.len)
+		return b->x.T * b->x.B;
+	for (size_t k = 0; k < b->x.B; k++)
+		n += b->x.len[k] > 0 ? (size_t)b->x.len[k] : 0;
+	return n;
+}
+
 /* The batches (or windows) of one epoch, each a training step. */
 static int run_epoch(sp_job *j, train_loop *L, size_t epoch)
 {
@@ -303,6 +330,7 @@ static int run_epoch(sp_job *j, train_loop *L, size_t epoch)
 	} else {
 		sp_batcher_epoch(L->batcher, j->ctx);
 	}
+	sp_progress_epoch(L->progress, epoch, epoch_steps(j, L));
 	while (rc >= 0 && (rc = sp_batch_next_train(&j->buf, j->ctx, &j->data.train, L->batcher,
 						    L->bs, L->stride, L->bptt, &pos, &b)) > 0) {
 		double loss;
@@ -314,8 +342,11 @@ static int run_epoch(sp_job *j, train_loop *L, size_t epoch)
 		if ((rc = train_step(j, L->opt, &b, &loss, &n_loss)) < 0)
 			rc = sp_err_prefix(j->ctx, rc, "training epoch %zu, %s %zu", epoch + 1,
 					   L->bptt ? "window" : "batch", n_batches + 1);
+		else
+			sp_progress_step(L->progress, batch_tokens(&b), loss, n_loss);
 		n_batches++;
 	}
+	sp_progress_clear(L->progress); /* before the epoch's summary */
 	/* training's carried state ends with the epoch (the next one
 	 * starts from zero); evaluation carries its own */
 	if (rc >= 0 && L->bptt)
@@ -384,9 +415,11 @@ static int keep_best(sp_job *j, train_loop *L, size_t epoch, const sp_metric_sin
 	}
 	if ((rc = sp_optim_epoch_end(L->opt, j->ctx, dev->wanted)) < 0)
 		return rc;
-	if (L->patience && L->bad_epochs >= L->patience)
-		sp_say(j->out, "early stop: dev %s has not improved for %zu epochs (best %.4g in epoch %zu)\n",
-		       L->want, L->patience, L->best, L->best_epoch + 1);
+	if (L->patience && L->bad_epochs >= L->patience) {
+		char num[40];
+		sp_say(j->out, "early stop: dev %s has not improved for %zu epochs (best %s in epoch %zu)\n",
+		       L->want, L->patience, sp_report_num(num, sizeof(num), L->best), L->best_epoch + 1);
+	}
 	return SP_OK;
 }
 
@@ -429,16 +462,22 @@ static int keep_model(sp_job *j, train_loop *L)
 	sp_modelfile_free(mf);
 	if (rc < 0)
 		return rc;
-	sp_say(j->out, "best dev %s %.4g in epoch %zu: kept that model\n", L->want, L->best,
-	       L->best_epoch + 1);
+	{
+		char num[40];
+		sp_say(j->out, "best dev %s %s in epoch %zu: kept that model\n", L->want,
+		       sp_report_num(num, sizeof(num), L->best), L->best_epoch + 1);
+	}
 	return SP_OK;
 }
 
 int sp_train(sp_job *j, sp_train_state *st)
 {
 	train_loop L;
+	FILE *out = j->out;
 	int rc;
 	memset(&L, 0, sizeof(L));
+	if (j->opts->quiet) /* training prints nothing; the results after it do */
+		j->out = NULL;
 	if ((rc = loop_setup(j, &L, st)) < 0)
 		goto done;
 	for (size_t epoch = st->next_epoch; epoch < L.epochs; epoch++) {
@@ -455,5 +494,6 @@ int sp_train(sp_job *j, sp_train_state *st)
 	rc = SP_OK;
 done:
 	loop_fini(&L);
+	j->out = out;
 	return rc;
 }

@@ -17,6 +17,7 @@ TEST_PROGS = tests/t_ctx tests/t_blas tests/t_kv tests/t_pipe tests/t_registry \
 	tests/t_tags tests/t_conlleval
 TEST_PROGS += tests/t_grad_mgu
 TEST_PROGS += tests/t_ptb
+TEST_PROGS += tests/t_progress_fmt
 check_PROGRAMS = $(TEST_PROGS)
 # Script tests: one per line, so that additions merge cleanly.
 SCRIPT_TESTS = tests/t_cli.sh
@@ -27,6 +28,7 @@ SCRIPT_TESTS += tests/t_catalogue.sh
 SCRIPT_TESTS += tests/t_history.sh
 SCRIPT_TESTS += tests/t_plugins.sh
 SCRIPT_TESTS += tests/t_predict_file.sh
+SCRIPT_TESTS += tests/t_progress.sh
 TESTS = $(TEST_PROGS) $(SCRIPT_TESTS)
 EXTRA_DIST += tests/wrap.sh tests/data $(SCRIPT_TESTS)
 # the public side: installed headers compile alone as C99, the library
@@ -80,6 +82,8 @@ tests_t_conlleval_SOURCES = tests/t_conlleval.c
 tests_t_conlleval_LDADD = $(TEST_LDADD)
 tests_t_ptb_SOURCES = tests/t_ptb.c
 tests_t_ptb_LDADD = $(TEST_LDADD)
+tests_t_progress_fmt_SOURCES = tests/t_progress_fmt.c
+tests_t_progress_fmt_LDADD = $(TEST_LDADD)
 
 # translation: sacreBLEU-compatible scores
 TEST_PROGS += tests/t_bleu
