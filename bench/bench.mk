@@ -47,3 +47,11 @@ history-bench: pipeline$(EXEEXT)
 		$(SHELL) $(abs_top_srcdir)/bench/history_bench.sh $(HISTORY_RUNS)
 EXTRA_DIST += bench/history_bench.sh
 .PHONY: history-bench
+
+# bench/vanishing.sh: the vanishing-gradient lesson, RNN vs LSTM vs GRU on
+# the generated recall task for several T (VANISH_T="5 10 20 50 100")
+vanishing: pipeline$(EXEEXT) all
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+		$(SHELL) $(abs_top_srcdir)/bench/vanishing.sh $(VANISH_T)
+EXTRA_DIST += bench/vanishing.sh
+.PHONY: vanishing

@@ -1054,3 +1054,28 @@ size_t sp_batcher_padding(const sp_batcher *b)
 	}
 	return pad;
 }
+
+/* ------------------------------------------------------------------ */
+/* Corpora built in memory (sp_data_mem.h)                             */
+/* ------------------------------------------------------------------ */
+
+int sp_corpus_new_tsv(sp_corpus **out, sp_ctx *ctx)
+{
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return sp_err(ctx, SP_ENOMEM, "out of memory");
+	(*out)->format = SP_DATA_TSV;
+	return SP_OK;
+}
+
+int sp_corpus_add_tsv(sp_corpus *c, sp_ctx *ctx, const char *text,
+		      size_t len, const char *label)
+{
+	example_ *e = example_add_(c);
+	if (!e || arena_put_(c, text, len, &e->a) < 0 ||
+	    arena_put_(c, label, strlen(label), &e->label) < 0)
+		return sp_err(ctx, SP_ENOMEM, "out of memory");
+	e->n = len;
+	e->line = c->n; /* the example's 1-based number */
+	return SP_OK;
+}

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sp_blas.h"
+#include "sp_synth.h"
 #include "sp_vocab.h"
 
 /* ------------------------------------------------------------------ */
@@ -31,8 +32,8 @@ static const sp_param_spec pipeline_spec[] = {
 	END_SPEC};
 
 static const sp_param_spec data_spec[] = {
-	{"format", SP_T_STRING, NULL, "lines: one text per line; conll: token<TAB>label, blank line between sentences; tsv: text<TAB>label", "lines|conll|tsv"},
-	{"train", SP_T_PATH, NULL, "training split", NULL},
+	{"format", SP_T_STRING, NULL, "lines: one text per line; conll: token<TAB>label, blank line between sentences; tsv: text<TAB>label; synthetic: a generated task (doc/pipe-format.md)", "lines|conll|tsv|synthetic"},
+	{"train", SP_T_PATH, "", "training split (required unless format = synthetic)", NULL},
 	{"dev", SP_T_PATH, "", "development split, evaluated after every epoch", NULL},
 	{"test", SP_T_PATH, "", "test split, evaluated once at the end", NULL},
 	{"max_examples", SP_T_INT, "0", "read at most this many examples per split (0 = all)", NULL},
@@ -40,6 +41,12 @@ static const sp_param_spec data_spec[] = {
 	{"text_column", SP_T_INT, "0", "tsv: column of the text (0-based)", NULL},
 	{"label_column", SP_T_INT, "-1", "tsv: column of the label (-1 = last)", NULL},
 	{"header", SP_T_BOOL, "false", "tsv: the first line is a header", NULL},
+	{"task", SP_T_STRING, "recall", "synthetic: recall (the first of T symbols is the label)", "recall"},
+	{"length", SP_T_INT, "10", "synthetic: symbols per example, T", NULL},
+	{"classes", SP_T_INT, "4", "synthetic: number of keys (labels), 2 to 26", NULL},
+	{"n_train", SP_T_INT, "1000", "synthetic: training examples", NULL},
+	{"n_dev", SP_T_INT, "200", "synthetic: development examples (0 = none)", NULL},
+	{"n_test", SP_T_INT, "0", "synthetic: test examples (0 = none)", NULL},
 	END_SPEC};
 
 static const sp_param_spec tokenize_host_spec[] = {
@@ -267,7 +274,9 @@ static int check_need_dev(sp_job *j)
 {
 	static const char *const need_dev[] = {"early_stop", "metric", "schedule"};
 	sp_kv *t = j->cfg.kv_train;
-	if (*sp_kv_str(j->cfg.kv_data, "dev") != '\0')
+	if (*sp_kv_str(j->cfg.kv_data, "dev") != '\0' ||
+	    (!strcmp(sp_kv_str(j->cfg.kv_data, "format"), "synthetic") &&
+	     sp_synth_has_split(j->cfg.kv_data, "dev")))
 		return SP_OK;
 	for (size_t i = 0; i < 3; i++) {
 		const char *key = need_dev[i];
@@ -315,6 +324,9 @@ static int check_ranges(sp_job *j)
 	    (rc = float_in(j, t, "gamma", 1e-12, 1)) < 0 ||
 	    (rc = float_in(j, t, "factor", 1e-12, 0.999999)) < 0 ||
 	    (rc = float_in(j, t, "min_lr", 0, sp_kv_float(t, "lr"))) < 0)
+		return rc;
+	if (!strcmp(sp_kv_str(d, "format"), "synthetic") &&
+	    (rc = sp_synth_check_kv(d, j->ctx)) < 0)
 		return rc;
 	/* truncated BPTT(k1, k2): 1 <= k1 = bptt_stride <= k2 = bptt */
 	if (sp_kv_int(t, "bptt_stride") != 0) {
@@ -364,6 +376,10 @@ static int resolve_sections(sp_job *j)
 	    (rc = validate_core(j, "data", data_spec, &j->cfg.kv_data, 1)) < 0 ||
 	    (rc = validate_core(j, "train", train_spec, &j->cfg.kv_train, 1)) < 0)
 		return rc;
+	if (strcmp(sp_kv_str(j->cfg.kv_data, "format"), "synthetic") != 0 &&
+	    !*sp_kv_str(j->cfg.kv_data, "train"))
+		return sp_err(j->ctx, SP_EINVAL, "%s: missing key 'train' in [data], expected a line 'train = FILE' (format = %s reads the training split from a file)",
+			      sp_kv_where(j->cfg.kv_data, "format"), sp_kv_str(j->cfg.kv_data, "format"));
 	/* conll data comes tokenized; other formats need a tokenizer */
 	j->st.has_tok = sp_pipe_section(j->cfg.pipe, "tokenize") != NULL;
 	if (!j->st.has_tok && strcmp(sp_kv_str(j->cfg.kv_data, "format"), "conll") != 0)

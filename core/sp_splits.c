@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sp_job.h"
+#include "sp_synth.h"
 
 int sp_toklist_push(void *payload, const char *tok, size_t len, size_t offset)
 {
@@ -112,6 +113,8 @@ int sp_splits_read(sp_job *j, const char *key, sp_corpus **out)
 	sp_data_format fmt;
 	int rc;
 	*out = NULL;
+	if (!strcmp(sp_kv_str(j->cfg.kv_data, "format"), "synthetic"))
+		return sp_synth_read(out, j->ctx, j->cfg.kv_data, j->cfg.seed, key);
 	if (!path || !*path)
 		return SP_OK;
 	rc = sp_data_format_parse(&fmt, j->ctx, sp_kv_str(j->cfg.kv_data, "format"));

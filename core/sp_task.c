@@ -76,7 +76,8 @@ sp_label_field sp_task_format_field(const char *format)
 		sp_label_field field;
 	} formats[] = {{"lines", SP_LABELS_NEXT_TOKEN},
 		       {"conll", SP_LABELS_TOKEN},
-		       {"tsv", SP_LABELS_TEXT}};
+		       {"tsv", SP_LABELS_TEXT},
+		       {"synthetic", SP_LABELS_TEXT}};
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
 		if (!strcmp(formats[i].format, format))
 			return formats[i].field;

@@ -186,3 +186,8 @@ tests_t_dna_out_SOURCES = tests/t_dna_out.c
 tests_t_dna_out_LDADD = $(DNA_LDADD)
 tests_t_dna_eval_SOURCES = tests/t_dna_eval.c
 tests_t_dna_eval_LDADD = $(DNA_LDADD)
+# the generated recall task (vanishing.pipe)
+TEST_PROGS += tests/t_synth
+tests_t_synth_SOURCES = tests/t_synth.c
+tests_t_synth_LDADD = $(TEST_LDADD)
+SCRIPT_TESTS += tests/t_vanishing.sh
