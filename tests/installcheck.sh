@@ -38,11 +38,11 @@ gcc -shared -fPIC -O2 -Wall -Wextra -Werror $(pkg-config --cflags seqpipe) \
 	"$srcdir/doc/example-plugin/mgu.c" -o mgu.so $(pkg-config --libs seqpipe) 2>err
 ok $? "the example model plugin (mgu) builds out of tree with pkg-config ($(head -c 300 err))"
 SEQPIPE_PLUGIN_PATH=$work "$prefix/bin/pipeline" run \
-	"$prefix/share/seqpipe/pipelines/hello.pipe" --set model.plugin=mgu >out 2>&1
+	"$prefix/share/seqpipe/pipelines/hello.pipe" --set model.plugin=mgu.mgu >out 2>&1
 rc=$?
 loss=$(sed -n 's/^final train loss \([0-9.e+-]*\).*/\1/p' out)
 [ $rc -eq 0 ] && [ -n "$loss" ] && awk -v l="$loss" 'BEGIN { exit !(l < 0.1) }'
-ok $? "it trains hello.pipe as model.plugin=mgu (final train loss ${loss:-none}; $(tail -c 200 out))"
+ok $? "it trains hello.pipe as model.plugin=mgu.mgu (final train loss ${loss:-none}; $(tail -c 200 out))"
 # The example head plugin: label smoothing with a metric of its own
 # (smoothed_xent, lower is better), built out of tree, checked by the
 # harness, then trains hello.pipe as head.plugin=smooth.next (a user module
