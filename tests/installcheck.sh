@@ -54,7 +54,7 @@ ok $? "the example head plugin (smooth) builds out of tree with pkg-config ($(he
 "$prefix/bin/pipeline" check --plugin ./smooth.so >out 2>&1
 rc=$?
 [ $rc -eq 0 ] && [ "$(grep -c '^ok' out)" -eq 10 ] && ! grep -q '^not ok' out
-ok $? "pipeline check --plugin ./smooth.so: all ok ($(grep -c '^ok' out) checks; $(tail -c 200 out))"
+ok $? "pipeline check --plugin ./smooth.so: all ok ($(grep -c '^ok' out) checks)"
 SEQPIPE_PLUGIN_PATH=$work "$prefix/bin/pipeline" run \
 	"$prefix/share/seqpipe/pipelines/hello.pipe" --set head.plugin=smooth.next >out 2>&1
 rc=$?
