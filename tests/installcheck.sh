@@ -38,11 +38,29 @@ gcc -shared -fPIC -O2 -Wall -Wextra -Werror $(pkg-config --cflags seqpipe) \
 	"$srcdir/doc/example-plugin/mgu.c" -o mgu.so $(pkg-config --libs seqpipe) 2>err
 ok $? "the example model plugin (mgu) builds out of tree with pkg-config ($(head -c 300 err))"
 SEQPIPE_PLUGIN_PATH=$work "$prefix/bin/pipeline" run \
-	"$prefix/share/seqpipe/pipelines/hello.pipe" --set model.plugin=mgu >out 2>&1
+	"$prefix/share/seqpipe/pipelines/hello.pipe" --set model.plugin=mgu.mgu >out 2>&1
 rc=$?
 loss=$(sed -n 's/^final train loss \([0-9.e+-]*\).*/\1/p' out)
 [ $rc -eq 0 ] && [ -n "$loss" ] && awk -v l="$loss" 'BEGIN { exit !(l < 0.1) }'
-ok $? "it trains hello.pipe as model.plugin=mgu (final train loss ${loss:-none}; $(tail -c 200 out))"
+ok $? "it trains hello.pipe as model.plugin=mgu.mgu (final train loss ${loss:-none}; $(tail -c 200 out))"
+# The example head plugin: label smoothing with a metric of its own
+# (smoothed_xent, lower is better), built out of tree, checked by the
+# harness, then trains hello.pipe as head.plugin=smooth.next (a user module
+# is named MODULE.COMPONENT): p converges to the smoothed target, whose
+# entropy (0.349 for 4 labels, epsilon 0.1) is the floor of the loss.
+gcc -shared -fPIC -O2 -Wl,--no-undefined -Wall -Wextra -Werror $(pkg-config --cflags seqpipe) \
+	"$srcdir/doc/example-plugin/smooth.c" -o smooth.so $(pkg-config --libs seqpipe) -lm 2>err
+ok $? "the example head plugin (smooth) builds out of tree with pkg-config ($(head -c 300 err))"
+"$prefix/bin/pipeline" check --plugin ./smooth.so >out 2>&1
+rc=$?
+[ $rc -eq 0 ] && [ "$(grep -c '^ok' out)" -eq 10 ] && ! grep -q '^not ok' out
+ok $? "pipeline check --plugin ./smooth.so: all ok ($(grep -c '^ok' out) checks)"
+SEQPIPE_PLUGIN_PATH=$work "$prefix/bin/pipeline" run \
+	"$prefix/share/seqpipe/pipelines/hello.pipe" --set head.plugin=smooth.next >out 2>&1
+rc=$?
+sx=$(sed -n 's/^final train smoothed_xent \([0-9.e+-]*\).*/\1/p' out)
+[ $rc -eq 0 ] && [ -n "$sx" ] && awk -v l="$sx" 'BEGIN { exit !(l > 0.34 && l < 0.36) }'
+ok $? "it trains hello.pipe as head.plugin=smooth.next (final train smoothed_xent ${sx:-none}, floor 0.349; $(tail -c 200 out))"
 SEQPIPE_PLUGIN_PATH=$work "$prefix/bin/pipeline" check --plugin rnn >out 2>&1
 ok $? "the installed harness checks the installed rnn plugin ($(grep -c '^ok' out) checks)"
 printf '#include <sp_harness.h>\n#include <sp_cell.h>\nint main(void) { sp_harness_opts o; sp_harness_opts_init(&o); return o.T == 4 ? 0 : 1; }\n' >h.c

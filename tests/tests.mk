@@ -29,6 +29,7 @@ SCRIPT_TESTS += tests/t_history.sh
 SCRIPT_TESTS += tests/t_plugins.sh
 SCRIPT_TESTS += tests/t_predict_file.sh
 SCRIPT_TESTS += tests/t_progress.sh
+SCRIPT_TESTS += tests/t_smooth.sh
 TESTS = $(TEST_PROGS) $(SCRIPT_TESTS)
 EXTRA_DIST += tests/wrap.sh tests/data $(SCRIPT_TESTS)
 # the public side: installed headers compile alone as C99, the library
@@ -161,6 +162,17 @@ check_LTLIBRARIES += tests/plugins/mgu.la
 tests_plugins_mgu_la_SOURCES = doc/example-plugin/mgu.c
 tests_plugins_mgu_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_mgu_la_LIBADD = core/libseqpipe.la
+# the example head plugin (label smoothing, a metric of its own), likewise;
+# and the same source with a wrong backward, which the harness must catch
+# (t_smooth.sh).  The module file names the plugin, hence the folder.
+check_LTLIBRARIES += tests/plugins/smooth.la tests/plugins/wrong/smooth.la
+tests_plugins_smooth_la_SOURCES = doc/example-plugin/smooth.c
+tests_plugins_smooth_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_smooth_la_LIBADD = core/libseqpipe.la -lm
+tests_plugins_wrong_smooth_la_SOURCES = doc/example-plugin/smooth.c
+tests_plugins_wrong_smooth_la_CPPFLAGS = $(AM_CPPFLAGS) -DSMOOTH_WRONG_GRAD
+tests_plugins_wrong_smooth_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_wrong_smooth_la_LIBADD = core/libseqpipe.la -lm
 
 # The out-of-memory fault injector t_oom.sh preloads (LD_PRELOAD): fails the
 # N-th allocation of seqpipe's own code.  Tests only, never installed; built

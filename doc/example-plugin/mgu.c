@@ -23,7 +23,7 @@
  *
  *   gcc -shared -fPIC -O2 $(pkg-config --cflags seqpipe) mgu.c -o mgu.so \
  *       $(pkg-config --libs seqpipe)
- *   SEQPIPE_PLUGIN_PATH=. pipeline run hello.pipe --set model.plugin=mgu
+ *   SEQPIPE_PLUGIN_PATH=. pipeline run hello.pipe --set model.plugin=mgu.mgu
  */
 #include <sp_cell.h> /* pkg-config --cflags seqpipe puts it on the path */
 
