@@ -45,6 +45,8 @@ typedef struct sp_runner_opts {
 	/* run: go on from this checkpoint (its configuration, weights,
 	 * optimizer and RNG state; overrides apply on top) */
 	const char *resume_path;
+	/* run: let train.save overwrite a file that is not a seqpipe model */
+	int force;
 } sp_runner_opts;
 
 void sp_runner_opts_init(sp_runner_opts *opts);
