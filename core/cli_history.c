@@ -204,6 +204,12 @@ int cli_parse_id(const char *cmd, const char *s, int64_t *id)
 	long long v;
 	errno = 0;
 	v = strtoll(s, &end, 10);
+	if (errno == ERANGE && !*end && end != s) {
+		/* one line, not the usage: the id is well formed, only too big */
+		fprintf(stderr, "pipeline %s: run id %s is out of range, expected 1..%lld\n",
+			cmd, s, (long long)INT64_MAX);
+		return EXIT_FAILURE;
+	}
 	if (errno || *end || end == s || v <= 0)
 		return cli_usage(cmd, "expected a run id (a number > 0), got '%s'",
 			      s);

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -78,7 +79,7 @@ static const char usage_text[] =
 
 static const char *const cmd_help[][2] = {
 	{"run", "usage: pipeline run FILE.pipe [--set SECTION.KEY=VALUE]... [--db FILE] [--resume CKPT]\n"
-		"                    [--quiet]\n"
+		"                    [--quiet] [--force]\n"
 		"Trains the model FILE.pipe describes, prints the loss and metrics per epoch,\n"
 		"evaluates on the dev and test splits, saves the model and logs everything to\n"
 		"the run log (runs.db).  Ctrl-C stops after the current batch; the run is then\n"
@@ -88,7 +89,9 @@ static const char *const cmd_help[][2] = {
 		"configuration; raise train.epochs with --set to train longer).\n"
 		"On a terminal a live line shows the epoch's progress (batches, tokens/s,\n"
 		"mean loss, time left); otherwise a plain line every 30 s of an epoch.\n"
-		"--quiet prints only the run id and the final results.\n"},
+		"--quiet prints only the run id and the final results.\n"
+		"train.save naming a file that is not a seqpipe model is refused; --force\n"
+		"overwrites it.\n"},
 	{"check", "usage: pipeline check FILE.pipe [--set SECTION.KEY=VALUE]...\n"
 		  "       pipeline check --plugin MODULE|FILE [--set [model.|head.]KEY=VALUE]...\n"
 		  "Parses FILE.pipe, loads its plugins and validates every key, running nothing.\n"
@@ -207,6 +210,9 @@ typedef struct cli {
 	const char *plugin;     /* check --plugin */
 } cli;
 
+/* The ceiling of predict --generate: a typo must not run for days. */
+#define SP_GENERATE_MAX 1000000L
+
 static int parse_size(const char *opt, const char *s, long lo, long *out)
 {
 	char *end;
@@ -276,6 +282,8 @@ static int parse_args(cli *c, const char *cmd, int argc, char **argv)
 			c->ro.model_path = val;
 		} else if (!strcmp(a, "--quiet")) {
 			c->ro.quiet = 1;
+		} else if (!strcmp(a, "--force")) {
+			c->ro.force = 1;
 		} else if (!strcmp(a, "--trained")) {
 			c->ro.trained = 1;
 		} else if (!strcmp(a, "--top")) {
@@ -287,6 +295,11 @@ static int parse_args(cli *c, const char *cmd, int argc, char **argv)
 			NEED_VALUE();
 			if (parse_size(a, val, 0, &n))
 				return -1;
+			if (n > SP_GENERATE_MAX) {
+				fprintf(stderr, "pipeline: --generate %ld is past the ceiling of %ld tokens\n",
+					n, (long)SP_GENERATE_MAX);
+				return -1;
+			}
 			c->ro.generate = (size_t)n;
 		} else if (!strcmp(a, "--seed")) {
 			NEED_VALUE();
@@ -302,8 +315,8 @@ static int parse_args(cli *c, const char *cmd, int argc, char **argv)
 			NEED_VALUE();
 			errno = 0;
 			c->ro.temperature = strtod(val, &end);
-			if (errno || *end || !(c->ro.temperature > 0)) {
-				fprintf(stderr, "pipeline: --temperature expects a number > 0, got '%s'\n", val);
+			if (errno || *end || !(c->ro.temperature > 0) || !isfinite(c->ro.temperature)) {
+				fprintf(stderr, "pipeline: --temperature expects a finite number > 0, got '%s'\n", val);
 				return -1;
 			}
 		} else if (a[0] == '-' && a[1]) {
@@ -549,6 +562,9 @@ static int global_options(cli *c, int argc, char **argv, const char **cmd, int *
 			else
 				c->vocab_db = argv[i + 1];
 			i++;
+		} else if (!strcmp(argv[i], "--db") || !strcmp(argv[i], "--vocab-db")) {
+			fprintf(stderr, "pipeline: %s needs a FILE\n", argv[i]);
+			return EXIT_USAGE;
 		} else if (argv[i][0] == '-') {
 			fprintf(stderr, "pipeline: unknown option '%s'\n%s", argv[i], usage_text);
 			return EXIT_USAGE;
@@ -603,6 +619,8 @@ static int cmd_pipe(sp_ctx *ctx, sp_registry *reg, cli *c, const char *cmd)
 		sa.sa_handler = on_sigint;
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
+		/* a closed terminal ends the run as interrupted, not killed */
+		sigaction(SIGHUP, &sa, NULL);
 		/* a closed output pipe (`pipeline run x | head`) must not
 		 * kill a run half-logged: lose the output, keep training */
 		sa.sa_handler = SIG_IGN;

@@ -266,6 +266,33 @@ done:
 	return rc;
 }
 
+/* A file at path that is not a seqpipe model (its first bytes are not
+ * the magic) is the user's: refused unless --force. */
+static int check_overwrite(sp_job *j, const char *path)
+{
+	static const char magic[8] = {'S', 'P', 'M', 'O', 'D', 'E', 'L', 0};
+	char head[8];
+	size_t got;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return SP_OK;
+	got = fread(head, 1, sizeof(head), f);
+	fclose(f);
+	if ((got == sizeof(head) && !memcmp(head, magic, sizeof(head))) || j->opts->force)
+		return SP_OK;
+	return sp_err(j->ctx, SP_EINVAL, "%s: exists and is not a seqpipe model, expected a new file or a model to replace (--force overwrites it)",
+		      path);
+}
+
+/* A "<file>.tmp" is the writer's: one left over is from a run that died
+ * while writing (kill -9); the same paths are this run's now. */
+static void remove_stale_tmp(const char *path)
+{
+	char tmp[4200];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) < sizeof(tmp))
+		unlink(tmp);
+}
+
 int sp_checkpoint_paths(sp_job *j, char *out, size_t n)
 {
 	const char *save = sp_kv_str(j->cfg.kv_train, "save");
@@ -275,7 +302,8 @@ int sp_checkpoint_paths(sp_job *j, char *out, size_t n)
 		snprintf(out, n, "%s", save);
 	else
 		snprintf(out, n, "models/%s-run%lld.spm", j->cfg.name, (long long)j->run_id);
-	if ((rc = sp_path_make_parents(j->ctx, out)) < 0)
+	if ((rc = check_overwrite(j, out)) < 0 ||
+	    (rc = sp_path_make_parents(j->ctx, out)) < 0)
 		return rc;
 	j->files.model = out;
 	/* "models/x.spm" -> "models/x.last.spm" */
@@ -287,5 +315,9 @@ int sp_checkpoint_paths(sp_job *j, char *out, size_t n)
 		snprintf(j->files.ckpt, len + 16, "%.*s.last.spm", (int)(len - 4), out);
 	else
 		snprintf(j->files.ckpt, len + 16, "%s.last.spm", out);
+	if ((rc = check_overwrite(j, j->files.ckpt)) < 0)
+		return rc;
+	remove_stale_tmp(out);
+	remove_stale_tmp(j->files.ckpt);
 	return SP_OK;
 }

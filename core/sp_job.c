@@ -47,6 +47,7 @@ static const sp_param_spec data_spec[] = {
 	{"n_train", SP_T_INT, "1000", "synthetic: training examples", NULL},
 	{"n_dev", SP_T_INT, "200", "synthetic: development examples (0 = none)", NULL},
 	{"n_test", SP_T_INT, "0", "synthetic: test examples (0 = none)", NULL},
+	{"skip_bad", SP_T_BOOL, "false", "conll, tsv: skip (and count) malformed lines, such as an empty token, instead of failing; encoding errors still fail", NULL},
 	END_SPEC};
 
 static const sp_param_spec tokenize_host_spec[] = {
@@ -93,6 +94,7 @@ static const sp_param_spec train_spec[] = {
 	{"bptt", SP_T_INT, "0", "language models: train on the training texts as one stream, batch rows in parallel, in windows of this many steps with the state carried between windows (truncated BPTT; 0 = each text on its own); every split is then evaluated as such a stream too", NULL},
 	{"bptt_stride", SP_T_INT, "0", "truncated BPTT(k1, k2) with k2 = bptt: a window every this many steps (k1, 1..bptt), each bptt steps long and starting from the state k1 steps into the one before; the loss counts each position once, so only a window's last k1 steps have targets, the others are context the gradient flows through (0 = bptt: windows side by side)", NULL},
 	{"instruments", SP_T_BOOL, "false", "log per-time-step gradient norms ‖∂L/∂h(t)‖ and gate statistics of a fixed sample batch every epoch (how gradients vanish, what gates do)", NULL},
+	{"diverge_loss", SP_T_FLOAT, "0", "stop the run as diverged when a step's mean training loss passes this (0 = only past 1e4 times the first step's)", NULL},
 	{"print_every", SP_T_INT, "0", "print one line every this many epochs (0 = about 20 lines in all); every epoch is logged", NULL},
 	END_SPEC};
 
@@ -293,16 +295,31 @@ static int check_need_dev(sp_job *j)
 	return SP_OK;
 }
 
+/* train = "" would read nothing (it once crashed the vocabulary build);
+ * dev and test = "" mean no such split (their default), as --set uses. */
+static int check_paths(sp_job *j)
+{
+	sp_kv *d = j->cfg.kv_data;
+	const char *v = sp_kv_str(d, "train"), *where = sp_kv_where(d, "train");
+	if (!v || !*v)
+		return sp_err(j->ctx, SP_EINVAL, "%s: data.train is \"\", expected the path of the training file",
+			      where ? where : sp_pipe_name(j->cfg.pipe));
+	return SP_OK;
+}
+
 /*
  * The ranges of the host's own keys, checked before anything is read or
  * logged, so `pipeline check` catches them and the message points at the
  * value.  Limits keep every size computed from them far from overflow.
  */
+static int check_save(sp_job *j);
+
 static int check_ranges(sp_job *j)
 {
 	sp_kv *d = j->cfg.kv_data, *t = j->cfg.kv_train;
 	int rc;
-	if ((rc = int_in(j, d, "max_examples", 0, 1L << 40)) < 0 ||
+	if ((rc = check_paths(j)) < 0 || (rc = check_save(j)) < 0 ||
+	    (rc = int_in(j, d, "max_examples", 0, 1L << 40)) < 0 ||
 	    (rc = int_in(j, d, "max_len", 0, 1L << 30)) < 0 ||
 	    (rc = int_in(j, d, "text_column", -1, 1000)) < 0 ||
 	    (rc = int_in(j, d, "label_column", -1, 1000)) < 0 ||
@@ -321,6 +338,7 @@ static int check_ranges(sp_job *j)
 	    (rc = float_in(j, t, "weight_decay", 0, 1e6)) < 0 ||
 	    (rc = float_in(j, t, "clip_norm", 0, 1e30)) < 0 ||
 	    (rc = float_in(j, t, "clip_value", 0, 1e30)) < 0 ||
+	    (rc = float_in(j, t, "diverge_loss", 0, 1e300)) < 0 ||
 	    (rc = float_in(j, t, "gamma", 1e-12, 1)) < 0 ||
 	    (rc = float_in(j, t, "factor", 1e-12, 0.999999)) < 0 ||
 	    (rc = float_in(j, t, "min_lr", 0, sp_kv_float(t, "lr"))) < 0)
@@ -432,6 +450,36 @@ static int check_task(sp_job *j)
 	return check_metric(j);
 }
 
+/* The name becomes part of file names (models/<name>-run<id>.spm) and of
+ * the runs table: no folder separator, no "..", no control character. */
+static int check_name(sp_job *j, const char *where)
+{
+	const char *nm = j->cfg.name;
+	int bad = !*nm || strstr(nm, "..") != NULL;
+	for (const unsigned char *p = (const unsigned char *)nm; *p && !bad; p++)
+		bad = *p == '/' || *p == '\\' || *p < 0x20 || *p == 0x7f;
+	if (!bad)
+		return SP_OK;
+	return sp_err(j->ctx, SP_EINVAL, "%s: pipeline name '%.*s' cannot be part of a file name, expected no '/', '..' or control characters",
+		      where, (int)strcspn(nm, "\n"), nm);
+}
+
+/* train.save from the .pipe file stays inside the working folder (a
+ * shared .pipe must not write elsewhere); --set may name any path. */
+static int check_save(sp_job *j)
+{
+	const char *save = sp_kv_str(j->cfg.kv_train, "save");
+	const char *where = sp_kv_where(j->cfg.kv_train, "save");
+	if (!save || !*save || !where || !strncmp(where, "--set", 5) ||
+	    !strcmp(where, "default"))
+		return SP_OK;
+	if (save[0] == '/' || !strcmp(save, "..") || !strncmp(save, "../", 3) ||
+	    strstr(save, "/../") || (strlen(save) >= 3 && !strcmp(save + strlen(save) - 3, "/..")))
+		return sp_err(j->ctx, SP_EINVAL, "%s: train.save = \"%s\" leaves the working folder, expected a relative path without '..' (or give the path with --set train.save=...)",
+			      where, save);
+	return SP_OK;
+}
+
 /* [pipeline] name, or the file name: "pipelines/ner.pipe" -> "ner". */
 static int pipeline_name(sp_job *j, const char *pipe_path)
 {
@@ -447,7 +495,7 @@ static int pipeline_name(sp_job *j, const char *pipe_path)
 	}
 	if (!j->cfg.name)
 		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
-	return SP_OK;
+	return check_name(j, nm && *nm ? sp_kv_where(j->cfg.kv_pipeline, "name") : pipe_path);
 }
 
 int sp_job_configure(sp_job *j, const char *pipe_path, const char *text,

@@ -195,7 +195,7 @@ static float *find_embedding(sp_job *j, size_t *out_e, float **out_grad)
 static int vector_line(sp_ctx *ctx, const char *path, size_t lineno, char *p,
 		       size_t E, float *vec, char **word)
 {
-	char *end;
+	char *end, *line = p;
 	size_t n;
 	p[strcspn(p, "\r\n")] = '\0';
 	if (!*p)
@@ -217,9 +217,15 @@ static int vector_line(sp_ctx *ctx, const char *path, size_t lineno, char *p,
 		}
 	}
 	for (n = 0; n < E; n++) {
+		while (*p == ' ' || *p == '\t')
+			p++;
 		errno = 0;
 		vec[n] = strtof(p, &end);
-		if (end == p || errno || !isfinite(vec[n]))
+		if (end != p && !isfinite(vec[n]))
+			return sp_err(ctx, SP_EINPUT, "%s:%zu:%zu: expected a finite number, got '%.*s' (word '%s')",
+				      path, lineno, (size_t)(p - line) + 1,
+				      (int)(end - p < 40 ? end - p : 40), p, *word);
+		if (end == p || errno)
 			break;
 		p = end;
 	}
@@ -231,23 +237,32 @@ static int vector_line(sp_ctx *ctx, const char *path, size_t lineno, char *p,
 	return 1;
 }
 
+/* The ceiling of one line of a vectors file (a file that is /dev/zero
+ * must not be read into memory): room for 10,000 numbers. */
+#define SP_VECTORS_MAX_LINE (1 << 20)
+
 /* Reads the vectors of f into the rows of emb (V, E) of the words the
  * vocabulary has; *found counts them. */
 static int read_vectors(sp_job *j, FILE *f, const char *path, float *emb,
 			size_t E, size_t *found)
 {
-	size_t lineno = 0, cap = 0;
-	char *line = NULL, *word = NULL;
+	size_t lineno = 0, cap = SP_VECTORS_MAX_LINE + 2;
+	char *line = malloc(cap), *word = NULL;
 	float *vec = malloc(E * sizeof(*vec));
 	uint8_t *seen = calloc(sp_vocab_size(j->data.vocab), 1);
 	int rc = SP_OK;
-	if (!vec || !seen) {
+	if (!line || !vec || !seen) {
 		rc = sp_err(j->ctx, SP_ENOMEM, "out of memory");
 		goto done;
 	}
-	while (getline(&line, &cap, f) > 0) {
+	while (fgets(line, (int)cap, f)) {
 		int32_t id;
 		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			rc = sp_err(j->ctx, SP_EINPUT, "%s:%zu: line longer than %d bytes, the ceiling of a vectors line",
+				    path, lineno, SP_VECTORS_MAX_LINE);
+			break;
+		}
 		if ((rc = vector_line(j->ctx, path, lineno, line, E, vec, &word)) <= 0) {
 			if (rc < 0)
 				break;

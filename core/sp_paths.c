@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void sp_path_absolute(char *out, size_t n, const char *path)
 {
@@ -55,12 +56,16 @@ int sp_path_make_parents(sp_ctx *ctx, const char *path)
 
 int sp_path_copy(sp_ctx *ctx, const char *src, const char *dst)
 {
-	char buf[65536];
+	char buf[65536], tmp[4200];
 	size_t n;
-	FILE *in = fopen(src, "rb"), *out;
+	FILE *in, *out;
+	/* to "<dst>.tmp", renamed once complete: dst is never half written */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", dst) >= sizeof(tmp))
+		return sp_err(ctx, SP_EINVAL, "%s: path too long", dst);
+	in = fopen(src, "rb");
 	if (!in)
 		return sp_err(ctx, SP_EIO, "%s: cannot open: %s", src, strerror(errno));
-	out = fopen(dst, "wb");
+	out = fopen(tmp, "wb");
 	if (!out) {
 		fclose(in);
 		return sp_err(ctx, SP_EIO, "%s: cannot create: %s", dst, strerror(errno));
@@ -68,9 +73,11 @@ int sp_path_copy(sp_ctx *ctx, const char *src, const char *dst)
 	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
 		if (fwrite(buf, 1, n, out) != n)
 			break;
-	if (ferror(in) || fclose(out) != 0) {
+	if (ferror(in) || ferror(out) | (fclose(out) != 0) || rename(tmp, dst) != 0) {
+		int e = errno;
 		fclose(in);
-		return sp_err(ctx, SP_EIO, "%s: cannot write: %s", dst, strerror(errno));
+		unlink(tmp);
+		return sp_err(ctx, SP_EIO, "%s: cannot write: %s", dst, strerror(e));
 	}
 	fclose(in);
 	return SP_OK;

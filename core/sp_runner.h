@@ -54,6 +54,8 @@ typedef struct sp_runner_opts {
 	/* run: print no progress (no per-epoch lines, no live line), only
 	 * the run id and the final results */
 	int quiet;
+	/* run: let train.save overwrite a file that is not a seqpipe model */
+	int force;
 } sp_runner_opts;
 
 void sp_runner_opts_init(sp_runner_opts *opts);

@@ -11,6 +11,7 @@
 
 #include "sp_job.h"
 #include "sp_synth.h"
+#include "sp_report.h"
 
 int sp_toklist_push(void *payload, const char *tok, size_t len, size_t offset)
 {
@@ -106,6 +107,24 @@ static int example_tokens(sp_job *j, const sp_corpus *c, const char *path,
 	}
 }
 
+static int key_set(sp_kv *kv, const char *key)
+{
+	const char *where = sp_kv_where(kv, key);
+	return where && strcmp(where, "default") != 0;
+}
+
+/* skip_bad: say how many lines were skipped and where the first was, on
+ * stderr and (when a run is logged) as a run-log event. */
+static void report_skipped(sp_job *j, const char *path, const sp_corpus *c)
+{
+	char msg[512];
+	snprintf(msg, sizeof(msg), "skipped %zu malformed line%s (data.skip_bad), the first at %s:%zu",
+		 sp_corpus_skipped(c), sp_corpus_skipped(c) == 1 ? "" : "s", path,
+		 sp_corpus_skipped_first(c));
+	sp_say(j->out, "note: %s\n", msg);
+	sp_observe_event(&j->obs, j->ctx, SP_LOG_WARN, msg);
+}
+
 int sp_splits_read(sp_job *j, const char *key, sp_corpus **out)
 {
 	const char *path = sp_kv_str(j->cfg.kv_data, key);
@@ -125,7 +144,14 @@ int sp_splits_read(sp_job *j, const char *key, sp_corpus **out)
 	o.text_col = (int)sp_kv_int(j->cfg.kv_data, "text_column");
 	o.label_col = (int)sp_kv_int(j->cfg.kv_data, "label_column");
 	o.header = sp_kv_bool(j->cfg.kv_data, "header");
-	return sp_corpus_read(out, j->ctx, path, fmt, &o);
+	o.skip_bad = sp_kv_bool(j->cfg.kv_data, "skip_bad");
+	/* conll: the label column only when given; else by the column count */
+	if (fmt == SP_DATA_CONLL && key_set(j->cfg.kv_data, "label_column"))
+		o.conll_label_col = o.label_col;
+	rc = sp_corpus_read(out, j->ctx, path, fmt, &o);
+	if (rc >= 0 && sp_corpus_skipped(*out) > 0)
+		report_skipped(j, path, *out);
+	return rc;
 }
 
 static int dataset_reserve(sp_dataset *d, sp_ctx *ctx, size_t n_ids)

@@ -94,7 +94,7 @@ static int train_forward(sp_job *j, sp_batch *b, double *loss, size_t *n_loss)
 	    (rc = h->forward(j->st.head.self, j->ctx, &y, &b->y, loss, n_loss, 1)) < 0)
 		return rc;
 	if (*n_loss && !isfinite(*loss))
-		return sp_err(j->ctx, SP_ENUMERIC, "training loss is %s: lower train.lr or set train.clip_norm",
+		return sp_err(j->ctx, SP_ENUMERIC, "diverged: training loss is %s: lower train.lr or set train.clip_norm",
 			      isnan(*loss) ? "NaN" : "infinite");
 	return SP_OK;
 }
@@ -227,6 +227,7 @@ typedef struct train_loop {
 	size_t best_epoch, bad_epochs;
 	int saved;               /* the best model file exists */
 	sp_progress *progress;   /* the line within an epoch; NULL = none */
+	double ref_loss;         /* first step's mean loss, >= 1 (0 = none yet) */
 } train_loop;
 
 static void loop_fini(train_loop *L)
@@ -312,6 +313,23 @@ static size_t batch_tokens(const sp_batch *b)
 	for (size_t k = 0; k < b->x.B; k++)
 		n += b->x.len[k] > 0 ? (size_t)b->x.len[k] : 0;
 	return n;
+/* A finite loss can still have run away (lr = 1e6 reaches 1e30): past
+ * SP_DIVERGE_FACTOR times the first step's, or past train.diverge_loss,
+ * the run stops here rather than end "finished" with a useless model. */
+#define SP_DIVERGE_FACTOR 1e4
+static int check_diverged(sp_job *j, train_loop *L, double mean)
+	double cap = sp_kv_float(j->cfg.kv_train, "diverge_loss");
+	if (L->ref_loss <= 0) {
+		/* at least 1: a tiny start (one-class data) is no scale */
+		L->ref_loss = mean > 1 ? mean : 1;
+		return SP_OK;
+	if (mean > SP_DIVERGE_FACTOR * L->ref_loss)
+		return sp_err(j->ctx, SP_ENUMERIC, "diverged: training loss %g is past %g times the first step's %g (at least 1), expected a finite loss below that: lower train.lr or set train.clip_norm",
+			      mean, SP_DIVERGE_FACTOR, L->ref_loss);
+	if (cap > 0 && mean > cap)
+		return sp_err(j->ctx, SP_ENUMERIC, "diverged: training loss %g is past train.diverge_loss = %g: lower train.lr or set train.clip_norm",
+			      mean, cap);
+	return SP_OK;
 }
 
 /* The batches (or windows) of one epoch, each a training step. */
@@ -339,7 +357,9 @@ static int run_epoch(sp_job *j, train_loop *L, size_t epoch)
 			rc = sp_err(j->ctx, SP_EINTR, "interrupted in epoch %zu", epoch + 1);
 			break;
 		}
-		if ((rc = train_step(j, L->opt, &b, &loss, &n_loss)) < 0)
+		if ((rc = train_step(j, L->opt, &b, &loss, &n_loss)) >= 0 && n_loss)
+			rc = check_diverged(j, L, loss / (double)n_loss);
+		if (rc < 0)
 			rc = sp_err_prefix(j->ctx, rc, "training epoch %zu, %s %zu", epoch + 1,
 					   L->bptt ? "window" : "batch", n_batches + 1);
 		else

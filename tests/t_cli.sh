@@ -277,6 +277,18 @@ ok $([ $rc -eq 130 ] && echo 0 || echo 1) "Ctrl-C: exit 130 ($rc)"
 ok $([ "$(sql "select status from runs where pipeline='long'")" = interrupted ] && echo 0 || echo 1) "Ctrl-C: run logged as interrupted"
 ok $([ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='long'")" -gt 0 ] && echo 0 || echo 1) "Ctrl-C: its metrics are kept"
 
+# SIGHUP (the terminal closed): like Ctrl-C, logged as interrupted
+"$PIPELINE" run "$HELLO" --set train.epochs=100000000 --set pipeline.name=hup >/dev/null 2>&1 &
+pid=$!
+for i in $(seq 1 100); do
+	[ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='hup'" 2>/dev/null)" -gt 3 ] 2>/dev/null && break
+	sleep 0.1
+done
+kill -HUP $pid
+wait $pid
+rc=$?
+ok $([ $rc -eq 130 ] && [ "$(sql "select status from runs where pipeline='hup'")" = interrupted ] && echo 0 || echo 1) "SIGHUP: exit 130, run logged as interrupted ($rc)"
+
 # a model file overwritten by a later run is refused, not silently used
 run "$PIPELINE" run "$HELLO" --set pipeline.name=ow1 --set train.save=shared.spm --set train.epochs=5
 r1=$rc
