@@ -313,16 +313,20 @@ static size_t batch_tokens(const sp_batch *b)
 	for (size_t k = 0; k < b->x.B; k++)
 		n += b->x.len[k] > 0 ? (size_t)b->x.len[k] : 0;
 	return n;
+}
+
 /* A finite loss can still have run away (lr = 1e6 reaches 1e30): past
  * SP_DIVERGE_FACTOR times the first step's, or past train.diverge_loss,
  * the run stops here rather than end "finished" with a useless model. */
 #define SP_DIVERGE_FACTOR 1e4
 static int check_diverged(sp_job *j, train_loop *L, double mean)
+{
 	double cap = sp_kv_float(j->cfg.kv_train, "diverge_loss");
 	if (L->ref_loss <= 0) {
 		/* at least 1: a tiny start (one-class data) is no scale */
 		L->ref_loss = mean > 1 ? mean : 1;
 		return SP_OK;
+	}
 	if (mean > SP_DIVERGE_FACTOR * L->ref_loss)
 		return sp_err(j->ctx, SP_ENUMERIC, "diverged: training loss %g is past %g times the first step's %g (at least 1), expected a finite loss below that: lower train.lr or set train.clip_norm",
 			      mean, SP_DIVERGE_FACTOR, L->ref_loss);
