@@ -295,18 +295,6 @@ static int check_need_dev(sp_job *j)
 	return SP_OK;
 }
 
-/* train = "" would read nothing (it once crashed the vocabulary build);
- * dev and test = "" mean no such split (their default), as --set uses. */
-static int check_paths(sp_job *j)
-{
-	sp_kv *d = j->cfg.kv_data;
-	const char *v = sp_kv_str(d, "train"), *where = sp_kv_where(d, "train");
-	if (!v || !*v)
-		return sp_err(j->ctx, SP_EINVAL, "%s: data.train is \"\", expected the path of the training file",
-			      where ? where : sp_pipe_name(j->cfg.pipe));
-	return SP_OK;
-}
-
 /*
  * The ranges of the host's own keys, checked before anything is read or
  * logged, so `pipeline check` catches them and the message points at the
@@ -318,7 +306,7 @@ static int check_ranges(sp_job *j)
 {
 	sp_kv *d = j->cfg.kv_data, *t = j->cfg.kv_train;
 	int rc;
-	if ((rc = check_paths(j)) < 0 || (rc = check_save(j)) < 0 ||
+	if ((rc = check_save(j)) < 0 ||
 	    (rc = int_in(j, d, "max_examples", 0, 1L << 40)) < 0 ||
 	    (rc = int_in(j, d, "max_len", 0, 1L << 30)) < 0 ||
 	    (rc = int_in(j, d, "text_column", -1, 1000)) < 0 ||
@@ -383,6 +371,22 @@ static int parse_pipe(sp_job *j, const char *pipe_path, const char *text,
 	return SP_OK;
 }
 
+/* Every format but synthetic reads the training split from a file; train
+ * = "" given explicitly would read nothing (it once crashed the vocabulary
+ * build), while dev and test = "" mean no such split, as --set uses. */
+static int check_train_path(sp_job *j)
+{
+	sp_kv *d = j->cfg.kv_data;
+	const char *where = sp_kv_where(d, "train");
+	if (!strcmp(sp_kv_str(d, "format"), "synthetic") || *sp_kv_str(d, "train"))
+		return SP_OK;
+	if (where && strcmp(where, "default") != 0)
+		return sp_err(j->ctx, SP_EINVAL, "%s: data.train is \"\", expected the path of the training file",
+			      where);
+	return sp_err(j->ctx, SP_EINVAL, "%s: missing key 'train' in [data], expected a line 'train = FILE' (format = %s reads the training split from a file)",
+		      sp_kv_where(d, "format"), sp_kv_str(d, "format"));
+}
+
 /* The host sections, then the four stages resolved to components. */
 static int resolve_sections(sp_job *j)
 {
@@ -394,10 +398,8 @@ static int resolve_sections(sp_job *j)
 	    (rc = validate_core(j, "data", data_spec, &j->cfg.kv_data, 1)) < 0 ||
 	    (rc = validate_core(j, "train", train_spec, &j->cfg.kv_train, 1)) < 0)
 		return rc;
-	if (strcmp(sp_kv_str(j->cfg.kv_data, "format"), "synthetic") != 0 &&
-	    !*sp_kv_str(j->cfg.kv_data, "train"))
-		return sp_err(j->ctx, SP_EINVAL, "%s: missing key 'train' in [data], expected a line 'train = FILE' (format = %s reads the training split from a file)",
-			      sp_kv_where(j->cfg.kv_data, "format"), sp_kv_str(j->cfg.kv_data, "format"));
+	if ((rc = check_train_path(j)) < 0)
+		return rc;
 	/* conll data comes tokenized; other formats need a tokenizer */
 	j->st.has_tok = sp_pipe_section(j->cfg.pipe, "tokenize") != NULL;
 	if (!j->st.has_tok && strcmp(sp_kv_str(j->cfg.kv_data, "format"), "conll") != 0)
