@@ -4,31 +4,10 @@
 # in headless Chromium when it is installed), a schema-1 log read and
 # upgraded, read-only places, a locked log, and writers with a reader at
 # once.  Runs are of pipelines/hello.pipe, which trains in a second.
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-PIPELINE="$top_builddir/pipeline"
+. "$(dirname "$0")/tap.sh"
 HELLO="$top_srcdir/pipelines/hello.pipe"
-work=$(mktemp -d)
 chmod 755 "$work"
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
-cd "$work" || exit 1
 
-n=0
-failed=0
-ok() { # cond-status, description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-run() {
-	"$@" >"$work/out" 2>"$work/err"
-	rc=$?
-	out=$(cat "$work/out")
-	err=$(cat "$work/err")
-}
-contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
-sql() { sqlite3 "$work/runs.db" "$1"; }
 rows() { printf '%s\n' "$1" | grep -c "^ *[0-9][0-9]*  "; }
 json_ok() { # valid JSON (when python3 is here), else starts right
 	if command -v python3 >/dev/null; then
@@ -274,5 +253,4 @@ ok $([ $r1 -eq 0 ] && [ $r2 -eq 0 ] && [ "$(sql "select count(*) from runs where
 ok $([ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='w1' and epoch is not null")" -eq $((1500 * want)) ] && [ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='w2' and epoch is not null")" -eq $((1500 * want)) ] && echo 0 || echo 1) "with all their rows"
 ok $([ $bad -eq 0 ] && [ $reads -gt 0 ] && echo 0 || echo 1) "a reader listing and showing runs meanwhile never errs ($reads rounds, $bad errors: $(head -c 200 reader.err))"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

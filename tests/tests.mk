@@ -31,7 +31,7 @@ SCRIPT_TESTS += tests/t_predict_file.sh
 SCRIPT_TESTS += tests/t_progress.sh
 SCRIPT_TESTS += tests/t_smooth.sh
 TESTS = $(TEST_PROGS) $(SCRIPT_TESTS)
-EXTRA_DIST += tests/wrap.sh tests/data $(SCRIPT_TESTS)
+EXTRA_DIST += tests/wrap.sh tests/tap.sh tests/data $(SCRIPT_TESTS)
 # the public side: installed headers compile alone as C99, the library
 # exports only their functions, the ABI structs keep their layout
 TESTS += tests/t_headers.sh tests/t_exports.sh tests/t_abi_layout
