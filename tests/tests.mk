@@ -203,3 +203,7 @@ TEST_PROGS += tests/t_synth
 tests_t_synth_SOURCES = tests/t_synth.c
 tests_t_synth_LDADD = $(TEST_LDADD)
 SCRIPT_TESTS += tests/t_vanishing.sh
+TEST_PROGS += tests/t_read_parallel
+tests_t_read_parallel_SOURCES = tests/t_read_parallel.c
+tests_t_read_parallel_CFLAGS = $(TEST_CFLAGS) $(ZLIB_CFLAGS)
+tests_t_read_parallel_LDADD = $(TEST_LDADD)
