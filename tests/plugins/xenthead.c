@@ -213,5 +213,20 @@ static const sp_head_ops xent_ops = {
 	.metrics = xent_metrics, .predict = xent_predict, .sample = xent_sample,
 	.task = &xent_task};
 
+/* The same head as a module built before `task` was appended to
+ * sp_head_ops would have it: the table's size ends before the member, so
+ * the host must load it, take the defaults of its target, and never read
+ * the task the struct happens to hold past that size. */
+static const sp_head_ops old_ops = {
+	.base = {offsetof(sp_head_ops, task), SP_KIND_HEAD, "old",
+		 "xent with the table of a build that had no task member",
+		 xent_params},
+	.target = SP_TARGET_NEXT_TOKEN,
+	.create = xent_create, .destroy = xent_destroy, .weights = xent_weights,
+	.bind = xent_bind, .init = xent_init, .forward = xent_forward,
+	.backward = xent_backward, .metrics_reset = xent_metrics_reset,
+	.metrics = xent_metrics, .predict = xent_predict, .sample = xent_sample,
+	.task = &xent_task};
+
 SP_PLUGIN_DEFINE(xenthead, "1.0", "test plugin: a head with its own metric and direction",
-		 &xent_ops.base)
+		 &xent_ops.base, &old_ops.base)
