@@ -7,7 +7,7 @@
 . "$(dirname "$0")/tap.sh"
 export SEQPIPE_PLUGIN_PATH="$top_builddir/tests/plugins"
 
-plan 9
+plan 11
 train="$top_srcdir/data/hello/train.txt"
 cat >task.pipe <<PIPE
 [pipeline]
@@ -52,6 +52,13 @@ ok $([ $rc -eq 0 ] && [ -n "$best" ] && [ "$best" = "$final" ] && [ "$best" != "
 ok $([ $rc -eq 0 ] && [ "$epochs" -gt 4 ] && echo 0 || echo 1) "early stopping reads xent as lower-is-better ($epochs epochs run)"
 run "$PIPELINE" run task.pipe --set train.metric=hits --set train.epochs=3
 ok $rc "train.metric = hits (declared, higher is better) runs (${err##*$'\n'})"
+
+# the same head with the table of a build before `task` was appended: it
+# loads, and the host never reads the task past the table's size
+run "$PIPELINE" check task.pipe --set head.plugin=xenthead.old
+ok $rc "a head whose ops table stops before task loads and checks (${err##*$'\n'})"
+run "$PIPELINE" check task.pipe --set head.plugin=xenthead.old --set train.metric=xent
+ok $([ $rc -ne 0 ] && contains "$err" "train.metric = xent is not a metric of head 'old'" && echo 0 || echo 1) "its task is absent: the defaults of its target hold (${err##*$'\n'})"
 
 # weight declarations, refused before any training
 bad() { # key: the test model declares that wrong

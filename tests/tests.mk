@@ -54,7 +54,11 @@ tests_t_vocab_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
 tests_t_tokenizers_SOURCES = tests/t_tokenizers.c plugins/tokenizers.c
 tests_t_tokenizers_CFLAGS = $(TEST_CFLAGS) $(ICU_CFLAGS)
 tests_t_tokenizers_LDADD = $(TEST_LDADD) $(ICU_LIBS)
-tests_t_grad_cell_SOURCES = tests/t_grad_cell.c plugins/rnn.c
+# the recurrent engine: gradients (t_grad_cell), kernels and threads,
+# contracts, and the rnn plugin through its descriptor
+TEST_PROGS += tests/t_cell_paths tests/t_cell_contracts tests/t_cell_plugin
+noinst_HEADERS += tests/cellnet.h
+tests_t_cell_plugin_SOURCES = tests/t_cell_plugin.c plugins/rnn.c
 tests_t_grad_heads_SOURCES = tests/t_grad_heads.c $(HEADS_SOURCES)
 tests_t_metrics_SOURCES = tests/t_metrics.c $(HEADS_SOURCES)
 tests_t_runlog_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
