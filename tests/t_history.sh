@@ -171,6 +171,23 @@ else
 	skip "chromium is not installed (Debian package chromium): report not opened in a browser"
 	skip "chromium is not installed: no screenshot"
 fi
+# --- a classifier's confusion matrix, per-class scores and samples ------------------
+VANISH="$top_srcdir/pipelines/vanishing.pipe"
+"$PIPELINE" run "$VANISH" --db cls.db --quiet --set data.length=6 --set data.n_train=200 --set train.epochs=3 --set train.instruments=false >/dev/null 2>&1
+cells=$(sqlite3 cls.db "select sum(count) from confusion where run_id = 1 and split = 'dev' and epoch is null")
+ok $([ "$cells" = 200 ] && [ "$(sqlite3 cls.db "select count(*) from samples where run_id = 1 and split = 'dev'")" = 5 ] && echo 0 || echo 1) "the final evaluation logs the dev confusion matrix (200 examples: $cells) and 5 samples"
+run "$PIPELINE" report 1 --db cls.db -o cls.html
+ok $([ $rc -eq 0 ] && grep -q '<svg class="chart confusion' cls.html && grep -q '<svg class="chart pertype' cls.html && [ "$(grep -o '<tr><td>' cls.html | wc -l)" -ge 5 ] && echo 0 || echo 1) "its report draws the confusion matrix, per-class F1 and a samples table"
+if [ -n "$chromium" ]; then
+	timeout 120 "$chromium" $flags --user-data-dir="$work/profile3" --dump-dom \
+		"file://$work/cls.html" >cls-dom.html 2>chrome3.log
+	n_cell=$(grep -o '<rect class="cell"' cls-dom.html | wc -l)
+	n_smp=$(sed -n '/<table class="samples"/,/<\/table>/p' cls-dom.html | grep -o '<tr><td>' | wc -l)
+	ok $([ "$n_cell" -eq 16 ] && [ "$n_smp" -eq 5 ] && grep -q '<svg class="chart pertype' cls-dom.html && echo 0 || echo 1) "Chromium's DOM holds the 4 x 4 confusion cells ($n_cell), per-class bars and 5 sample rows ($n_smp)"
+else
+	skip "chromium is not installed: confusion matrix not opened in a browser"
+fi
+
 run "$PIPELINE" report 2 -o /nonexistent/dir/r.html
 ok $([ $rc -eq 1 ] && contains "$err" "r.html" && echo 0 || echo 1) "report to an unwritable place fails naming it"
 
