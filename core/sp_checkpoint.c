@@ -106,6 +106,11 @@ static int write_state(sp_modelfile_writer *w, sp_job *j, const sp_train_state *
 	    (rc = sp_modelfile_writer_metaf(w, "saved_best", "%d", st->saved)) < 0 ||
 	    (rc = sp_modelfile_writer_meta(w, "best_model", best_abs)) < 0)
 		return rc;
+	/* only when there were any, so other checkpoints stay as they were */
+	if (st->rollbacks &&
+	    ((rc = sp_modelfile_writer_metaf(w, "rollbacks", "%zu", st->rollbacks)) < 0 ||
+	     (rc = sp_modelfile_writer_metaf(w, "lr_scale", "%.17g", sp_optim_lr_scale(st->opt))) < 0))
+		return rc;
 	return SP_OK;
 }
 
@@ -176,6 +181,16 @@ int sp_checkpoint_resume_state(sp_job *j, sp_modelfile *ck, const char *path, sp
 	st->best_epoch = (size_t)strtoull(best_epoch, NULL, 10);
 	st->bad_epochs = (size_t)strtoull(bad, NULL, 10);
 	st->saved = atoi(saved);
+	{
+		/* the rate divergence rollbacks lowered goes on lowered */
+		const char *rb = sp_modelfile_meta(ck, "rollbacks");
+		const char *scale = sp_modelfile_meta(ck, "lr_scale");
+		st->rollbacks = rb ? (size_t)strtoull(rb, NULL, 10) : 0;
+		st->lr_scale = scale ? strtod(scale, NULL) : 1.0;
+		if (!(st->lr_scale > 0 && st->lr_scale <= 1))
+			return sp_err(j->ctx, SP_EINPUT, "%s: checkpoint has lr_scale '%s', expected a number in (0, 1]",
+				      path, scale);
+	}
 	if (st->saved) {
 		const char *best_model = sp_modelfile_meta(ck, "best_model");
 		if (!best_model)

@@ -30,6 +30,8 @@ typedef struct sp_train_state {
 	size_t opt_size;
 	uint64_t rng[4];
 	int have_rng;
+	size_t rollbacks;        /* train.on_diverge rollbacks so far */
+	double lr_scale;         /* the lr factor they left (0 = 1) */
 } sp_train_state;
 
 /* Writes the model file: configuration, vocabularies, weights; with st,

@@ -97,6 +97,9 @@ static const sp_param_spec train_spec[] = {
 	{"bptt_stride", SP_T_INT, "0", "truncated BPTT(k1, k2) with k2 = bptt: a window every this many steps (k1, 1..bptt), each bptt steps long and starting from the state k1 steps into the one before; the loss counts each position once, so only a window's last k1 steps have targets, the others are context the gradient flows through (0 = bptt: windows side by side)", NULL},
 	{"instruments", SP_T_BOOL, "false", "log per-time-step gradient norms ‖∂L/∂h(t)‖ and gate statistics of a fixed sample batch every epoch (how gradients vanish, what gates do)", NULL},
 	{"diverge_loss", SP_T_FLOAT, "0", "stop the run as diverged when a step's mean training loss passes this (0 = only past 1e4 times the first step's)", NULL},
+	{"on_diverge", SP_T_STRING, "stop", "when the training loss is not finite or passes the bound (diverge_loss): stop the run as diverged, or roll back to the start of the epoch (the last epoch's checkpoint) with the lr times rollback_lr_factor and train that epoch again", "stop|rollback"},
+	{"rollback_lr_factor", SP_T_FLOAT, "0.1", "on_diverge = rollback: the lr is multiplied by this at each rollback", NULL},
+	{"max_rollbacks", SP_T_INT, "3", "on_diverge = rollback: rollbacks allowed in a run, after which the run stops as diverged", NULL},
 	{"print_every", SP_T_INT, "0", "print one line every this many epochs (0 = about 20 lines in all); every epoch is logged", NULL},
 	END_SPEC};
 
@@ -323,6 +326,8 @@ static int check_ranges(sp_job *j)
 	    (rc = int_in(j, t, "bptt", 0, 1L << 20)) < 0 ||
 	    (rc = int_in(j, t, "bptt_stride", 0, 1L << 20)) < 0 ||
 	    (rc = int_in(j, t, "print_every", 0, 1L << 30)) < 0 ||
+	    (rc = int_in(j, t, "max_rollbacks", 0, 1000)) < 0 ||
+	    (rc = float_in(j, t, "rollback_lr_factor", 1e-6, 0.999999)) < 0 ||
 	    (rc = float_in(j, t, "lr", 1e-12, 1e30)) < 0 ||
 	    (rc = float_in(j, t, "momentum", 0, 0.999999)) < 0 ||
 	    (rc = float_in(j, t, "weight_decay", 0, 1e6)) < 0 ||

@@ -77,6 +77,7 @@ typedef struct sp_job {
 	sp_observer_ref obs;     /* empty unless the job is a run */
 	int64_t run_id;
 	sp_run_files files;
+	int diverged;            /* training stopped: the loss diverged */
 } sp_job;
 
 static inline const sp_model_ops *sp_model_of(const sp_stages *s)

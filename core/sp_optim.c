@@ -38,6 +38,7 @@ struct sp_optim {
 	double best;          /* plateau: best metric so far; NaN = none */
 	double plateau_lr;    /* plateau: lr after the decays so far */
 	double last_norm;     /* pre-clip global L2 norm of the last grad */
+	double lr_scale;      /* on top of the schedule (rollbacks); not state */
 };
 
 void sp_optim_config_init(sp_optim_config *cfg, sp_optim_kind kind)
@@ -176,6 +177,7 @@ int sp_optim_new(sp_optim **out, sp_ctx *ctx, const sp_optim_config *cfg,
 	o->n = n_params;
 	o->best = NAN;
 	o->plateau_lr = cfg->lr;
+	o->lr_scale = 1.0;
 	k = n_moments_(cfg);
 	if (k > 0) {
 		/* One block for both moments; calloc gives the zero start. */
@@ -232,7 +234,20 @@ double sp_optim_lr(const sp_optim *o)
 	}
 	if (o->t < c->warmup)
 		lr *= (double)(o->t + 1) / (double)c->warmup;
-	return lr;
+	return lr * o->lr_scale;
+}
+
+int sp_optim_set_lr_scale(sp_optim *o, sp_ctx *ctx, double scale)
+{
+	if (!isfinite(scale) || scale <= 0 || scale > 1)
+		return sp_err(ctx, SP_EINVAL, "optim: lr scale %g must be in (0, 1]", scale);
+	o->lr_scale = scale;
+	return SP_OK;
+}
+
+double sp_optim_lr_scale(const sp_optim *o)
+{
+	return o->lr_scale;
 }
 
 /* Ternaries rather than fminf/fmaxf: they become min/max vector

@@ -130,6 +130,14 @@ int sp_optim_epoch_end(sp_optim *opt, sp_ctx *ctx, double metric);
 
 /* The learning rate the next sp_optim_step will use (warmup included). */
 double sp_optim_lr(const sp_optim *opt);
+/*
+ * A factor in (0, 1] on every learning rate the schedule gives (1 at
+ * first): how a run that diverged goes on with a lower rate.  It is not
+ * in the state blob (the caller keeps it, like the configuration); an
+ * invalid scale is SP_EINVAL and changes nothing.
+ */
+int sp_optim_set_lr_scale(sp_optim *opt, sp_ctx *ctx, double scale);
+double sp_optim_lr_scale(const sp_optim *opt);
 
 /* Counters, for the run log. */
 uint64_t sp_optim_steps(const sp_optim *opt);       /* updates applied */

@@ -175,7 +175,7 @@ int sp_runner_run(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	sp_job j;
 	char model_path[4096];
 	sp_modelfile *ck = NULL;
-	sp_train_state st = {0, NAN, 0, 0, 0, NULL, NULL, 0, {0, 0, 0, 0}, 0};
+	sp_train_state st = {0, NAN, 0, 0, 0, NULL, NULL, 0, {0, 0, 0, 0}, 0, 0, 0};
 	int rc;
 
 	sp_job_init(&j, ctx, reg, opts);

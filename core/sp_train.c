@@ -14,6 +14,7 @@
 #include "sp_job.h"
 #include "sp_progress.h"
 #include "sp_report.h"
+#include "sp_rollback.h"
 
 static int stop_requested(const sp_job *j)
 {
@@ -228,11 +229,14 @@ typedef struct train_loop {
 	int saved;               /* the best model file exists */
 	sp_progress *progress;   /* the line within an epoch; NULL = none */
 	double ref_loss;         /* first step's mean loss, >= 1 (0 = none yet) */
+	sp_rollback *rb;         /* train.on_diverge = rollback; NULL = stop */
+	int diverged;            /* the last epoch's error was a divergence */
 } train_loop;
 
 static void loop_fini(train_loop *L)
 {
 	sp_progress_free(L->progress);
+	sp_rollback_free(L->rb);
 	sp_batcher_free(L->batcher);
 	free(L->lengths);
 	sp_optim_free(L->opt);
@@ -277,6 +281,10 @@ static int loop_setup(sp_job *j, train_loop *L, const sp_train_state *st)
 		return rc;
 	if (st->have_rng)
 		sp_rng_set_state(j->ctx, st->rng);
+	if (st->lr_scale > 0 && (rc = sp_optim_set_lr_scale(L->opt, j->ctx, st->lr_scale)) < 0)
+		return rc;
+	if ((rc = sp_rollback_new(&L->rb, j, L->opt, st->rollbacks)) < 0)
+		return rc;
 	L->bptt = (size_t)sp_kv_int(kv, "bptt");
 	L->stride = (size_t)sp_kv_int(kv, "bptt_stride");
 	if (!L->stride)
@@ -336,6 +344,18 @@ static int check_diverged(sp_job *j, train_loop *L, double mean)
 	return SP_OK;
 }
 
+/* A numeric error of a step or of the epoch's evaluation (a loss or
+ * gradient that is not finite, or a loss past the bound) is divergence. */
+static int note_diverged(sp_job *j, train_loop *L, int rc)
+{
+	if (rc != SP_ENUMERIC)
+		return rc;
+	L->diverged = 1;
+	if (!strstr(sp_errmsg(j->ctx), "diverged"))
+		sp_err_prefix(j->ctx, rc, "diverged");
+	return rc;
+}
+
 /* The batches (or windows) of one epoch, each a training step. */
 static int run_epoch(sp_job *j, train_loop *L, size_t epoch)
 {
@@ -363,11 +383,14 @@ static int run_epoch(sp_job *j, train_loop *L, size_t epoch)
 		}
 		if ((rc = train_step(j, L->opt, &b, &loss, &n_loss)) >= 0 && n_loss)
 			rc = check_diverged(j, L, loss / (double)n_loss);
-		if (rc < 0)
-			rc = sp_err_prefix(j->ctx, rc, "training epoch %zu, %s %zu", epoch + 1,
-					   L->bptt ? "window" : "batch", n_batches + 1);
-		else
+		if (rc < 0) {
+			rc = sp_err_prefix(j->ctx, note_diverged(j, L, rc), "training epoch %zu, %s %zu",
+					   epoch + 1, L->bptt ? "window" : "batch", n_batches + 1);
+		} else {
 			sp_progress_step(L->progress, batch_tokens(&b), loss, n_loss);
+			if (L->rb && n_loss)
+				sp_rollback_passed(L->rb);
+		}
 		n_batches++;
 	}
 	sp_progress_clear(L->progress); /* before the epoch's summary */
@@ -455,8 +478,14 @@ static int epoch_step(sp_job *j, train_loop *L, size_t epoch)
 	int show = epoch == 0 || epoch + 1 == L->epochs || (epoch + 1) % L->print_every == 0;
 	sp_metric_sink dev;
 	int rc;
+	if (L->rb) { /* where a rollback may come back to */
+		sp_train_state at = {epoch, L->best, L->best_epoch, L->bad_epochs, L->saved,
+				     NULL, NULL, 0, {0, 0, 0, 0}, 0, 0, 0};
+		if ((rc = sp_rollback_mark(L->rb, j, L->opt, &at)) < 0)
+			return rc;
+	}
 	if ((rc = run_epoch(j, L, epoch)) < 0 ||
-	    (rc = report_epoch(j, L, epoch, show, t0, clips0, &dev)) < 0)
+	    (rc = note_diverged(j, L, report_epoch(j, L, epoch, show, t0, clips0, &dev))) < 0)
 		return rc;
 	if (L->instruments && (rc = log_instruments(j, epoch, show)) < 0)
 		return rc;
@@ -465,7 +494,7 @@ static int epoch_step(sp_job *j, train_loop *L, size_t epoch)
 	{
 		/* the checkpoint of this epoch, to resume from */
 		sp_train_state now = {epoch + 1, L->best, L->best_epoch, L->bad_epochs, L->saved,
-				      L->opt, NULL, 0, {0, 0, 0, 0}, 0};
+				      L->opt, NULL, 0, {0, 0, 0, 0}, 0, sp_rollback_count(L->rb), 0};
 		return sp_checkpoint_save(j, j->files.ckpt, (int64_t)epoch, &now);
 	}
 }
@@ -494,6 +523,30 @@ static int keep_model(sp_job *j, train_loop *L)
 	return SP_OK;
 }
 
+/* After the divergence rc: back to the last good state, from whose epoch
+ * (*epoch) training goes on; rc when there is none or no rollback left. */
+static int roll_back(sp_job *j, train_loop *L, int rc, size_t *epoch)
+{
+	sp_train_state at;
+	sp_progress_clear(L->progress);
+	if ((rc = sp_rollback_restore(L->rb, j, L->opt, rc, &at)) < 0)
+		return rc;
+	/* a best model file written since that state no longer holds the
+	 * best it recorded: the epochs from there on pick the best anew */
+	if (L->saved && L->best_epoch >= at.next_epoch) {
+		at.best = NAN;
+		at.saved = 0;
+		at.bad_epochs = 0;
+	}
+	L->best = at.best;
+	L->best_epoch = at.best_epoch;
+	L->bad_epochs = at.bad_epochs;
+	L->saved = at.saved;
+	L->diverged = 0;
+	*epoch = at.next_epoch;
+	return SP_OK;
+}
+
 int sp_train(sp_job *j, sp_train_state *st)
 {
 	train_loop L;
@@ -504,19 +557,27 @@ int sp_train(sp_job *j, sp_train_state *st)
 		j->out = NULL;
 	if ((rc = loop_setup(j, &L, st)) < 0)
 		goto done;
-	for (size_t epoch = st->next_epoch; epoch < L.epochs; epoch++) {
-		if ((rc = epoch_step(j, &L, epoch)) < 0)
-			goto done;
+	for (size_t epoch = st->next_epoch; epoch < L.epochs;) {
+		if ((rc = epoch_step(j, &L, epoch)) < 0) {
+			if (!L.diverged || !L.rb || (rc = roll_back(j, &L, rc, &epoch)) < 0)
+				goto done;
+			continue;
+		}
 		if (L.patience && L.bad_epochs >= L.patience)
 			break;
+		epoch++;
 	}
 	if ((rc = keep_model(j, &L)) < 0)
 		goto done;
 	sp_observe_metric(&j->obs, j->ctx, -1, NULL, "norm_clips", (double)sp_optim_norm_clips(L.opt));
 	sp_observe_metric(&j->obs, j->ctx, -1, NULL, "value_clips", (double)sp_optim_value_clips(L.opt));
 	sp_observe_metric(&j->obs, j->ctx, -1, NULL, "steps", (double)sp_optim_steps(L.opt));
+	if (L.rb)
+		sp_observe_metric(&j->obs, j->ctx, -1, NULL, "rollbacks", (double)sp_rollback_count(L.rb));
 	rc = SP_OK;
 done:
+	if (rc < 0 && L.diverged)
+		j->diverged = 1;
 	loop_fini(&L);
 	j->out = out;
 	return rc;

@@ -13,7 +13,7 @@ FUZZ_PROGS = fuzz/fuzz_pipe fuzz/fuzz_lines fuzz/fuzz_conll fuzz/fuzz_tsv \
 check_PROGRAMS += $(FUZZ_PROGS)
 TESTS += fuzz/t_fuzz.sh
 noinst_HEADERS += fuzz/fuzz.h
-EXTRA_DIST += fuzz/t_fuzz.sh fuzz/corpus fuzz/regress fuzz/README.md
+EXTRA_DIST += fuzz/t_fuzz.sh fuzz/corpus fuzz/regress fuzz/README.md fuzz/campaign.sh
 
 fuzz_fuzz_pipe_SOURCES = fuzz/fuzz_pipe.c $(FUZZ_DRIVER_SRC)
 fuzz_fuzz_pipe_LDADD = $(TEST_LDADD)
@@ -48,7 +48,8 @@ FUZZ_CPPFLAGS = $(DEFS) -I$(top_builddir) $(AM_CPPFLAGS) $(ICU_CFLAGS) \
 FUZZ_LIBS = $(ICU_LIBS) $(SQLITE_LIBS) $(BLAS_LIBS) $(ZLIB_LIBS) $(LIBLTDL) -lm
 # The library sources the targets need (not the runner or the cell engine).
 FUZZ_LIB_SRC = core/sp_ctx.c core/sp_kv.c core/sp_pipe.c core/sp_data.c \
-	core/sp_runlog.c core/sp_hash.c core/sp_modelfile.c core/sp_sqlite.c \
+	core/sp_runlog.c core/sp_runlog_read.c core/sp_runlog_queue.c core/sp_where.c \
+	core/sp_hash.c core/sp_modelfile.c core/sp_sqlite.c \
 	vocab/sp_vocab.c vocab/sp_vocab_store.c fuzz/scratch.c
 FUZZ_EXTRA_pipe =
 FUZZ_EXTRA_lines = -DFUZZ_FORMAT=SP_DATA_LINES

@@ -264,6 +264,12 @@ bad "pipeline name with a newline"    "cannot be part of a file name"  run "$FX/
 
 # a run that diverges stops there, not "finished"
 fails "loss past train.diverge_loss"  "diverged: training loss"  run "$FX/ok.pipe" --set train.diverge_loss=0.001 --set train.epochs=3
+fails "lstm with lr = 1e6"            "training epoch 1, batch 2: diverged: training loss"  run "$FX/ner.pipe" --set model.plugin=lstm --set train.lr=1e6
+fails "gru with lr = 1e6"             "training epoch 1, batch 2: diverged: training loss"  run "$FX/ner.pipe" --set model.plugin=gru --set train.lr=1e6
+fails "tanh rnn with lr = 1e6"        "training epoch 1, batch 2: diverged: training loss"  run "$FX/ner.pipe" --set train.lr=1e6
+fails "no rollback left"              "after 1 rollback (train.max_rollbacks): training epoch 1, batch 2: diverged"  run "$FX/ner.pipe" --set train.lr=1e6 --set train.on_diverge=rollback --set train.max_rollbacks=1 --set train.rollback_lr_factor=0.5
+good "diverged, rolled back"          "rolled back to the start of epoch 1, lr 1e+06 -> 1 (rollback 1 of 3)"  run "$FX/ner.pipe" --set train.lr=1e6 --set train.on_diverge=rollback --set train.rollback_lr_factor=1e-6
+bad "on_diverge not a choice"         "train.on_diverge"              check "$FX/ok.pipe" --set train.on_diverge=retry
 
 # model files: the byte offset, or what is wrong with the file
 bad "truncated model"                 "trunc.spm: truncated at byte"  model "$FX/trunc.spm"

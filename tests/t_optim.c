@@ -10,6 +10,7 @@
 #include "sp_optim.h"
 #include "tap.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -553,6 +554,37 @@ static void test_converge(sp_ctx *ctx)
 	ok(e < 1e-3, "adamw+clip minimises the quadratic (err %g)", e);
 }
 
+/* The lr scale a divergence rollback sets: on top of schedule and warmup,
+ * kept out of the state blob, and refused outside (0, 1]. */
+static void test_lr_scale(sp_ctx *ctx)
+{
+	sp_optim_config c;
+	sp_optim *o;
+	float w[1] = {1}, g[1] = {1};
+	unsigned char blob[4096];
+	size_t n;
+	sp_optim_config_init(&c, SP_OPTIM_SGD);
+	c.lr = 1.0;
+	c.warmup = 2;
+	o = mk(ctx, &c, 1);
+	ok(sp_optim_lr_scale(o) == 1.0, "lr scale starts at 1");
+	ok(sp_optim_set_lr_scale(o, ctx, 0.25) == SP_OK, "lr scale 0.25 accepted");
+	ok_near(sp_optim_lr(o), 0.125, 1e-12, "scale on top of warmup: 1 * 1/2 * 0.25");
+	sp_optim_step(o, ctx, w, g);
+	ok_near(w[0], 1 - 0.125, 1e-6, "the step uses the scaled lr");
+	ok_near(sp_optim_lr(o), 0.25, 1e-12, "after warmup: 0.25");
+	ok(sp_optim_set_lr_scale(o, ctx, 0) == SP_EINVAL, "scale 0 refused");
+	ok(sp_optim_set_lr_scale(o, ctx, 1.5) == SP_EINVAL, "scale 1.5 refused");
+	ok(sp_optim_set_lr_scale(o, ctx, NAN) == SP_EINVAL, "scale NaN refused");
+	ok(sp_optim_lr_scale(o) == 0.25, "a refused scale changes nothing");
+	n = sp_optim_state_size(o);
+	ok(n <= sizeof(blob) && sp_optim_state_save(o, ctx, blob, n) == SP_OK &&
+	   sp_optim_set_lr_scale(o, ctx, 1) == SP_OK &&
+	   sp_optim_state_load(o, ctx, blob, n) == SP_OK && sp_optim_lr_scale(o) == 1,
+	   "the scale is not part of the state blob");
+	sp_optim_free(o);
+}
+
 int main(void)
 {
 	sp_ctx *ctx;
@@ -566,6 +598,7 @@ int main(void)
 	test_config(ctx);
 	test_state(ctx);
 	test_converge(ctx);
+	test_lr_scale(ctx);
 	sp_ctx_free(ctx);
 	return tap_done();
 }
