@@ -203,3 +203,6 @@ TEST_PROGS += tests/t_synth
 tests_t_synth_SOURCES = tests/t_synth.c
 tests_t_synth_LDADD = $(TEST_LDADD)
 SCRIPT_TESTS += tests/t_vanishing.sh
+# data-parallel training: runs under mpirun when configured --with-mpi
+SCRIPT_TESTS += tests/t_mpi.sh
+AM_TESTS_ENVIRONMENT += SEQPIPE_MPI='$(WITH_MPI)' MPIRUN='$(MPIRUN)'; export SEQPIPE_MPI MPIRUN;
