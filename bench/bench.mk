@@ -55,3 +55,10 @@ vanishing: pipeline$(EXEEXT) all
 		$(SHELL) $(abs_top_srcdir)/bench/vanishing.sh $(VANISH_T)
 EXTRA_DIST += bench/vanishing.sh
 .PHONY: vanishing
+
+# data-parallel scaling, N = 1 and 2 ranks (a build configured --with-mpi)
+EXTRA_DIST += bench/dist_scaling.sh
+bench-dist: pipeline$(EXEEXT)
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' MPIRUN='$(MPIRUN)' \
+		$(SHELL) $(abs_top_srcdir)/bench/dist_scaling.sh
+.PHONY: bench-dist

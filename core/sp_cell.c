@@ -575,15 +575,17 @@ size_t sp_rnn_out_dim(const sp_rnn *rnn)
 /* The stack                                                           */
 /* ------------------------------------------------------------------ */
 
-/* Inverted dropout in place: v *= m, m = 0 with probability p, else
- * 1/(1-p), so that the expected value is unchanged. */
-static void dropout_(sp_ctx *ctx, float *v, float *m, size_t n, float p)
+/* Inverted dropout in place on v (T,B,width): v *= m, m = 0 with
+ * probability p, else 1/(1-p), so that the expected value is unchanged.
+ * The masks are the whole batch's even when this process computes a
+ * shard of it (sp_rng_mask_steps). */
+static void dropout_(sp_ctx *ctx, float *v, float *m, size_t T, size_t B,
+		     size_t width, float p)
 {
 	float keep = 1.0f / (1.0f - p);
-	for (size_t i = 0; i < n; i++) {
-		m[i] = sp_rng_uniform(ctx) < p ? 0.0f : keep;
+	sp_rng_mask_steps(ctx, m, T, B, width, p, 0.0f, keep);
+	for (size_t i = 0; i < T * B * width; i++)
 		v[i] *= m[i];
-	}
 }
 
 static void mul_inplace_(float *v, const float *m, size_t n)
@@ -664,7 +666,8 @@ static const float *layer0_input_(sp_rnn *r, sp_ctx *ctx, const sp_seq *x,
 	}
 	r->dropped0 = xin && train && r->cfg.embed_dropout > 0;
 	if (r->dropped0)
-		dropout_(ctx, r->x0, r->drop0, M * in, r->cfg.embed_dropout);
+		dropout_(ctx, r->x0, r->drop0, r->T, r->B, in,
+			 r->cfg.embed_dropout);
 	return xin;
 }
 
@@ -703,7 +706,7 @@ static void forward_layers_(sp_rnn *r, sp_ctx *ctx, const float *xin,
 		}
 		spc_layer_forward(r, jobs);
 		if (r->dropped && l + 1 < r->L)
-			dropout_(ctx, r->y[l], r->drop[l], M * ND * H,
+			dropout_(ctx, r->y[l], r->drop[l], T, B, ND * H,
 				 r->cfg.dropout);
 		xin = r->y[l];
 	}

@@ -142,8 +142,10 @@ int sp_checkpoint_save(sp_job *j, const char *path, int64_t epoch,
 {
 	sp_modelfile_writer *w = NULL;
 	int fatal = 0;
-	int rc = sp_modelfile_writer_new(&w, j->ctx, path);
-	if (rc < 0)
+	int rc;
+	if (!sp_dist_writer(j->dist)) /* data-parallel: rank 0 alone writes */
+		return SP_OK;
+	if ((rc = sp_modelfile_writer_new(&w, j->ctx, path)) < 0)
 		return rc;
 	if ((rc = write_meta(w, j, epoch, &fatal)) >= 0 &&
 	    (!st || (rc = write_state(w, j, st, &fatal)) >= 0))

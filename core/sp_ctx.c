@@ -5,6 +5,7 @@
  * which is what reproducible runs need.
  */
 #include "sp_ctx.h"
+#include "sp_shard.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@ struct sp_ctx {
 	uint64_t rng[4];
 	sp_log_fn log_fn;
 	void *log_payload;
+	const sp_shard *shard; /* this process's part of the batch; NULL = all */
 };
 
 int sp_ctx_new(sp_ctx **out, uint64_t seed)
@@ -190,6 +192,63 @@ void sp_rng_get_state(const sp_ctx *ctx, uint64_t out[4])
 void sp_rng_set_state(sp_ctx *ctx, const uint64_t state[4])
 {
 	memcpy(ctx->rng, state, sizeof(ctx->rng));
+}
+
+void sp_ctx_set_shard(sp_ctx *ctx, const sp_shard *shard)
+{
+	ctx->shard = shard;
+}
+
+static float mask_(sp_ctx *ctx, double thr, float lo, float hi)
+{
+	return sp_rng_uniform(ctx) < thr ? lo : hi;
+}
+
+void sp_rng_mask_steps(sp_ctx *ctx, float *m, size_t T, size_t B, size_t width,
+		       double thr, float lo, float hi)
+{
+	const sp_shard *s = ctx->shard;
+	if (!s || s->count != B || T > s->T) { /* a whole batch */
+		for (size_t i = 0; i < T * B * width; i++)
+			m[i] = mask_(ctx, thr, lo, hi);
+		return;
+	}
+	for (size_t t = 0; t < s->T; t++)
+		for (size_t b = 0; b < s->B; b++) {
+			int mine = t < T && b >= s->first && b - s->first < B;
+			float *row = mine ? m + (t * B + b - s->first) * width : NULL;
+			for (size_t i = 0; i < width; i++) {
+				float v = mask_(ctx, thr, lo, hi);
+				if (row)
+					row[i] = v;
+			}
+		}
+}
+
+void sp_rng_mask_rows(sp_ctx *ctx, float *m, size_t n, size_t width, int per_seq,
+		      double thr, float lo, float hi)
+{
+	const sp_shard *s = ctx->shard;
+	size_t k = 0;
+	if (!s) {
+		for (size_t i = 0; i < n * width; i++)
+			m[i] = mask_(ctx, thr, lo, hi);
+		return;
+	}
+	/* the whole batch's rows in its order; ours are in the same order */
+	for (size_t t = 0; t < (per_seq ? 1 : s->T); t++)
+		for (size_t b = 0; b < s->B; b++) {
+			int real = per_seq ? s->len[b] > 0 : (int64_t)t < (int64_t)s->len[b];
+			int mine = b >= s->first && b - s->first < s->count && k < n;
+			if (!real)
+				continue;
+			for (size_t i = 0; i < width; i++) {
+				float v = mask_(ctx, thr, lo, hi);
+				if (mine)
+					m[k * width + i] = v;
+			}
+			k += (size_t)mine;
+		}
 }
 
 void sp_fill_uniform(sp_ctx *ctx, float *w, size_t n, float lo, float hi)

@@ -74,6 +74,20 @@ uint64_t sp_rng_below(sp_ctx *ctx, uint64_t n);
 void sp_rng_get_state(const sp_ctx *ctx, uint64_t out[4]);
 void sp_rng_set_state(sp_ctx *ctx, const uint64_t state[4]);
 
+/* Dropout masks, m[i] = (u_i < thr) ? lo : hi with u_i uniform in [0, 1),
+ * drawn so that they do not depend on how a batch is split across
+ * processes (data-parallel training): a process given a shard of a batch
+ * (host-side, sp_shard.h) draws the numbers of the whole batch and keeps
+ * its part, so its masks and its generator stay in step with a
+ * one-process run.  Without a shard they are plain draws in order.
+ * _steps: m is (T,B,width), time-major like the batch.
+ * _rows: m is (n,width), one row per real step in step order (t major),
+ * or with per_seq one row per sequence that has a real step. */
+void sp_rng_mask_steps(sp_ctx *ctx, float *m, size_t T, size_t B, size_t width,
+		       double thr, float lo, float hi);
+void sp_rng_mask_rows(sp_ctx *ctx, float *m, size_t n, size_t width, int per_seq,
+		      double thr, float lo, float hi);
+
 /* Fill helpers for weight initialisation. */
 void sp_fill_uniform(sp_ctx *ctx, float *w, size_t n, float lo, float hi);
 void sp_fill_normal(sp_ctx *ctx, float *w, size_t n, float stddev);

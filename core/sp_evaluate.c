@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sp_evalrec.h"
+#include "sp_dist_job.h"
 #include "sp_job.h"
 #include "sp_report.h"
 
@@ -62,7 +63,7 @@ static int evaluate_stream(sp_job *j, const sp_dataset *d, size_t bptt, sp_metri
 {
 	const sp_model_ops *m = sp_model_of(&j->st);
 	const sp_head_ops *h = sp_head_of(&j->st);
-	size_t B = (size_t)sp_kv_int(j->cfg.kv_train, "batch"), n, L;
+	size_t B = (size_t)sp_kv_int(j->cfg.kv_train, "batch"), n, L, first, mine;
 	int32_t *stream;
 	int rc, rc2;
 	if ((rc = sp_batch_stream(&stream, &n, j->ctx, d)) < 0)
@@ -72,6 +73,10 @@ static int evaluate_stream(sp_job *j, const sp_dataset *d, size_t bptt, sp_metri
 	else if (B > n - 1)
 		B = n - 1;
 	L = B ? (n - 1) / B : 0;
+	/* data-parallel: this rank's rows (each row is read on its own) */
+	sp_dist_part(j->dist, B, &first, &mine);
+	if (!mine)
+		L = 0;
 	h->metrics_reset(j->st.head.self);
 	rc = m->carry(j->st.model.self, j->ctx, 1, 1);
 	/* windows side by side: keep the state after each one's last step */
@@ -83,17 +88,15 @@ static int evaluate_stream(sp_job *j, const sp_dataset *d, size_t bptt, sp_metri
 		sp_seq y;
 		double loss;
 		size_t n_loss;
-		if ((rc = sp_batch_window(&j->buf, j->ctx, stream, t0, T, 0, B, L, &b)) < 0 ||
+		if ((rc = sp_batch_window(&j->buf, j->ctx, stream + first * L, t0, T, 0, mine, L, &b)) < 0 ||
 		    (rc = m->forward(j->st.model.self, j->ctx, &b.x, &y, 0)) < 0 ||
 		    (rc = h->forward(j->st.head.self, j->ctx, &y, &b.y, &loss, &n_loss, 0)) < 0)
 			break;
 	}
 	free(stream);
 	rc2 = m->carry(j->st.model.self, j->ctx, 0, 1);
-	if (rc < 0)
+	if ((rc = sp_dist_job_metrics(j, rc < 0 ? rc : rc2)) < 0)
 		return rc;
-	if (rc2 < 0)
-		return rc2;
 	return h->metrics(j->st.head.self, j->ctx, sp_metric_sink_emit, sink);
 }
 
@@ -133,6 +136,8 @@ int sp_evaluate(sp_job *j, const sp_dataset *d, sp_metric_sink *sink)
 		sp_seq y;
 		double loss;
 		size_t n_loss;
+		if (!sp_dist_job_mine(j, s / bs)) /* data-parallel: batches go round */
+			continue;
 		for (size_t k = 0; k < B; k++)
 			idx[k] = s + k;
 		if ((rc = sp_batch_make(&j->buf, j->ctx, d, idx, B, &b)) < 0 ||
@@ -142,8 +147,11 @@ int sp_evaluate(sp_job *j, const sp_dataset *d, sp_metric_sink *sink)
 			break;
 	}
 	free(idx);
-	if (rc >= 0)
-		rc = h->metrics(j->st.head.self, j->ctx, sp_metric_sink_emit, sink);
+	if ((rc = sp_dist_job_metrics(j, rc)) < 0) {
+		sp_evalrec_free(rec);
+		return rc;
+	}
+	rc = h->metrics(j->st.head.self, j->ctx, sp_metric_sink_emit, sink);
 	if (rc >= 0)
 		rc = sp_evalrec_emit(rec, j->ctx, sink->obs, sink->epoch, sink->split);
 	sp_evalrec_free(rec);

@@ -15,6 +15,7 @@
 
 #include "sp_batch.h"
 #include "sp_ctx.h"
+#include "sp_dist.h"
 #include "sp_kv.h"
 #include "sp_modelfile.h"
 #include "sp_observer.h"
@@ -78,6 +79,7 @@ typedef struct sp_job {
 	int64_t run_id;
 	sp_run_files files;
 	int diverged;            /* training stopped: the loss diverged */
+	sp_dist *dist;           /* the ranks of a data-parallel run; NULL = alone */
 } sp_job;
 
 static inline const sp_model_ops *sp_model_of(const sp_stages *s)

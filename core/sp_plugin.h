@@ -412,6 +412,12 @@ typedef struct sp_head_ops {
 	/* Optional (NULL = the host's defaults for `target`: lm loss,
 	 * tagger f1, classifier accuracy): the task the head describes. */
 	const sp_head_task *task;
+	/* Optional (NULL = the metrics of a split computed in parts cannot
+	 * be combined, so data-parallel runs refuse the head): the metric
+	 * accumulators as *n doubles that add up across the parts of a
+	 * split.  buf NULL: only sets *n; set 0: copies them into buf[0..*n);
+	 * set 1: replaces them with buf[0..*n). */
+	int (*metric_state)(void *self, double *buf, size_t *n, int set);
 } sp_head_ops;
 
 /* Does the ops table `ops` of type `type` (e.g. sp_model_ops) have member

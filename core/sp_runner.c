@@ -180,10 +180,16 @@ int sp_runner_run(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 
 	sp_job_init(&j, ctx, reg, opts);
 	*out_run_id = 0;
-	if ((rc = run_configure(&j, pipe_path, &ck)) < 0 ||
-	    (rc = run_start(&j, ck != NULL, out_run_id)) < 0 ||
-	    (rc = run_prepare(&j, model_path, sizeof(model_path), ck, &st)) < 0 ||
-	    (rc = sp_train(&j, &st)) < 0)
+	/* under mpirun, one rank of a data-parallel run; rank 0 alone logs,
+	 * prints and writes files */
+	if ((rc = sp_dist_open(&j.dist, ctx)) < 0)
+		goto done;
+	if (!sp_dist_writer(j.dist))
+		j.out = NULL;
+	if ((rc = run_configure(&j, pipe_path, &ck)) >= 0 &&
+	    (!sp_dist_writer(j.dist) || (rc = run_start(&j, ck != NULL, out_run_id)) >= 0))
+		rc = run_prepare(&j, model_path, sizeof(model_path), ck, &st);
+	if ((rc = sp_dist_agree(j.dist, ctx, rc)) < 0 || (rc = sp_train(&j, &st)) < 0)
 		goto done;
 	/* final evaluation of the kept model */
 	if ((rc = sp_evaluate_splits(&j, 0, "final ")) < 0 ||
@@ -196,6 +202,10 @@ int sp_runner_run(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 		sp_say(j.out, "run %lld finished\n", (long long)j.run_id);
 done:
 	run_end(&j, rc);
+	/* a failure the other ranks cannot learn of (they would wait) */
+	if (rc < 0 && !sp_dist_agreed(j.dist))
+		sp_dist_abort(j.dist, ctx, rc);
+	sp_dist_close(j.dist);
 	sp_modelfile_free(ck);
 	sp_job_fini(&j);
 	return rc;

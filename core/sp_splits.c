@@ -426,7 +426,9 @@ static int build_vocabularies(sp_job *j, const sp_corpus *train,
 	} else {
 		rc = observe_vocab(j, train, &t);
 		sp_toklist_fini(&t);
-		if (rc < 0 || (rc = sp_vocab_save(j->data.vocab, j->ctx, store, vname)) < 0)
+		/* data-parallel: every rank builds it alike, rank 0 stores it */
+		if (rc < 0 || (sp_dist_writer(j->dist) &&
+			       (rc = sp_vocab_save(j->data.vocab, j->ctx, store, vname)) < 0))
 			return rc;
 	}
 	if (sp_vocab_size(j->data.vocab) == 0)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_dist_job.h"
 #include "sp_evaluate.h"
 #include "sp_job.h"
 #include "sp_progress.h"
@@ -143,6 +144,47 @@ static int train_step(sp_job *j, sp_optim *opt, sp_batch *b, double *loss, size_
 	return rc;
 }
 
+/*
+ * train_step of a data-parallel run (sp_dist_job.h): this rank's part of
+ * the batch forward (dropout masks drawn as for the whole batch), the
+ * batch's loss and target count exchanged, this part's backward of the
+ * whole batch's mean loss, the gradients summed, and on every rank the
+ * same update.  A failure or stop anywhere stops every rank here.
+ */
+static int dist_step(sp_job *j, sp_optim *opt, const sp_shard *sh, sp_batch *b,
+		     double *loss, size_t *n_loss, double *comm_s)
+{
+	size_t mine;
+	double t0;
+	int rc = SP_OK;
+	*loss = 0;
+	*n_loss = 0;
+	if (b->x.B) {
+		sp_ctx_set_shard(j->ctx, sh);
+		rc = train_forward(j, b, loss, n_loss);
+		sp_ctx_set_shard(j->ctx, NULL);
+	} else {
+		memset(j->par.grad, 0, j->par.n_params * sizeof(*j->par.grad));
+	}
+	mine = *n_loss;
+	t0 = sp_now_s();
+	rc = sp_dist_job_step(j, rc, stop_requested(j), loss, n_loss);
+	*comm_s += sp_now_s() - t0;
+	if (rc < 0 || (rc = sp_dist_job_share_rng(j, sh)) < 0 || *n_loss == 0)
+		return rc;
+	rc = mine ? train_backward(j, b, *n_loss) : SP_OK;
+	t0 = sp_now_s();
+	rc = sp_dist_job_grads(j, rc);
+	*comm_s += sp_now_s() - t0;
+	if (rc < 0)
+		return rc;
+	sp_params_freeze_grad(&j->par);
+	rc = sp_optim_step(opt, j->ctx, j->par.value, j->par.grad);
+	sp_params_freeze_restore(&j->par);
+	/* the same on every rank (same gradients): agreed without waiting */
+	return rc < 0 ? sp_dist_agree(j->dist, j->ctx, rc) : rc;
+}
+
 /* Collects the instruments of layer 0 for the progress line. */
 typedef struct instr_sink {
 	const sp_observer_ref *obs;
@@ -231,6 +273,10 @@ typedef struct train_loop {
 	double ref_loss;         /* first step's mean loss, >= 1 (0 = none yet) */
 	sp_rollback *rb;         /* train.on_diverge = rollback; NULL = stop */
 	int diverged;            /* the last epoch's error was a divergence */
+	sp_shard shard;          /* data-parallel: the step's whole batch */
+	int32_t *lens;           /* (bs) its lengths */
+	double step_s;           /* wall seconds in the training steps */
+	double comm_s;           /* ... of which in their exchanges (MPI) */
 } train_loop;
 
 static void loop_fini(train_loop *L)
@@ -239,6 +285,7 @@ static void loop_fini(train_loop *L)
 	sp_rollback_free(L->rb);
 	sp_batcher_free(L->batcher);
 	free(L->lengths);
+	free(L->lens);
 	sp_optim_free(L->opt);
 }
 
@@ -296,6 +343,9 @@ static int loop_setup(sp_job *j, train_loop *L, const sp_train_state *st)
 		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
 	for (size_t i = 0; i < j->data.train.n; i++)
 		L->lengths[i] = (size_t)j->data.train.in_len[i];
+	if (sp_dist_job_many(j) && ((rc = sp_dist_job_check(j)) < 0 ||
+				    !(L->lens = malloc((L->bs ? L->bs : 1) * sizeof(*L->lens)))))
+		return rc < 0 ? rc : sp_err(j->ctx, SP_ENOMEM, "out of memory");
 	return sp_batcher_new(&L->batcher, j->ctx, L->lengths, j->data.train.n, L->bs,
 			      sp_kv_bool(kv, "shuffle"), sp_kv_bool(kv, "bucket"));
 }
@@ -354,6 +404,14 @@ static int note_diverged(sp_job *j, train_loop *L, int rc)
 	if (!strstr(sp_errmsg(j->ctx), "diverged"))
 		sp_err_prefix(j->ctx, rc, "diverged");
 	return rc;
+/* The epoch's next batch (or window); data-parallel, this rank's part. */
+static int next_batch(sp_job *j, train_loop *L, size_t *pos, sp_batch *b)
+{
+	if (L->lens)
+		return sp_dist_job_next(j, L->batcher, L->bs, L->stride, L->bptt, pos,
+					&L->shard, L->lens, b);
+	return sp_batch_next_train(&j->buf, j->ctx, &j->data.train, L->batcher, L->bs,
+				   L->stride, L->bptt, pos, b);
 }
 
 /* The batches (or windows) of one epoch, each a training step. */
@@ -373,16 +431,17 @@ static int run_epoch(sp_job *j, train_loop *L, size_t epoch)
 		sp_batcher_epoch(L->batcher, j->ctx);
 	}
 	sp_progress_epoch(L->progress, epoch, epoch_steps(j, L));
-	while (rc >= 0 && (rc = sp_batch_next_train(&j->buf, j->ctx, &j->data.train, L->batcher,
-						    L->bs, L->stride, L->bptt, &pos, &b)) > 0) {
+	while (rc >= 0 && (rc = next_batch(j, L, &pos, &b)) > 0) {
 		double loss;
 		size_t n_loss;
-		if (stop_requested(j)) {
+		if (!L->lens && stop_requested(j)) { /* data-parallel: in dist_step */
 			rc = sp_err(j->ctx, SP_EINTR, "interrupted in epoch %zu", epoch + 1);
 			break;
 		}
-		if ((rc = train_step(j, L->opt, &b, &loss, &n_loss)) >= 0 && n_loss)
-			rc = check_diverged(j, L, loss / (double)n_loss);
+		rc = L->lens ? dist_step(j, L->opt, &L->shard, &b, &loss, &n_loss, &L->comm_s) :
+			train_step(j, L->opt, &b, &loss, &n_loss);
+		if (rc >= 0 && n_loss && (rc = check_diverged(j, L, loss / (double)n_loss)) < 0)
+			rc = sp_dist_agree(j->dist, j->ctx, rc); /* every rank's loss */
 		if (rc < 0) {
 			rc = sp_err_prefix(j->ctx, note_diverged(j, L, rc), "training epoch %zu, %s %zu",
 					   epoch + 1, L->bptt ? "window" : "batch", n_batches + 1);
@@ -412,9 +471,11 @@ static int report_epoch(sp_job *j, train_loop *L, size_t epoch, int show,
 	uint64_t clips;
 	double secs;
 	int rc;
-	/* train: metrics accumulated while training this epoch */
+	/* train: metrics accumulated while training this epoch (on every
+	 * rank, its part) */
 	sp_metric_sink_init(&sink, j, (int64_t)epoch, "train");
-	if ((rc = sp_head_of(&j->st)->metrics(j->st.head.self, j->ctx, sp_metric_sink_emit, &sink)) < 0)
+	if ((rc = sp_dist_job_metrics(j, SP_OK)) < 0 ||
+	    (rc = sp_head_of(&j->st)->metrics(j->st.head.self, j->ctx, sp_metric_sink_emit, &sink)) < 0)
 		return rc;
 	if (show)
 		sp_say(j->out, "epoch %3zu/%zu  train%s", epoch + 1, L->epochs, sink.line);
@@ -446,9 +507,9 @@ static int keep_best(sp_job *j, train_loop *L, size_t epoch, const sp_metric_sin
 		rc = sp_optim_epoch_end(L->opt, j->ctx, NAN);
 		return rc < 0 && rc != SP_ENUMERIC ? rc : SP_OK;
 	}
-	if (!dev->found)
-		return sp_err(j->ctx, SP_EINVAL, "%s: the head reports no dev metric '%s'",
-			      sp_kv_where(j->cfg.kv_train, "metric"), L->want);
+	if (!dev->found) /* alike on every rank */
+		return sp_dist_agree(j->dist, j->ctx, sp_err(j->ctx, SP_EINVAL, "%s: the head reports no dev metric '%s'",
+			      sp_kv_where(j->cfg.kv_train, "metric"), L->want));
 	better = isnan(L->best) || (L->higher_better ? dev->wanted > L->best : dev->wanted < L->best);
 	if (better) {
 		L->best = dev->wanted;
@@ -484,12 +545,15 @@ static int epoch_step(sp_job *j, train_loop *L, size_t epoch)
 		if ((rc = sp_rollback_mark(L->rb, j, L->opt, &at)) < 0)
 			return rc;
 	}
-	if ((rc = run_epoch(j, L, epoch)) < 0 ||
+	if ((rc = run_epoch(j, L, epoch)) >= 0)
+		L->step_s += sp_now_s() - t0;
+	if (rc < 0 ||
 	    (rc = note_diverged(j, L, report_epoch(j, L, epoch, show, t0, clips0, &dev))) < 0)
 		return rc;
 	if (L->instruments && (rc = log_instruments(j, epoch, show)) < 0)
 		return rc;
-	if ((rc = keep_best(j, L, epoch, &dev)) < 0)
+	if ((rc = keep_best(j, L, epoch, &dev)) < 0 ||
+	    (rc = sp_dist_job_same_weights(j, epoch)) < 0)
 		return rc;
 	{
 		/* the checkpoint of this epoch, to resume from */
@@ -504,16 +568,17 @@ static int epoch_step(sp_job *j, train_loop *L, size_t epoch)
 static int keep_model(sp_job *j, train_loop *L)
 {
 	sp_modelfile *mf;
-	int rc;
+	int rc = SP_OK;
 	if (!L->saved)
 		return sp_checkpoint_save(j, j->files.model, (int64_t)L->epochs - 1, NULL);
 	if (L->best_epoch + 1 == L->epochs)
 		return SP_OK;
-	if ((rc = sp_modelfile_open(&mf, j->ctx, j->files.model)) < 0)
-		return rc;
-	rc = sp_params_load(j, mf);
-	sp_modelfile_free(mf);
-	if (rc < 0)
+	/* rank 0 wrote it; it gives the others its weights */
+	if (sp_dist_writer(j->dist) && (rc = sp_modelfile_open(&mf, j->ctx, j->files.model)) >= 0) {
+		rc = sp_params_load(j, mf);
+		sp_modelfile_free(mf);
+	}
+	if ((rc = sp_dist_job_share_weights(j, sp_dist_writer(j->dist) ? rc : SP_OK)) < 0)
 		return rc;
 	{
 		char num[40];
@@ -574,6 +639,12 @@ int sp_train(sp_job *j, sp_train_state *st)
 	sp_observe_metric(&j->obs, j->ctx, -1, NULL, "steps", (double)sp_optim_steps(L.opt));
 	if (L.rb)
 		sp_observe_metric(&j->obs, j->ctx, -1, NULL, "rollbacks", (double)sp_rollback_count(L.rb));
+	if (j->dist) { /* under mpirun: rank 0's time in the steps, and in
+			* their exchanges (waiting for the others included) */
+		sp_observe_metric(&j->obs, j->ctx, -1, NULL, "ranks", (double)sp_dist_size(j->dist));
+		sp_observe_metric(&j->obs, j->ctx, -1, NULL, "step_seconds", L.step_s);
+		sp_observe_metric(&j->obs, j->ctx, -1, NULL, "allreduce_seconds", L.comm_s);
+	}
 	rc = SP_OK;
 done:
 	if (rc < 0 && L.diverged)

@@ -269,10 +269,11 @@ void heads_project(head *hd, sp_ctx *ctx, int train)
 		 * no rescaling */
 		const double keep = 1.0 - hd->dropout;
 		const float up = (float)(1.0 / keep);
-		for (size_t i = 0; i < n * in; i++) {
-			hd->drop[i] = sp_rng_uniform(ctx) < keep ? up : 0.0f;
+		/* the whole batch's masks when this is a shard of it */
+		sp_rng_mask_rows(ctx, hd->drop, n, in, hd->kind == HEAD_CLASSIFY,
+				 keep, up, 0.0f);
+		for (size_t i = 0; i < n * in; i++)
 			hd->x[i] *= hd->drop[i];
-		}
 	}
 
 	/* Y (n,K) = X (n,in) · Wᵀ (in,K) + b: rows start as b, beta = 1 */
@@ -625,6 +626,35 @@ int heads_metrics_reset(void *self)
 	memset(hd->m_gold, 0, (hd->n_names + 1) * sizeof(size_t));
 	memset(hd->m_pred, 0, (hd->n_names + 1) * sizeof(size_t));
 	memset(hd->m_hit, 0, (hd->n_names + 1) * sizeof(size_t));
+	return SP_OK;
+}
+
+/* loss, targets, hits, then gold, predicted and correct per name (each
+ * n_names + 1 long: the last is the total); counts are exact as doubles
+ * up to 2^53. */
+int heads_metric_state(void *self, double *buf, size_t *n, int set)
+{
+	head *hd = self;
+	const size_t k = hd->n_names + 1;
+	size_t *arr[3] = {hd->m_gold, hd->m_pred, hd->m_hit};
+	*n = 3 + 3 * k;
+	if (!buf)
+		return SP_OK;
+	if (set) {
+		hd->m_loss = buf[0];
+		hd->m_n = (size_t)buf[1];
+		hd->m_correct = (size_t)buf[2];
+		for (size_t a = 0; a < 3; a++)
+			for (size_t i = 0; i < k; i++)
+				arr[a][i] = (size_t)buf[3 + a * k + i];
+		return SP_OK;
+	}
+	buf[0] = hd->m_loss;
+	buf[1] = (double)hd->m_n;
+	buf[2] = (double)hd->m_correct;
+	for (size_t a = 0; a < 3; a++)
+		for (size_t i = 0; i < k; i++)
+			buf[3 + a * k + i] = (double)arr[a][i];
 	return SP_OK;
 }
 

@@ -600,6 +600,12 @@ static int crf_metrics_reset(void *self)
 	return heads_metrics_reset(c->hd);
 }
 
+static int crf_metric_state(void *self, double *buf, size_t *n, int set)
+{
+	crf *c = self;
+	return heads_metric_state(c->hd, buf, n, set);
+}
+
 /* The tagger's metrics (loss per tag, accuracy, entities) on the paths. */
 static int crf_metrics(void *self, sp_ctx *ctx, sp_metric_fn emit,
 		       void *payload)
@@ -762,4 +768,5 @@ const sp_head_ops heads_crf_ops = {
 	.metrics = crf_metrics,
 	.predict = crf_predict,
 	.sample = crf_sample,
-	.trace = crf_trace};
+	.trace = crf_trace,
+	.metric_state = crf_metric_state};

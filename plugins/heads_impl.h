@@ -180,7 +180,7 @@ int heads_emit_entities(char *const *names, size_t n, const size_t *m_gold,
 	.backward = heads_backward,                                         \
 	.metrics_reset = heads_metrics_reset, .metrics = heads_metrics,    \
 	.predict = heads_predict, .sample = heads_sample,                  \
-	.trace = heads_trace
+	.trace = heads_trace, .metric_state = heads_metric_state
 
 int heads_weights(const void *self, const sp_weight **out, size_t *n_out);
 int heads_bind(void *self, float *const *value, float *const *grad);
@@ -189,6 +189,7 @@ int heads_forward(void *self, sp_ctx *ctx, const sp_seq *h,
 		  const sp_labels *y, double *loss, size_t *n_loss, int train);
 int heads_backward(void *self, sp_ctx *ctx, double scale, sp_seq *dh);
 int heads_metrics_reset(void *self);
+int heads_metric_state(void *self, double *buf, size_t *n, int set);
 int heads_metrics(void *self, sp_ctx *ctx, sp_metric_fn emit, void *payload);
 int heads_predict(void *self, sp_ctx *ctx, size_t k, sp_pred_fn emit,
 		  void *payload);

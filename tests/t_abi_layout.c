@@ -98,6 +98,7 @@
 	F(sp_head_ops, predict) \
 	F(sp_head_ops, sample) \
 	F(sp_head_ops, trace) \
+	F(sp_head_ops, metric_state) \
 	S(sp_plugin) \
 	F(sp_plugin, abi) \
 	F(sp_plugin, name) \

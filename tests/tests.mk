@@ -171,3 +171,6 @@ TEST_PROGS += tests/t_read_parallel
 tests_t_read_parallel_SOURCES = tests/t_read_parallel.c
 tests_t_read_parallel_CFLAGS = $(TEST_CFLAGS) $(ZLIB_CFLAGS)
 tests_t_read_parallel_LDADD = $(TEST_LDADD)
+# data-parallel training: runs under mpirun when configured --with-mpi
+SCRIPT_TESTS += tests/t_mpi.sh
+AM_TESTS_ENVIRONMENT += SEQPIPE_MPI='$(WITH_MPI)' MPIRUN='$(MPIRUN)'; export SEQPIPE_MPI MPIRUN;
