@@ -404,6 +404,8 @@ static int note_diverged(sp_job *j, train_loop *L, int rc)
 	if (!strstr(sp_errmsg(j->ctx), "diverged"))
 		sp_err_prefix(j->ctx, rc, "diverged");
 	return rc;
+}
+
 /* The epoch's next batch (or window); data-parallel, this rank's part. */
 static int next_batch(sp_job *j, train_loop *L, size_t *pos, sp_batch *b)
 {
