@@ -25,6 +25,8 @@ trap 'rm -rf "$work"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl=self,vader
 export OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_btl_vader_single_copy_mechanism=none
+# a rank waiting for the other gives up its core (more ranks than free cores)
+export OMPI_MCA_mpi_yield_when_idle=1
 # one BLAS thread per rank: N ranks on N cores
 export OPENBLAS_NUM_THREADS=1
 

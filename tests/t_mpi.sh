@@ -3,8 +3,9 @@
 # machine, loopback only, `mpirun -np 2 pipeline run` gives the metrics of
 # every epoch and the final dev/test figures of the one-process run with
 # the same seed, within 1e-5 relative (float sums in another order): a
-# bidirectional LSTM tagger with dropout (batches of 7 split 4 + 3), and a
-# character LM trained with truncated BPTT (the stream's rows split).
+# bidirectional LSTM tagger with dropout (batches of 7 split 4 + 3), a
+# character LM trained with truncated BPTT (the stream's rows split) and
+# a classifier.
 # Rank 0 alone logs; a run resumed from an MPI checkpoint, with 2 ranks
 # or 1, ends as the uninterrupted run; a run that fails on the ranks is
 # logged as failed.  Skipped unless configured --with-mpi.
@@ -26,6 +27,8 @@ cd "$work" || exit 1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl=self,vader
 export OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_btl_vader_single_copy_mechanism=none
+# a rank waiting for the other gives up its core (more ranks than free cores)
+export OMPI_MCA_mpi_yield_when_idle=1
 mpi2() { "$MPIRUN" -np 2 "$@"; }
 
 n=0
@@ -58,7 +61,7 @@ same() { # db1 db2
 }
 status() { sqlite3 "$1" "select group_concat(status, ',') from runs"; }
 
-echo 1..11
+echo 1..12
 tiny="$top_srcdir/tests/data/tiny"
 cat >tag.pipe <<PIPE
 [pipeline]
@@ -153,6 +156,13 @@ ok $rc "one process trains the LM ($err)"
 run mpi2 "$PIPELINE" --db lm2.db --vocab-db lv2.db run lm.pipe --quiet --set train.save=lm2.spm
 msg=$(same lm1.db lm2.db)
 ok $? "2 ranks: the LM's metrics equal one process ($msg; $err)"
+
+# a classifier (one dropout row per sequence), on generated data
+set -- --quiet --set head.dropout=0.3 --set train.batch=7 --set train.epochs=3 --set train.instruments=false
+run "$PIPELINE" --db c1.db --vocab-db cv1.db run "$top_srcdir/pipelines/vanishing.pipe" "$@" --set train.save=c1.spm
+run mpi2 "$PIPELINE" --db c2.db --vocab-db cv2.db run "$top_srcdir/pipelines/vanishing.pipe" "$@" --set train.save=c2.spm
+msg=$(same c1.db c2.db)
+ok $? "2 ranks: a classifier with dropout equals one process ($msg; $err)"
 
 # a failure on the ranks ends every rank and is logged as failed
 run mpi2 "$PIPELINE" --db bad.db --vocab-db v4.db run tag.pipe --quiet --set train.save=bad.spm \
