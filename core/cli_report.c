@@ -55,25 +55,126 @@ static void num_(FILE *f, double v)
 	fputs(b, f);
 }
 
+/* The plotted area of a chart: value ranges (y as log10 with logy) and
+ * the plot's size in pixels. */
+typedef struct frame_ {
+	double xmin, xmax, ymin, ymax, pw, ph;
+	int logy;
+} frame_;
+
+static double px_(const frame_ *fr, double x)
+{
+	return ML + (x - fr->xmin) / (fr->xmax - fr->xmin) * fr->pw;
+}
+
+static double py_(const frame_ *fr, double y)
+{
+	return MT + fr->ph - (y - fr->ymin) / (fr->ymax - fr->ymin) * fr->ph;
+}
+
+/* Is y a value a chart shows (finite, and > 0 on a log scale)? */
+static int plotted_(double y, int logy)
+{
+	return !(isnan(y) || isinf(y) || (logy && y <= 0));
+}
+
+/* The ranges of the values of lines[0..n); 0 when there is none. */
+static int frame_fit_(frame_ *fr, const line_ *lines, size_t n, int logy)
+{
+	fr->xmin = fr->ymin = INFINITY;
+	fr->xmax = fr->ymax = -INFINITY;
+	fr->pw = W - ML - MR;
+	fr->ph = H - MT - MB;
+	fr->logy = logy;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < lines[i].n; k++) {
+			double y = lines[i].y[k], x = lines[i].x0 + (double)k;
+			if (!plotted_(y, logy))
+				continue;
+			if (logy)
+				y = log10(y);
+			fr->xmin = fmin(fr->xmin, x);
+			fr->xmax = fmax(fr->xmax, x);
+			fr->ymin = fmin(fr->ymin, y);
+			fr->ymax = fmax(fr->ymax, y);
+		}
+	if (!(fr->xmax >= fr->xmin))
+		return 0;
+	if (fr->xmax == fr->xmin)
+		fr->xmax = fr->xmin + 1;
+	if (fr->ymax - fr->ymin < 1e-12) {
+		fr->ymax += logy ? 0.5 : fmax(fabs(fr->ymax) * 0.05, 1e-6);
+		fr->ymin -= logy ? 0.5 : fmax(fabs(fr->ymin) * 0.05, 1e-6);
+	}
+	return 1;
+}
+
+/* The axes, five ticks on each with grid lines, and the x label. */
+static void chart_axes_(FILE *f, const frame_ *fr, const char *xlabel)
+{
+	fprintf(f, "<g class=\"axes\" stroke=\"#888\" fill=\"none\">"
+		"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
+		"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/></g>",
+		ML, MT, ML, H - MB, ML, H - MB, W - MR, H - MB);
+	for (int k = 0; k <= 4; k++) {
+		double y = fr->ymin + (fr->ymax - fr->ymin) * k / 4.0;
+		double x = fr->xmin + (fr->xmax - fr->xmin) * k / 4.0;
+		fprintf(f, "<line x1=\"%d\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+			"stroke=\"#eee\"/>", ML, W - MR + 0.0, py_(fr, y),
+			py_(fr, y));
+		fprintf(f, "<text class=\"tick\" x=\"%d\" y=\"%.1f\" "
+			"text-anchor=\"end\">", ML - 4, py_(fr, y) + 4);
+		num_(f, fr->logy ? pow(10, y) : y);
+		fprintf(f, "</text><text class=\"tick\" x=\"%.1f\" y=\"%d\" "
+			"text-anchor=\"middle\">%.4g</text>", px_(fr, x),
+			H - MB + 14, fr->xmax - fr->xmin >= 4 ? round(x) : x);
+	}
+	fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" "
+		"text-anchor=\"middle\">", ML + fr->pw / 2, H - 6);
+	esc_(f, xlabel);
+	fprintf(f, "%s</text>", fr->logy ? " (y: log scale)" : "");
+}
+
+/* Series i: its polyline (a dot when it has a single point) and its
+ * legend entry. */
+static void chart_series_(FILE *f, const frame_ *fr, const line_ *ln,
+			  size_t i)
+{
+	const char *c = colors_[i % (sizeof(colors_) / sizeof(colors_[0]))];
+	size_t pts = 0;
+	fprintf(f, "<polyline class=\"series\" fill=\"none\" stroke=\"%s\" "
+		"stroke-width=\"2\"%s points=\"", c,
+		ln->dashed ? " stroke-dasharray=\"6 3\"" : "");
+	for (size_t k = 0; k < ln->n; k++) {
+		double y = ln->y[k];
+		if (!plotted_(y, fr->logy))
+			continue;
+		fprintf(f, "%.1f,%.1f ", px_(fr, ln->x0 + (double)k),
+			py_(fr, fr->logy ? log10(y) : y));
+		pts++;
+	}
+	fprintf(f, "\"/>");
+	if (pts == 1)
+		for (size_t k = 0; k < ln->n; k++) {
+			double y = ln->y[k];
+			if (!plotted_(y, fr->logy))
+				continue;
+			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" "
+				"fill=\"%s\"/>", px_(fr, ln->x0 + (double)k),
+				py_(fr, fr->logy ? log10(y) : y), c);
+		}
+	fprintf(f, "<rect x=\"%d\" y=\"%zu\" width=\"14\" height=\"3\" "
+		"fill=\"%s\"/><text class=\"legend\" x=\"%d\" y=\"%zu\">",
+		W - MR + 8, MT + 10 + 16 * i, c, W - MR + 26, MT + 14 + 16 * i);
+	esc_(f, ln->label);
+	fprintf(f, "</text>");
+}
+
 /* A line chart of lines[0..n) with axes, ticks and a legend. */
 static void chart_(FILE *f, const char *cls, const char *title,
 		   const char *xlabel, const line_ *lines, size_t n, int logy)
 {
-	double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY,
-	       ymax = -INFINITY;
-	const double pw = W - ML - MR, ph = H - MT - MB;
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < lines[i].n; k++) {
-			double y = lines[i].y[k], x = lines[i].x0 + (double)k;
-			if (isnan(y) || isinf(y) || (logy && y <= 0))
-				continue;
-			if (logy)
-				y = log10(y);
-			xmin = fmin(xmin, x);
-			xmax = fmax(xmax, x);
-			ymin = fmin(ymin, y);
-			ymax = fmax(ymax, y);
-		}
+	frame_ fr;
 	fprintf(f, "<svg class=\"chart %s\" xmlns=\"http://www.w3.org/2000/svg\" "
 		"width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">"
 		"<title>", cls, W, H, W, H);
@@ -83,73 +184,14 @@ static void chart_(FILE *f, const char *cls, const char *title,
 	fprintf(f, "<text x=\"%d\" y=\"16\" class=\"t\">", ML);
 	esc_(f, title);
 	fprintf(f, "</text>");
-	if (!(xmax >= xmin)) {
+	if (!frame_fit_(&fr, lines, n, logy)) {
 		fprintf(f, "<text x=\"%d\" y=\"%d\">no values</text></svg>\n",
 			ML + 10, MT + 40);
 		return;
 	}
-	if (xmax == xmin)
-		xmax = xmin + 1;
-	if (ymax - ymin < 1e-12) {
-		ymax += logy ? 0.5 : fmax(fabs(ymax) * 0.05, 1e-6);
-		ymin -= logy ? 0.5 : fmax(fabs(ymin) * 0.05, 1e-6);
-	}
-#define PX(x) (ML + ((x) - xmin) / (xmax - xmin) * pw)
-#define PY(y) (MT + ph - ((y) - ymin) / (ymax - ymin) * ph)
-	fprintf(f, "<g class=\"axes\" stroke=\"#888\" fill=\"none\">"
-		"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
-		"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/></g>",
-		ML, MT, ML, H - MB, ML, H - MB, W - MR, H - MB);
-	for (int k = 0; k <= 4; k++) {
-		double y = ymin + (ymax - ymin) * k / 4.0;
-		double x = xmin + (xmax - xmin) * k / 4.0;
-		fprintf(f, "<line x1=\"%d\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
-			"stroke=\"#eee\"/>", ML, W - MR + 0.0, PY(y), PY(y));
-		fprintf(f, "<text class=\"tick\" x=\"%d\" y=\"%.1f\" "
-			"text-anchor=\"end\">", ML - 4, PY(y) + 4);
-		num_(f, logy ? pow(10, y) : y);
-		fprintf(f, "</text><text class=\"tick\" x=\"%.1f\" y=\"%d\" "
-			"text-anchor=\"middle\">%.4g</text>", PX(x), H - MB + 14,
-			xmax - xmin >= 4 ? round(x) : x);
-	}
-	fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" "
-		"text-anchor=\"middle\">", ML + pw / 2, H - 6);
-	esc_(f, xlabel);
-	fprintf(f, "%s</text>", logy ? " (y: log scale)" : "");
-	for (size_t i = 0; i < n; i++) {
-		const char *c = colors_[i % (sizeof(colors_) / sizeof(colors_[0]))];
-		size_t pts = 0;
-		fprintf(f, "<polyline class=\"series\" fill=\"none\" stroke=\"%s\" "
-			"stroke-width=\"2\"%s points=\"", c,
-			lines[i].dashed ? " stroke-dasharray=\"6 3\"" : "");
-		for (size_t k = 0; k < lines[i].n; k++) {
-			double y = lines[i].y[k];
-			if (isnan(y) || isinf(y) || (logy && y <= 0))
-				continue;
-			if (logy)
-				y = log10(y);
-			fprintf(f, "%.1f,%.1f ", PX(lines[i].x0 + (double)k), PY(y));
-			pts++;
-		}
-		fprintf(f, "\"/>");
-		if (pts == 1)
-			for (size_t k = 0; k < lines[i].n; k++) {
-				double y = lines[i].y[k];
-				if (isnan(y) || isinf(y) || (logy && y <= 0))
-					continue;
-				fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" "
-					"fill=\"%s\"/>", PX(lines[i].x0 + (double)k),
-					PY(logy ? log10(y) : y), c);
-			}
-		fprintf(f, "<rect x=\"%d\" y=\"%zu\" width=\"14\" height=\"3\" "
-			"fill=\"%s\"/><text class=\"legend\" x=\"%d\" y=\"%zu\">",
-			W - MR + 8, MT + 10 + 16 * i, c, W - MR + 26,
-			MT + 14 + 16 * i);
-		esc_(f, lines[i].label);
-		fprintf(f, "</text>");
-	}
-#undef PX
-#undef PY
+	chart_axes_(f, &fr, xlabel);
+	for (size_t i = 0; i < n; i++)
+		chart_series_(f, &fr, &lines[i], i);
 	fprintf(f, "</svg>\n");
 }
 
