@@ -370,77 +370,80 @@ static void cat_(char *sql, size_t n, const char *s)
 	snprintf(sql + k, n - k, "%s", s);
 }
 
-static int runs_(sp_ctx *ctx, const cli_hopts *o)
-{
-	sp_runlog *log = NULL;
-	sp_where *where = NULL, *order = NULL;
-	sqlite3_stmt *st = NULL, *key = NULL, *val = NULL, *par = NULL;
-	cli_table *t = NULL;
+/* What `pipeline runs` works with: the log, the compiled filter and
+ * order, the statements, and the metric and parameter columns. */
+typedef struct runs_q_ {
+	const cli_hopts *o;
+	sp_runlog *log;
+	sp_where *where, *order;
+	sqlite3_stmt *st, *key, *val, *par;
+	cli_table *t;
 	const char *cols[8 + 16];
-	size_t n_cols = 0, n_refs = 0;
+	size_t n_cols, n_refs;
 	const sp_where_ref *refs[16];
-	char *sql = NULL;
-	size_t cap;
-	long limit = o->limit < 0 ? 100 : o->limit;
-	int code, rc, b = 1, has_tags, status = EXIT_FAILURE;
-	sp_run_status s;
+	long limit;
+} runs_q_;
 
-	if (o->n_pos)
-		return cli_usage("runs", "unexpected argument '%s'", o->pos[0]);
-	if (o->status && strcmp(o->status, "died") &&
-	    sp_run_status_parse_(o->status, &s) != 0) {
-		sp_err(ctx, SP_EINVAL, "--status '%s': expected running, "
-		       "finished, failed, interrupted, diverged or died", o->status);
-		return cli_fail(ctx);
+/* The pipeline named by --pipeline has runs, else an error listing them. */
+static int need_pipeline_(sp_runlog *log, sp_ctx *ctx, const char *pipeline)
+{
+	char known[1024];
+	sqlite3_stmt *p = NULL;
+	int found = 0;
+	if (sqlite3_prepare_v2(sp_runlog_db_(log), "SELECT 1 FROM runs WHERE "
+			       "pipeline = ? LIMIT 1", -1, &p, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(p, 1, pipeline, -1, SQLITE_STATIC);
+		found = sqlite3_step(p) == SQLITE_ROW;
 	}
-	if ((code = cli_open_read(&log, ctx, o)) != SP_OK)
-		return cli_fail(ctx);
-	has_tags = sp_runlog_schema_version(log) >= 2;
-	if (o->where && ((code = sp_where_parse(&where, ctx, o->where)) ||
-			 (code = check_refs_(log, ctx, where)))) {
+	sqlite3_finalize(p);
+	if (found)
+		return SP_OK;
+	list_(sp_runlog_db_(log), "SELECT DISTINCT pipeline FROM runs ORDER BY 1",
+	      NULL, known, sizeof(known), 40);
+	return sp_err(ctx, SP_ENOTFOUND, "%s: no runs of pipeline '%s'; "
+		      "pipelines: %s", sp_runlog_path_(log), pipeline, known);
+}
+
+/* Compiles --where and --order-by and checks every name they use, the
+ * tags and the pipeline against the log. */
+static int runs_check_(runs_q_ *q, sp_ctx *ctx)
+{
+	const cli_hopts *o = q->o;
+	int schema = sp_runlog_schema_version(q->log), code;
+	if (o->where && ((code = sp_where_parse_for(&q->where, ctx, o->where,
+						    schema)) ||
+			 (code = check_refs_(q->log, ctx, q->where)))) {
 		if (code == SP_EINVAL && !strstr(sp_errmsg(ctx), "schema"))
 			sp_err_prefix(ctx, code, "--where");
-		goto done;
+		return code;
 	}
-	if (o->order && ((code = sp_where_parse_order(&order, ctx, o->order)) ||
-			 (code = check_refs_(log, ctx, order)))) {
+	if (o->order && ((code = sp_where_parse_order_for(&q->order, ctx,
+							  o->order, schema)) ||
+			 (code = check_refs_(q->log, ctx, q->order)))) {
 		if (code == SP_EINVAL)
 			sp_err_prefix(ctx, code, "--order-by");
-		goto done;
+		return code;
 	}
-	if (o->n_tags && (code = need_tags_(log, ctx)))
-		goto done;
-	if (o->pipeline) {
-		char known[1024];
-		sqlite3_stmt *p = NULL;
-		int found = 0;
-		if (sqlite3_prepare_v2(sp_runlog_db_(log), "SELECT 1 FROM runs "
-				       "WHERE pipeline = ? LIMIT 1", -1, &p,
-				       NULL) == SQLITE_OK) {
-			sqlite3_bind_text(p, 1, o->pipeline, -1, SQLITE_STATIC);
-			found = sqlite3_step(p) == SQLITE_ROW;
-		}
-		sqlite3_finalize(p);
-		if (!found) {
-			list_(sp_runlog_db_(log), "SELECT DISTINCT pipeline FROM "
-			      "runs ORDER BY 1", NULL, known, sizeof(known), 40);
-			code = sp_err(ctx, SP_ENOTFOUND, "%s: no runs of pipeline "
-				      "'%s'; pipelines: %s", sp_runlog_path_(log),
-				      o->pipeline, known);
-			goto done;
-		}
-	}
+	if (o->n_tags && (code = need_tags_(q->log, ctx)))
+		return code;
+	return o->pipeline ? need_pipeline_(q->log, ctx, o->pipeline) : SP_OK;
+}
 
-	cap = 1024 + (where ? strlen(sp_where_sql(where)) : 0) +
-	      (order ? strlen(sp_where_sql(order)) : 0) + 256 * o->n_tags;
-	if (!(sql = calloc(1, cap))) {
-		code = sp_err(ctx, SP_ENOMEM, "out of memory");
-		goto done;
-	}
+/* The listing's SQL (caller frees), its values bound by runs_bind_. */
+static char *runs_sql_(const runs_q_ *q)
+{
+	const cli_hopts *o = q->o;
+	size_t cap = 1024 + (q->where ? strlen(sp_where_sql(q->where)) : 0) +
+		     (q->order ? strlen(sp_where_sql(q->order)) : 0) +
+		     256 * o->n_tags;
+	char *sql = calloc(1, cap);
+	if (!sql)
+		return NULL;
 	cat_(sql, cap, "SELECT r.id, r.pipeline, r.status, r.started, r.host, "
 	     "r.pid, ");
-	cat_(sql, cap, has_tags ? "(SELECT group_concat(t.key || '=' || t.value, "
-	     "' ') FROM tags t WHERE t.run_id = r.id)" : "NULL");
+	cat_(sql, cap, sp_runlog_schema_version(q->log) >= 2 ?
+	     "(SELECT group_concat(t.key || '=' || t.value, ' ') FROM tags t "
+	     "WHERE t.run_id = r.id)" : "NULL");
 	cat_(sql, cap, " FROM runs r WHERE 1");
 	if (o->status)
 		cat_(sql, cap, " AND r.status = ?");
@@ -452,163 +455,263 @@ static int runs_(sp_ctx *ctx, const cli_hopts *o)
 		     "AND t.key = ? AND t.value = ?)" :
 		     " AND EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id "
 		     "AND t.key = ?)");
-	if (where) {
+	if (q->where) {
 		cat_(sql, cap, " AND (");
-		cat_(sql, cap, sp_where_sql(where));
+		cat_(sql, cap, sp_where_sql(q->where));
 		cat_(sql, cap, ")");
 	}
 	cat_(sql, cap, " ORDER BY ");
-	if (order) {
-		cat_(sql, cap, sp_where_sql(order));
+	if (q->order) {
+		cat_(sql, cap, sp_where_sql(q->order));
 		cat_(sql, cap, ", ");
 	}
 	cat_(sql, cap, "r.id DESC LIMIT ?");
-	rc = sqlite3_prepare_v2(sp_runlog_db_(log), sql, -1, &st, NULL);
-	if (rc == SQLITE_OK && o->status)
-		rc = sqlite3_bind_text(st, b++, strcmp(o->status, "died") ?
+	return sql;
+}
+
+/* Binds the listing's values in the order runs_sql_ wrote them. */
+static int runs_bind_(const runs_q_ *q)
+{
+	const cli_hopts *o = q->o;
+	int rc = SQLITE_OK, b = 1;
+	if (o->status)
+		rc = sqlite3_bind_text(q->st, b++, strcmp(o->status, "died") ?
 				       o->status : "running", -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK && o->pipeline)
-		rc = sqlite3_bind_text(st, b++, o->pipeline, -1, SQLITE_STATIC);
+		rc = sqlite3_bind_text(q->st, b++, o->pipeline, -1, SQLITE_STATIC);
 	for (size_t i = 0; rc == SQLITE_OK && i < o->n_tags; i++) {
 		const char *eq = strchr(o->tags[i], '=');
-		rc = sqlite3_bind_text(st, b++, o->tags[i],
+		rc = sqlite3_bind_text(q->st, b++, o->tags[i],
 				       eq ? (int)(eq - o->tags[i]) : -1,
 				       SQLITE_TRANSIENT);
 		if (rc == SQLITE_OK && eq)
-			rc = sqlite3_bind_text(st, b++, eq + 1, -1,
+			rc = sqlite3_bind_text(q->st, b++, eq + 1, -1,
 					       SQLITE_STATIC);
 	}
-	if (rc == SQLITE_OK && where) {
-		rc = sp_where_bind(where, st, b);
-		b += (int)sp_where_n_binds(where);
+	if (rc == SQLITE_OK && q->where) {
+		rc = sp_where_bind(q->where, q->st, b);
+		b += (int)sp_where_n_binds(q->where);
 	}
-	if (rc == SQLITE_OK && order) {
-		rc = sp_where_bind(order, st, b);
-		b += (int)sp_where_n_binds(order);
+	if (rc == SQLITE_OK && q->order) {
+		rc = sp_where_bind(q->order, q->st, b);
+		b += (int)sp_where_n_binds(q->order);
 	}
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, b, limit ? limit : -1);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(sp_runlog_db_(log), key_sql_, -1, &key,
-					NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(sp_runlog_db_(log), value_sql_, -1, &val,
-					NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(sp_runlog_db_(log), param_sql_, -1, &par,
-					NULL);
-	if (rc != SQLITE_OK) {
-		code = sp_runlog_fail_(log, ctx, rc, "list runs");
-		goto done;
-	}
+		rc = sqlite3_bind_int64(q->st, b, q->limit ? q->limit : -1);
+	return rc;
+}
 
-	/* the columns: the run, its key metric, its tags, and each metric or
-	 * parameter the filter or order names */
-	cols[n_cols++] = "id";
-	cols[n_cols++] = "pipeline";
-	cols[n_cols++] = "status";
-	cols[n_cols++] = "started";
-	cols[n_cols++] = "key_metric";
-	cols[n_cols++] = "value";
-	cols[n_cols++] = "tags";
+/* Prepares and binds the listing and the per-row lookups. */
+static int runs_prepare_(runs_q_ *q, sp_ctx *ctx)
+{
+	sqlite3 *db = sp_runlog_db_(q->log);
+	char *sql = runs_sql_(q);
+	int rc;
+	if (!sql)
+		return sp_err(ctx, SP_ENOMEM, "out of memory");
+	rc = sqlite3_prepare_v2(db, sql, -1, &q->st, NULL);
+	free(sql);
+	if (rc == SQLITE_OK)
+		rc = runs_bind_(q);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, key_sql_, -1, &q->key, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, value_sql_, -1, &q->val, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, param_sql_, -1, &q->par, NULL);
+	return rc == SQLITE_OK ? SP_OK :
+				 sp_runlog_fail_(q->log, ctx, rc, "list runs");
+}
+
+/* The columns: the run, its key metric, its tags, and each metric or
+ * parameter the filter or order names (once). */
+static int runs_columns_(runs_q_ *q, sp_ctx *ctx)
+{
+	static const char *const fixed[] = {"id", "pipeline", "status",
+		"started", "key_metric", "value", "tags"};
+	for (size_t i = 0; i < 7; i++)
+		q->cols[q->n_cols++] = fixed[i];
 	for (int pass = 0; pass < 2; pass++) {
-		const sp_where *w = pass ? order : where;
-		for (size_t i = 0; i < sp_where_n_refs(w) && n_refs < 16; i++) {
+		const sp_where *w = pass ? q->order : q->where;
+		for (size_t i = 0; i < sp_where_n_refs(w) && q->n_refs < 16; i++) {
 			const sp_where_ref *r = sp_where_ref_at(w, i);
 			int dup = 0;
 			if (r->kind != SP_WHERE_METRIC && r->kind != SP_WHERE_PARAM)
 				continue;
-			for (size_t k = 0; k < n_refs; k++)
-				dup |= !strcmp(refs[k]->text, r->text);
+			for (size_t k = 0; k < q->n_refs; k++)
+				dup |= !strcmp(q->refs[k]->text, r->text);
 			if (dup)
 				continue;
-			refs[n_refs++] = r;
-			cols[n_cols++] = r->text;
+			q->refs[q->n_refs++] = r;
+			q->cols[q->n_cols++] = r->text;
 		}
 	}
-	if (!(t = cli_table_new(n_cols, cols))) {
-		code = sp_err(ctx, SP_ENOMEM, "out of memory");
-		goto done;
+	if (!(q->t = cli_table_new(q->n_cols, q->cols)))
+		return sp_err(ctx, SP_ENOMEM, "out of memory");
+	return SP_OK;
+}
+
+/* The key metric of run id: "dev f1" (with " (last epoch)") and value. */
+static void runs_key_(const runs_q_ *q, int64_t id, char *kname, size_t n,
+		      double *kval)
+{
+	sqlite3_reset(q->key);
+	sqlite3_bind_int64(q->key, 1, id);
+	*kval = NAN;
+	kname[0] = '\0';
+	if (sqlite3_step(q->key) != SQLITE_ROW)
+		return;
+	snprintf(kname, n, "%s %s%s", sqlite3_column_text(q->key, 1),
+		 sqlite3_column_text(q->key, 0),
+		 sqlite3_column_type(q->key, 2) != SQLITE_NULL ?
+			 " (last epoch)" : "");
+	if (sqlite3_column_type(q->key, 3) != SQLITE_NULL)
+		*kval = sqlite3_column_double(q->key, 3);
+}
+
+/* The values of the named metrics and parameters of run id. */
+static void runs_refs_(const runs_q_ *q, int64_t id)
+{
+	for (size_t k = 0; k < q->n_refs; k++) {
+		const sp_where_ref *r = q->refs[k];
+		int metric = r->kind == SP_WHERE_METRIC;
+		sqlite3_stmt *s = metric ? q->val : q->par;
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_text(s, 2, metric ? r->b : r->a, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, metric ? r->a : r->b, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_ROW ||
+		    sqlite3_column_type(s, 0) == SQLITE_NULL)
+			cli_table_text(q->t, NULL);
+		else if (metric)
+			cli_table_num(q->t, sqlite3_column_double(s, 0));
+		else
+			cli_table_text(q->t, (const char *)sqlite3_column_text(s, 0));
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		const char *stat = (const char *)sqlite3_column_text(st, 2);
-		const char *host = (const char *)sqlite3_column_text(st, 4);
-		int died = run_died_(stat, host, sqlite3_column_int64(st, 5));
-		char when[20], kname[128] = "";
-		double kval = NAN;
-		if (o->status && !strcmp(o->status, "died") && !died)
-			continue;
-		short_time_(when, (const char *)sqlite3_column_text(st, 3));
-		sqlite3_reset(key);
-		sqlite3_bind_int64(key, 1, id);
-		if (sqlite3_step(key) == SQLITE_ROW) {
-			snprintf(kname, sizeof(kname), "%s %s%s",
-				 sqlite3_column_text(key, 1),
-				 sqlite3_column_text(key, 0),
-				 sqlite3_column_type(key, 2) != SQLITE_NULL ?
-					 " (last epoch)" : "");
-			if (sqlite3_column_type(key, 3) != SQLITE_NULL)
-				kval = sqlite3_column_double(key, 3);
-		}
-		if (cli_table_row(t) || cli_table_int(t, id) ||
-		    cli_table_text(t, (const char *)sqlite3_column_text(st, 1)) ||
-		    cli_table_text(t, died ? "died" : stat) ||
-		    cli_table_text(t, when) ||
-		    cli_table_text(t, kname[0] ? kname : NULL) ||
-		    cli_table_num(t, kval) ||
-		    cli_table_text(t, (const char *)sqlite3_column_text(st, 6))) {
-			code = sp_err(ctx, SP_ENOMEM, "out of memory");
-			goto done;
-		}
-		for (size_t k = 0; k < n_refs; k++) {
-			sqlite3_stmt *q = refs[k]->kind == SP_WHERE_METRIC ? val : par;
-			sqlite3_reset(q);
-			sqlite3_bind_int64(q, 1, id);
-			sqlite3_bind_text(q, 2, refs[k]->kind == SP_WHERE_METRIC ?
-					  refs[k]->b : refs[k]->a, -1, SQLITE_STATIC);
-			sqlite3_bind_text(q, 3, refs[k]->kind == SP_WHERE_METRIC ?
-					  refs[k]->a : refs[k]->b, -1, SQLITE_STATIC);
-			if (sqlite3_step(q) != SQLITE_ROW ||
-			    sqlite3_column_type(q, 0) == SQLITE_NULL)
-				cli_table_text(t, NULL);
-			else if (q == val)
-				cli_table_num(t, sqlite3_column_double(q, 0));
-			else
-				cli_table_text(t, (const char *)sqlite3_column_text(q, 0));
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		code = sp_runlog_fail_(log, ctx, rc, "list runs");
-		goto done;
-	}
-	if (cli_table_failed(t)) {
-		code = sp_err(ctx, SP_ENOMEM, "out of memory");
-		goto done;
-	}
-	cli_table_print(t, stdout, o->format, NULL);
+}
+
+/* One listed run as a table row (skipped for --status died unless it
+ * died); SP_ENOMEM when the table could not grow. */
+static int runs_row_(const runs_q_ *q, sp_ctx *ctx)
+{
+	sqlite3_stmt *st = q->st;
+	int64_t id = sqlite3_column_int64(st, 0);
+	const char *stat = (const char *)sqlite3_column_text(st, 2);
+	const char *host = (const char *)sqlite3_column_text(st, 4);
+	int died = run_died_(stat, host, sqlite3_column_int64(st, 5));
+	char when[20], kname[128];
+	double kval;
+	if (q->o->status && !strcmp(q->o->status, "died") && !died)
+		return SP_OK;
+	short_time_(when, (const char *)sqlite3_column_text(st, 3));
+	runs_key_(q, id, kname, sizeof(kname), &kval);
+	if (cli_table_row(q->t) || cli_table_int(q->t, id) ||
+	    cli_table_text(q->t, (const char *)sqlite3_column_text(st, 1)) ||
+	    cli_table_text(q->t, died ? "died" : stat) ||
+	    cli_table_text(q->t, when) ||
+	    cli_table_text(q->t, kname[0] ? kname : NULL) ||
+	    cli_table_num(q->t, kval) ||
+	    cli_table_text(q->t, (const char *)sqlite3_column_text(st, 6)))
+		return sp_err(ctx, SP_ENOMEM, "out of memory");
+	runs_refs_(q, id);
+	return SP_OK;
+}
+
+/* Steps the listing into the table and prints it. */
+static int runs_print_(runs_q_ *q, sp_ctx *ctx)
+{
+	const cli_hopts *o = q->o;
+	int rc, code;
+	while ((rc = sqlite3_step(q->st)) == SQLITE_ROW)
+		if ((code = runs_row_(q, ctx)) != SP_OK)
+			return code;
+	if (rc != SQLITE_DONE)
+		return sp_runlog_fail_(q->log, ctx, rc, "list runs");
+	if (cli_table_failed(q->t))
+		return sp_err(ctx, SP_ENOMEM, "out of memory");
+	cli_table_print(q->t, stdout, o->format, NULL);
 	if (o->format == CLI_JSON)
 		printf("\n");
-	if (o->format == CLI_TABLE && limit && cli_table_rows(t) == (size_t)limit)
-		printf("(the newest %ld shown; --limit 0 lists all)\n", limit);
-	status = 0;
-	code = SP_OK;
-done:
-	if (code != SP_OK)
-		status = cli_fail(ctx);
-	sqlite3_finalize(st);
-	sqlite3_finalize(key);
-	sqlite3_finalize(val);
-	sqlite3_finalize(par);
-	cli_table_free(t);
-	free(sql);
-	sp_where_free(where);
-	sp_where_free(order);
-	sp_runlog_close(log);
-	return status;
+	if (o->format == CLI_TABLE && q->limit &&
+	    cli_table_rows(q->t) == (size_t)q->limit)
+		printf("(the newest %ld shown; --limit 0 lists all)\n", q->limit);
+	return SP_OK;
+}
+
+static int runs_(sp_ctx *ctx, const cli_hopts *o)
+{
+	runs_q_ q;
+	sp_run_status s;
+	int code;
+
+	if (o->n_pos)
+		return cli_usage("runs", "unexpected argument '%s'", o->pos[0]);
+	if (o->status && strcmp(o->status, "died") &&
+	    sp_run_status_parse_(o->status, &s) != 0) {
+		sp_err(ctx, SP_EINVAL, "--status '%s': expected running, "
+		       "finished, failed, interrupted, diverged or died", o->status);
+		return cli_fail(ctx);
+	}
+	memset(&q, 0, sizeof(q));
+	q.o = o;
+	q.limit = o->limit < 0 ? 100 : o->limit;
+	code = cli_open_read(&q.log, ctx, o);
+	if (code == SP_OK)
+		code = runs_check_(&q, ctx);
+	if (code == SP_OK)
+		code = runs_prepare_(&q, ctx);
+	if (code == SP_OK)
+		code = runs_columns_(&q, ctx);
+	if (code == SP_OK)
+		code = runs_print_(&q, ctx);
+	sqlite3_finalize(q.st);
+	sqlite3_finalize(q.key);
+	sqlite3_finalize(q.val);
+	sqlite3_finalize(q.par);
+	cli_table_free(q.t);
+	sp_where_free(q.where);
+	sp_where_free(q.order);
+	sp_runlog_close(q.log);
+	return code == SP_OK ? 0 : cli_fail(ctx);
 }
 
 /* ---- best ------------------------------------------------------------------ */
+
+
+/* The best finished run by metric ?1 on split ?2 (of pipeline ?3 = ?4
+ * unless NULL).  From schema 3 the index on final_values (name, split,
+ * value) is read from its best end, so only the runs at the top of the
+ * order are visited; before, each run's value is looked up. */
+static const char *best_sql_(sp_runlog *log, int hi)
+{
+	if (sp_runlog_schema_version(log) >= 3)
+		return hi ?
+			"SELECT r.id, r.pipeline, r.status, r.started, f.value "
+			"FROM final_values f JOIN runs r ON r.id = f.run_id "
+			"WHERE f.name = ? AND f.split = ? AND f.value IS NOT "
+			"NULL AND r.status = 'finished' AND (? IS NULL OR "
+			"r.pipeline = ?) ORDER BY f.value DESC, f.run_id DESC "
+			"LIMIT 1" :
+			"SELECT r.id, r.pipeline, r.status, r.started, f.value "
+			"FROM final_values f JOIN runs r ON r.id = f.run_id "
+			"WHERE f.name = ? AND f.split = ? AND f.value IS NOT "
+			"NULL AND r.status = 'finished' AND (? IS NULL OR "
+			"r.pipeline = ?) ORDER BY f.value ASC, f.run_id DESC "
+			"LIMIT 1";
+	return hi ?
+		"SELECT id, pipeline, status, started, v FROM (SELECT r.id, "
+		"r.pipeline, r.status, r.started, (SELECT m.value FROM metrics m "
+		"WHERE m.run_id = r.id AND m.name = ? AND m.split = ? ORDER BY "
+		"m.epoch IS NOT NULL, m.epoch DESC, m.id DESC LIMIT 1) AS v FROM "
+		"runs r WHERE r.status = 'finished' AND (? IS NULL OR r.pipeline "
+		"= ?)) WHERE v IS NOT NULL ORDER BY v DESC, id DESC LIMIT 1" :
+		"SELECT id, pipeline, status, started, v FROM (SELECT r.id, "
+		"r.pipeline, r.status, r.started, (SELECT m.value FROM metrics m "
+		"WHERE m.run_id = r.id AND m.name = ? AND m.split = ? ORDER BY "
+		"m.epoch IS NOT NULL, m.epoch DESC, m.id DESC LIMIT 1) AS v FROM "
+		"runs r WHERE r.status = 'finished' AND (? IS NULL OR r.pipeline "
+		"= ?)) WHERE v IS NOT NULL ORDER BY v ASC, id DESC LIMIT 1";
+}
 
 static int best_(sp_ctx *ctx, const cli_hopts *o)
 {
@@ -640,20 +743,8 @@ static int best_(sp_ctx *ctx, const cli_hopts *o)
 	snprintf(key, sizeof(key), "%s.%s", split, name);
 	if (cli_open_read(&log, ctx, o) || cli_need_metric(log, ctx, split, name, key))
 		goto done;
-	rc = sqlite3_prepare_v2(sp_runlog_db_(log), hi ?
-		"SELECT id, pipeline, status, started, v FROM (SELECT r.id, "
-		"r.pipeline, r.status, r.started, (SELECT m.value FROM metrics m "
-		"WHERE m.run_id = r.id AND m.name = ? AND m.split = ? ORDER BY "
-		"m.epoch IS NOT NULL, m.epoch DESC, m.id DESC LIMIT 1) AS v FROM "
-		"runs r WHERE r.status = 'finished' AND (? IS NULL OR r.pipeline "
-		"= ?)) WHERE v IS NOT NULL ORDER BY v DESC, id DESC LIMIT 1" :
-		"SELECT id, pipeline, status, started, v FROM (SELECT r.id, "
-		"r.pipeline, r.status, r.started, (SELECT m.value FROM metrics m "
-		"WHERE m.run_id = r.id AND m.name = ? AND m.split = ? ORDER BY "
-		"m.epoch IS NOT NULL, m.epoch DESC, m.id DESC LIMIT 1) AS v FROM "
-		"runs r WHERE r.status = 'finished' AND (? IS NULL OR r.pipeline "
-		"= ?)) WHERE v IS NOT NULL ORDER BY v ASC, id DESC LIMIT 1",
-		-1, &st, NULL);
+	rc = sqlite3_prepare_v2(sp_runlog_db_(log), best_sql_(log, hi), -1,
+				&st, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(st, b++, name, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)

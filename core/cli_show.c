@@ -304,186 +304,233 @@ static void tidy_(cli_table *t, const char *what, const char *name,
 		cli_table_num(t, v);
 }
 
-int cli_verb_compare(sp_ctx *ctx, const cli_hopts *o)
-{
-	sp_runlog *log = NULL;
-	cli_run *r[MAX_ARGS] = {NULL};
-	cli_table *params = NULL, *finals = NULL, *curves = NULL, *tidy = NULL;
-	const char *cols[MAX_ARGS + 1], *ccols[2 * MAX_ARGS + 1];
-	char idname[MAX_ARGS][24], cname[2 * MAX_ARGS][160];
+/* What compare works with: the runs, the curves to align and the four
+ * tables (three to read, one tidy for csv and json). */
+typedef struct compare_ {
+	cli_run *r[MAX_ARGS];
+	size_t n, n_curves, max_epochs;
 	const char *curve_keys[MAX_ARGS];
-	size_t n = o->n_pos, n_curves = 0, max_epochs = 0;
-	int status = EXIT_FAILURE;
+	char keybuf[160];
+	cli_table *params, *finals, *curves, *tidy;
+	char idname[MAX_ARGS][24], cname[2 * MAX_ARGS][160];
+} compare_;
+
+/* "dev.f1" -> split "dev" (into split[16]) and the name after the dot;
+ * "lr" -> no split (NULL) and "lr". */
+static const char *split_key_(const char *key, char split[16],
+			      const char **name)
+{
+	const char *dot = strchr(key, '.');
+	split[0] = '\0';
+	if (dot && (size_t)(dot - key) < 16)
+		snprintf(split, 16, "%.*s", (int)(dot - key), key);
+	*name = dot ? dot + 1 : key;
+	return dot ? split : NULL;
+}
+
+/* The curves: each --metric, else train.loss and the first run's key
+ * metric; one that no run has is an error listing what exists. */
+static int compare_keys_(compare_ *c, sp_runlog *log, sp_ctx *ctx,
+			 const cli_hopts *o)
+{
+	cli_run *r0 = c->r[0];
+	for (size_t k = 0; k < o->n_tags; k++)
+		c->curve_keys[c->n_curves++] = o->tags[k];
+	if (!c->n_curves) {
+		c->curve_keys[c->n_curves++] = "train.loss";
+		if (r0->key_name && (!r0->key_split || strcmp(r0->key_split, "train") ||
+				     strcmp(r0->key_name, "loss"))) {
+			snprintf(c->keybuf, sizeof(c->keybuf), "%s.%s",
+				 r0->key_split ? r0->key_split : "", r0->key_name);
+			c->curve_keys[c->n_curves++] = c->keybuf;
+		}
+	}
+	for (size_t k = 0; k < c->n_curves; k++) {
+		char buf[16];
+		const char *name, *split = split_key_(c->curve_keys[k], buf, &name);
+		int found = 0;
+		for (size_t i = 0; i < c->n; i++)
+			found |= cli_run_series(c->r[i], split, name) != NULL;
+		if (!found) {
+			cli_need_metric(log, ctx, split, name, c->curve_keys[k]);
+			return SP_ENOTFOUND;
+		}
+	}
+	return SP_OK;
+}
+
+static int compare_tables_(compare_ *c, sp_ctx *ctx)
+{
 	static const char *const tidy_cols[] = {"kind", "name", "epoch", "run",
 						"value"};
-
-	if (n < 2)
-		return cli_usage("compare", "expected two or more run ids%s", "");
+	const char *cols[MAX_ARGS + 1], *ccols[2 * MAX_ARGS + 1];
+	size_t n = c->n;
 	for (size_t i = 0; i < n; i++) {
-		int64_t id;
-		if ((status = cli_parse_id("compare", o->pos[i], &id)))
-			return status;
-	}
-	status = EXIT_FAILURE;
-	if (cli_open_read(&log, ctx, o))
-		return cli_fail(ctx);
-	for (size_t i = 0; i < n; i++) {
-		int64_t id = strtoll(o->pos[i], NULL, 10);
-		if (cli_need_run(log, ctx, id) || cli_run_load(&r[i], ctx, log, id))
-			goto done;
-		snprintf(idname[i], sizeof(idname[i]), "run %lld", (long long)id);
-		cols[1 + i] = idname[i];
-		if (r[i]->n_epochs > max_epochs)
-			max_epochs = r[i]->n_epochs;
-	}
-	/* the curves: each --metric, else train.loss and the key metric */
-	for (size_t k = 0; k < o->n_tags; k++)
-		curve_keys[n_curves++] = o->tags[k];
-	if (!n_curves) {
-		static char keybuf[160];
-		curve_keys[n_curves++] = "train.loss";
-		if (r[0]->key_name && (!r[0]->key_split ||
-				       strcmp(r[0]->key_split, "train") ||
-				       strcmp(r[0]->key_name, "loss"))) {
-			snprintf(keybuf, sizeof(keybuf), "%s.%s",
-				 r[0]->key_split ? r[0]->key_split : "",
-				 r[0]->key_name);
-			curve_keys[n_curves++] = keybuf;
-		}
-	}
-	for (size_t k = 0; k < n_curves; k++) {
-		const char *dot = strchr(curve_keys[k], '.');
-		char split[16] = "";
-		int found = 0;
-		if (dot && (size_t)(dot - curve_keys[k]) < sizeof(split))
-			snprintf(split, sizeof(split), "%.*s",
-				 (int)(dot - curve_keys[k]), curve_keys[k]);
-		for (size_t i = 0; i < n; i++)
-			found |= cli_run_series(r[i], dot ? split : NULL,
-						dot ? dot + 1 : curve_keys[k]) != NULL;
-		if (!found) {
-			cli_need_metric(log, ctx, dot ? split : NULL,
-				     dot ? dot + 1 : curve_keys[k], curve_keys[k]);
-			goto done;
-		}
+		snprintf(c->idname[i], sizeof(c->idname[i]), "run %lld",
+			 (long long)c->r[i]->id);
+		cols[1 + i] = c->idname[i];
 	}
 	cols[0] = "parameter";
-	params = cli_table_new(n + 1, cols);
+	c->params = cli_table_new(n + 1, cols);
 	cols[0] = "final metric";
-	finals = cli_table_new(n + 1, cols);
-	tidy = cli_table_new(5, tidy_cols);
+	c->finals = cli_table_new(n + 1, cols);
+	c->tidy = cli_table_new(5, tidy_cols);
 	ccols[0] = "epoch";
-	for (size_t k = 0; k < n_curves; k++)
+	for (size_t k = 0; k < c->n_curves; k++)
 		for (size_t i = 0; i < n; i++) {
-			snprintf(cname[k * n + i], sizeof(cname[0]), "%lld %s",
-				 (long long)r[i]->id, curve_keys[k]);
-			ccols[1 + k * n + i] = cname[k * n + i];
+			snprintf(c->cname[k * n + i], sizeof(c->cname[0]), "%lld %s",
+				 (long long)c->r[i]->id, c->curve_keys[k]);
+			ccols[1 + k * n + i] = c->cname[k * n + i];
 		}
-	curves = cli_table_new(1 + n_curves * n, ccols);
-	if (!params || !finals || !curves || !tidy) {
-		sp_err(ctx, SP_ENOMEM, "out of memory");
-		goto done;
-	}
-	/* parameters that differ, over the union of all runs' keys */
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < r[i]->n_p; j++) {
-			const cli_param *p = &r[i]->p[j];
+	c->curves = cli_table_new(1 + c->n_curves * n, ccols);
+	if (!c->params || !c->finals || !c->curves || !c->tidy)
+		return sp_err(ctx, SP_ENOMEM, "out of memory");
+	return SP_OK;
+}
+
+/* Parameters that differ, over the union of all runs' keys. */
+static void compare_params_(compare_ *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		for (size_t j = 0; j < c->r[i]->n_p; j++) {
+			const cli_param *p = &c->r[i]->p[j];
 			char name[256];
 			int differ = 0, seen = 0;
 			for (size_t q = 0; q < i; q++)
-				seen |= cli_run_param(r[q], p->section, p->key) != NULL;
-			if (seen)
-				continue;
-			for (size_t q = 0; q < n; q++) {
-				const char *v = cli_run_param(r[q], p->section, p->key);
+				seen |= cli_run_param(c->r[q], p->section, p->key) != NULL;
+			for (size_t q = 0; !seen && q < c->n; q++) {
+				const char *v = cli_run_param(c->r[q], p->section, p->key);
 				differ |= !v || !p->value || strcmp(v, p->value);
 			}
-			if (!differ)
+			if (seen || !differ)
 				continue;
 			snprintf(name, sizeof(name), "%s.%s", p->section, p->key);
-			cli_table_row(params);
-			cli_table_text(params, name);
-			for (size_t q = 0; q < n; q++) {
-				const char *v = cli_run_param(r[q], p->section, p->key);
-				cli_table_text(params, v);
-				tidy_(tidy, "param", name, 0, r[q]->id, v ? v : "", 0);
+			cli_table_row(c->params);
+			cli_table_text(c->params, name);
+			for (size_t q = 0; q < c->n; q++) {
+				const char *v = cli_run_param(c->r[q], p->section, p->key);
+				cli_table_text(c->params, v);
+				tidy_(c->tidy, "param", name, 0, c->r[q]->id, v ? v : "", 0);
 			}
 		}
-	/* final metrics (final evaluation, else last epoch) */
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < r[i]->n_s; j++) {
-			const cli_series *s = &r[i]->s[j];
+}
+
+/* Final metrics (final evaluation, else last epoch), instruments aside. */
+static void compare_finals_(compare_ *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		for (size_t j = 0; j < c->r[i]->n_s; j++) {
+			const cli_series *s = &c->r[i]->s[j];
 			int seen = 0;
 			if (cli_metric_is_instrument(s->name))
 				continue;
 			for (size_t q = 0; q < i; q++)
-				seen |= cli_run_series(r[q], s->split, s->name) != NULL;
+				seen |= cli_run_series(c->r[q], s->split, s->name) != NULL;
 			if (seen)
 				continue;
-			cli_table_row(finals);
-			cli_table_text(finals, s->key);
-			for (size_t q = 0; q < n; q++) {
-				double v = cli_series_last(cli_run_series(r[q], s->split,
-									  s->name),
-							   r[q]->n_epochs);
-				cli_table_num(finals, v);
-				tidy_(tidy, "final", s->key, 0, r[q]->id, NULL, v);
+			cli_table_row(c->finals);
+			cli_table_text(c->finals, s->key);
+			for (size_t q = 0; q < c->n; q++) {
+				double v = cli_series_last(
+					cli_run_series(c->r[q], s->split, s->name),
+					c->r[q]->n_epochs);
+				cli_table_num(c->finals, v);
+				tidy_(c->tidy, "final", s->key, 0, c->r[q]->id, NULL, v);
 			}
 		}
-	/* curves aligned by epoch */
-	for (size_t e = 0; e < max_epochs; e++) {
-		cli_table_row(curves);
-		cli_table_int(curves, (long long)e + 1);
-		for (size_t k = 0; k < n_curves; k++) {
-			const char *dot = strchr(curve_keys[k], '.');
-			char split[16] = "";
-			if (dot && (size_t)(dot - curve_keys[k]) < sizeof(split))
-				snprintf(split, sizeof(split), "%.*s",
-					 (int)(dot - curve_keys[k]), curve_keys[k]);
-			for (size_t i = 0; i < n; i++) {
-				const cli_series *s = cli_run_series(
-					r[i], dot ? split : NULL,
-					dot ? dot + 1 : curve_keys[k]);
-				double v = s && e < r[i]->n_epochs ? s->v[e] : NAN;
-				cli_table_num(curves, v);
+}
+
+/* The curves aligned by epoch. */
+static void compare_curves_(compare_ *c)
+{
+	for (size_t e = 0; e < c->max_epochs; e++) {
+		cli_table_row(c->curves);
+		cli_table_int(c->curves, (long long)e + 1);
+		for (size_t k = 0; k < c->n_curves; k++) {
+			char buf[16];
+			const char *name, *split = split_key_(c->curve_keys[k], buf,
+							      &name);
+			for (size_t i = 0; i < c->n; i++) {
+				const cli_series *s = cli_run_series(c->r[i], split, name);
+				double v = s && e < c->r[i]->n_epochs ? s->v[e] : NAN;
+				cli_table_num(c->curves, v);
 				if (s && !isnan(v))
-					tidy_(tidy, "epoch", curve_keys[k],
-					      (long long)e + 1, r[i]->id, NULL, v);
+					tidy_(c->tidy, "epoch", c->curve_keys[k],
+					      (long long)e + 1, c->r[i]->id, NULL, v);
 			}
 		}
 	}
-	if (cli_table_failed(params) || cli_table_failed(finals) ||
-	    cli_table_failed(curves) || cli_table_failed(tidy)) {
-		sp_err(ctx, SP_ENOMEM, "out of memory");
-		goto done;
-	}
-	if (o->format == CLI_TABLE) {
-		if (cli_table_rows(params))
-			cli_table_print(params, stdout, CLI_TABLE,
-					"parameters that differ:");
-		else
-			printf("parameters: all the same\n");
-		printf("\n");
-		cli_table_print(finals, stdout, CLI_TABLE, "final metrics:");
-		printf("\n");
-		cli_table_print(curves, stdout, CLI_TABLE, "per epoch:");
-	} else {
-		cli_table_print(tidy, stdout, o->format, NULL);
-		if (o->format == CLI_JSON)
+}
+
+static int compare_print_(const compare_ *c, sp_ctx *ctx, cli_format format)
+{
+	if (cli_table_failed(c->params) || cli_table_failed(c->finals) ||
+	    cli_table_failed(c->curves) || cli_table_failed(c->tidy))
+		return sp_err(ctx, SP_ENOMEM, "out of memory");
+	if (format != CLI_TABLE) {
+		cli_table_print(c->tidy, stdout, format, NULL);
+		if (format == CLI_JSON)
 			printf("\n");
+		return SP_OK;
 	}
-	status = 0;
-done:
-	if (status)
-		cli_fail(ctx);
-	for (size_t i = 0; i < n; i++)
-		cli_run_free(r[i]);
-	cli_table_free(params);
-	cli_table_free(finals);
-	cli_table_free(curves);
-	cli_table_free(tidy);
+	if (cli_table_rows(c->params))
+		cli_table_print(c->params, stdout, CLI_TABLE,
+				"parameters that differ:");
+	else
+		printf("parameters: all the same\n");
+	printf("\n");
+	cli_table_print(c->finals, stdout, CLI_TABLE, "final metrics:");
+	printf("\n");
+	cli_table_print(c->curves, stdout, CLI_TABLE, "per epoch:");
+	return SP_OK;
+}
+
+int cli_verb_compare(sp_ctx *ctx, const cli_hopts *o)
+{
+	sp_runlog *log = NULL;
+	compare_ *c;
+	int code = SP_OK, status;
+
+	if (o->n_pos < 2)
+		return cli_usage("compare", "expected two or more run ids%s", "");
+	for (size_t i = 0; i < o->n_pos; i++) {
+		int64_t id;
+		if ((status = cli_parse_id("compare", o->pos[i], &id)))
+			return status;
+	}
+	if (!(c = calloc(1, sizeof(*c)))) {
+		sp_err(ctx, SP_ENOMEM, "out of memory");
+		return cli_fail(ctx);
+	}
+	c->n = o->n_pos;
+	if (cli_open_read(&log, ctx, o))
+		code = SP_EIO;
+	for (size_t i = 0; code == SP_OK && i < c->n; i++) {
+		int64_t id = strtoll(o->pos[i], NULL, 10);
+		if (cli_need_run(log, ctx, id) || cli_run_load(&c->r[i], ctx, log, id))
+			code = SP_ENOTFOUND;
+		else if (c->r[i]->n_epochs > c->max_epochs)
+			c->max_epochs = c->r[i]->n_epochs;
+	}
+	if (code == SP_OK)
+		code = compare_keys_(c, log, ctx, o);
+	if (code == SP_OK)
+		code = compare_tables_(c, ctx);
+	if (code == SP_OK) {
+		compare_params_(c);
+		compare_finals_(c);
+		compare_curves_(c);
+		code = compare_print_(c, ctx, o->format);
+	}
+	for (size_t i = 0; i < c->n; i++)
+		cli_run_free(c->r[i]);
+	cli_table_free(c->params);
+	cli_table_free(c->finals);
+	cli_table_free(c->curves);
+	cli_table_free(c->tidy);
+	free(c);
 	sp_runlog_close(log);
-	return status;
+	return code == SP_OK ? 0 : cli_fail(ctx);
 }
 
 /* ---- report ---------------------------------------------------------------- */

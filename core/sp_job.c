@@ -44,6 +44,7 @@ static const sp_param_spec data_spec[] = {
 	{"task", SP_T_STRING, "recall", "synthetic: recall (the first of T symbols is the label)", "recall"},
 	{"length", SP_T_INT, "10", "synthetic: symbols per example, T", NULL},
 	{"classes", SP_T_INT, "4", "synthetic: number of keys (labels), 2 to 26", NULL},
+	{"distractors", SP_T_BOOL, "false", "synthetic: the noise is drawn from the keys too, so a key seen later must be ignored", NULL},
 	{"n_train", SP_T_INT, "1000", "synthetic: training examples", NULL},
 	{"n_dev", SP_T_INT, "200", "synthetic: development examples (0 = none)", NULL},
 	{"n_test", SP_T_INT, "0", "synthetic: test examples (0 = none)", NULL},

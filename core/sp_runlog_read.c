@@ -193,81 +193,93 @@ static int run_exists_(sp_runlog *log, sp_ctx *ctx, int64_t run_id)
 	return code;
 }
 
-int sp_runlog_metrics(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
-		      sp_runlog_metric_fn fn, void *payload)
+/* The caller's callback for the rows of a per-run query (one is set). */
+typedef struct per_row_ {
+	sp_runlog_metric_fn metric;
+	sp_runlog_param_fn param;
+	sp_runlog_tag_fn tag;
+	void *payload;
+} per_row_;
+
+typedef int (*row_fn_)(sqlite3_stmt *st, const per_row_ *p);
+
+/* Runs sql (?1 = run_id) and hands each row to row; `what` names the
+ * read in an error.  The one step-and-collect loop of the readers. */
+static int each_row_(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
+		     const char *sql, const char *what, row_fn_ row,
+		     const per_row_ *p)
 {
 	sqlite3_stmt *st = NULL;
-	int rc, code;
+	int rc, code = SP_OK;
 
-	if (!log || !fn)
-		return sp_err(ctx, SP_EINVAL, "run log: metrics: no callback");
-	code = run_exists_(log, ctx, run_id);
-	if (code != SP_OK)
-		return code;
-	rc = sqlite3_prepare_v2(sp_runlog_db_(log),
-				"SELECT epoch, split, name, value, ts "
-				"FROM metrics WHERE run_id = ?1 "
-				"ORDER BY epoch IS NULL, epoch, id",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(sp_runlog_db_(log), sql, -1, &st, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 1, run_id);
 	if (rc != SQLITE_OK) {
-		code = sp_runlog_fail_(log, ctx, rc, "read metrics");
-		goto fail;
+		code = sp_runlog_fail_(log, ctx, rc, what);
+		goto done;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		sp_runlog_metric_row row;
-		memset(&row, 0, sizeof(row));
-		row.size = sizeof(row);
-		row.epoch = sqlite3_column_type(st, 0) == SQLITE_NULL ?
-				    -1 : sqlite3_column_int64(st, 0);
-		row.split = col_text_(st, 1);
-		row.name = col_text_(st, 2);
-		row.value = col_value_(st, 3);
-		row.ts = col_text_(st, 4);
-		code = fn(payload, &row);
-		if (code != SP_OK)
-			goto fail;
-	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((code = row(st, p)) != SP_OK)
+			goto done;
 	if (rc != SQLITE_DONE)
-		code = sp_runlog_fail_(log, ctx, rc, "read metrics");
-fail:
+		code = sp_runlog_fail_(log, ctx, rc, what);
+done:
 	sqlite3_finalize(st);
 	return code;
+}
+
+static int metric_row_(sqlite3_stmt *st, const per_row_ *p)
+{
+	sp_runlog_metric_row row;
+	memset(&row, 0, sizeof(row));
+	row.size = sizeof(row);
+	row.epoch = sqlite3_column_type(st, 0) == SQLITE_NULL ?
+			    -1 : sqlite3_column_int64(st, 0);
+	row.split = col_text_(st, 1);
+	row.name = col_text_(st, 2);
+	row.value = col_value_(st, 3);
+	row.ts = col_text_(st, 4);
+	return p->metric(p->payload, &row);
+}
+
+static int param_row_(sqlite3_stmt *st, const per_row_ *p)
+{
+	return p->param(p->payload, col_text_(st, 0), col_text_(st, 1),
+			col_text_(st, 2));
+}
+
+static int tag_row_(sqlite3_stmt *st, const per_row_ *p)
+{
+	return p->tag(p->payload, col_text_(st, 0), col_text_(st, 1));
+}
+
+int sp_runlog_metrics(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
+		      sp_runlog_metric_fn fn, void *payload)
+{
+	per_row_ p = {fn, NULL, NULL, payload};
+	int code;
+	if (!log || !fn)
+		return sp_err(ctx, SP_EINVAL, "run log: metrics: no callback");
+	if ((code = run_exists_(log, ctx, run_id)) != SP_OK)
+		return code;
+	return each_row_(log, ctx, run_id, "SELECT epoch, split, name, value, "
+			 "ts FROM metrics WHERE run_id = ?1 ORDER BY epoch IS "
+			 "NULL, epoch, id", "read metrics", metric_row_, &p);
 }
 
 int sp_runlog_params(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 		     sp_runlog_param_fn fn, void *payload)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, code;
-
+	per_row_ p = {NULL, fn, NULL, payload};
+	int code;
 	if (!log || !fn)
 		return sp_err(ctx, SP_EINVAL, "run log: params: no callback");
-	code = run_exists_(log, ctx, run_id);
-	if (code != SP_OK)
+	if ((code = run_exists_(log, ctx, run_id)) != SP_OK)
 		return code;
-	rc = sqlite3_prepare_v2(sp_runlog_db_(log),
-				"SELECT section, key, value FROM params "
-				"WHERE run_id = ?1 ORDER BY section, key",
-				-1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 1, run_id);
-	if (rc != SQLITE_OK) {
-		code = sp_runlog_fail_(log, ctx, rc, "read parameters");
-		goto fail;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		code = fn(payload, col_text_(st, 0), col_text_(st, 1),
-			  col_text_(st, 2));
-		if (code != SP_OK)
-			goto fail;
-	}
-	if (rc != SQLITE_DONE)
-		code = sp_runlog_fail_(log, ctx, rc, "read parameters");
-fail:
-	sqlite3_finalize(st);
-	return code;
+	return each_row_(log, ctx, run_id, "SELECT section, key, value FROM "
+			 "params WHERE run_id = ?1 ORDER BY section, key",
+			 "read parameters", param_row_, &p);
 }
 
 int sp_runlog_find_latest(int64_t *out, sp_runlog *log, sp_ctx *ctx,
@@ -360,31 +372,13 @@ int sp_runlog_artifact_find(char *out, size_t out_size, char *checksum,
 int sp_runlog_tags(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 		   sp_runlog_tag_fn fn, void *payload)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, code;
-
+	per_row_ p = {NULL, NULL, fn, payload};
+	int code;
 	if (!log || !fn)
 		return sp_err(ctx, SP_EINVAL, "run log: tags: no callback");
 	code = run_exists_(log, ctx, run_id);
 	if (code != SP_OK || sp_runlog_schema_version(log) < 2)
 		return code;
-	rc = sqlite3_prepare_v2(sp_runlog_db_(log),
-				"SELECT key, value FROM tags WHERE run_id = ?1 "
-				"ORDER BY key", -1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 1, run_id);
-	if (rc != SQLITE_OK) {
-		code = sp_runlog_fail_(log, ctx, rc, "read tags");
-		goto fail;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		code = fn(payload, col_text_(st, 0), col_text_(st, 1));
-		if (code != SP_OK)
-			goto fail;
-	}
-	if (rc != SQLITE_DONE)
-		code = sp_runlog_fail_(log, ctx, rc, "read tags");
-fail:
-	sqlite3_finalize(st);
-	return code;
+	return each_row_(log, ctx, run_id, "SELECT key, value FROM tags WHERE "
+			 "run_id = ?1 ORDER BY key", "read tags", tag_row_, &p);
 }

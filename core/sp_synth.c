@@ -63,8 +63,11 @@ void sp_synth_example(const sp_synth_spec *spec, sp_synth_split split,
 	unsigned key;
 	key = below_(&h, (unsigned)spec->classes);
 	text[0] = (char)('A' + key);
-	for (size_t t = 1; t < spec->length; t++)
-		text[t] = (char)('a' + below_(&h, SP_SYNTH_NOISE));
+	for (size_t t = 1; t < spec->length; t++) {
+		unsigned n = below_(&h, SP_SYNTH_NOISE +
+				    (spec->distractors ? (unsigned)spec->classes : 0));
+		text[t] = (char)(n < SP_SYNTH_NOISE ? 'a' + n : 'A' + n - SP_SYNTH_NOISE);
+	}
 	label[0] = (char)('A' + key);
 	label[1] = '\0';
 }
@@ -156,6 +159,7 @@ int sp_synth_read(sp_corpus **out, sp_ctx *ctx, const sp_kv *kv,
 	spec.length = (size_t)sp_kv_int(kv, "length");
 	spec.classes = (size_t)sp_kv_int(kv, "classes");
 	spec.seed = seed;
+	spec.distractors = sp_kv_bool(kv, "distractors");
 	return sp_synth_corpus(out, ctx, &spec, (sp_synth_split)split,
 			       (size_t)sp_kv_int(kv, nkey));
 }

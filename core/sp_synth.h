@@ -7,7 +7,10 @@
  *            lower-case letters from a..h drawn uniformly.  The label is
  *            the key ("C" for "Cbdhaag...").  With last-state pooling the
  *            answer must be carried, and its gradient must travel, T-1
- *            steps back.
+ *            steps back.  With distractors, the noise is drawn from the
+ *            keys as well as a..h, so the first key must be held while
+ *            the same symbols come again (no state can simply latch on
+ *            "a key was seen").
  *
  * Generation is deterministic: example i of a split depends only on the
  * seed, the split and i (its own generator, not the ctx RNG, so the
@@ -45,6 +48,7 @@ typedef struct sp_synth_spec {
 	size_t length;    /* T, symbols per example (>= 1) */
 	size_t classes;   /* keys, 2 .. SP_SYNTH_MAX_CLASSES */
 	uint64_t seed;
+	int distractors;  /* noise from the keys as well as a..h */
 } sp_synth_spec;
 
 /* "recall" -> task; anything else is SP_EINVAL naming the choices. */

@@ -43,6 +43,8 @@ typedef struct parser_ {
 	sp_ctx *ctx;
 	const char *text, *p;
 	int code;               /* first error */
+	int schema;             /* the log's schema version */
+	int neg;                /* inside a NOT */
 } parser_;
 
 /* The run's own columns that a filter may name. */
@@ -239,107 +241,169 @@ static int add_ref_(parser_ *ps, sp_where_kind kind, char *a, char *b,
 						 "out of memory"));
 }
 
+/* The value of metric split.name of run r: the final (else last) one.
+ * From schema 3 one search of final_values' primary key. */
+static void metric_value_(parser_ *ps, const char *split, const char *name)
+{
+	if (ps->schema >= 3) {
+		emit_(ps, "(SELECT f.value FROM final_values f WHERE f.run_id = "
+		      "r.id AND f.name = ");
+		add_bind_(ps, name, 0, 0);
+		emit_(ps, " AND f.split = ");
+		if (split)
+			add_bind_(ps, split, 0, 0);
+		else
+			emit_(ps, "''");
+		emit_(ps, ")");
+		return;
+	}
+	emit_(ps, "(SELECT m.value FROM metrics m WHERE m.run_id = r.id "
+	      "AND m.name = ");
+	add_bind_(ps, name, 0, 0);
+	if (split) {
+		emit_(ps, " AND m.split = ");
+		add_bind_(ps, split, 0, 0);
+	} else {
+		emit_(ps, " AND m.split IS NULL");
+	}
+	emit_(ps, " ORDER BY m.epoch IS NOT NULL, m.epoch DESC, "
+	      "m.id DESC LIMIT 1)");
+}
+
+/*
+ * A metric compared with a number, outside any NOT, from schema 3: the
+ * runs whose value matches, read from the index on final_values (name,
+ * split, value) in one range, so a selective filter reads only the runs
+ * it finds.  (Under NOT the scalar form stays: a run without the metric
+ * must not match there either.)  Rewrites what name_ emitted from mark
+ * on, keeping its binds (name, then split) in their order.
+ */
+static void metric_in_(parser_ *ps, size_t mark, int has_split, const char *op)
+{
+	ps->w->len = mark;
+	ps->w->sql[mark] = '\0';
+	emit_(ps, "r.id IN (SELECT f.run_id FROM final_values f WHERE "
+	      "f.name = ? AND f.split = ");
+	emit_(ps, has_split ? "?" : "''");
+	emit_(ps, " AND f.value");
+	emit_(ps, op);
+}
+
 /*
  * Parses a name and emits the SQL expression of its value, with the name
  * parts bound.  *kind_out tells the caller what it is (metrics are
  * numbers, params text).
  */
+/* The name's parts as read (parts[0..n)), where it starts in the text,
+ * and the kind found, for the helpers of name_. */
+typedef struct name_parts_ {
+	char **parts;
+	int n;
+	const char *start;
+	sp_where_kind *kind;
+} name_parts_;
+
+/* metrics.SPLIT.NAME or metrics.NAME (a value of no split). */
+static int name_metric_(parser_ *ps, const name_parts_ *np)
+{
+	char **parts = np->parts;
+	int n = np->n, has_split = n >= 3 && is_split_(parts[1]);
+	char *split, *name;
+	if (n < 2)
+		return perr_(ps, "'%s' needs a metric: metrics.dev.f1 or "
+			     "metrics.lr", parts[0]);
+	split = has_split ? strdup(parts[1]) : NULL;
+	name = join_(parts, has_split ? 2 : 1, n);
+	*np->kind = SP_WHERE_METRIC;
+	metric_value_(ps, split, name);
+	return add_ref_(ps, SP_WHERE_METRIC, split, name, np->start);
+}
+
+/* params.SECTION.KEY (the key may hold dots). */
+static int name_param_(parser_ *ps, const name_parts_ *np)
+{
+	char *key;
+	if (np->n < 3)
+		return perr_(ps, "'%.*s' needs a section and a key: "
+			     "params.model.hidden", (int)(ps->p - np->start),
+			     np->start);
+	*np->kind = SP_WHERE_PARAM;
+	emit_(ps, "(SELECT p.value FROM params p WHERE p.run_id = r.id "
+	      "AND p.section = ");
+	add_bind_(ps, np->parts[1], 0, 0);
+	emit_(ps, " AND p.key = ");
+	key = join_(np->parts, 2, np->n);
+	add_bind_(ps, key, 0, 0);
+	emit_(ps, ")");
+	return add_ref_(ps, SP_WHERE_PARAM, strdup(np->parts[1]), key,
+			np->start);
+}
+
+/* tags.KEY */
+static int name_tag_(parser_ *ps, const name_parts_ *np)
+{
+	char *key = np->n >= 2 ? join_(np->parts, 1, np->n) : NULL;
+	if (!key)
+		return perr_(ps, "'tags' needs a key: tags.note");
+	*np->kind = SP_WHERE_TAG;
+	emit_(ps, "(SELECT t.value FROM tags t WHERE t.run_id = r.id "
+	      "AND t.key = ");
+	add_bind_(ps, key, 0, 0);
+	emit_(ps, ")");
+	return add_ref_(ps, SP_WHERE_TAG, NULL, key, np->start);
+}
+
+/* A run column of attrs_ (parts[first]), else an error listing them. */
+static int name_attr_(parser_ *ps, const name_parts_ *np, int first)
+{
+	int k;
+	for (k = 0; attrs_[k]; k++)
+		if (!strcmp(np->parts[first], attrs_[k]))
+			break;
+	if (!attrs_[k])
+		return perr_(ps, "unknown name '%.*s'; expected "
+			     "metrics.SPLIT.NAME, params.SECTION.KEY, "
+			     "tags.KEY or one of id, pipeline, status, "
+			     "started, ended, seed, host, error",
+			     (int)(ps->p - np->start), np->start);
+	*np->kind = SP_WHERE_ATTR;
+	/* attrs_[k] is a fixed string of this file, not user text */
+	emit_(ps, "r.");
+	emit_(ps, attrs_[k]);
+	return add_ref_(ps, SP_WHERE_ATTR, NULL, strdup(attrs_[k]), np->start);
+}
+
 static int name_(parser_ *ps, sp_where_kind *kind_out)
 {
 	char *parts[16];
-	const char *start;
-	int n, first = 0, code = SP_OK;
+	name_parts_ np;
+	int first = 0, code;
+	const char *p0;
 	skip_ws_(ps);
-	start = ps->p;
-	n = read_name_(ps, parts, 16);
-	if (n < 0)
+	np.start = ps->p;
+	np.parts = parts;
+	np.kind = kind_out;
+	np.n = read_name_(ps, parts, 16);
+	if (np.n < 0)
 		return ps->code;
-	if (n >= 2 && (!strcmp(parts[0], "run") ||
-		       !strcmp(parts[0], "attributes") ||
-		       !strcmp(parts[0], "attribute")))
+	p0 = parts[0];
+	if (np.n >= 2 && (!strcmp(p0, "run") || !strcmp(p0, "attributes") ||
+			  !strcmp(p0, "attribute")))
 		first = 1;
-	if (!strcmp(parts[0], "metrics") || !strcmp(parts[0], "metric")) {
-		int has_split = n >= 3 && is_split_(parts[1]);
-		char *split = has_split ? strdup(parts[1]) : NULL;
-		char *name = join_(parts, has_split ? 2 : 1, n);
-		if (n < 2) {
-			code = perr_(ps, "'%s' needs a metric: metrics.dev.f1 "
-				     "or metrics.lr", parts[0]);
-			free(split);
-			free(name);
-			goto done;
-		}
-		*kind_out = SP_WHERE_METRIC;
-		emit_(ps, "(SELECT m.value FROM metrics m WHERE m.run_id = r.id "
-		      "AND m.name = ");
-		add_bind_(ps, name, 0, 0);
-		if (split) {
-			emit_(ps, " AND m.split = ");
-			add_bind_(ps, split, 0, 0);
-		} else {
-			emit_(ps, " AND m.split IS NULL");
-		}
-		emit_(ps, " ORDER BY m.epoch IS NOT NULL, m.epoch DESC, "
-		      "m.id DESC LIMIT 1)");
-		code = add_ref_(ps, SP_WHERE_METRIC, split, name, start);
-	} else if (!strcmp(parts[0], "params") || !strcmp(parts[0], "param")) {
-		if (n < 3) {
-			code = perr_(ps, "'%.*s' needs a section and a key: "
-				     "params.model.hidden", (int)(ps->p - start),
-				     start);
-			goto done;
-		}
-		*kind_out = SP_WHERE_PARAM;
-		emit_(ps, "(SELECT p.value FROM params p WHERE p.run_id = r.id "
-		      "AND p.section = ");
-		add_bind_(ps, parts[1], 0, 0);
-		emit_(ps, " AND p.key = ");
-		{
-			char *key = join_(parts, 2, n);
-			add_bind_(ps, key, 0, 0);
-			emit_(ps, ")");
-			code = add_ref_(ps, SP_WHERE_PARAM, strdup(parts[1]),
-					key, start);
-		}
-	} else if (!strcmp(parts[0], "tags") || !strcmp(parts[0], "tag")) {
-		char *key = n >= 2 ? join_(parts, 1, n) : NULL;
-		if (!key) {
-			code = perr_(ps, "'tags' needs a key: tags.note");
-			goto done;
-		}
-		*kind_out = SP_WHERE_TAG;
-		emit_(ps, "(SELECT t.value FROM tags t WHERE t.run_id = r.id "
-		      "AND t.key = ");
-		add_bind_(ps, key, 0, 0);
-		emit_(ps, ")");
-		code = add_ref_(ps, SP_WHERE_TAG, NULL, key, start);
-	} else if (n == first + 1) {
-		int k;
-		for (k = 0; attrs_[k]; k++)
-			if (!strcmp(parts[first], attrs_[k]))
-				break;
-		if (!attrs_[k]) {
-			code = perr_(ps, "unknown name '%.*s'; expected "
-				     "metrics.SPLIT.NAME, params.SECTION.KEY, "
-				     "tags.KEY or one of id, pipeline, status, "
-				     "started, ended, seed, host, error",
-				     (int)(ps->p - start), start);
-			goto done;
-		}
-		*kind_out = SP_WHERE_ATTR;
-		/* attrs_[k] is a fixed string of this file, not user text */
-		emit_(ps, "r.");
-		emit_(ps, attrs_[k]);
-		code = add_ref_(ps, SP_WHERE_ATTR, NULL, strdup(attrs_[k]),
-				start);
-	} else {
+	if (!strcmp(p0, "metrics") || !strcmp(p0, "metric"))
+		code = name_metric_(ps, &np);
+	else if (!strcmp(p0, "params") || !strcmp(p0, "param"))
+		code = name_param_(ps, &np);
+	else if (!strcmp(p0, "tags") || !strcmp(p0, "tag"))
+		code = name_tag_(ps, &np);
+	else if (np.n == first + 1)
+		code = name_attr_(ps, &np, first);
+	else
 		code = perr_(ps, "unknown name '%.*s'; expected "
 			     "metrics.SPLIT.NAME, params.SECTION.KEY, tags.KEY "
 			     "or a run column (id, pipeline, status, ...)",
-			     (int)(ps->p - start), start);
-	}
-done:
-	for (int i = 0; i < n; i++)
+			     (int)(ps->p - np.start), np.start);
+	for (int i = 0; i < np.n; i++)
 		free(parts[i]);
 	return ps->code ? ps->code : code;
 }
@@ -435,6 +499,14 @@ static int comparison_(parser_ *ps)
 		return ps->code;
 	if (value_(ps, &is_num, &num, &text))
 		return ps->code;
+	if (is_num && !strstr(op, "LIKE") && kind == SP_WHERE_METRIC &&
+	    ps->schema >= 3 && !ps->neg) {
+		const sp_where_ref *ref = &ps->w->refs[ps->w->n_refs - 1];
+		metric_in_(ps, mark, ref->a != NULL, op);
+		add_bind_(ps, text, is_num, num);
+		free(text);
+		return emit_(ps, ")");
+	}
 	/* Parameters and tags are text: against a number (hidden > 32,
 	 * lr = 1e-3) they compare as numbers. */
 	if (is_num && !strstr(op, "LIKE")) {
@@ -466,7 +538,9 @@ static int factor_(parser_ *ps, int depth)
 	skip_ws_(ps);
 	if (keyword_(ps, "not")) {
 		emit_(ps, "NOT (");
+		ps->neg++;
 		factor_(ps, depth + 1);
+		ps->neg--;
 		return emit_(ps, ")");
 	}
 	if (*ps->p == '(') {
@@ -540,10 +614,17 @@ static int finish_(sp_where **out, parser_ *ps)
 
 int sp_where_parse(sp_where **out, sp_ctx *ctx, const char *text)
 {
+	return sp_where_parse_for(out, ctx, text, 2);
+}
+
+int sp_where_parse_for(sp_where **out, sp_ctx *ctx, const char *text,
+		       int schema)
+{
 	parser_ ps;
 	int code = start_(out, ctx, text, &ps);
 	if (code)
 		return code;
+	ps.schema = schema;
 	skip_ws_(&ps);
 	if (!*ps.p)
 		perr_(&ps, "empty expression");
@@ -554,10 +635,17 @@ int sp_where_parse(sp_where **out, sp_ctx *ctx, const char *text)
 
 int sp_where_parse_order(sp_where **out, sp_ctx *ctx, const char *text)
 {
+	return sp_where_parse_order_for(out, ctx, text, 2);
+}
+
+int sp_where_parse_order_for(sp_where **out, sp_ctx *ctx, const char *text,
+			     int schema)
+{
 	parser_ ps;
 	int code = start_(out, ctx, text, &ps);
 	if (code)
 		return code;
+	ps.schema = schema;
 	do {
 		sp_where_kind kind = SP_WHERE_ATTR;
 		int desc;

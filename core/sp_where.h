@@ -59,6 +59,14 @@ int sp_where_parse(sp_where **out, sp_ctx *ctx, const char *text);
  * the value sort last.
  */
 int sp_where_parse_order(sp_where **out, sp_ctx *ctx, const char *text);
+/* The same for a log of schema version `schema` (sp_where_parse: 2).
+ * From schema 3 metrics are read from final_values, and a metric
+ * compared with a number (outside NOT) becomes `r.id IN (...)` over its
+ * index, so a selective filter does not visit every run. */
+int sp_where_parse_for(sp_where **out, sp_ctx *ctx, const char *text,
+		       int schema);
+int sp_where_parse_order_for(sp_where **out, sp_ctx *ctx, const char *text,
+			     int schema);
 void sp_where_free(sp_where *w);
 
 /* The SQL: a condition for WHERE, or the list for ORDER BY (borrowed). */

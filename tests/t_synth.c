@@ -115,6 +115,32 @@ static void test_labels(sp_ctx *ctx)
 	}
 }
 
+/* With distractors the noise holds the keys too; without, the data are
+ * those of before the option (the draws are the same). */
+static void test_distractors(sp_ctx *ctx)
+{
+	sp_synth_spec s = spec_(40, 4, 9), d = spec_(40, 4, 9);
+	char t1[40], t2[40], l1[2], l2[2];
+	size_t upper = 0, other = 0, same_key = 0;
+	d.distractors = 1;
+	for (size_t i = 0; i < 500; i++) {
+		sp_synth_example(&s, SP_SYNTH_TRAIN, i, t1, l1);
+		sp_synth_example(&d, SP_SYNTH_TRAIN, i, t2, l2);
+		same_key += l1[0] == l2[0] && t2[0] == l2[0];
+		for (size_t k = 1; k < 40; k++) {
+			upper += t2[k] >= 'A' && t2[k] < 'A' + 4;
+			other += !((t2[k] >= 'A' && t2[k] < 'A' + 4) ||
+				   (t2[k] >= 'a' && t2[k] < 'a' + SP_SYNTH_NOISE));
+		}
+	}
+	ok(same_key == 500, "distractors keep the key and the label (%zu/500)",
+	   same_key);
+	/* 4 of 12 symbols are keys: about a third of 500 * 39 */
+	ok(upper > 5500 && upper < 7500 && other == 0,
+	   "distractors: %zu of 19500 noise symbols are keys, none outside "
+	   "the alphabet", upper);
+}
+
 static void test_errors(sp_ctx *ctx)
 {
 	sp_synth_spec s = spec_(0, 4, 1);
@@ -138,6 +164,7 @@ int main(void)
 		return 1;
 	test_determinism(ctx);
 	test_labels(ctx);
+	test_distractors(ctx);
 	test_errors(ctx);
 	sp_ctx_free(ctx);
 	return tap_done();
