@@ -16,6 +16,7 @@ TEST_PROGS = tests/t_ctx tests/t_blas tests/t_kv tests/t_pipe tests/t_registry \
 	tests/t_metrics tests/t_optim tests/t_data tests/t_runlog tests/t_modelfile \
 	tests/t_tags tests/t_conlleval
 TEST_PROGS += tests/t_grad_mgu
+TEST_PROGS += tests/t_grad_charword
 TEST_PROGS += tests/t_ptb
 TEST_PROGS += tests/t_progress_fmt
 check_PROGRAMS = $(TEST_PROGS)
@@ -24,6 +25,7 @@ SCRIPT_TESTS = tests/t_cli.sh
 SCRIPT_TESTS += tests/t_oom.sh
 SCRIPT_TESTS += tests/t_cli_conlleval.sh
 SCRIPT_TESTS += tests/t_task.sh
+SCRIPT_TESTS += tests/t_stack.sh
 SCRIPT_TESTS += tests/t_catalogue.sh
 SCRIPT_TESTS += tests/t_history.sh
 SCRIPT_TESTS += tests/t_plugins.sh
@@ -65,6 +67,8 @@ tests_t_grad_cell_LDADD = $(TEST_LDADD) -lm
 tests_t_grad_heads_SOURCES = tests/t_grad_heads.c $(HEADS_SOURCES)
 tests_t_grad_mgu_SOURCES = tests/t_grad_mgu.c
 tests_t_grad_mgu_LDADD = $(TEST_LDADD) -lm
+tests_t_grad_charword_SOURCES = tests/t_grad_charword.c
+tests_t_grad_charword_LDADD = $(TEST_LDADD) -lm
 tests_t_grad_heads_LDADD = $(TEST_LDADD) -lm
 tests_t_metrics_SOURCES = tests/t_metrics.c $(HEADS_SOURCES)
 tests_t_metrics_LDADD = $(TEST_LDADD) -lm
