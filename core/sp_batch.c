@@ -18,6 +18,8 @@ void sp_batchbuf_fini(sp_batchbuf *buf)
 	free(buf->b_tmask);
 	free(buf->dh);
 	free(buf->stream);
+	free(buf->b_cp);
+	free(buf->b_nc);
 	memset(buf, 0, sizeof(*buf));
 }
 
@@ -79,6 +81,44 @@ static void batch_view(const sp_batchbuf *buf, size_t T, size_t Ty, size_t B, sp
 	b->y.mask = buf->b_tmask;
 }
 
+/* The characters of the batch's tokens, when d has them recorded. */
+static int batch_chars(sp_batchbuf *buf, sp_ctx *ctx, const sp_dataset *d,
+		       const size_t *idx, size_t T, size_t B, sp_batch *b)
+{
+	size_t C = 1, n;
+	if (d->ch.n_ex != d->n || d->n == 0)
+		return SP_OK;
+	for (size_t k = 0; k < B; k++)
+		for (size_t t = 0; t < (size_t)d->in_len[idx[k]]; t++)
+			if (sp_tokchars_token(&d->ch, idx[k], t, &n) && n > C)
+				C = n;
+	if (T * B * C > buf->cap_cp || T * B > buf->cap_nc) {
+		free(buf->b_cp);
+		free(buf->b_nc);
+		buf->b_cp = malloc(T * B * C * sizeof(*buf->b_cp));
+		buf->b_nc = malloc(T * B * sizeof(*buf->b_nc));
+		buf->cap_cp = buf->b_cp ? T * B * C : 0;
+		buf->cap_nc = buf->b_nc ? T * B : 0;
+		if (!buf->b_cp || !buf->b_nc)
+			return sp_err(ctx, SP_ENOMEM, "out of memory for a batch");
+	}
+	memset(buf->b_cp, 0, T * B * C * sizeof(*buf->b_cp));
+	memset(buf->b_nc, 0, T * B * sizeof(*buf->b_nc));
+	for (size_t k = 0; k < B; k++)
+		for (size_t t = 0; t < (size_t)d->in_len[idx[k]]; t++) {
+			const int32_t *cp = sp_tokchars_token(&d->ch, idx[k], t, &n);
+			memcpy(buf->b_cp + (t * B + k) * C, cp, n * sizeof(*cp));
+			buf->b_nc[t * B + k] = (int32_t)n;
+		}
+	b->c.size = sizeof(b->c);
+	b->c.T = T;
+	b->c.B = B;
+	b->c.C = C;
+	b->c.cp = buf->b_cp;
+	b->c.n = buf->b_nc;
+	return SP_OK;
+}
+
 int sp_batch_make(sp_batchbuf *buf, sp_ctx *ctx, const sp_dataset *d,
 		  const size_t *idx, size_t B, sp_batch *b)
 {
@@ -107,7 +147,7 @@ int sp_batch_make(sp_batchbuf *buf, sp_ctx *ctx, const sp_dataset *d,
 		}
 	}
 	batch_view(buf, T, Ty, B, b);
-	return SP_OK;
+	return batch_chars(buf, ctx, d, idx, T, B, b);
 }
 
 /*

@@ -22,6 +22,8 @@
 typedef struct sp_batch {
 	sp_seq x;
 	sp_labels y;
+	sp_chars c;              /* each token's characters (c.cp NULL when
+				    the split has none recorded) */
 } sp_batch;
 
 typedef struct sp_batchbuf {
@@ -34,6 +36,8 @@ typedef struct sp_batchbuf {
 	float *dh;               /* (T,B,D) gradient into the model */
 	int32_t *stream;         /* bptt: the training texts as one sequence */
 	size_t n_stream;
+	int32_t *b_cp, *b_nc;    /* (T,B,C) code points, (T,B) counts */
+	size_t cap_cp, cap_nc;
 } sp_batchbuf;
 
 void sp_batchbuf_fini(sp_batchbuf *buf);

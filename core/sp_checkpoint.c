@@ -66,8 +66,18 @@ static int write_meta(sp_modelfile_writer *w, sp_job *j, int64_t epoch, int *fat
 	snprintf(buf, sizeof(buf), "%lld", (long long)j->run_id);
 	META("run_id", buf);
 	META("model.plugin", j->st.model.plugin->name);
-	META("model.component", j->st.model.comp->name);
+	META("model.component", j->st.first ? j->st.first->name : j->st.model.comp->name);
 	META("model.version", j->st.model.plugin->version);
+	for (size_t k = 0; k < j->st.n_more; k++) {
+		sp_stage *s = &j->st.more[k];
+		char key[64];
+		snprintf(key, sizeof(key), "%s.plugin", s->section);
+		META(key, s->plugin->name);
+		snprintf(key, sizeof(key), "%s.component", s->section);
+		META(key, s->comp->name);
+		snprintf(key, sizeof(key), "%s.version", s->section);
+		META(key, s->plugin->version);
+	}
 	META("head.plugin", j->st.head.plugin->name);
 	META("head.component", j->st.head.comp->name);
 	META("head.version", j->st.head.plugin->version);
@@ -127,7 +137,7 @@ static int write_weights(sp_modelfile_writer *w, sp_job *j)
 		for (size_t k = 0; k < stages[s]->n_w; k++) {
 			char name[256];
 			const sp_weight *wt = &stages[s]->w[k];
-			snprintf(name, sizeof(name), "%s.%s", stages[s]->section, wt->name);
+			sp_params_tensor_name(name, sizeof(name), stages[s], wt);
 			rc = sp_modelfile_writer_tensor(w, name, wt->ndim, wt->dim, j->par.value + off);
 			if (rc < 0)
 				return rc;

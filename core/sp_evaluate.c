@@ -106,7 +106,6 @@ static int evaluate_stream(sp_job *j, const sp_dataset *d, size_t bptt, sp_metri
  * (evaluate_stream); anything else text by text from a zero state. */
 int sp_evaluate(sp_job *j, const sp_dataset *d, sp_metric_sink *sink)
 {
-	const sp_model_ops *m = sp_model_of(&j->st);
 	const sp_head_ops *h = sp_head_of(&j->st);
 	size_t bs = (size_t)sp_kv_int(j->cfg.kv_train, "batch");
 	size_t bptt = (size_t)sp_kv_int(j->cfg.kv_train, "bptt");
@@ -141,7 +140,7 @@ int sp_evaluate(sp_job *j, const sp_dataset *d, sp_metric_sink *sink)
 		for (size_t k = 0; k < B; k++)
 			idx[k] = s + k;
 		if ((rc = sp_batch_make(&j->buf, j->ctx, d, idx, B, &b)) < 0 ||
-		    (rc = m->forward(j->st.model.self, j->ctx, &b.x, &y, 0)) < 0 ||
+		    (rc = sp_job_forward(j, &b, &y, 0)) < 0 ||
 		    (rc = h->forward(j->st.head.self, j->ctx, &y, &b.y, &loss, &n_loss, 0)) < 0 ||
 		    (rc = sp_evalrec_batch(rec, j->ctx, h, j->st.head.self, d, idx, &b)) < 0)
 			break;
@@ -179,7 +178,8 @@ int sp_evaluate_splits(sp_job *j, int exact, const char *prefix)
 }
 
 
-int sp_evaluate_input(sp_job *j, const int32_t *ids, size_t n, sp_batch *b)
+int sp_evaluate_input(sp_job *j, const int32_t *ids, size_t n,
+		      const sp_toklist *t, sp_batch *b)
 {
 	sp_dataset d;
 	size_t idx = 0;
@@ -191,11 +191,13 @@ int sp_evaluate_input(sp_job *j, const int32_t *ids, size_t n, sp_batch *b)
 		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
 	rc = sp_dataset_add(&d, j->ctx, ids, n, tg, sp_task_one_target(&j->st.task) ? 1 : n);
 	free(tg);
+	if (rc >= 0 && t && t->n == n) /* no <s>: a tagger or classifier */
+		rc = sp_dataset_add_chars(&d, j, t, 0, n);
 	if (rc >= 0) /* the batch buffers hold copies; d can go */
 		rc = sp_batch_make(&j->buf, j->ctx, &d, &idx, 1, b);
 	sp_dataset_fini(&d);
 	if (rc >= 0)
-		rc = sp_model_of(&j->st)->forward(j->st.model.self, j->ctx, &b->x, &y, 0);
+		rc = sp_job_forward(j, b, &y, 0);
 	if (rc >= 0)
 		rc = sp_head_of(&j->st)->forward(j->st.head.self, j->ctx, &y, NULL, NULL, NULL, 0);
 	return rc;

@@ -46,8 +46,10 @@ int sp_evaluate(sp_job *j, const sp_dataset *d, sp_metric_sink *sink);
  * digits.  One line per split on the output, after prefix. */
 int sp_evaluate_splits(sp_job *j, int exact, const char *prefix);
 /* The model and head on one input sequence ids[0..n) (batch of one, no
- * targets); b is left describing it. */
-int sp_evaluate_input(sp_job *j, const int32_t *ids, size_t n, sp_batch *b);
+ * targets), t its tokens (their characters, for a model that reads them;
+ * NULL: none); b is left describing it. */
+int sp_evaluate_input(sp_job *j, const int32_t *ids, size_t n,
+		      const sp_toklist *t, sp_batch *b);
 
 /* Language models (predict --generate): draws opts->generate tokens after
  * the last forward of an input of n ids, feeding each one back alone

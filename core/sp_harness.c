@@ -63,6 +63,9 @@ typedef struct unit {
 	int32_t *len, *lab;
 	sp_labels y;
 	double scale;           /* head: the n_loss of the first forward */
+	int32_t *cp, *nc;       /* each token's characters, for a model that
+				   reads them (sp_model_ops.chars) */
+	size_t C;
 } unit;
 
 /* A value for a required key: small, so the checks stay fast. */
@@ -162,6 +165,29 @@ static void unit_free_(unit *u)
 	free(u->mask);
 	free(u->len);
 	free(u->lab);
+	free(u->cp);
+	free(u->nc);
+}
+
+/* Random characters for every real token (1..C letters, some outside
+ * ASCII), when the model reads them. */
+static int chars_(unit *u, sp_ctx *ctx)
+{
+	static const int32_t pool[] = {'a', 'e', 'k', 'S', '#', '@', '7', 0xe9, 0x4e2d, 0x1f600};
+	size_t TB = u->T * u->B, np = sizeof(pool) / sizeof(pool[0]);
+	u->C = 5;
+	u->cp = calloc(TB * u->C, sizeof(*u->cp));
+	u->nc = calloc(TB, sizeof(*u->nc));
+	if (!u->cp || !u->nc)
+		return sp_err(ctx, SP_ENOMEM, "harness: out of memory");
+	for (size_t i = 0; i < TB; i++) {
+		if (!u->mask[i])
+			continue;
+		u->nc[i] = 1 + (int32_t)(sp_rng_next(ctx) % u->C);
+		for (int32_t k = 0; k < u->nc[i]; k++)
+			u->cp[i * u->C + (size_t)k] = pool[sp_rng_next(ctx) % np];
+	}
+	return SP_OK;
 }
 
 /* Allocates the arenas for the declared weights after checking them;
@@ -264,6 +290,11 @@ static int model_loss_(unit *u, sp_ctx *ctx, double *out)
 	seq_(&x, u, u->x, u->D);
 	memset(&y, 0, sizeof(y));
 	sp_rng_set_state(ctx, u->rng);
+	if (u->cp) {
+		sp_chars ch = {sizeof(sp_chars), u->T, u->B, u->C, u->cp, u->nc};
+		if ((rc = o->chars(u->self, ctx, &ch)) < 0)
+			return rc;
+	}
 	if ((rc = o->forward(u->self, ctx, &x, &y, 1)) < 0)
 		return rc;
 	if (!y.x || y.T != u->T || y.B != u->B || y.D != u->out)
@@ -345,7 +376,8 @@ static int check_model_(unit *u, tap *t, sp_ctx *ctx, const sp_harness_opts *o)
 	int rc;
 
 	u->out = mo->out_dim(u->self);
-	if ((rc = batch_(u, ctx, u->D, u->out)) < 0)
+	if ((rc = batch_(u, ctx, u->D, u->out)) < 0 ||
+	    (SP_HAS_OP(sp_model_ops, mo, chars) && (rc = chars_(u, ctx)) < 0))
 		return rc;
 	sp_rng_get_state(ctx, u->rng);
 	rc = model_loss_(u, ctx, &L);

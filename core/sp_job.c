@@ -111,7 +111,9 @@ const sp_param_spec *sp_runner_host_spec(const char *section)
 		const sp_param_spec *spec;
 	} all[] = {{"pipeline", pipeline_spec}, {"data", data_spec},
 		   {"tokenize", tokenize_host_spec}, {"encode", encode_host_spec},
-		   {"model", model_host_spec}, {"head", head_host_spec},
+		   {"model", model_host_spec}, {"model2", model_host_spec},
+		   {"model3", model_host_spec}, {"model4", model_host_spec},
+		   {"head", head_host_spec},
 		   {"train", train_spec}};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if (!strcmp(all[i].name, section))
@@ -150,6 +152,8 @@ void sp_job_fini(sp_job *j)
 {
 	stage_fini(&j->st.head);
 	stage_fini(&j->st.model);
+	for (size_t k = 0; k < j->st.n_more; k++)
+		stage_fini(&j->st.more[k]);
 	stage_fini(&j->st.enc);
 	stage_fini(&j->st.tok);
 	sp_splits_fini(&j->data);
@@ -395,6 +399,58 @@ static int check_train_path(sp_job *j)
 		      sp_kv_where(d, "format"), sp_kv_str(d, "format"));
 }
 
+/* [model2] .. [model4]: more model stages after [model], in order and
+ * without a gap; with any, j->st.model drives them all as a stack. */
+static int resolve_stacked(sp_job *j)
+{
+	static const char *const names[SP_STACK_MAX - 1] = {"model2", "model3", "model4"};
+	const sp_component *c = j->st.model.comp;
+	int rc;
+	j->st.first = c;
+	j->st.chars = SP_HAS_OP(sp_model_ops, (const sp_model_ops *)c, chars);
+	for (size_t k = 0; k < SP_STACK_MAX - 1; k++) {
+		sp_kv *kv = sp_pipe_section(j->cfg.pipe, names[k]);
+		if (!kv)
+			continue;
+		if (k != j->st.n_more)
+			return sp_err(j->ctx, SP_EINVAL, "%s: [%s] without [%s], expected the stacked model stages numbered without a gap",
+				      sp_kv_section_where(kv), names[k], names[j->st.n_more]);
+		if ((rc = resolve_stage(j, &j->st.more[k], names[k], SP_KIND_MODEL, model_host_spec, 1)) < 0)
+			return rc;
+		c = j->st.more[k].comp;
+		j->st.chars |= SP_HAS_OP(sp_model_ops, (const sp_model_ops *)c, chars);
+		j->st.n_more++;
+	}
+	if (j->st.n_more)
+		j->st.model.comp = &sp_stack_ops.base;
+	return SP_OK;
+}
+
+int sp_job_forward(sp_job *j, const sp_batch *b, sp_seq *y, int train)
+{
+	const sp_model_ops *m = sp_model_of(&j->st);
+	int rc;
+	if (j->st.chars && b->c.cp && (rc = m->chars(j->st.model.self, j->ctx, &b->c)) < 0)
+		return rc;
+	return m->forward(j->st.model.self, j->ctx, &b->x, y, train);
+}
+
+int sp_job_model_create(sp_job *j, void **out, size_t in_dim)
+{
+	sp_stack_part parts[SP_STACK_MAX];
+	if (!j->st.n_more)
+		return sp_model_of(&j->st)->create(out, j->ctx, j->st.model.kv, in_dim);
+	parts[0].ops = (const sp_model_ops *)j->st.first;
+	parts[0].kv = j->st.model.kv;
+	parts[0].section = "model";
+	for (size_t k = 0; k < j->st.n_more; k++) {
+		parts[k + 1].ops = (const sp_model_ops *)j->st.more[k].comp;
+		parts[k + 1].kv = j->st.more[k].kv;
+		parts[k + 1].section = j->st.more[k].section;
+	}
+	return sp_stack_new(out, j->ctx, parts, j->st.n_more + 1, in_dim);
+}
+
 /* The host sections, then the four stages resolved to components. */
 static int resolve_sections(sp_job *j)
 {
@@ -417,6 +473,7 @@ static int resolve_sections(sp_job *j)
 	    (rc = ensure_section(j, "encode")) < 0 ||
 	    (rc = resolve_stage(j, &j->st.enc, "encode", SP_KIND_ENCODER, encode_host_spec, 1)) < 0 ||
 	    (rc = resolve_stage(j, &j->st.model, "model", SP_KIND_MODEL, model_host_spec, 1)) < 0 ||
+	    (rc = resolve_stacked(j)) < 0 ||
 	    (rc = resolve_stage(j, &j->st.head, "head", SP_KIND_HEAD, head_host_spec, 1)) < 0)
 		return rc;
 	return sp_task_resolve(&j->st.task, j->ctx, sp_head_of(&j->st),
@@ -445,6 +502,9 @@ static int check_task(sp_job *j)
 	    !SP_HAS_OP(sp_model_ops, sp_model_of(&j->st), instruments))
 		return sp_err(j->ctx, SP_EINVAL, "%s: model '%s' has no instruments, expected instruments = false",
 			      sp_kv_where(j->cfg.kv_train, "instruments"), j->st.model.comp->name);
+	if (j->st.chars && (need == SP_LABELS_NEXT_TOKEN || sp_kv_int(j->cfg.kv_train, "bptt") > 0))
+		return sp_err(j->ctx, SP_EINVAL, "%s: a model stage reads the characters of each token, which the host gives to taggers and classifiers only, expected a tagger or classifier head without train.bptt",
+			      sp_kv_where(j->st.head.kv, "plugin"));
 	if (need == SP_LABELS_SEQUENCE)
 		return sp_err(j->ctx, SP_EINVAL, "%s: head '%s' needs target sequences, which this runner does not read yet",
 			      sp_kv_where(j->st.head.kv, "plugin"), j->st.head.comp->name);

@@ -25,6 +25,7 @@
 #include "sp_registry.h"
 #include "sp_runner.h"
 #include "sp_splits.h"
+#include "sp_stack.h"
 #include "sp_task.h"
 
 /* A [section] resolved to a component, with the weights it declared. */
@@ -56,6 +57,13 @@ typedef struct sp_stages {
 	sp_stage tok, enc, model, head;
 	int has_tok;
 	sp_task task;
+	/* Stacked model stages: [model2].. resolved here (their self stays
+	 * NULL: the stack owns the instances), and `model` then drives the
+	 * stack (sp_stack.h), `first` being [model]'s own component. */
+	sp_stage more[SP_STACK_MAX - 1];
+	size_t n_more;
+	const sp_component *first;
+	int chars;               /* a model stage reads each token's characters */
 } sp_stages;
 
 /* The files a run writes. */
@@ -106,6 +114,14 @@ int sp_job_configure(sp_job *j, const char *pipe_path, const char *text,
  * overrides, then `extra` overrides on top. */
 int sp_job_configure_from_model(sp_job *j, sp_modelfile *mf, const char *path,
 				const char *const *extra, size_t n_extra);
+/* Creates the model (one stage, or the stack of [model]..) for inputs
+ * of size in_dim into *out (caller owns; destroy through sp_model_of). */
+int sp_job_model_create(sp_job *j, void **out, size_t in_dim);
+
+/* The model's forward on batch b (its characters first, when a stage
+ * reads them and b has them). */
+int sp_job_forward(sp_job *j, const sp_batch *b, sp_seq *y, int train);
+
 /* Creates the tokenizer (if any) and the encoder. */
 int sp_job_create_text_stages(sp_job *j);
 

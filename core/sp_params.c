@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sp_job.h"
@@ -41,6 +42,14 @@ size_t sp_weight_floats(const sp_weight *w)
 	for (int d = 0; d < w->ndim; d++)
 		n *= w->dim[d];
 	return n;
+}
+
+void sp_params_tensor_name(char *buf, size_t size, const sp_stage *s, const sp_weight *w)
+{
+	if (sp_stack_is(s->comp))
+		snprintf(buf, size, "%s", w->name);
+	else
+		snprintf(buf, size, "%s.%s", s->section, w->name);
 }
 
 int sp_params_check_causal(const sp_job *j, const void *model)
@@ -142,7 +151,7 @@ int sp_params_build(sp_job *j)
 	sp_head_env env;
 	int rc;
 
-	rc = m->create(&j->st.model.self, j->ctx, j->st.model.kv, sp_vocab_size(j->data.vocab));
+	rc = sp_job_model_create(j, &j->st.model.self, sp_vocab_size(j->data.vocab));
 	if (rc < 0)
 		return rc;
 	if ((rc = sp_params_check_causal(j, j->st.model.self)) < 0)
@@ -342,7 +351,7 @@ int sp_params_load(sp_job *j, sp_modelfile *mf)
 			char name[256];
 			int rc;
 			const float *data;
-			snprintf(name, sizeof(name), "%s.%s", st[s]->section, w->name);
+			sp_params_tensor_name(name, sizeof(name), st[s], w);
 			rc = sp_modelfile_tensor_expect(&data, mf, j->ctx, name, w->ndim, w->dim);
 			if (rc < 0)
 				return rc;
@@ -384,7 +393,7 @@ int sp_params_check(sp_job *j)
 	for (int i = 0; i < 4 && rc >= 0; i++)
 		rc = sp_vocab_add(v, j->ctx, toks[i], 1, 1, NULL);
 	if (rc >= 0)
-		rc = sp_model_of(&j->st)->create(&self, j->ctx, j->st.model.kv, 4);
+		rc = sp_job_model_create(j, &self, 4);
 	if (rc >= 0)
 		rc = sp_params_check_causal(j, self);
 	if (rc >= 0) {
@@ -397,6 +406,8 @@ int sp_params_check(sp_job *j)
 	}
 	if (rc >= 0)
 		rc = check_declared(j, self, head);
+	if (rc >= 0 && j->st.n_more)
+		rc = sp_stack_probe(self, j->ctx, 4);
 	sp_head_of(&j->st)->destroy(head);
 	sp_model_of(&j->st)->destroy(self);
 	sp_vocab_free(v);

@@ -16,6 +16,7 @@
 #include "sp_plugin.h"
 
 typedef struct sp_job sp_job;
+typedef struct sp_stage sp_stage;
 
 typedef struct sp_params {
 	size_t n_params;
@@ -36,6 +37,10 @@ size_t sp_weight_floats(const sp_weight *w);
 
 /* A language model predicts the next token; refuses a model (self, of
  * j's model component) whose output at t has read the tokens after t. */
+/* The model-file key of weight w of stage s: "<section>.<name>", or a
+ * stack's own "<section>.<name>" names as they are. */
+void sp_params_tensor_name(char *buf, size_t size, const sp_stage *s,
+			   const sp_weight *w);
 int sp_params_check_causal(const sp_job *j, const void *model);
 /* `pipeline check`: the model's and head's own checks of their keys,
  * by creating them on a stand-in vocabulary. */

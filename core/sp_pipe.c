@@ -20,10 +20,12 @@
 
 /* The only section names a .pipe file may use, in pipeline order. */
 static const char *const sections_[] = {
-	"pipeline", "data", "tokenize", "encode", "model", "head", "train"
+	"pipeline", "data", "tokenize", "encode", "model", "model2", "model3",
+	"model4", "head", "train"
 };
 #define N_SECTIONS (sizeof(sections_) / sizeof(sections_[0]))
-#define SECTION_LIST "pipeline, data, tokenize, encode, model, head, train"
+#define SECTION_LIST \
+	"pipeline, data, tokenize, encode, model, model2, model3, model4, head, train"
 
 struct sp_pipe {
 	char *name;                 /* as given to the parse function */

@@ -3,7 +3,8 @@
  *
  * A .pipe file is [section] headers followed by `key = value` lines, with
  * '#' comments (doc/pipe-format.md).  The parser checks the syntax, that
- * each section is one of pipeline, data, tokenize, encode, model, head,
+ * each section is one of pipeline, data, tokenize, encode, model (and
+ * model2..model4, stacked model stages), head,
  * train and appears at most once, and that no key repeats within a
  * section.  It yields one sp_kv per section, in file order, holding the
  * raw values with where-strings "FILE:LINE:COL" (1-based, columns in

@@ -166,6 +166,24 @@ typedef struct sp_seq {
 } sp_seq;
 
 /*
+ * The characters of each token of a batch, for a token-level model stage
+ * that reads spellings (character-level word features: a word never seen
+ * in training is still read by its letters).  The host gives them through
+ * sp_model_ops.chars before each forward of a stage that has that op; T
+ * and B are that forward's.  Token (t,b) has n[t*B+b] characters (0 on
+ * padding), its Unicode code points at cp[(t*B+b)*C + k] for k < n, 0
+ * after.  C <= SP_CHARS_MAX: a longer token keeps its first and its last
+ * SP_CHARS_MAX/2 characters (prefix and suffix carry the signal).
+ */
+#define SP_CHARS_MAX 24
+typedef struct sp_chars {
+	size_t size;          /* sizeof(sp_chars) */
+	size_t T, B, C;
+	const int32_t *cp;    /* (T,B,C) code points, 0-padded */
+	const int32_t *n;     /* (T,B) characters of each token */
+} sp_chars;
+
+/*
  * Targets for a head.  What they mean depends on the head's target kind
  * (sp_head_ops.target): the next token of each step (T,B), a tag per step
  * (T,B), one class per sequence (T = 1), or a target sequence (T',B).
@@ -254,6 +272,18 @@ typedef struct sp_encoder_ops {
 /* ------------------------------------------------------------------ */
 /* Model (recurrent layers and the like)                               */
 /* ------------------------------------------------------------------ */
+/*
+ * Stacking: a .pipe may chain model stages ([model], then [model2],
+ * [model3], [model4]; doc/pipe-format.md).  The first stage reads the ids
+ * (D = the vocabulary size); stage k+1 reads stage k's output as vectors
+ * (x set, ids NULL, D = stage k's out_dim, the batch's mask and len), and
+ * the head reads the last one's.  Backward runs the other way: stage k+1's
+ * dx is stage k's dy, so every stage after the first must return dx->x.
+ * Each stage keeps its own weights, checkpointed under its section's name
+ * ("model2.Wx").  Carry, carry_at, sees_future and the instruments apply
+ * to every stage that has them; pretrained vectors go into the first
+ * stage's embedding.
+ */
 typedef struct sp_model_ops {
 	sp_component base;
 	/* in_dim is D of the input sequence (the vocabulary size when the
@@ -322,6 +352,16 @@ typedef struct sp_model_ops {
 	 * configuration has none.  [encode] vectors = FILE fills its rows;
 	 * the host refuses vectors for a model without one. */
 	int (*embedding)(const void *self);
+	/* Optional (NULL = the stage reads ids or vectors only): the
+	 * characters of each token of the next forward(s) (sp_chars).  Its
+	 * presence is the declaration: the host then keeps every token's
+	 * characters (format conll or a word tokenizer; not with truncated
+	 * BPTT streams) and calls chars() before each forward, before the
+	 * forward of every stage of a stack.  The struct is the call's; the
+	 * arrays stay valid until the matching backward() returns, or the
+	 * next chars() when none follows (as forward's input).  A stage
+	 * with this op may be stacked anywhere: T stays the token count. */
+	int (*chars)(void *self, sp_ctx *ctx, const sp_chars *c);
 } sp_model_ops;
 
 /* ------------------------------------------------------------------ */

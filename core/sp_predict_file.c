@@ -182,7 +182,9 @@ static int pf_add(pf_state *s, size_t i, int32_t **ids, size_t *cap)
 	s->ex[s->d.n] = i;
 	s->tok0[s->d.n] = first;
 	/* the targets are never read (no loss): the ids stand in for them */
-	return sp_dataset_add(&s->d, j->ctx, *ids, m, *ids, sp_task_one_target(&j->st.task) ? 1 : m);
+	if ((rc = sp_dataset_add(&s->d, j->ctx, *ids, m, *ids, sp_task_one_target(&j->st.task) ? 1 : m)) < 0)
+		return rc;
+	return sp_dataset_add_chars(&s->d, j, &s->toks, first, n);
 }
 
 static int pf_encode(pf_state *s)
@@ -276,7 +278,7 @@ static int pf_run(pf_state *s)
 		sp_seq y;
 		s->batch = order + e0;
 		if ((rc = sp_batch_make(&j->buf, j->ctx, &s->d, s->batch, B, &b)) < 0 ||
-		    (rc = m->forward(j->st.model.self, j->ctx, &b.x, &y, 0)) < 0 ||
+		    (rc = sp_job_forward(j, &b, &y, 0)) < 0 ||
 		    (rc = h->forward(j->st.head.self, j->ctx, &y, NULL, NULL, NULL, 0)) < 0)
 			break;
 		rc = h->predict(j->st.head.self, j->ctx, s->k, pf_keep, s);

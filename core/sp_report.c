@@ -58,8 +58,10 @@ void sp_report_run_data(const sp_job *j)
 	       j->data.train.n, j->data.dev.n, j->data.test.n, sp_vocab_size(j->data.vocab));
 	if (!sp_task_next_token(&j->st.task))
 		sp_say(j->out, ", labels %zu", sp_vocab_size(j->data.labels));
-	sp_say(j->out, "\nmodel: %s -> %s, %zu parameters\n", j->st.model.comp->name,
-	       j->st.head.comp->name, j->par.n_params);
+	sp_say(j->out, "\nmodel: %s", j->st.first ? j->st.first->name : j->st.model.comp->name);
+	for (size_t k = 0; k < j->st.n_more; k++)
+		sp_say(j->out, " + %s", j->st.more[k].comp->name);
+	sp_say(j->out, " -> %s, %zu parameters\n", j->st.head.comp->name, j->par.n_params);
 }
 
 /* Escapes a token for display: "\n" for newline, quotes kept. */

@@ -286,7 +286,7 @@ int sp_runner_predict(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	lm = sp_task_next_token(&j.st.task);
 	/* carried state lets generation feed one token at a time */
 	if ((rc = sp_model_of(&j.st)->carry(j.st.model.self, ctx, lm && opts->generate, 1)) < 0 ||
-	    (rc = sp_evaluate_input(&j, ids, n, &b)) < 0)
+	    (rc = sp_evaluate_input(&j, ids, n, &t, &b)) < 0)
 		goto done;
 	sp_say(j.out, "model %s\n", path);
 	if ((rc = sp_report_predict(&j, n, &t)) < 0)
@@ -323,7 +323,7 @@ int sp_runner_trace(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 		goto done;
 	}
 	if ((rc = sp_splits_encode_input(&j, opts->input, &ids, &n, &t)) < 0 ||
-	    (rc = sp_evaluate_input(&j, ids, n, &b)) < 0)
+	    (rc = sp_evaluate_input(&j, ids, n, &t, &b)) < 0)
 		goto done;
 	rc = sp_report_trace(&j, opts->out ? opts->out : stdout, path, ids, n);
 done:

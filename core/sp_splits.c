@@ -69,7 +69,16 @@ void sp_dataset_fini(sp_dataset *d)
 	free(d->in_len);
 	free(d->tg_len);
 	free(d->ids);
+	sp_tokchars_fini(&d->ch);
 	memset(d, 0, sizeof(*d));
+}
+
+int sp_dataset_add_chars(sp_dataset *d, const sp_job *j, const sp_toklist *t,
+			 size_t first, size_t n)
+{
+	if (!j->st.chars)
+		return SP_OK;
+	return sp_tokchars_add(&d->ch, j->ctx, t->buf, t->off + first, t->tlen + first, n);
 }
 
 void sp_splits_fini(sp_splits *s)
@@ -283,11 +292,14 @@ static int add_labelled(sp_job *j, const sp_corpus *c, const char *path,
 		for (size_t k = 0; k < n; k++)
 			if ((rc = label_id(j, c, path, i, tags[k], &tg[k])) < 0)
 				return rc;
-		return sp_dataset_add(d, j->ctx, in, n, tg, n);
+		if ((rc = sp_dataset_add(d, j->ctx, in, n, tg, n)) < 0)
+			return rc;
+		return sp_dataset_add_chars(d, j, t, 0, n);
 	}
-	if ((rc = label_id(j, c, path, i, sp_corpus_label(c, i), &tg[0])) < 0)
+	if ((rc = label_id(j, c, path, i, sp_corpus_label(c, i), &tg[0])) < 0 ||
+	    (rc = sp_dataset_add(d, j->ctx, in, n, tg, 1)) < 0)
 		return rc;
-	return sp_dataset_add(d, j->ctx, in, n, tg, 1);
+	return sp_dataset_add_chars(d, j, t, 0, n);
 }
 
 /* Encodes corpus c into d (the vocabulary and labels exist). */

@@ -14,6 +14,7 @@
 
 #include "sp_ctx.h"
 #include "sp_data.h"
+#include "sp_tokchars.h"
 #include "sp_vocab.h"
 
 typedef struct sp_job sp_job;
@@ -27,6 +28,8 @@ typedef struct sp_dataset {
 	int32_t *ids;
 	size_t n_ids, cap_ids;
 	const char *path;        /* borrowed */
+	sp_tokchars ch;          /* each input token's characters, when a
+				    model stage reads them (else empty) */
 } sp_dataset;
 
 /* The vocabularies and the encoded splits of a job. */
@@ -50,6 +53,10 @@ int sp_toklist_push(void *payload, const char *tok, size_t len, size_t offset);
 void sp_toklist_fini(sp_toklist *t);
 
 void sp_dataset_fini(sp_dataset *d);
+/* Records the characters of tokens first .. first+n of t for the example
+ * just added (sp_dataset_add), when j's model reads them; else nothing. */
+int sp_dataset_add_chars(sp_dataset *d, const sp_job *j, const sp_toklist *t,
+			 size_t first, size_t n);
 /* Appends one example: input ids and target ids. */
 int sp_dataset_add(sp_dataset *d, sp_ctx *ctx, const int32_t *in, size_t n_in,
 		   const int32_t *tg, size_t n_tg);

@@ -87,12 +87,11 @@ static int make_optim(sp_job *j, sp_optim **out)
 /* Training forward on batch b up to the loss (gradients zeroed first). */
 static int train_forward(sp_job *j, sp_batch *b, double *loss, size_t *n_loss)
 {
-	const sp_model_ops *m = sp_model_of(&j->st);
 	const sp_head_ops *h = sp_head_of(&j->st);
 	sp_seq y;
 	int rc;
 	memset(j->par.grad, 0, j->par.n_params * sizeof(*j->par.grad));
-	if ((rc = m->forward(j->st.model.self, j->ctx, &b->x, &y, 1)) < 0 ||
+	if ((rc = sp_job_forward(j, b, &y, 1)) < 0 ||
 	    (rc = h->forward(j->st.head.self, j->ctx, &y, &b->y, loss, n_loss, 1)) < 0)
 		return rc;
 	if (*n_loss && !isfinite(*loss))

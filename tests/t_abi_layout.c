@@ -42,6 +42,13 @@
 	F(sp_seq, ids) \
 	F(sp_seq, mask) \
 	F(sp_seq, len) \
+	S(sp_chars) \
+	F(sp_chars, size) \
+	F(sp_chars, T) \
+	F(sp_chars, B) \
+	F(sp_chars, C) \
+	F(sp_chars, cp) \
+	F(sp_chars, n) \
 	S(sp_labels) \
 	F(sp_labels, T) \
 	F(sp_labels, B) \
@@ -79,6 +86,8 @@
 	F(sp_model_ops, instruments) \
 	F(sp_model_ops, sees_future) \
 	F(sp_model_ops, carry_at) \
+	F(sp_model_ops, embedding) \
+	F(sp_model_ops, chars) \
 	S(sp_head_env) \
 	F(sp_head_env, size) \
 	F(sp_head_env, input) \

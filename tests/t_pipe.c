@@ -290,13 +290,13 @@ static void test_errors(sp_ctx *ctx)
 
 	/* section headers */
 	bad(ctx, "[]\n", "t.pipe:1:2: ", "missing section name, expected one of: pipeline, data, "
-	    "tokenize, encode, model, head, train");
+	    "tokenize, encode, model, model2, model3, model4, head, train");
 	bad(ctx, "[ \n", "t.pipe:1:3: ", "missing section name, expected one of:");
 	bad(ctx, "[\"model\"]\n", "t.pipe:1:2: ",
 	    "unexpected '\"' in section header, expected a section name (one of: pipeline");
 	bad(ctx, "[modle]\n", "t.pipe:1:2: ",
 	    "unknown section [modle], expected one of: pipeline, data, tokenize, encode, "
-	    "model, head, train (did you mean [model]?)");
+	    "model, model2, model3, model4, head, train (did you mean [model]?)");
 	bad(ctx, "\n\n  [Model]\n", "t.pipe:3:4: ", "unknown section [Model], expected one of:");
 	bad(ctx, "[layer]\n", "t.pipe:1:2: ", "unknown section [layer], expected one of: pipeline");
 	ok(!strstr(sp_errmsg(ctx), "did you mean"), "no suggestion for [layer]");
@@ -406,7 +406,7 @@ static void test_overrides(sp_ctx *ctx)
 	ok_str(sp_kv_section_where(kv), "t.pipe", "an ensured section is where the file is");
 	ok(sp_pipe_section_ensure(p, ctx, "layer", &kv) == SP_EINVAL && kv == NULL &&
 		   strcmp(sp_errmsg(ctx), "t.pipe: unknown section [layer], expected one of: "
-		   "pipeline, data, tokenize, encode, model, head, train") == 0,
+		   "pipeline, data, tokenize, encode, model, model2, model3, model4, head, train") == 0,
 	   "ensure refuses an unknown section: %s", sp_errmsg(ctx));
 
 	bad_set(ctx, p, "", "missing section name, expected section.key=value");
@@ -415,7 +415,7 @@ static void test_overrides(sp_ctx *ctx)
 	bad_set(ctx, p, "model:hidden=3", "missing '.' after the section name, expected");
 	bad_set(ctx, p, "modle.hidden=3",
 		"unknown section 'modle', expected one of: pipeline, data, tokenize, encode, "
-		"model, head, train (did you mean 'model'?)");
+		"model, model2, model3, model4, head, train (did you mean 'model'?)");
 	bad_set(ctx, p, "model.=3", "missing key after 'model.', expected section.key=value");
 	bad_set(ctx, p, "model.Hidden=3", "bad key 'Hidden', expected lowercase letters");
 	bad_set(ctx, p, "model.a.b=3", "bad key 'a.b', expected lowercase letters");

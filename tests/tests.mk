@@ -16,6 +16,7 @@ TEST_PROGS = tests/t_ctx tests/t_blas tests/t_kv tests/t_pipe tests/t_registry \
 	tests/t_metrics tests/t_optim tests/t_data tests/t_runlog tests/t_modelfile \
 	tests/t_tags tests/t_conlleval
 TEST_PROGS += tests/t_grad_mgu
+TEST_PROGS += tests/t_grad_charword
 TEST_PROGS += tests/t_ptb
 TEST_PROGS += tests/t_progress_fmt
 check_PROGRAMS = $(TEST_PROGS)
@@ -24,6 +25,7 @@ SCRIPT_TESTS = tests/t_cli.sh
 SCRIPT_TESTS += tests/t_oom.sh
 SCRIPT_TESTS += tests/t_cli_conlleval.sh
 SCRIPT_TESTS += tests/t_task.sh
+SCRIPT_TESTS += tests/t_stack.sh
 SCRIPT_TESTS += tests/t_catalogue.sh
 SCRIPT_TESTS += tests/t_history.sh
 SCRIPT_TESTS += tests/t_plugins.sh
