@@ -16,6 +16,7 @@ TEST_PROGS = tests/t_ctx tests/t_blas tests/t_kv tests/t_pipe tests/t_registry \
 	tests/t_metrics tests/t_optim tests/t_data tests/t_runlog tests/t_modelfile \
 	tests/t_tags tests/t_conlleval
 TEST_PROGS += tests/t_grad_mgu
+TEST_PROGS += tests/t_grad_seq2seq
 TEST_PROGS += tests/t_ptb
 TEST_PROGS += tests/t_progress_fmt
 check_PROGRAMS = $(TEST_PROGS)
@@ -30,6 +31,7 @@ SCRIPT_TESTS += tests/t_plugins.sh
 SCRIPT_TESTS += tests/t_predict_file.sh
 SCRIPT_TESTS += tests/t_progress.sh
 SCRIPT_TESTS += tests/t_smooth.sh
+SCRIPT_TESTS += tests/t_translate.sh
 TESTS = $(TEST_PROGS) $(SCRIPT_TESTS)
 EXTRA_DIST += tests/wrap.sh tests/data $(SCRIPT_TESTS)
 # the public side: installed headers compile alone as C99, the library
@@ -64,6 +66,9 @@ tests_t_grad_cell_SOURCES = tests/t_grad_cell.c plugins/rnn.c
 tests_t_grad_cell_LDADD = $(TEST_LDADD) -lm
 tests_t_grad_heads_SOURCES = tests/t_grad_heads.c $(HEADS_SOURCES)
 tests_t_grad_mgu_SOURCES = tests/t_grad_mgu.c
+tests_t_grad_seq2seq_SOURCES = tests/t_grad_seq2seq.c $(SEQ2SEQ_SOURCES)
+tests_t_grad_seq2seq_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins
+tests_t_grad_seq2seq_LDADD = $(TEST_LDADD) -lm
 tests_t_grad_mgu_LDADD = $(TEST_LDADD) -lm
 tests_t_grad_heads_LDADD = $(TEST_LDADD) -lm
 tests_t_metrics_SOURCES = tests/t_metrics.c $(HEADS_SOURCES)
