@@ -25,6 +25,7 @@
 #include "sp_registry.h"
 #include "sp_runlog.h"
 #include "sp_runner.h"
+#include "sp_translate.h"
 #include "sp_vocab.h"
 
 #define EXIT_USAGE 2
@@ -55,6 +56,7 @@ static const char usage_text[] =
 	"  predict FILE.pipe --input TEXT   run the trained model on TEXT\n"
 	"  trace FILE.pipe --input TEXT     forward propagation, step by step\n"
 	"  eval FILE.pipe      metrics of the trained model on the data splits\n"
+	"  translate FILE.pipe --input TEXT | --file PATH | -   translate with the trained model\n"
 	"  runs [--where EXPR] logged runs; filters, --order-by, --format csv|json\n"
 	"  show RUN            a run's parameters, metrics per epoch, artifacts\n"
 	"  compare RUN RUN...  parameters that differ, metrics side by side\n"
@@ -118,6 +120,17 @@ static const char *const cmd_help[][2] = {
 		 "prints every metric with all its digits: the same numbers the run logged.\n"
 		 "--report conlleval prints what the conlleval script prints for a tagger's\n"
 		 "predictions on the test split, and nothing else.\n"},
+	{"translate", "usage: pipeline translate FILE.pipe --input TEXT | --file PATH | - [--model FILE]\n"
+		      "                          [--beam K] [--max-ratio R] [--attention FILE]\n"
+		      "Translates with the latest trained model of FILE.pipe's pipeline (or --model\n"
+		      "FILE), an encoder-decoder (format = parallel, head decoder): TEXT, or every\n"
+		      "line of PATH (- = standard input), one detokenized line each.  --beam K\n"
+		      "(1 = greedy; default the head's beam), --max-ratio R: at most\n"
+		      "ceil(R * source length) + 1 output tokens.  --attention FILE writes each\n"
+		      "sentence's attention matrix: a line of source tokens, then one line per\n"
+		      "output token with its weights.  `pipeline eval` of such a pipeline also\n"
+		      "prints BLEU (sacreBLEU's, with its signature), chrF2 and the tokenized\n"
+		      "lowercased BLEU of the dev and test splits, with --beam K too.\n"},
 	{"trace", "usage: pipeline trace FILE.pipe --input TEXT [--trained] [--model FILE]\n"
 		  "Prints forward propagation step by step in the course's notation: x(t),\n"
 		  "Wxh·x(t), Whh·h(t-1) + b, h(t), y(t), softmax(y(t)), with shapes.  Uses the\n"
@@ -232,7 +245,7 @@ static int parse_size(const char *opt, const char *s, long lo, long *out)
 static const char *const value_options[] = {
 	"--db", "--vocab-db", "--set", "--input", "--file", "--report",
 	"--resume", "--plugin", "--tensor", "--model", "--top", "--generate",
-	"--seed", "--limit", "--temperature",
+	"--seed", "--limit", "--temperature", "--beam", "--attention", "--max-ratio",
 };
 
 static int takes_value(const char *a)
@@ -262,6 +275,8 @@ static const char **string_slot(cli *c, const char *a)
 		return &c->tensor;
 	if (!strcmp(a, "--model"))
 		return &c->ro.model_path;
+	if (!strcmp(a, "--attention"))
+		return &c->ro.attention;
 	return NULL;
 }
 
@@ -301,6 +316,21 @@ static int set_value(cli *c, const char *cmd, const char *a, const char *val)
 	} else if (!strcmp(a, "--limit")) {
 		if (parse_size(a, val, 1, &c->limit))
 			return -1;
+	} else if (!strcmp(a, "--beam")) {
+		if (parse_size(a, val, 1, &n))
+			return -1;
+		if (n > 1000) {
+			fprintf(stderr, "pipeline: --beam %ld is past the ceiling of 1000\n", n);
+			return -1;
+		}
+		c->ro.beam = (size_t)n;
+	} else if (!strcmp(a, "--max-ratio")) {
+		errno = 0;
+		c->ro.max_ratio = strtod(val, &end);
+		if (errno || *end || !(c->ro.max_ratio > 0) || c->ro.max_ratio > 100) {
+			fprintf(stderr, "pipeline: --max-ratio expects a number in (0, 100], got '%s'\n", val);
+			return -1;
+		}
 	} else if (!strcmp(a, "--temperature")) {
 		errno = 0;
 		c->ro.temperature = strtod(val, &end);
@@ -609,6 +639,17 @@ static int global_options(cli *c, int argc, char **argv, const char **cmd, int *
 static int cmd_pipe(sp_ctx *ctx, sp_registry *reg, cli *c, const char *cmd)
 {
 	int rc, status = 0;
+	/* translate F.pipe -: standard input */
+	if (!strcmp(cmd, "translate") && c->n_positional == 2 && !strcmp(c->positional[1], "-") &&
+	    !c->ro.input_file) {
+		c->ro.input_file = "-";
+		c->n_positional = 1;
+	}
+	if (!strcmp(cmd, "translate") && (c->ro.input != NULL) == (c->ro.input_file != NULL)) {
+		fprintf(stderr, "pipeline translate: expected one of --input TEXT, --file PATH or -\n%s",
+			help_of(cmd));
+		return EXIT_USAGE;
+	}
 	if (c->n_positional != 1) {
 		fprintf(stderr, "pipeline %s: expected one .pipe file\n%s", cmd,
 			help_of(cmd));
@@ -658,6 +699,11 @@ static int cmd_pipe(sp_ctx *ctx, sp_registry *reg, cli *c, const char *cmd)
 			status = fail(ctx, rc);
 	} else if (!strcmp(cmd, "predict")) {
 		rc = sp_runner_predict(ctx, reg, c->positional[0], &c->ro);
+		if (rc < 0)
+			status = fail(ctx, rc);
+	} else if (!strcmp(cmd, "translate")) {
+		sp_translate_opts to = {c->ro.beam, c->ro.max_ratio, c->ro.attention};
+		rc = sp_runner_translate(ctx, reg, c->positional[0], &c->ro, &to);
 		if (rc < 0)
 			status = fail(ctx, rc);
 	} else {
@@ -717,7 +763,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "check") && c.plugin) {
 		status = cmd_check_plugin(ctx, reg, &c);
 	} else if (!strcmp(cmd, "run") || !strcmp(cmd, "check") || !strcmp(cmd, "predict") ||
-	    !strcmp(cmd, "trace") || !strcmp(cmd, "eval")) {
+	    !strcmp(cmd, "trace") || !strcmp(cmd, "eval") || !strcmp(cmd, "translate")) {
 		status = cmd_pipe(ctx, reg, &c, cmd);
 	} else if (!strcmp(cmd, "plugins")) {
 		status = cmd_plugins(ctx, reg);

@@ -13,6 +13,8 @@
  */
 #include "sp_attn.h"
 
+#include "sp_blas.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,7 @@ struct sp_attn {
 	float *a;          /* (S,B) weights */
 	float *u;          /* (S,B,A) tanh units (additive) */
 	float *q;          /* (B,He) W^T h (general) */
+	float *dq;         /* (B,He) ∂L/∂q (general, backward) */
 	float *da;         /* (S) scratch */
 	float *zh;         /* (A) Ud h_b (additive) */
 	size_t cap_sb, cap_b, cap_s;
@@ -79,6 +82,7 @@ void sp_attn_free(sp_attn *a)
 	free(a->a);
 	free(a->u);
 	free(a->q);
+	free(a->dq);
 	free(a->da);
 	free(a->zh);
 	free(a);
@@ -138,6 +142,9 @@ static int reserve(sp_attn *a, sp_ctx *ctx, size_t S, size_t B)
 		if (!x)
 			return sp_err(ctx, SP_ENOMEM, "attention: out of memory");
 		a->q = x;
+		if (!(x = realloc(a->dq, B * a->He * sizeof(*x))))
+			return sp_err(ctx, SP_ENOMEM, "attention: out of memory");
+		a->dq = x;
 		a->cap_b = B;
 	}
 	if (S > a->cap_s || !a->zh) {
@@ -166,15 +173,7 @@ static void scores(sp_attn *a, size_t b)
 {
 	size_t S = a->S, B = a->B, He = a->He, Hd = a->Hd, A = a->A;
 	const float *hb = a->h + b * Hd;
-	if (a->kind == SP_ATTN_GENERAL) {
-		float *qb = a->q + b * He;
-		for (size_t j = 0; j < He; j++) {
-			double s = 0.0;
-			for (size_t i = 0; i < Hd; i++)
-				s += (double)hb[i] * a->w[i * He + j];
-			qb[j] = (float)s;
-		}
-	}
+	/* general: q = h·W of every column is one product (forward) */
 	if (a->kind == SP_ATTN_ADDITIVE) {
 		const float *Ud = a->w + A * He;
 		for (size_t k = 0; k < A; k++)
@@ -232,6 +231,8 @@ int sp_attn_forward(sp_attn *a, sp_ctx *ctx, size_t S, size_t B, const float *en
 	a->h = h;
 	a->S = S;
 	a->B = B;
+	if (a->kind == SP_ATTN_GENERAL) /* q (B,He) = h (B,Hd) · W (Hd,He) */
+		sp_gemm(0, 0, B, He, a->Hd, 1.0f, h, a->Hd, a->w, He, 0.0f, a->q, He);
 	for (size_t b = 0; b < B; b++) {
 		float *cb = context + b * He;
 		scores(a, b);
@@ -267,14 +268,12 @@ static void score_backward(sp_attn *a, size_t b, float *denc, float *dh)
 					des[j] += (float)(de * hb[j]);
 			}
 		} else if (a->kind == SP_ATTN_GENERAL) {
+			/* dq_b = Σ_s de_s E[s,b]; dW and dh from dq after the
+			 * loop over columns (two products) */
 			const float *qb = a->q + b * He;
+			float *dqb = a->dq + b * He;
 			for (size_t j = 0; j < He; j++) {
-				double dq = de * es[j]; /* this s's share of dq_j */
-				for (size_t i = 0; i < Hd; i++) {
-					a->dw[i * He + j] += (float)(hb[i] * dq);
-					if (dh)
-						dh[b * Hd + i] += (float)(a->w[i * He + j] * dq);
-				}
+				dqb[j] += (float)(de * es[j]);
 				if (des)
 					des[j] += (float)(de * qb[j]);
 			}
@@ -307,6 +306,8 @@ int sp_attn_backward(sp_attn *a, sp_ctx *ctx, const float *dcontext, float *denc
 		return sp_err(ctx, SP_EINVAL, "attention: backward without a forward");
 	if (a->kind != SP_ATTN_DOT && !a->dw)
 		return sp_err(ctx, SP_EINVAL, "attention: gradients not bound");
+	if (a->kind == SP_ATTN_GENERAL)
+		memset(a->dq, 0, B * He * sizeof(*a->dq));
 	for (size_t b = 0; b < B; b++) {
 		const float *dc = dcontext + b * He;
 		double dot = 0.0;
@@ -322,6 +323,12 @@ int sp_attn_backward(sp_attn *a, sp_ctx *ctx, const float *dcontext, float *denc
 		for (size_t s = 0; s < S; s++)
 			a->da[s] = (float)(a->a[s * B + b] * (a->da[s] - dot)); /* now de[s] */
 		score_backward(a, b, denc, dh);
+	}
+	if (a->kind == SP_ATTN_GENERAL) { /* q = h·W: dW += hᵀ·dq, dh += dq·Wᵀ */
+		size_t Hd = a->Hd;
+		sp_gemm(1, 0, Hd, He, B, 1.0f, a->h, Hd, a->dq, He, 1.0f, a->dw, He);
+		if (dh)
+			sp_gemm(0, 1, B, Hd, He, 1.0f, a->dq, He, a->w, He, 1.0f, dh, Hd);
 	}
 	return SP_OK;
 }

@@ -128,7 +128,14 @@ int sp_batch_make(sp_batchbuf *buf, sp_ctx *ctx, const sp_dataset *d,
 		if ((size_t)d->in_len[idx[k]] > T)
 			T = (size_t)d->in_len[idx[k]];
 	Ty = buf->one_target ? 1 : T;
-	rc = ensure_batch(buf, ctx, T, B, buf->D);
+	if (buf->seq_target) {
+		Ty = 0;
+		for (size_t k = 0; k < B; k++)
+			if ((size_t)d->tg_len[idx[k]] > Ty)
+				Ty = (size_t)d->tg_len[idx[k]];
+	}
+	/* the buffers hold (max(T, Ty), B); dh stays (T,B,D) */
+	rc = ensure_batch(buf, ctx, Ty > T ? Ty : T, B, buf->D);
 	if (rc < 0)
 		return rc;
 	for (size_t k = 0; k < B; k++) {

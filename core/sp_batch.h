@@ -30,6 +30,8 @@ typedef struct sp_batchbuf {
 	size_t V;                /* input vocabulary size (x.D) */
 	size_t D;                /* the model's output size (dh) */
 	int one_target;          /* one target per sequence (classifiers) */
+	int seq_target;          /* targets are a sequence of their own
+				    length (translation): T' = the longest */
 	size_t cap_tb, cap_dh, cap_b;
 	int32_t *b_ids, *b_len, *b_tgt;
 	uint8_t *b_mask, *b_tmask;

@@ -6,6 +6,8 @@
 
 #include "sp_checkpoint.h"
 
+#include "sp_splits_seq.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +67,15 @@ static int write_meta(sp_modelfile_writer *w, sp_job *j, int64_t epoch, int *fat
 	META("epoch", buf);
 	snprintf(buf, sizeof(buf), "%lld", (long long)j->run_id);
 	META("run_id", buf);
+	if (j->data.bpe) { /* translation: the byte-pair merges */
+		char *bpe = sp_splits_seq_bpe_text(j);
+		if (!bpe)
+			return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+		rc = sp_modelfile_writer_meta(w, "bpe", bpe);
+		free(bpe);
+		if (rc < 0)
+			return rc;
+	}
 	META("model.plugin", j->st.model.plugin->name);
 	META("model.component", j->st.first ? j->st.first->name : j->st.model.comp->name);
 	META("model.version", j->st.model.plugin->version);
@@ -285,6 +296,7 @@ int sp_checkpoint_load_job(sp_job *j, const char *path)
 	    (rc = sp_job_create_text_stages(j)) < 0 ||
 	    (rc = sp_modelfile_vocab(&j->data.vocab, mf, j->ctx, "input")) < 0 ||
 	    (rc = sp_modelfile_vocab(&j->data.labels, mf, j->ctx, "labels")) < 0 ||
+	    (rc = sp_splits_seq_load_bpe(j, mf, path)) < 0 ||
 	    (rc = ((const sp_encoder_ops *)j->st.enc.comp)->attach(j->st.enc.self, j->ctx, j->data.vocab)) < 0 ||
 	    (rc = sp_params_build(j)) < 0 || (rc = sp_params_load(j, mf)) < 0)
 		goto done;

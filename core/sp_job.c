@@ -32,7 +32,7 @@ static const sp_param_spec pipeline_spec[] = {
 	END_SPEC};
 
 static const sp_param_spec data_spec[] = {
-	{"format", SP_T_STRING, NULL, "lines: one text per line; conll: token<TAB>label, blank line between sentences; tsv: text<TAB>label; parallel: a text and its translation; synthetic: a generated task (doc/pipe-format.md)", "lines|conll|tsv|parallel|synthetic"},
+	{"format", SP_T_STRING, NULL, "lines: one text per line; conll: token<TAB>label, blank line between sentences; tsv: text<TAB>label; parallel: a source text and its translation; synthetic: a generated task (doc/pipe-format.md)", "lines|conll|tsv|parallel|synthetic"},
 	{"train", SP_T_PATH, "", "training split (required unless format = synthetic)", NULL},
 	{"dev", SP_T_PATH, "", "development split, evaluated after every epoch", NULL},
 	{"test", SP_T_PATH, "", "test split, evaluated once at the end", NULL},
@@ -49,8 +49,8 @@ static const sp_param_spec data_spec[] = {
 	{"n_dev", SP_T_INT, "200", "synthetic: development examples (0 = none)", NULL},
 	{"n_test", SP_T_INT, "0", "synthetic: test examples (0 = none)", NULL},
 	{"skip_bad", SP_T_BOOL, "false", "conll, tsv: skip (and count) malformed lines, such as an empty token, instead of failing; encoding errors still fail; parallel: skip pairs with an empty side (else an error)", NULL},
-	{"src_suffix", SP_T_STRING, "", "parallel: two line-aligned files per split, PATH.SRC_SUFFIX and PATH.TGT_SUFFIX (e.g. de.gz, en.gz); empty: one tsv file, the text in text_column, its translation in label_column (-1: column 1)", NULL},
-	{"tgt_suffix", SP_T_STRING, "", "parallel: the translation file's suffix (see src_suffix)", NULL},
+	{"src_suffix", SP_T_STRING, "", "parallel: two line-aligned files per split, PATH.SRC_SUFFIX and PATH.TGT_SUFFIX (e.g. de.gz, en.gz); empty: one tsv file, source in text_column, target in label_column", NULL},
+	{"tgt_suffix", SP_T_STRING, "", "parallel: the target file's suffix (see src_suffix)", NULL},
 	END_SPEC};
 
 static const sp_param_spec tokenize_host_spec[] = {
@@ -63,6 +63,9 @@ static const sp_param_spec encode_host_spec[] = {
 	{"reuse", SP_T_BOOL, "false", "use the stored vocabulary of this name instead of building one", NULL},
 	{"vectors", SP_T_PATH, "", "pretrained word vectors (GloVe or word2vec text format) for the model's embedding table", NULL},
 	{"freeze", SP_T_BOOL, "false", "keep the pretrained vectors fixed during training", NULL},
+	{"shared", SP_T_BOOL, "false", "parallel: one vocabulary for source and target (else a target vocabulary of its own, stored as VOCAB.target)", NULL},
+	{"bpe", SP_T_INT, "0", "parallel: learn this many byte-pair merges from the training split (both sides) and read subword pieces of the raw text instead of a tokenizer's tokens; saved with the model (0 = off)", NULL},
+	{"bpe_min_count", SP_T_INT, "2", "bpe: stop merging when the best pair is seen fewer times", NULL},
 	END_SPEC};
 static const sp_param_spec model_host_spec[] = {
 	{"plugin", SP_T_STRING, NULL, "model component: rnn, lstm, gru", NULL},
@@ -466,7 +469,8 @@ static int resolve_sections(sp_job *j)
 		return rc;
 	/* conll data comes tokenized; other formats need a tokenizer */
 	j->st.has_tok = sp_pipe_section(j->cfg.pipe, "tokenize") != NULL;
-	if (!j->st.has_tok && strcmp(sp_kv_str(j->cfg.kv_data, "format"), "conll") != 0)
+	if (!j->st.has_tok && strcmp(sp_kv_str(j->cfg.kv_data, "format"), "conll") != 0 &&
+	    strcmp(sp_kv_str(j->cfg.kv_data, "format"), "parallel") != 0) /* bpe: checked below */
 		return sp_err(j->ctx, SP_EINVAL, "%s: missing section [tokenize], expected one for format = %s",
 			      sp_pipe_name(j->cfg.pipe), sp_kv_str(j->cfg.kv_data, "format"));
 	if ((rc = resolve_stage(j, &j->st.tok, "tokenize", SP_KIND_TOKENIZER, tokenize_host_spec, 0)) < 0 ||
@@ -505,9 +509,19 @@ static int check_task(sp_job *j)
 	if (j->st.chars && (need == SP_LABELS_NEXT_TOKEN || sp_kv_int(j->cfg.kv_train, "bptt") > 0))
 		return sp_err(j->ctx, SP_EINVAL, "%s: a model stage reads the characters of each token, which the host gives to taggers and classifiers only, expected a tagger or classifier head without train.bptt",
 			      sp_kv_where(j->st.head.kv, "plugin"));
+	if ((need == SP_LABELS_SEQUENCE) != (has == SP_LABELS_SEQUENCE))
+		return sp_err(j->ctx, SP_EINVAL, "%s: head '%s' %s, expected %s",
+			      sp_kv_where(j->cfg.kv_data, "format"), j->st.head.comp->name,
+			      need == SP_LABELS_SEQUENCE ? "reads target sequences" : "does not read target sequences",
+			      need == SP_LABELS_SEQUENCE ? "format = parallel" : "a head of target kind sequence for format = parallel");
+	if (has == SP_LABELS_SEQUENCE && !j->st.has_tok && sp_kv_int(j->st.enc.kv, "bpe") <= 0)
+		return sp_err(j->ctx, SP_EINVAL, "%s: missing section [tokenize], expected one for format = parallel (or encode.bpe > 0, which splits the raw text itself)",
+			      sp_pipe_name(j->cfg.pipe));
+	if (has == SP_LABELS_SEQUENCE && j->st.has_tok && sp_kv_int(j->st.enc.kv, "bpe") > 0)
+		return sp_err(j->ctx, SP_EINVAL, "%s: encode.bpe splits the raw text itself, expected no [tokenize] section with it",
+			      sp_kv_where(j->st.enc.kv, "bpe"));
 	if (need == SP_LABELS_SEQUENCE)
-		return sp_err(j->ctx, SP_EINVAL, "%s: head '%s' needs target sequences, which this runner does not read yet",
-			      sp_kv_where(j->st.head.kv, "plugin"), j->st.head.comp->name);
+		return check_metric(j);
 	if (want_labels && has == SP_LABELS_NEXT_TOKEN)
 		return sp_err(j->ctx, SP_EINVAL, "%s: format = lines has no labels, expected conll or tsv for head '%s'",
 			      sp_kv_where(j->cfg.kv_data, "format"), j->st.head.comp->name);

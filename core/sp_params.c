@@ -170,6 +170,7 @@ int sp_params_build(sp_job *j)
 		return rc;
 	sp_batchbuf_shape(&j->buf, sp_vocab_size(j->data.vocab), m->out_dim(j->st.model.self),
 			  sp_task_one_target(&j->st.task));
+	j->buf.seq_target = j->st.task.labels == SP_LABELS_SEQUENCE;
 	if ((rc = m->init(j->st.model.self, j->ctx)) < 0 ||
 	    (rc = h->init(j->st.head.self, j->ctx)) < 0)
 		return rc;
@@ -392,6 +393,10 @@ int sp_params_check(sp_job *j)
 		rc = sp_err(j->ctx, rc, "vocabulary: out of memory");
 	for (int i = 0; i < 4 && rc >= 0; i++)
 		rc = sp_vocab_add(v, j->ctx, toks[i], 1, 1, NULL);
+	/* a target vocabulary (translation) needs <bos> and <eos> */
+	if (rc >= 0 && j->st.task.labels == SP_LABELS_SEQUENCE &&
+	    (rc = sp_vocab_set_special(v, j->ctx, SP_SPECIAL_BOS, 2)) >= 0)
+		rc = sp_vocab_set_special(v, j->ctx, SP_SPECIAL_EOS, 3);
 	if (rc >= 0)
 		rc = sp_job_model_create(j, &self, 4);
 	if (rc >= 0)

@@ -186,7 +186,10 @@ typedef struct sp_chars {
 /*
  * Targets for a head.  What they mean depends on the head's target kind
  * (sp_head_ops.target): the next token of each step (T,B), a tag per step
- * (T,B), one class per sequence (T = 1), or a target sequence (T',B).
+ * (T,B), one class per sequence (T = 1), or a target sequence (T',B):
+ * for SP_TARGET_SEQUENCE, the target tokens of sequence b followed by
+ * <eos>, right-padded, T' independent of the source's T; the head feeds
+ * <bos> (of sp_head_env.labels) before the first itself.
  * mask as in sp_seq; id < 0 also marks "no target here".
  */
 typedef struct sp_labels {
@@ -373,7 +376,10 @@ typedef struct sp_head_env {
 	size_t size;               /* sizeof(sp_head_env) */
 	const sp_vocab *input;     /* vocabulary of the input tokens */
 	const sp_vocab *labels;    /* label set (tags, classes, target vocab);
-				      for SP_TARGET_NEXT_TOKEN the same as input */
+				      for SP_TARGET_NEXT_TOKEN the same as input;
+				      for SP_TARGET_SEQUENCE the target
+				      vocabulary (the input's own when
+				      [encode] shared = true) */
 } sp_head_env;
 
 /* Where a head's targets come from: the field of the data's examples
@@ -383,7 +389,9 @@ typedef enum sp_label_field {
 	SP_LABELS_NEXT_TOKEN = 1, /* none: the input shifted by one */
 	SP_LABELS_TOKEN = 2,      /* one label per token */
 	SP_LABELS_TEXT = 3,       /* one label per text */
-	SP_LABELS_SEQUENCE = 4    /* a second token sequence (not read yet) */
+	SP_LABELS_SEQUENCE = 4    /* a second token sequence: the target
+				     side of parallel text (format =
+				     parallel); see sp_head_ops.generate */
 } sp_label_field;
 
 /* One metric a head emits through its metrics op.  A name "x" covers the
@@ -407,6 +415,27 @@ typedef struct sp_head_task {
 	const sp_metric_decl *metrics; /* {NULL}-terminated */
 	const char *best;              /* one of metrics */
 } sp_head_task;
+
+/* Decoding options of a sequence head (sp_head_ops.generate).  Start
+ * from all zeroes with size set; 0 in a field means the head's default.
+ * Fields are only appended. */
+typedef struct sp_gen_opts {
+	size_t size;          /* sizeof(sp_gen_opts) */
+	size_t beam;          /* hypotheses kept per sequence; 1 = greedy */
+	double max_ratio;     /* at most ceil(max_ratio * source length) + 1
+				 target steps */
+	double len_alpha;     /* beam: rank finished hypotheses by
+				 logprob / length^len_alpha */
+	int attention;        /* != 0: pass each output's attention weights */
+} sp_gen_opts;
+
+/* One decoded sequence: row b of the batch, its n target ids (without
+ * <bos>, with the final <eos> when one was produced), its score (the
+ * summed log-probability), and, when asked for, the attention weights
+ * attn (n,S) row-major: output step k over the S source steps (NULL
+ * otherwise).  Everything is the callee's for the call only. */
+typedef int (*sp_gen_fn)(void *payload, size_t b, const int32_t *ids,
+			 size_t n, double score, const float *attn, size_t S);
 
 /* One scored output: for position t of sequence b, label id with
  * probability p (k-th best, k from 0). */
@@ -458,6 +487,19 @@ typedef struct sp_head_ops {
 	 * split.  buf NULL: only sets *n; set 0: copies them into buf[0..*n);
 	 * set 1: replaces them with buf[0..*n). */
 	int (*metric_state)(void *self, double *buf, size_t *n, int set);
+	/* --- appended for heads with a target sequence (translation) --- */
+	/* Optional (may be NULL): called before each training epoch, 0-based,
+	 * of `epochs` (resuming, the first is the one resumed), so that a
+	 * head can schedule what depends on the epoch (teacher forcing). */
+	int (*epoch)(void *self, sp_ctx *ctx, size_t epoch, size_t epochs);
+	/* Optional (may be NULL; SP_TARGET_SEQUENCE heads have it): decodes
+	 * every sequence of h (the model's output over the SOURCE, (S,B,in),
+	 * with its mask and len) into target ids, greedy or with a beam, and
+	 * calls emit once per row b, in order.  The target vocabulary is
+	 * sp_head_env.labels, whose <bos> and <eos> start and end a target.
+	 * Leaves the forward cache undefined (no backward follows). */
+	int (*generate)(void *self, sp_ctx *ctx, const sp_seq *h,
+			const sp_gen_opts *opts, sp_gen_fn emit, void *payload);
 } sp_head_ops;
 
 /* Does the ops table `ops` of type `type` (e.g. sp_model_ops) have member

@@ -46,7 +46,9 @@
 #include "sp_job.h"
 #include "sp_predict_file.h"
 #include "sp_report.h"
+#include "sp_splits_seq.h"
 #include "sp_train.h"
+#include "sp_translate.h"
 
 void sp_runner_opts_init(sp_runner_opts *opts)
 {
@@ -99,7 +101,8 @@ static int run_configure(sp_job *j, const char *pipe_path, sp_modelfile **ck)
 	    (rc = sp_job_configure_from_model(j, *ck, opts->resume_path, opts->overrides,
 					      opts->n_overrides)) < 0 ||
 	    (rc = sp_modelfile_vocab(&j->data.vocab, *ck, j->ctx, "input")) < 0 ||
-	    (rc = sp_modelfile_vocab(&j->data.labels, *ck, j->ctx, "labels")) < 0)
+	    (rc = sp_modelfile_vocab(&j->data.labels, *ck, j->ctx, "labels")) < 0 ||
+	    (rc = sp_splits_seq_load_bpe(j, *ck, opts->resume_path)) < 0)
 		return rc;
 	return SP_OK;
 }
@@ -246,6 +249,7 @@ int sp_runner_eval(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	    (rc = sp_job_configure_from_model(&j, mf, path, opts->overrides, opts->n_overrides)) < 0 ||
 	    (rc = sp_modelfile_vocab(&j.data.vocab, mf, ctx, "input")) < 0 ||
 	    (rc = sp_modelfile_vocab(&j.data.labels, mf, ctx, "labels")) < 0 ||
+	    (rc = sp_splits_seq_load_bpe(&j, mf, path)) < 0 ||
 	    (rc = sp_splits_read_and_encode(&j)) < 0 || (rc = sp_params_build(&j)) < 0 ||
 	    (rc = sp_params_load(&j, mf)) < 0)
 		goto done;
@@ -256,6 +260,10 @@ int sp_runner_eval(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	}
 	sp_say(j.out, "model %s\n", path);
 	rc = sp_evaluate_splits(&j, 1, "");
+	if (rc >= 0 && j.st.task.labels == SP_LABELS_SEQUENCE) { /* BLEU, chrF */
+		sp_translate_opts to = {opts->beam, opts->max_ratio, NULL};
+		rc = sp_translate_score_splits(&j, &to);
+	}
 done:
 	sp_modelfile_free(mf);
 	sp_job_fini(&j);
@@ -277,6 +285,11 @@ int sp_runner_predict(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	if ((rc = sp_checkpoint_find_model(&j, pipe_path, path, sizeof(path))) < 0 ||
 	    (rc = sp_checkpoint_load_job(&j, path)) < 0)
 		goto done;
+	if (j.st.task.labels == SP_LABELS_SEQUENCE) { /* a translation model */
+		sp_translate_opts to = {opts->beam, opts->max_ratio, opts->attention};
+		sp_job_fini(&j);
+		return sp_runner_translate(ctx, reg, pipe_path, opts, &to);
+	}
 	if (opts->input_file) {
 		rc = sp_predict_file(&j, opts->input_file, opts->report != NULL);
 		goto done;

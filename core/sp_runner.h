@@ -56,6 +56,11 @@ typedef struct sp_runner_opts {
 	int quiet;
 	/* run: let train.save overwrite a file that is not a seqpipe model */
 	int force;
+	/* translate, eval of a translation model: beam size (1 = greedy),
+	 * maximum length ratio (0 = the head's), a file for the attention */
+	size_t beam;
+	double max_ratio;
+	const char *attention;
 } sp_runner_opts;
 
 void sp_runner_opts_init(sp_runner_opts *opts);

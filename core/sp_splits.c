@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_bpe.h"
 #include "sp_job.h"
 #include "sp_read_parallel.h"
+#include "sp_splits_seq.h"
 #include "sp_synth.h"
 #include "sp_report.h"
 
@@ -89,6 +91,8 @@ void sp_splits_fini(sp_splits *s)
 	sp_vocab_free(s->vocab);
 	sp_vocab_free(s->labels);
 	s->vocab = s->labels = NULL;
+	sp_bpe_free(s->bpe);
+	s->bpe = NULL;
 }
 
 /* Tokens of example i of corpus c (tokenized text, or the CoNLL tokens). */
@@ -473,6 +477,8 @@ int sp_splits_read_and_encode(sp_job *j)
 {
 	sp_corpus *train = NULL, *dev = NULL, *test = NULL;
 	int rc;
+	if (j->st.task.labels == SP_LABELS_SEQUENCE)
+		return sp_splits_seq_read_and_encode(j);
 	if ((rc = sp_splits_read(j, "train", &train)) < 0 ||
 	    (rc = sp_splits_read(j, "dev", &dev)) < 0 ||
 	    (rc = sp_splits_read(j, "test", &test)) < 0)

@@ -36,6 +36,8 @@ typedef struct sp_dataset {
 typedef struct sp_splits {
 	sp_vocab *vocab, *labels;
 	sp_dataset train, dev, test;
+	struct sp_bpe *bpe;      /* format = parallel with encode.bpe: the
+				    merges (sp_splits_seq.h), else NULL */
 } sp_splits;
 
 /* A growable list of the tokens of one text (NUL-terminated copies in

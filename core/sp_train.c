@@ -431,6 +431,9 @@ static int run_epoch(sp_job *j, train_loop *L, size_t epoch)
 	} else {
 		sp_batcher_epoch(L->batcher, j->ctx);
 	}
+	/* a head that schedules by epoch (teacher forcing) */
+	if (rc >= 0 && SP_HAS_OP(sp_head_ops, sp_head_of(&j->st), epoch))
+		rc = sp_head_of(&j->st)->epoch(j->st.head.self, j->ctx, epoch, L->epochs);
 	sp_progress_epoch(L->progress, epoch, epoch_steps(j, L));
 	while (rc >= 0 && (rc = next_batch(j, L, &pos, &b)) > 0) {
 		double loss;

@@ -107,7 +107,16 @@
 	F(sp_head_ops, predict) \
 	F(sp_head_ops, sample) \
 	F(sp_head_ops, trace) \
+	F(sp_head_ops, task) \
 	F(sp_head_ops, metric_state) \
+	F(sp_head_ops, epoch) \
+	F(sp_head_ops, generate) \
+	S(sp_gen_opts) \
+	F(sp_gen_opts, size) \
+	F(sp_gen_opts, beam) \
+	F(sp_gen_opts, max_ratio) \
+	F(sp_gen_opts, len_alpha) \
+	F(sp_gen_opts, attention) \
 	S(sp_plugin) \
 	F(sp_plugin, abi) \
 	F(sp_plugin, name) \

@@ -17,6 +17,7 @@ TEST_PROGS = tests/t_ctx tests/t_blas tests/t_kv tests/t_pipe tests/t_registry \
 	tests/t_tags tests/t_conlleval
 TEST_PROGS += tests/t_grad_mgu
 TEST_PROGS += tests/t_grad_charword
+TEST_PROGS += tests/t_grad_seq2seq
 TEST_PROGS += tests/t_ptb
 TEST_PROGS += tests/t_progress_fmt
 check_PROGRAMS = $(TEST_PROGS)
@@ -33,6 +34,7 @@ SCRIPT_TESTS += tests/t_predict_file.sh
 SCRIPT_TESTS += tests/t_progress.sh
 SCRIPT_TESTS += tests/t_smooth.sh
 SCRIPT_TESTS += tests/t_diverge.sh
+SCRIPT_TESTS += tests/t_translate.sh
 TESTS = $(TEST_PROGS) $(SCRIPT_TESTS)
 EXTRA_DIST += tests/wrap.sh tests/tap.sh tests/data $(SCRIPT_TESTS)
 # the public side: installed headers compile alone as C99, the library
@@ -63,6 +65,8 @@ TEST_PROGS += tests/t_cell_paths tests/t_cell_contracts tests/t_cell_plugin
 noinst_HEADERS += tests/cellnet.h
 tests_t_cell_plugin_SOURCES = tests/t_cell_plugin.c plugins/rnn.c
 tests_t_grad_heads_SOURCES = tests/t_grad_heads.c $(HEADS_SOURCES)
+tests_t_grad_seq2seq_SOURCES = tests/t_grad_seq2seq.c $(SEQ2SEQ_SOURCES)
+tests_t_grad_seq2seq_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins
 tests_t_metrics_SOURCES = tests/t_metrics.c $(HEADS_SOURCES)
 tests_t_runlog_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
 
