@@ -68,5 +68,5 @@ bench_sst2tsv_LDADD = core/libseqpipe-host.la $(ZLIB_LIBS) $(SQLITE_LIBS) $(BLAS
 quality: pipeline$(EXEEXT) all bench/sst2tsv$(EXEEXT)
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 		$(SHELL) $(abs_top_srcdir)/bench/quality.sh $(QUALITY_ARGS)
-EXTRA_DIST += bench/quality.sh bench/sst2.pipe
+EXTRA_DIST += bench/quality.sh bench/sst2.pipe bench/predict_speed.sh
 .PHONY: quality
