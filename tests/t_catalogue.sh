@@ -12,16 +12,7 @@
 # $FX is the folder of fixtures built below).  A case that is known to
 # fail (a finding not fixed yet) is written  todo "finding" "what" ...  and
 # reported as a TAP TODO, so it is listed, not hidden.
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-PIPELINE="$top_builddir/pipeline"
-# In an ASan build, LeakSanitizer lists the suppressions it used on stderr
-# (tests/lsan.supp); that is not the program's output.
-LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}print_suppressions=0"
-export LSAN_OPTIONS
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/tap.sh"
 FX="$work/fx"
 mkdir -p "$FX"
 
@@ -116,7 +107,6 @@ sqlite3 other.db 'create table t(a); insert into t values (1);' 2>/dev/null ||
 	cp "$top_srcdir/fuzz/corpus/runlog/other.db" other.db
 
 # ---- the harness ------------------------------------------------------------
-n=0
 case_dir() {
 	n=$((n + 1))
 	mkdir -p "$work/c$n"
@@ -301,4 +291,4 @@ bad "vocab store that is text"       "text.db' is not a seqpipe vocabulary store
 bad "vocab store row without a name"  "nullname.db' is damaged: a vocabulary row without a name"  --vocab-db "$FX/nullname.db" vocab
 bad "run with a vocab store of another program" "other.db"            run "$FX/ok.pipe" --vocab-db "$FX/other.db"
 
-echo "1..$n"
+tap_done
