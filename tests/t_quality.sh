@@ -6,28 +6,8 @@
 # full-size runs and their figures are the benchmark's, not the suite's.
 # Also: data/ner/btc/make_split.sh rewrites the shipped split byte for
 # byte.  The SST-2 case reads $SEQPIPE_SHARED and is skipped without it.
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-PIPELINE="$top_builddir/pipeline"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
+. "$(dirname "$0")/tap.sh"
 
-n=0
-failed=0
-ok() { # cond-status, description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-run() {
-	"$@" >"$work/out" 2>"$work/err"
-	rc=$?
-	out=$(cat "$work/out")
-	err=$(cat "$work/err")
-}
-sql() { sqlite3 "$work/runs.db" "$1"; }
 gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && b != "" && a + 0 > b + 0) }'; }
 # first and last epoch's training loss, final metric of a split of the last run
 loss_at() { sql "select value from metrics where run_id = (select max(id) from runs) and split = 'train' and name = 'loss' and epoch = $1"; }
@@ -95,5 +75,4 @@ else
 		"sst2: dev accuracy $acc beats the majority class ($base) by 0.05"
 fi
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done
