@@ -62,3 +62,17 @@ bench-dist: pipeline$(EXEEXT)
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' MPIRUN='$(MPIRUN)' \
 		$(SHELL) $(abs_top_srcdir)/bench/dist_scaling.sh
 .PHONY: bench-dist
+# bench/quality.sh: every NER and sentiment pipeline (ner, ner-btc,
+# sentiment, and sst2 when $SEQPIPE_SHARED has SST) with seeds 1, 2, 3 as
+# one table of dev and test metrics, wall time and tokens per second.
+# Full-size training runs, one at a time; `make quality QUALITY_ARGS=ner`,
+# QUALITY_SEEDS and QUALITY_DIR narrow or move it.
+# built by `make check` too: tests/t_quality.sh converts a slice of SST
+check_PROGRAMS += bench/sst2tsv
+bench_sst2tsv_SOURCES = bench/sst2tsv.c
+bench_sst2tsv_LDADD = core/libseqpipe-host.la $(ZLIB_LIBS) $(SQLITE_LIBS) $(BLAS_LIBS) -lm
+quality: pipeline$(EXEEXT) all bench/sst2tsv$(EXEEXT)
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+		$(SHELL) $(abs_top_srcdir)/bench/quality.sh $(QUALITY_ARGS)
+EXTRA_DIST += bench/quality.sh bench/sst2.pipe bench/predict_speed.sh
+.PHONY: quality

@@ -218,6 +218,10 @@ static int check_config_(sp_ctx *ctx, const sp_rnn_config *cfg)
 		return sp_err(ctx, SP_EINVAL,
 			      "%s: embed_dropout=%g must be in [0, 1)", nm,
 			      (double)cfg->embed_dropout);
+	if (!(cfg->word_dropout >= 0 && cfg->word_dropout < 1))
+		return sp_err(ctx, SP_EINVAL,
+			      "%s: word_dropout=%g must be in [0, 1)", nm,
+			      (double)cfg->word_dropout);
 	if (!isfinite(cfg->forget_bias))
 		return sp_err(ctx, SP_EINVAL, "%s: forget_bias is not finite",
 			      nm);
@@ -315,7 +319,8 @@ static int sizes_of_(sp_ctx *ctx, const sp_rnn_config *cfg, size_t T,
 	 * done before dX starts: one direction, or two run as teams with
 	 * dX after both */
 	out->dx0 = ND == 1 || paired_for_(cfg) ? 0 : out->x0;
-	out->drop0 = cfg->embed_dropout > 0 ? out->x0 : 0;
+	out->drop0 = cfg->embed_dropout > 0 || cfg->word_dropout > 0 ? out->x0
+								     : 0;
 	out->step = mul_(mul_(B, GH), ND);
 	out->ids = ids ? M : 0;
 	out->mask = M;
@@ -575,6 +580,23 @@ size_t sp_rnn_out_dim(const sp_rnn *rnn)
 /* The stack                                                           */
 /* ------------------------------------------------------------------ */
 
+/* Word dropout in place on n rows of width w: each row of v and of its
+ * scale m (set to 1 when fresh) is zeroed with probability p, else scaled
+ * by 1/(1-p).  (Drawn row by row: a data-parallel shard does not see the
+ * one-process run's draws, so MPI runs match only without it.) */
+static void word_dropout_(sp_ctx *ctx, float *v, float *m, size_t n,
+			  size_t w, float p, int fresh)
+{
+	float keep = 1.0f / (1.0f - p);
+	for (size_t i = 0; i < n; i++) {
+		float s = sp_rng_uniform(ctx) < p ? 0.0f : keep;
+		for (size_t k = 0; k < w; k++) {
+			m[i * w + k] = fresh ? s : m[i * w + k] * s;
+			v[i * w + k] *= s;
+		}
+	}
+}
+
 /* Inverted dropout in place on v (T,B,width): v *= m, m = 0 with
  * probability p, else 1/(1-p), so that the expected value is unchanged.
  * The masks are the whole batch's even when this process computes a
@@ -664,10 +686,15 @@ static const float *layer0_input_(sp_rnn *r, sp_ctx *ctx, const sp_seq *x,
 		memcpy(r->x0, x->x, M * in * sizeof(float));
 		xin = r->x0;
 	}
-	r->dropped0 = xin && train && r->cfg.embed_dropout > 0;
-	if (r->dropped0)
+	r->dropped0 = xin && train &&
+		      (r->cfg.embed_dropout > 0 || r->cfg.word_dropout > 0);
+	if (r->dropped0 && r->cfg.embed_dropout > 0)
 		dropout_(ctx, r->x0, r->drop0, r->T, r->B, in,
 			 r->cfg.embed_dropout);
+	/* whole rows after the elements: drop0 is their product */
+	if (r->dropped0 && r->cfg.word_dropout > 0)
+		word_dropout_(ctx, r->x0, r->drop0, M, in,
+			      r->cfg.word_dropout, r->cfg.embed_dropout <= 0);
 	return xin;
 }
 

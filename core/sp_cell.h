@@ -112,6 +112,13 @@ typedef struct sp_rnn_config {
 	const sp_cell_ops *ops; /* a cell of one's own, with cell = 0: its
 				   gate math (borrowed; must outlive the
 				   engine); NULL for the built-in cells */
+	float word_dropout;  /* on layer 0's input when it is materialised:
+				each step's whole vector (a token's
+				embedding) is zeroed with this probability,
+				the kept ones scaled by 1/(1-p); training
+				only.  Word dropout (Iyyer et al. 2015): the
+				model learns to tag a word from its context
+				too, as it must for the unseen ones */
 } sp_rnn_config;
 
 /* The layout read when size is 0: the fields before `ops`. */
@@ -395,6 +402,10 @@ void sp_cell_tanh(float *v, size_t n);
 	{"embed_dropout", SP_T_FLOAT, "0",                                  \
 	 "dropout on layer 0's input: the embedding, or a dense input "     \
 	 "(training only)", NULL},                                          \
+	{"word_dropout", SP_T_FLOAT, "0",                                   \
+	 "probability of dropping a token's whole embedding (or a step's "  \
+	 "dense input) in training; the kept ones are scaled by 1/(1-p)",   \
+	 NULL},                                                             \
 	{"init", SP_T_STRING, "uniform",                                    \
 	 "initial weights: uniform U(-1/sqrt(H), 1/sqrt(H)) as PyTorch, "   \
 	 "xavier, or orthogonal recurrent weights",                         \

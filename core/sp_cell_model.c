@@ -57,7 +57,9 @@ int sp_rnn_config_from_kv(sp_rnn_config *cfg, sp_ctx *ctx,
 			    &cfg->threads)) ||
 	    (rc = get_prob_(ctx, args, comp, "dropout", &cfg->dropout)) ||
 	    (rc = get_prob_(ctx, args, comp, "embed_dropout",
-			    &cfg->embed_dropout)))
+			    &cfg->embed_dropout)) ||
+	    (rc = get_prob_(ctx, args, comp, "word_dropout",
+			    &cfg->word_dropout)))
 		return rc;
 	cfg->bidirectional = sp_kv_bool(args, "bidirectional") != 0;
 	if (init && strcmp(init, "xavier") == 0)

@@ -138,6 +138,7 @@
 	F(sp_rnn_config, init) \
 	F(sp_rnn_config, threads) \
 	F(sp_rnn_config, reference) \
+	F(sp_rnn_config, word_dropout) \
 	S(sp_rnn_sizes) \
 	F(sp_rnn_sizes, gates) \
 	F(sp_rnn_sizes, dgates) \

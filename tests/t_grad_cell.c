@@ -130,6 +130,12 @@ static void test_gradients_(void)
 	c.dropout = 0.3f;
 	c.embed_dropout = 0.2f;
 	check_case_("lstm embed+dropout", &c, 1, lens, 0, 1e-2f, FLOOR);
+	c.word_dropout = 0.4f;
+	check_case_("lstm embed+dropout+word dropout", &c, 1, lens, 0, 1e-2f,
+		    FLOOR);
+	c.embed_dropout = 0;
+	c.word_dropout = 0.5f;
+	check_case_("lstm embed+word dropout", &c, 1, lens, 0, 1e-2f, FLOOR);
 	c = cfg_(SP_CELL_GRU, 7, 4);
 	c.embed = 3;
 	c.bidirectional = 1;
@@ -140,6 +146,9 @@ static void test_gradients_(void)
 	c.embed_dropout = 0.5f;
 	check_case_("rnn 3-layer dropout (dense input dropout)", &c, 0, lens,
 		    0, 1e-2f, FLOOR);
+	c.word_dropout = 0.3f;
+	check_case_("rnn 3-layer dropout + word dropout (dense input)", &c, 0,
+		    lens, 0, 1e-2f, FLOOR);
 	c = cfg_(SP_CELL_LSTM, 5, 4);
 	c.init = SP_CELL_INIT_ORTHOGONAL;
 	c.bidirectional = 1;

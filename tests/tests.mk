@@ -35,6 +35,7 @@ SCRIPT_TESTS += tests/t_progress.sh
 SCRIPT_TESTS += tests/t_smooth.sh
 SCRIPT_TESTS += tests/t_diverge.sh
 SCRIPT_TESTS += tests/t_translate.sh
+SCRIPT_TESTS += tests/t_quality.sh
 TESTS = $(TEST_PROGS) $(SCRIPT_TESTS)
 EXTRA_DIST += tests/wrap.sh tests/tap.sh tests/data $(SCRIPT_TESTS)
 # the public side: installed headers compile alone as C99, the library

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# t_quality.sh: the pipelines of the quality benchmark (bench/quality.sh)
+# on small slices of their data: each trains, its training loss falls, and
+# its metric beats the trivial baseline (entity F1 > 0, which tagging
+# every word O scores; accuracy above the majority class's share).  The
+# full-size runs and their figures are the benchmark's, not the suite's.
+# Also: data/ner/btc/make_split.sh rewrites the shipped split byte for
+# byte.  The SST-2 case reads $SEQPIPE_SHARED and is skipped without it.
+. "$(dirname "$0")/tap.sh"
+
+gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && b != "" && a + 0 > b + 0) }'; }
+# first and last epoch's training loss, final metric of a split of the last run
+loss_at() { sql "select value from metrics where run_id = (select max(id) from runs) and split = 'train' and name = 'loss' and epoch = $1"; }
+last_epoch() { sql "select max(epoch) from metrics where run_id = (select max(id) from runs) and split = 'train' and name = 'loss'"; }
+final() { sql "select value from metrics where run_id = (select max(id) from runs) and split = '$1' and name = '$2' and epoch is null"; }
+# the largest class's share of a tsv file's labels
+majority() { cut -f2 "$1" | sort | uniq -c | awk '{ t += $1; if ($1 > m) m = $1 } END { print m / t }'; }
+
+# --- the BTC split is what its script writes ---------------------------------
+BTC="$top_srcdir/data/ner/btc"
+mkdir split
+run sh "$BTC/make_split.sh" "$work/split"
+ok $([ $rc -eq 0 ] && cmp -s split/train.conll "$BTC/train.conll" && cmp -s split/dev.conll "$BTC/dev.conll" \
+	&& echo 0 || echo 1) "make_split.sh rewrites train.conll and dev.conll byte for byte ($err)"
+ok $([ "$(grep -c '^$' "$BTC/dev.conll")" = 1000 ] && [ "$(grep -c '^$' "$BTC/train.conll")" = 6339 ] \
+	&& [ "$(cat "$BTC"/[abegh].conll | grep -vc '^[[:space:]]*$')" = \
+		"$(cat "$BTC/train.conll" "$BTC/dev.conll" | grep -vc '^$')" ] && echo 0 || echo 1) \
+	"train 6,339 and dev 1,000 tweets, every token line of sections A, B, E, G, H once"
+
+# --- ner-btc.pipe on a slice ------------------------------------------------
+# Section A (the first tweets of train.conll) has few entities; the slice
+# trains on the dev tweets (section H) and scores on the test ones (F).
+run "$PIPELINE" run "$top_srcdir/pipelines/ner-btc.pipe" --db runs.db --set data.max_examples=800 \
+	--set "data.train=\"$BTC/dev.conll\"" --set "data.dev=\"$BTC/f.conll\"" --set 'data.test=""' \
+	--set train.epochs=6 --set model.hidden=32 --set model.embed=32 --set pipeline.seed=1
+ok $rc "ner-btc.pipe trains on 800 tweets ($(printf '%s' "$out" | tail -1))"
+first=$(loss_at 0) last=$(loss_at "$(last_epoch)")
+ok $(gt "$first" "$last" && echo 0 || echo 1) "ner-btc: training loss falls ($first -> $last)"
+f1=$(final dev f1)
+ok $(gt "$f1" 0.2 && echo 0 || echo 1) "ner-btc: entity F1 $f1 on 800 other tweets beats all-O (0) by 0.2"
+
+# --- sentiment.pipe on a slice ----------------------------------------------
+UCI="$top_srcdir/data/sentiment/uci"
+run "$PIPELINE" run "$top_srcdir/pipelines/sentiment.pipe" --db runs.db --set data.max_examples=600 \
+	--set train.epochs=5 --set pipeline.seed=1
+ok $rc "sentiment.pipe trains on 600 sentences ($(printf '%s' "$out" | tail -1))"
+first=$(loss_at 0) last=$(loss_at "$(last_epoch)")
+ok $(gt "$first" "$last" && echo 0 || echo 1) "sentiment: training loss falls ($first -> $last)"
+acc=$(final test accuracy) base=$(majority "$UCI/test.tsv")
+ok $(gt "$acc" "$(echo "$base + 0.1" | bc)" && echo 0 || echo 1) \
+	"sentiment: test accuracy $acc beats the majority class ($base) by 0.1"
+
+# --- bench/sst2.pipe on a slice of SST-2 (research only: read, never copied) --
+SST="${SEQPIPE_SHARED:-}/data/sentiment/sst"
+if [ -z "${SEQPIPE_SHARED:-}" ] || [ ! -f "$SST/train.txt" ]; then
+	for i in 1 2 3 4; do skip "SEQPIPE_SHARED unset or without data/sentiment/sst"; done
+else
+	mkdir sst2
+	# the files are sorted by label: take every k-th tree
+	awk 'NR % 6 == 0' "$SST/train.txt" >sst2/train.txt
+	awk 'NR % 3 == 0' "$SST/dev.txt" >sst2/dev.txt
+	run "$top_builddir/bench/sst2tsv" binary sst2/train.txt sst2/train.tsv
+	ok $([ $rc -eq 0 ] && [ "$(wc -l <sst2/train.tsv)" -gt 1000 ] \
+		&& ! grep -qv $'\t\(neg\|pos\)$' sst2/train.tsv && echo 0 || echo 1) \
+		"sst2tsv: SST-2 lines, neutral trees dropped ($err)"
+	"$top_builddir/bench/sst2tsv" binary sst2/dev.txt sst2/dev.tsv 2>/dev/null
+	run "$PIPELINE" run "$top_srcdir/bench/sst2.pipe" --db runs.db --set pipeline.seed=1 \
+		--set "data.train=\"$work/sst2/train.tsv\"" --set "data.dev=\"$work/sst2/dev.tsv\"" \
+		--set 'data.test=""' --set train.epochs=10 --set model.hidden=32 --set model.embed=32
+	ok $rc "sst2.pipe trains on a slice of SST-2 ($(printf '%s' "$out" | tail -1))"
+	first=$(loss_at 0) last=$(loss_at "$(last_epoch)")
+	ok $(gt "$first" "$last" && echo 0 || echo 1) "sst2: training loss falls ($first -> $last)"
+	acc=$(final dev accuracy) base=$(majority sst2/dev.tsv)
+	ok $(gt "$acc" "$(echo "$base + 0.05" | bc)" && echo 0 || echo 1) \
+		"sst2: dev accuracy $acc beats the majority class ($base) by 0.05"
+fi
+
+tap_done
