@@ -18,6 +18,9 @@ const char *sp_runlog_path_(const sp_runlog *log);
  * code; what says what was being done ("list runs"). */
 int sp_runlog_fail_(const sp_runlog *log, sp_ctx *ctx, int rc,
 		    const char *what);
+/* The SQL that turns schema version v into v + 1 (sp_runlog_schema.c);
+ * NULL outside 0 .. SP_RUNLOG_SCHEMA_VERSION - 1. */
+const char *sp_runlog_migration_(int v);
 /* The status named name (0), or -1 for an unknown name. */
 int sp_run_status_parse_(const char *name, sp_run_status *out);
 
