@@ -390,7 +390,7 @@ static int runs_(sp_ctx *ctx, const cli_hopts *o)
 	if (o->status && strcmp(o->status, "died") &&
 	    sp_run_status_parse_(o->status, &s) != 0) {
 		sp_err(ctx, SP_EINVAL, "--status '%s': expected running, "
-		       "finished, failed, interrupted or died", o->status);
+		       "finished, failed, interrupted, diverged or died", o->status);
 		return cli_fail(ctx);
 	}
 	if ((code = cli_open_read(&log, ctx, o)) != SP_OK)

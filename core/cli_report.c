@@ -8,6 +8,7 @@
 #include "cli_report.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -380,41 +381,44 @@ static void per_type_(FILE *f, const cli_run *r)
 	fprintf(f, "</svg>\n");
 }
 
-/* A heat map of confusion.<gold>.<pred> counts (dev, else any split). */
+/* The index of label s in labels[0..*n), added when new (-1 when full). */
+static int label_at_(const char **labels, size_t *n, size_t cap, const char *s)
+{
+	for (size_t k = 0; k < *n; k++)
+		if (!strcmp(labels[k], s))
+			return (int)k;
+	if (*n == cap)
+		return -1;
+	labels[*n] = s;
+	return (int)(*n)++;
+}
+
+/* The final confusion matrix as a heat map: rows gold, columns predicted,
+ * darker for more, the count in each nonzero cell. */
 static void confusion_(FILE *f, const cli_run *r)
 {
-	char *labels[64];
+	enum { CAP = 48 };
+	const char *labels[CAP];
 	size_t nl = 0, cell = 28;
-	double max = 0;
-	for (size_t i = 0; i < r->n_s; i++) {
-		const char *g = r->s[i].name;
-		const char *dot;
-		if (strncmp(g, "confusion.", 10))
-			continue;
-		g += 10;
-		for (int side = 0; side < 2; side++) {
-			size_t len;
-			int seen = 0;
-			dot = strchr(g, '.');
-			len = side == 0 ? (dot ? (size_t)(dot - g) : strlen(g)) : strlen(g);
-			for (size_t k = 0; k < nl; k++)
-				seen |= strlen(labels[k]) == len &&
-					!strncmp(labels[k], g, len);
-			if (!seen && nl < 64 && (labels[nl] = strndup(g, len)))
-				nl++;
-			if (!dot)
-				break;
-			g = dot + 1;
-		}
-		max = fmax(max, cli_series_last(&r->s[i], r->n_epochs));
+	double max = 0, *m;
+	for (size_t i = 0; i < r->n_cm; i++) {
+		label_at_(labels, &nl, CAP, r->cm[i].gold);
+		label_at_(labels, &nl, CAP, r->cm[i].pred);
+		max = fmax(max, (double)r->cm[i].count);
 	}
-	if (!nl)
+	if (!nl || !(m = calloc(nl * nl, sizeof(*m))))
 		return;
+	for (size_t i = 0; i < r->n_cm; i++) {
+		int g = label_at_(labels, &nl, CAP, r->cm[i].gold);
+		int p = label_at_(labels, &nl, CAP, r->cm[i].pred);
+		if (g >= 0 && p >= 0)
+			m[(size_t)g * nl + (size_t)p] += (double)r->cm[i].count;
+	}
 	fprintf(f, "<svg class=\"chart confusion\" xmlns=\"http://www.w3.org/2000/svg\" "
 		"width=\"%zu\" height=\"%zu\" role=\"img\"><title>run %lld: "
 		"confusion matrix</title><text x=\"4\" y=\"14\" class=\"t\">run "
-		"%lld: confusion (rows gold, columns predicted)</text>",
-		100 + nl * cell, 130 + nl * cell, (long long)r->id, (long long)r->id);
+		"%lld: confusion on %s (rows gold, columns predicted)</text>",
+		100 + nl * cell < 360 ? 360 : 100 + nl * cell, 130 + nl * cell, (long long)r->id, (long long)r->id, r->cm_split);
 	for (size_t a = 0; a < nl; a++) {
 		fprintf(f, "<text class=\"tick\" x=\"4\" y=\"%zu\">", 118 + a * cell + 18);
 		esc_(f, labels[a]);
@@ -423,25 +427,64 @@ static void confusion_(FILE *f, const cli_run *r)
 		esc_(f, labels[a]);
 		fprintf(f, "</text>");
 		for (size_t b = 0; b < nl; b++) {
-			char name[300];
-			const cli_series *s = NULL;
-			double v;
-			snprintf(name, sizeof(name), "confusion.%s.%s", labels[a], labels[b]);
-			for (size_t i = 0; i < r->n_s && !s; i++)
-				if (!strcmp(r->s[i].name, name))
-					s = &r->s[i];
-			v = s ? cli_series_last(s, r->n_epochs) : 0;
+			double v = m[a * nl + b];
+			int shade = (int)(255 - 200 * (max > 0 ? v / max : 0));
 			fprintf(f, "<rect class=\"cell\" x=\"%zu\" y=\"%zu\" width=\"%zu\" "
-				"height=\"%zu\" fill=\"rgb(%d,%d,255)\" stroke=\"#fff\"><title>"
-				"%s → %s: %g</title></rect>", 100 + b * cell, 118 + a * cell,
-				cell, cell, (int)(255 - 200 * (max > 0 ? v / max : 0)),
-				(int)(255 - 200 * (max > 0 ? v / max : 0)), labels[a],
-				labels[b], v);
+				"height=\"%zu\" fill=\"rgb(%d,%d,255)\" stroke=\"%s\"><title>",
+				100 + b * cell, 118 + a * cell, cell, cell, shade, shade,
+				a == b ? "#2ca02c" : "#fff");
+			esc_(f, labels[a]);
+			fprintf(f, " → ");
+			esc_(f, labels[b]);
+			fprintf(f, ": %.0f</title></rect>", v);
+			if (v > 0)
+				fprintf(f, "<text class=\"count\" x=\"%zu\" y=\"%zu\" "
+					"text-anchor=\"middle\" fill=\"%s\">%.*f%s</text>",
+					100 + b * cell + cell / 2, 118 + a * cell + 18,
+					v > max / 2 ? "#fff" : "#222", v >= 1e4 ? 0 : 0,
+					v >= 1e4 ? v / 1000 : v, v >= 1e4 ? "k" : "");
 		}
 	}
 	fprintf(f, "</svg>\n");
-	for (size_t k = 0; k < nl; k++)
-		free(labels[k]);
+	free(m);
+}
+
+/* Writes a space-separated label sequence, each label that differs from
+ * the gold one at its place marked. */
+static void marked_(FILE *f, const char *pred, const char *gold)
+{
+	while (*pred) {
+		size_t lp = strcspn(pred, " "), lg = gold ? strcspn(gold, " ") : 0;
+		int miss = !gold || lp != lg || strncmp(pred, gold, lp);
+		char *tok = strndup(pred, lp);
+		fprintf(f, "%s", miss ? "<mark>" : "");
+		esc_(f, tok ? tok : "?");
+		fprintf(f, "%s%s", miss ? "</mark>" : "", pred[lp] ? " " : "");
+		free(tok);
+		pred += lp + (pred[lp] == ' ');
+		if (gold)
+			gold = gold[lg] ? gold + lg + 1 : NULL;
+	}
+}
+
+/* The sample predictions of the dev set: input, gold, predicted. */
+static void samples_(FILE *f, const cli_run *r)
+{
+	if (!r->n_smp)
+		return;
+	fprintf(f, "<table class=\"samples\"><caption>run %lld: sample "
+		"predictions (differences marked)</caption><tr><th>input</th>"
+		"<th>gold</th><th>predicted</th></tr>\n", (long long)r->id);
+	for (size_t i = 0; i < r->n_smp; i++) {
+		fprintf(f, "<tr><td>");
+		esc_(f, r->smp[i].input);
+		fprintf(f, "</td><td>");
+		esc_(f, r->smp[i].gold ? r->smp[i].gold : "");
+		fprintf(f, "</td><td>");
+		marked_(f, r->smp[i].pred, r->smp[i].gold);
+		fprintf(f, "</td></tr>\n");
+	}
+	fprintf(f, "</table>\n");
 }
 
 static void summary_(FILE *f, const cli_run *const *runs, size_t n)
@@ -490,6 +533,15 @@ static int has_prefix_(const cli_run *const *runs, size_t n, const char *pre)
 	return 0;
 }
 
+/* Whether a run has a nonzero count at offset off (a size_t member). */
+static int any_(const cli_run *const *runs, size_t n, size_t off)
+{
+	for (size_t i = 0; i < n; i++)
+		if (*(const size_t *)(const void *)((const char *)runs[i] + off))
+			return 1;
+	return 0;
+}
+
 int cli_report_write(sp_ctx *ctx, const cli_run *const *runs, size_t n,
 		     const char *path)
 {
@@ -514,7 +566,9 @@ int cli_report_write(sp_ctx *ctx, const cli_run *const *runs, size_t n,
 		".row{display:flex;flex-wrap:wrap;gap:12px}svg.chart{border:1px "
 		"solid #ddd;margin:4px}svg text{font:11px sans-serif}svg text.t"
 		"{font:bold 12px sans-serif}table{border-collapse:collapse}td,th"
-		"{border:1px solid #ccc;padding:2px 8px;text-align:left}</style>"
+		"{border:1px solid #ccc;padding:2px 8px;text-align:left}"
+		"table.samples{margin:8px 0;font:12px monospace}caption{text-align:"
+		"left;font:bold 12px sans-serif}mark{background:#fdd}</style>"
 		"</head><body>\n<h1>seqpipe report</h1>\n");
 	summary_(f, runs, n);
 	fprintf(f, "<h2>Learning curves</h2>\n<div class=\"row\">\n");
@@ -527,11 +581,16 @@ int cli_report_write(sp_ctx *ctx, const cli_run *const *runs, size_t n,
 			per_type_(f, runs[i]);
 		fprintf(f, "</div>\n");
 	}
-	if (has_prefix_(runs, n, "confusion.")) {
+	if (any_(runs, n, offsetof(cli_run, n_cm))) {
 		fprintf(f, "<h2>Confusion matrix</h2>\n<div class=\"row\">\n");
 		for (size_t i = 0; i < n; i++)
 			confusion_(f, runs[i]);
 		fprintf(f, "</div>\n");
+	}
+	if (any_(runs, n, offsetof(cli_run, n_smp))) {
+		fprintf(f, "<h2>Sample predictions</h2>\n");
+		for (size_t i = 0; i < n; i++)
+			samples_(f, runs[i]);
 	}
 	if (has_prefix_(runs, n, "dh_norm."))
 		gradients_(f, runs, n);

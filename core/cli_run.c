@@ -184,6 +184,8 @@ int cli_run_load(cli_run **out, sp_ctx *ctx, sp_runlog *log, int64_t id)
 		code = sp_runlog_metrics(log, ctx, id, on_epoch_, l.r);
 	if (code == SP_OK)
 		code = sp_runlog_metrics(log, ctx, id, on_metric_, &l);
+	if (code == SP_OK)
+		code = cli_run_load_eval(l.r, ctx, log);
 	if (begun)
 		sqlite3_exec(sp_runlog_db_(log), "COMMIT", NULL, NULL, NULL);
 	if (code != SP_OK) {
@@ -227,6 +229,7 @@ void cli_run_free(cli_run *r)
 	free(r->s);
 	free(r->p);
 	free(r->tags);
+	cli_run_free_eval(r);
 	free(r);
 }
 

@@ -24,6 +24,17 @@ typedef struct cli_param {
 	char *section, *key, *value;
 } cli_param;
 
+/* A cell of the final evaluation's confusion matrix. */
+typedef struct cli_cell {
+	char *gold, *pred;
+	int64_t count;
+} cli_cell;
+
+/* A sample prediction: space-separated input tokens, gold, predicted. */
+typedef struct cli_sample {
+	char *input, *gold, *pred;
+} cli_sample;
+
 typedef struct cli_run {
 	int64_t id;
 	char *pipeline, *status, *started, *ended, *error, *pipe_path,
@@ -38,11 +49,23 @@ typedef struct cli_run {
 	size_t n_p;
 	cli_param *tags;    /* section unused */
 	size_t n_tags;
+	/* schema 3: the final confusion matrix of one split (dev, else
+	 * test, else train; cm_split NULL when none), and the samples */
+	char *cm_split;
+	cli_cell *cm;
+	size_t n_cm;
+	cli_sample *smp;
+	size_t n_smp;
 } cli_run;
 
 /* Reads run id (caller owns; cli_run_free).  SP_ENOTFOUND for no run. */
 int cli_run_load(cli_run **out, sp_ctx *ctx, sp_runlog *log, int64_t id);
 void cli_run_free(cli_run *r);
+/* Reads r's confusion matrix and samples (cli_run_eval.c); a log before
+ * schema 3 has none (SP_OK). */
+int cli_run_load_eval(cli_run *r, sp_ctx *ctx, sp_runlog *log);
+/* Frees what cli_run_load_eval read. */
+void cli_run_free_eval(cli_run *r);
 /* The series split.name (split may be NULL), or NULL. */
 const cli_series *cli_run_series(const cli_run *r, const char *split,
 				 const char *name);

@@ -228,97 +228,110 @@ static int parse_size(const char *opt, const char *s, long lo, long *out)
 	return 0;
 }
 
+/* The options that take a value (the next argument). */
+static const char *const value_options[] = {
+	"--db", "--vocab-db", "--set", "--input", "--file", "--report",
+	"--resume", "--plugin", "--tensor", "--model", "--top", "--generate",
+	"--seed", "--limit", "--temperature",
+};
+
+static int takes_value(const char *a)
+{
+	for (size_t i = 0; i < sizeof(value_options) / sizeof(*value_options); i++)
+		if (!strcmp(a, value_options[i]))
+			return 1;
+	return 0;
+}
+
+/* Where the value of an option that takes a string goes, or NULL. */
+static const char **string_slot(cli *c, const char *a)
+{
+	if (!strcmp(a, "--db"))
+		return &c->db;
+	if (!strcmp(a, "--vocab-db"))
+		return &c->vocab_db;
+	if (!strcmp(a, "--input"))
+		return &c->ro.input;
+	if (!strcmp(a, "--file"))
+		return &c->ro.input_file;
+	if (!strcmp(a, "--resume"))
+		return &c->ro.resume_path;
+	if (!strcmp(a, "--plugin"))
+		return &c->plugin;
+	if (!strcmp(a, "--tensor"))
+		return &c->tensor;
+	if (!strcmp(a, "--model"))
+		return &c->ro.model_path;
+	return NULL;
+}
+
+/* Sets option a (one of value_options) to val; -1 on a bad value. */
+static int set_value(cli *c, const char *cmd, const char *a, const char *val)
+{
+	const char **slot = string_slot(c, a);
+	char *end;
+	long n;
+	if (slot) {
+		*slot = val;
+	} else if (!strcmp(a, "--set")) {
+		c->sets[c->n_sets++] = val;
+	} else if (!strcmp(a, "--report")) {
+		if (strcmp(val, "conlleval")) {
+			fprintf(stderr, "pipeline %s: --report expects 'conlleval', got '%s'\n", cmd, val);
+			return -1;
+		}
+		c->ro.report = val;
+	} else if (!strcmp(a, "--top")) {
+		if (parse_size(a, val, 1, &n))
+			return -1;
+		c->ro.top_k = (size_t)n;
+	} else if (!strcmp(a, "--generate")) {
+		if (parse_size(a, val, 0, &n))
+			return -1;
+		if (n > SP_GENERATE_MAX) {
+			fprintf(stderr, "pipeline: --generate %ld is past the ceiling of %ld tokens\n",
+				n, (long)SP_GENERATE_MAX);
+			return -1;
+		}
+		c->ro.generate = (size_t)n;
+	} else if (!strcmp(a, "--seed")) {
+		if (parse_size(a, val, 0, &n))
+			return -1;
+		c->ro.seed = n;
+	} else if (!strcmp(a, "--limit")) {
+		if (parse_size(a, val, 1, &c->limit))
+			return -1;
+	} else if (!strcmp(a, "--temperature")) {
+		errno = 0;
+		c->ro.temperature = strtod(val, &end);
+		if (errno || *end || !(c->ro.temperature > 0) || !isfinite(c->ro.temperature)) {
+			fprintf(stderr, "pipeline: --temperature expects a finite number > 0, got '%s'\n", val);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Parses argv[i..] of a command; returns -1 on a usage error, 1 on --help. */
 static int parse_args(cli *c, const char *cmd, int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
-		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-		long n;
-#define NEED_VALUE()                                                           \
-	do {                                                                   \
-		if (!val) {                                                    \
-			fprintf(stderr, "pipeline %s: %s expects a value\n",   \
-				cmd, a);                                       \
-			return -1;                                             \
-		}                                                              \
-		i++;                                                           \
-	} while (0)
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			return 1;
-		} else if (!strcmp(a, "--db")) {
-			NEED_VALUE();
-			c->db = val;
-		} else if (!strcmp(a, "--vocab-db")) {
-			NEED_VALUE();
-			c->vocab_db = val;
-		} else if (!strcmp(a, "--set")) {
-			NEED_VALUE();
-			c->sets[c->n_sets++] = val;
-		} else if (!strcmp(a, "--input")) {
-			NEED_VALUE();
-			c->ro.input = val;
-		} else if (!strcmp(a, "--file")) {
-			NEED_VALUE();
-			c->ro.input_file = val;
-		} else if (!strcmp(a, "--report")) {
-			NEED_VALUE();
-			if (strcmp(val, "conlleval")) {
-				fprintf(stderr, "pipeline %s: --report expects 'conlleval', got '%s'\n", cmd, val);
+		} else if (takes_value(a)) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "pipeline %s: %s expects a value\n", cmd, a);
 				return -1;
 			}
-			c->ro.report = val;
-		} else if (!strcmp(a, "--resume")) {
-			NEED_VALUE();
-			c->ro.resume_path = val;
-		} else if (!strcmp(a, "--plugin")) {
-			NEED_VALUE();
-			c->plugin = val;
-		} else if (!strcmp(a, "--tensor")) {
-			NEED_VALUE();
-			c->tensor = val;
-		} else if (!strcmp(a, "--model")) {
-			NEED_VALUE();
-			c->ro.model_path = val;
+			if (set_value(c, cmd, a, argv[++i]))
+				return -1;
 		} else if (!strcmp(a, "--quiet")) {
 			c->ro.quiet = 1;
 		} else if (!strcmp(a, "--force")) {
 			c->ro.force = 1;
 		} else if (!strcmp(a, "--trained")) {
 			c->ro.trained = 1;
-		} else if (!strcmp(a, "--top")) {
-			NEED_VALUE();
-			if (parse_size(a, val, 1, &n))
-				return -1;
-			c->ro.top_k = (size_t)n;
-		} else if (!strcmp(a, "--generate")) {
-			NEED_VALUE();
-			if (parse_size(a, val, 0, &n))
-				return -1;
-			if (n > SP_GENERATE_MAX) {
-				fprintf(stderr, "pipeline: --generate %ld is past the ceiling of %ld tokens\n",
-					n, (long)SP_GENERATE_MAX);
-				return -1;
-			}
-			c->ro.generate = (size_t)n;
-		} else if (!strcmp(a, "--seed")) {
-			NEED_VALUE();
-			if (parse_size(a, val, 0, &n))
-				return -1;
-			c->ro.seed = n;
-		} else if (!strcmp(a, "--limit")) {
-			NEED_VALUE();
-			if (parse_size(a, val, 1, &c->limit))
-				return -1;
-		} else if (!strcmp(a, "--temperature")) {
-			char *end;
-			NEED_VALUE();
-			errno = 0;
-			c->ro.temperature = strtod(val, &end);
-			if (errno || *end || !(c->ro.temperature > 0) || !isfinite(c->ro.temperature)) {
-				fprintf(stderr, "pipeline: --temperature expects a finite number > 0, got '%s'\n", val);
-				return -1;
-			}
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "pipeline %s: unknown option '%s' (see pipeline %s --help)\n",
 				cmd, a, cmd);
@@ -330,7 +343,6 @@ static int parse_args(cli *c, const char *cmd, int argc, char **argv)
 			}
 			c->positional[c->n_positional++] = a;
 		}
-#undef NEED_VALUE
 	}
 	return 0;
 }

@@ -117,18 +117,9 @@ static int trace_rnn_(const sp_rnn *r, size_t t, size_t row, const float *hp,
 	return rc;
 }
 
-/* Step t, row b of the last forward (layer 0, forward direction). */
-static int trace_step_(sp_rnn *rnn, sp_ctx *ctx, size_t t, size_t b,
-		       sp_trace_fn emit, void *payload)
+/* Refuses a step the last forward cannot show. */
+static int trace_check_(const sp_rnn *r, sp_ctx *ctx, size_t t, size_t b)
 {
-	sp_rnn *r = rnn;
-	const cell_ *c = &r->cells[0];
-	size_t T = r->T, B = r->B, H = r->H, GH = r->G * H, row = t * B + b;
-	size_t V = r->cfg.in_dim, need = V + 2 * GH;
-	const float *hp, *hc, *a;
-	float *xv, *wx, *wh;
-	int rc;
-
 	if (!r->have_fwd)
 		return sp_err(ctx, SP_EINVAL, "%s: trace before forward",
 			      r->name);
@@ -136,10 +127,74 @@ static int trace_step_(sp_rnn *rnn, sp_ctx *ctx, size_t t, size_t b,
 		return sp_err(ctx, SP_EINVAL, "%s: trace after a backward, "
 			      "which wrote gradients over the activations; "
 			      "expected a forward first", r->name);
-	if (t >= T || b >= B)
+	if (t >= r->T || b >= r->B)
 		return sp_err(ctx, SP_EINVAL,
 			      "%s: trace of step %zu row %zu, the batch is "
-			      "T=%zu B=%zu", r->name, t, b, T, B);
+			      "T=%zu B=%zu", r->name, t, b, r->T, r->B);
+	return SP_OK;
+}
+
+/* x(t): the one-hot vector for ids (built in xv, V floats), else what
+ * entered layer 0; then e(t) when the ids are embedded. */
+static int trace_input_(const sp_rnn *r, size_t t, size_t row, float *xv,
+			sp_trace_fn emit, void *payload)
+{
+	int rc;
+	if (!r->ids_in)
+		return emit(payload, t, "x(t)", r->x0 + row * r->in0, r->in0, 1);
+	memset(xv, 0, r->cfg.in_dim * sizeof(float));
+	xv[r->ids[row]] = 1.0f;
+	rc = emit(payload, t, "x(t)", xv, r->cfg.in_dim, 1);
+	if (!rc && r->cfg.embed)
+		rc = emit(payload, t, "e(t) = embed·x(t)",
+			  r->x0 + row * r->in0, r->in0, 1);
+	return rc;
+}
+
+/* The gates of a built-in LSTM or GRU (a: the step's activations), the
+ * cell state cc (LSTM) and h(t), in the order of the equations. */
+static int trace_gated_(const sp_rnn *r, size_t t, const float *a,
+			const float *cc, const float *hc, sp_trace_fn emit,
+			void *payload)
+{
+	const size_t H = r->H;
+	int rc;
+	if (r->cfg.cell == SP_CELL_LSTM) {
+		rc = emit(payload, t, "i(t)", a, H, 1);
+		if (!rc)
+			rc = emit(payload, t, "f(t)", a + H, H, 1);
+		if (!rc)
+			rc = emit(payload, t, "g(t)", a + 2 * H, H, 1);
+		if (!rc)
+			rc = emit(payload, t, "o(t)", a + 3 * H, H, 1);
+		if (!rc)
+			rc = emit(payload, t, "c(t)", cc, H, 1);
+	} else {
+		rc = emit(payload, t, "z(t)", a + H, H, 1);
+		if (!rc)
+			rc = emit(payload, t, "r(t)", a, H, 1);
+		if (!rc)
+			rc = emit(payload, t, "n(t)", a + 2 * H, H, 1);
+	}
+	if (!rc)
+		rc = emit(payload, t, "h(t)", hc, H, 1);
+	return rc;
+}
+
+/* Step t, row b of the last forward (layer 0, forward direction). */
+static int trace_step_(sp_rnn *rnn, sp_ctx *ctx, size_t t, size_t b,
+		       sp_trace_fn emit, void *payload)
+{
+	sp_rnn *r = rnn;
+	const cell_ *c = &r->cells[0];
+	size_t B = r->B, H = r->H, GH = r->G * H, row = t * B + b;
+	size_t V = r->cfg.in_dim, need = V + 2 * GH;
+	const float *hp, *hc, *cc, *a;
+	float *xv, *wx, *wh;
+	int rc;
+
+	if ((rc = trace_check_(r, ctx, t, b)))
+		return rc;
 	if (!r->mask[row])
 		return SP_OK;
 	if (!r->trace_buf) {
@@ -154,54 +209,20 @@ static int trace_step_(sp_rnn *rnn, sp_ctx *ctx, size_t t, size_t b,
 	wh = wx + GH;
 	hp = c->h + t * B * H + b * H;       /* layer 0 runs forward */
 	hc = c->h + (t + 1) * B * H + b * H;
+	cc = r->has_c ? c->c + (t + 1) * B * H + b * H : NULL;
 	a = c->gates + row * GH;
 
-	/* x(t): the one-hot vector for ids, else what entered layer 0 */
-	if (r->ids_in) {
-		memset(xv, 0, V * sizeof(float));
-		xv[r->ids[row]] = 1.0f;
-		rc = emit(payload, t, "x(t)", xv, V, 1);
-		if (!rc && r->cfg.embed)
-			rc = emit(payload, t, "e(t) = embed·x(t)",
-				  r->x0 + row * r->in0, r->in0, 1);
-	} else {
-		rc = emit(payload, t, "x(t)", r->x0 + row * r->in0, r->in0, 1);
-	}
-	if (rc)
+	if ((rc = trace_input_(r, t, row, xv, emit, payload)))
 		return rc;
-
 	if (r->ops)
-		return trace_custom_(r, t, a,
-				     r->has_c ? c->c + (t + 1) * B * H + b * H
-					      : NULL,
-				     hc, emit, payload);
+		return trace_custom_(r, t, a, cc, hc, emit, payload);
 	switch (r->cfg.cell) {
 	case SP_CELL_RNN_TANH:
 	case SP_CELL_RNN_RELU:
 		return trace_rnn_(r, t, row, hp, hc, wx, wh, emit, payload);
 	case SP_CELL_LSTM:
-		rc = emit(payload, t, "i(t)", a, H, 1);
-		if (!rc)
-			rc = emit(payload, t, "f(t)", a + H, H, 1);
-		if (!rc)
-			rc = emit(payload, t, "g(t)", a + 2 * H, H, 1);
-		if (!rc)
-			rc = emit(payload, t, "o(t)", a + 3 * H, H, 1);
-		if (!rc)
-			rc = emit(payload, t, "c(t)",
-				  c->c + (t + 1) * B * H + b * H, H, 1);
-		if (!rc)
-			rc = emit(payload, t, "h(t)", hc, H, 1);
-		return rc;
 	case SP_CELL_GRU:
-		rc = emit(payload, t, "z(t)", a + H, H, 1);
-		if (!rc)
-			rc = emit(payload, t, "r(t)", a, H, 1);
-		if (!rc)
-			rc = emit(payload, t, "n(t)", a + 2 * H, H, 1);
-		if (!rc)
-			rc = emit(payload, t, "h(t)", hc, H, 1);
-		return rc;
+		return trace_gated_(r, t, a, cc, hc, emit, payload);
 	}
 	return SP_OK;
 }

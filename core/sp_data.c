@@ -32,6 +32,8 @@ typedef struct example_ {
 	size_t n;     /* lines/tsv: text length; conll: token count */
 	size_t label; /* tsv: label offset */
 	size_t line;  /* 1-based source line */
+	size_t t_off; /* parallel: target text offset */
+	size_t t_len; /*           and length */
 } example_;
 
 struct sp_corpus {
@@ -73,6 +75,7 @@ const char *sp_data_format_name(sp_data_format format)
 	case SP_DATA_LINES: return "lines";
 	case SP_DATA_CONLL: return "conll";
 	case SP_DATA_TSV: return "tsv";
+	case SP_DATA_PARALLEL: return "parallel";
 	}
 	return "?";
 }
@@ -823,6 +826,17 @@ const char *sp_corpus_text(const sp_corpus *c, size_t i, size_t *len)
 	return c->arena + c->ex[i].a;
 }
 
+const char *sp_corpus_target(const sp_corpus *c, size_t i, size_t *len)
+{
+	if (len)
+		*len = 0;
+	if (!c || i >= c->n || c->format != SP_DATA_PARALLEL)
+		return NULL;
+	if (len)
+		*len = c->ex[i].t_len;
+	return c->arena + c->ex[i].t_off;
+}
+
 const char *sp_corpus_label(const sp_corpus *c, size_t i)
 {
 	if (!c || i >= c->n || c->format != SP_DATA_TSV)
@@ -1077,5 +1091,27 @@ int sp_corpus_add_tsv(sp_corpus *c, sp_ctx *ctx, const char *text,
 		return sp_err(ctx, SP_ENOMEM, "out of memory");
 	e->n = len;
 	e->line = c->n; /* the example's 1-based number */
+	return SP_OK;
+}
+
+int sp_corpus_new_parallel(sp_corpus **out, sp_ctx *ctx)
+{
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return sp_err(ctx, SP_ENOMEM, "out of memory");
+	(*out)->format = SP_DATA_PARALLEL;
+	return SP_OK;
+}
+
+int sp_corpus_add_pair(sp_corpus *c, sp_ctx *ctx, const char *text, size_t len,
+		       const char *target, size_t tlen, size_t line)
+{
+	example_ *e = example_add_(c);
+	if (!e || arena_put_(c, text, len, &e->a) < 0 ||
+	    arena_put_(c, target, tlen, &e->t_off) < 0)
+		return sp_err(ctx, SP_ENOMEM, "out of memory");
+	e->n = len;
+	e->t_len = tlen;
+	e->line = line;
 	return SP_OK;
 }

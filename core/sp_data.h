@@ -36,7 +36,8 @@ typedef struct sp_batcher sp_batcher;
 typedef enum sp_data_format {
 	SP_DATA_LINES = 1,
 	SP_DATA_CONLL = 2,
-	SP_DATA_TSV = 3
+	SP_DATA_TSV = 3,
+	SP_DATA_PARALLEL = 4 /* a text and its translation (sp_read_parallel.h) */
 } sp_data_format;
 
 /* "lines" | "conll" | "tsv" -> format; anything else is SP_EINVAL. */
@@ -126,8 +127,11 @@ void sp_corpus_free(sp_corpus *corpus);
  * as an empty one: count 0, every example out of range. */
 size_t sp_corpus_count(const sp_corpus *corpus);
 sp_data_format sp_corpus_format(const sp_corpus *corpus);
-/* lines, tsv: the text of example i and its length in bytes. */
+/* lines, tsv, parallel: the text of example i and its length in bytes. */
 const char *sp_corpus_text(const sp_corpus *corpus, size_t i, size_t *len);
+/* parallel: the second text of example i (the translation of its text)
+ * and its length in bytes; NULL (and *len = 0) when the format has none. */
+const char *sp_corpus_target(const sp_corpus *corpus, size_t i, size_t *len);
 /* tsv: the label of example i. */
 const char *sp_corpus_label(const sp_corpus *corpus, size_t i);
 /* conll: the n tokens of sentence i, and their n labels. */

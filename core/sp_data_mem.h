@@ -1,6 +1,6 @@
 /*
  * sp_data_mem.h: corpora built in memory rather than read from a file
- * (the generated tasks of sp_synth).  Host-only (not installed).
+ * (the generated tasks of sp_synth, the parallel text of sp_parallel).  Host-only (not installed).
  */
 #ifndef SP_DATA_MEM_H
 #define SP_DATA_MEM_H
@@ -16,5 +16,12 @@ int sp_corpus_new_tsv(sp_corpus **out, sp_ctx *ctx);
  * "line" is its 1-based number. */
 int sp_corpus_add_tsv(sp_corpus *c, sp_ctx *ctx, const char *text,
 		      size_t len, const char *label);
+
+/* An empty parallel corpus; sp_corpus_add_pair appends the example
+ * text[0, len) with its translation target[0, tlen) (both copied), read
+ * from 1-based source line `line`. */
+int sp_corpus_new_parallel(sp_corpus **out, sp_ctx *ctx);
+int sp_corpus_add_pair(sp_corpus *c, sp_ctx *ctx, const char *text, size_t len,
+		       const char *target, size_t tlen, size_t line);
 
 #endif /* SP_DATA_MEM_H */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_evalrec.h"
 #include "sp_job.h"
 #include "sp_report.h"
 
@@ -107,14 +108,24 @@ int sp_evaluate(sp_job *j, const sp_dataset *d, sp_metric_sink *sink)
 	size_t bs = (size_t)sp_kv_int(j->cfg.kv_train, "batch");
 	size_t bptt = (size_t)sp_kv_int(j->cfg.kv_train, "bptt");
 	size_t *idx;
+	sp_evalrec *rec = NULL;
 	int rc = SP_OK;
 	if (bptt && sp_task_next_token(&j->st.task))
 		return evaluate_stream(j, d, bptt, sink);
+	/* the final evaluation of a logged run: its confusion matrix, and a
+	 * few sample predictions of the dev set */
+	if (sink->epoch < 0 && sp_observe_active(sink->obs) &&
+	    (rc = sp_evalrec_new(&rec, j->ctx, &j->st.task, j->data.vocab,
+				 j->data.labels, sink->split &&
+				 !strcmp(sink->split, "dev") ? 5 : 0)) < 0)
+		return rc;
 	if (bs > d->n)
 		bs = d->n ? d->n : 1;
 	idx = malloc(bs * sizeof(*idx));
-	if (!idx)
+	if (!idx) {
+		sp_evalrec_free(rec);
 		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+	}
 	h->metrics_reset(j->st.head.self);
 	for (size_t s = 0; s < d->n; s += bs) {
 		size_t B = d->n - s < bs ? d->n - s : bs;
@@ -126,13 +137,17 @@ int sp_evaluate(sp_job *j, const sp_dataset *d, sp_metric_sink *sink)
 			idx[k] = s + k;
 		if ((rc = sp_batch_make(&j->buf, j->ctx, d, idx, B, &b)) < 0 ||
 		    (rc = m->forward(j->st.model.self, j->ctx, &b.x, &y, 0)) < 0 ||
-		    (rc = h->forward(j->st.head.self, j->ctx, &y, &b.y, &loss, &n_loss, 0)) < 0)
+		    (rc = h->forward(j->st.head.self, j->ctx, &y, &b.y, &loss, &n_loss, 0)) < 0 ||
+		    (rc = sp_evalrec_batch(rec, j->ctx, h, j->st.head.self, d, idx, &b)) < 0)
 			break;
 	}
 	free(idx);
-	if (rc < 0)
-		return rc;
-	return h->metrics(j->st.head.self, j->ctx, sp_metric_sink_emit, sink);
+	if (rc >= 0)
+		rc = h->metrics(j->st.head.self, j->ctx, sp_metric_sink_emit, sink);
+	if (rc >= 0)
+		rc = sp_evalrec_emit(rec, j->ctx, sink->obs, sink->epoch, sink->split);
+	sp_evalrec_free(rec);
+	return rc;
 }
 
 /* Every split with data, as final metrics (observed when the job has a

@@ -32,7 +32,7 @@ static const sp_param_spec pipeline_spec[] = {
 	END_SPEC};
 
 static const sp_param_spec data_spec[] = {
-	{"format", SP_T_STRING, NULL, "lines: one text per line; conll: token<TAB>label, blank line between sentences; tsv: text<TAB>label; synthetic: a generated task (doc/pipe-format.md)", "lines|conll|tsv|synthetic"},
+	{"format", SP_T_STRING, NULL, "lines: one text per line; conll: token<TAB>label, blank line between sentences; tsv: text<TAB>label; parallel: a text and its translation; synthetic: a generated task (doc/pipe-format.md)", "lines|conll|tsv|parallel|synthetic"},
 	{"train", SP_T_PATH, "", "training split (required unless format = synthetic)", NULL},
 	{"dev", SP_T_PATH, "", "development split, evaluated after every epoch", NULL},
 	{"test", SP_T_PATH, "", "test split, evaluated once at the end", NULL},
@@ -47,7 +47,9 @@ static const sp_param_spec data_spec[] = {
 	{"n_train", SP_T_INT, "1000", "synthetic: training examples", NULL},
 	{"n_dev", SP_T_INT, "200", "synthetic: development examples (0 = none)", NULL},
 	{"n_test", SP_T_INT, "0", "synthetic: test examples (0 = none)", NULL},
-	{"skip_bad", SP_T_BOOL, "false", "conll, tsv: skip (and count) malformed lines, such as an empty token, instead of failing; encoding errors still fail", NULL},
+	{"skip_bad", SP_T_BOOL, "false", "conll, tsv: skip (and count) malformed lines, such as an empty token, instead of failing; encoding errors still fail; parallel: skip pairs with an empty side (else an error)", NULL},
+	{"src_suffix", SP_T_STRING, "", "parallel: two line-aligned files per split, PATH.SRC_SUFFIX and PATH.TGT_SUFFIX (e.g. de.gz, en.gz); empty: one tsv file, the text in text_column, its translation in label_column (-1: column 1)", NULL},
+	{"tgt_suffix", SP_T_STRING, "", "parallel: the translation file's suffix (see src_suffix)", NULL},
 	END_SPEC};
 
 static const sp_param_spec tokenize_host_spec[] = {

@@ -521,30 +521,61 @@ static char *resolve_path_(const char *text, const char *base_dir)
 	return out;
 }
 
+/* An integer value: e->i and e->f, or an error naming where e is.  syn:
+ * sp_kv_number_syntax of the text. */
+static int convert_int_(const sp_kv *kv, sp_ctx *ctx, kv_entry *e, int syn)
+{
+	const char *q = e->quoted ? "\"" : "";
+	if (e->quoted || syn != 1)
+		return sp_err(ctx, SP_EINVAL,
+			      "%s: %s.%s = %s%s%s is not an integer, expected a whole number such as 3%s",
+			      e->where, kv->section, e->key, q, e->text, q,
+			      e->quoted ? " (without quotes)" : "");
+	errno = 0;
+	e->i = strtol(e->text, NULL, 10);
+	if (errno == ERANGE)
+		return sp_err(ctx, SP_EINVAL,
+			      "%s: %s.%s = %s is out of range, expected an integer from %ld to %ld",
+			      e->where, kv->section, e->key, e->text,
+			      LONG_MIN, LONG_MAX);
+	e->f = (double)e->i;
+	return SP_OK;
+}
+
+/* A string of a spec with choices must be one of them; the error lists
+ * them, with the nearest when there is one. */
+static int check_choice_(const sp_kv *kv, sp_ctx *ctx, const kv_entry *e,
+			 const sp_param_spec *p)
+{
+	const char *q = e->quoted ? "\"" : "";
+	char near[64], list[768];
+	if (!p->choices || in_choices_(e->text, p->choices))
+		return SP_OK;
+	choices_list_(list, sizeof(list), p->choices, e->text, near,
+		      sizeof(near));
+	if (near[0])
+		return sp_err(ctx, SP_EINVAL,
+			      "%s: %s.%s = %s%s%s is not an accepted value, expected one of: %s (did you mean '%s'?)",
+			      e->where, kv->section, e->key, q, e->text, q,
+			      list, near);
+	return sp_err(ctx, SP_EINVAL,
+		      "%s: %s.%s = %s%s%s is not an accepted value, expected one of: %s",
+		      e->where, kv->section, e->key, q, e->text, q, list);
+}
+
 /* Checks e against p, fills its typed value and canonical text. */
 static int convert_(const sp_kv *kv, sp_ctx *ctx, kv_entry *e,
 		    const sp_param_spec *p, const char *base_dir)
 {
 	const char *q = e->quoted ? "\"" : "";
-	char num[64], list[768];
-	int syn = sp_kv_number_syntax(e->text, strlen(e->text));
+	char num[64];
+	int syn = sp_kv_number_syntax(e->text, strlen(e->text)), rc;
 	char *canon = NULL;
 
 	switch (p->type) {
 	case SP_T_INT:
-		if (e->quoted || syn != 1)
-			return sp_err(ctx, SP_EINVAL,
-				      "%s: %s.%s = %s%s%s is not an integer, expected a whole number such as 3%s",
-				      e->where, kv->section, e->key, q, e->text, q,
-				      e->quoted ? " (without quotes)" : "");
-		errno = 0;
-		e->i = strtol(e->text, NULL, 10);
-		if (errno == ERANGE)
-			return sp_err(ctx, SP_EINVAL,
-				      "%s: %s.%s = %s is out of range, expected an integer from %ld to %ld",
-				      e->where, kv->section, e->key, e->text,
-				      LONG_MIN, LONG_MAX);
-		e->f = (double)e->i;
+		if ((rc = convert_int_(kv, ctx, e, syn)))
+			return rc;
 		snprintf(num, sizeof(num), "%ld", e->i);
 		canon = dup_(num);
 		break;
@@ -575,19 +606,8 @@ static int convert_(const sp_kv *kv, sp_ctx *ctx, kv_entry *e,
 		canon = dup_(e->b ? "true" : "false");
 		break;
 	case SP_T_STRING:
-		if (p->choices && !in_choices_(e->text, p->choices)) {
-			choices_list_(list, sizeof(list), p->choices, e->text,
-				      num, sizeof(num));
-			if (num[0])
-				return sp_err(ctx, SP_EINVAL,
-					      "%s: %s.%s = %s%s%s is not an accepted value, expected one of: %s (did you mean '%s'?)",
-					      e->where, kv->section, e->key, q,
-					      e->text, q, list, num);
-			return sp_err(ctx, SP_EINVAL,
-				      "%s: %s.%s = %s%s%s is not an accepted value, expected one of: %s",
-				      e->where, kv->section, e->key, q, e->text, q,
-				      list);
-		}
+		if ((rc = check_choice_(kv, ctx, e, p)))
+			return rc;
 		canon = dup_(e->text);
 		break;
 	case SP_T_PATH:

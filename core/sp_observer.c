@@ -52,6 +52,24 @@ int sp_observe_end(const sp_observer_ref *o, sp_ctx *ctx,
 	return o->ops ? o->ops->end(o->self, ctx, status, error) : 0;
 }
 
+int sp_observe_confusion(const sp_observer_ref *o, sp_ctx *ctx, int64_t epoch,
+			 const char *split, const char *gold, const char *pred,
+			 int64_t count)
+{
+	return o->ops && o->ops->confusion ?
+		       o->ops->confusion(o->self, ctx, epoch, split, gold, pred,
+					 count) : 0;
+}
+
+int sp_observe_sample(const sp_observer_ref *o, sp_ctx *ctx, int64_t epoch,
+		      const char *split, const char *input, const char *gold,
+		      const char *pred)
+{
+	return o->ops && o->ops->sample ?
+		       o->ops->sample(o->self, ctx, epoch, split, input, gold,
+				      pred) : 0;
+}
+
 int sp_observe_active(const sp_observer_ref *o)
 {
 	return o->ops != NULL;
@@ -123,6 +141,23 @@ static int rl_end(void *self, sp_ctx *ctx, sp_run_status status,
 	return sp_runlog_end(r->log, ctx, r->run_id, status, error);
 }
 
+static int rl_confusion(void *self, sp_ctx *ctx, int64_t epoch,
+			const char *split, const char *gold, const char *pred,
+			int64_t count)
+{
+	runlog_obs *r = self;
+	return sp_runlog_confusion(r->log, ctx, r->run_id, epoch, split, gold,
+				   pred, count);
+}
+
+static int rl_sample(void *self, sp_ctx *ctx, int64_t epoch, const char *split,
+		     const char *input, const char *gold, const char *pred)
+{
+	runlog_obs *r = self;
+	return sp_runlog_sample(r->log, ctx, r->run_id, epoch, split, input,
+				gold, pred);
+}
+
 static void rl_close(void *self)
 {
 	runlog_obs *r = self;
@@ -133,7 +168,8 @@ static void rl_close(void *self)
 }
 
 static const sp_observer runlog_observer = {
-	rl_metric, rl_param, rl_stage, rl_event, rl_artifact, rl_end, rl_close};
+	rl_metric, rl_param, rl_stage, rl_event, rl_artifact, rl_end, rl_close,
+	rl_confusion, rl_sample};
 
 int sp_observer_runlog_start(sp_observer_ref *out, int64_t *out_run_id,
 			     sp_ctx *ctx, const char *db_path,

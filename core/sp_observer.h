@@ -35,6 +35,14 @@ typedef struct sp_observer_ops {
 	int (*end)(void *self, sp_ctx *ctx, sp_run_status status,
 		   const char *error);
 	void (*close)(void *self);
+	/* --- optional (NULL drops them) --- */
+	/* a confusion-matrix cell of an evaluation: gold predicted as pred */
+	int (*confusion)(void *self, sp_ctx *ctx, int64_t epoch,
+			 const char *split, const char *gold, const char *pred,
+			 int64_t count);
+	/* a sample prediction: input tokens, gold and predicted labels */
+	int (*sample)(void *self, sp_ctx *ctx, int64_t epoch, const char *split,
+		      const char *input, const char *gold, const char *pred);
 } sp_observer;
 
 /* An observer: its ops (NULL = drop everything) and their state. */
@@ -57,6 +65,12 @@ int sp_observe_artifact(const sp_observer_ref *o, sp_ctx *ctx,
 			const char *kind, const char *path);
 int sp_observe_end(const sp_observer_ref *o, sp_ctx *ctx,
 		   sp_run_status status, const char *error);
+int sp_observe_confusion(const sp_observer_ref *o, sp_ctx *ctx, int64_t epoch,
+			 const char *split, const char *gold, const char *pred,
+			 int64_t count);
+int sp_observe_sample(const sp_observer_ref *o, sp_ctx *ctx, int64_t epoch,
+		      const char *split, const char *input, const char *gold,
+		      const char *pred);
 /* Whether o records anything. */
 int sp_observe_active(const sp_observer_ref *o);
 /* Closes o (accepts an empty one) and empties it. */

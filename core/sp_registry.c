@@ -47,17 +47,22 @@ struct sp_registry {
 	char *search_text;      /* cache for sp_registry_search_path */
 };
 
+/* The end of a table whose last member is op (a function pointer). */
+#define SP_OPS_END_(type, op) (offsetof(type, op) + sizeof(void (*)(void)))
+
 /* The smallest ops table size this host accepts for each kind: the size
- * of the first ABI-1 tables.  Members appended since are optional: the
- * host reads them only when the table is large enough (SP_HAS_OP). */
+ * of the table in the first ABI version that had the kind, never the
+ * current size, so that a module built before a member was appended still
+ * loads.  Members appended since are optional: the host reads them only
+ * when the table is large enough (SP_HAS_OP). */
 static size_t min_ops_size_(sp_kind kind)
 {
 	switch (kind) {
-	case SP_KIND_TOKENIZER: return sizeof(sp_tokenizer_ops);
-	case SP_KIND_ENCODER: return sizeof(sp_encoder_ops);
-	/* models: the first table ended with trace; later ops are optional */
-	case SP_KIND_MODEL: return offsetof(sp_model_ops, trace) + sizeof(void (*)(void));
-	case SP_KIND_HEAD: return sizeof(sp_head_ops);
+	case SP_KIND_TOKENIZER: return SP_OPS_END_(sp_tokenizer_ops, tokenize);
+	case SP_KIND_ENCODER: return SP_OPS_END_(sp_encoder_ops, encode);
+	/* the first tables ended with trace; later ops are optional */
+	case SP_KIND_MODEL: return SP_OPS_END_(sp_model_ops, trace);
+	case SP_KIND_HEAD: return SP_OPS_END_(sp_head_ops, trace);
 	}
 	return (size_t)-1;
 }

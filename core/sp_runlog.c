@@ -48,6 +48,10 @@
 	"	(SELECT m.value FROM metrics m WHERE m.run_id = r.id AND "   \
 	"m.name = '" name "' AND m.split = '" split "' ORDER BY m.epoch "   \
 	"IS NOT NULL, m.epoch DESC, m.id DESC LIMIT 1) AS " split "_" name
+/* The same from schema 3: one search of final_values' primary key. */
+#define FINAL3_COL_(split, name)                                            \
+	"	(SELECT f.value FROM final_values f WHERE f.run_id = r.id AND " \
+	"f.name = '" name "' AND f.split = '" split "') AS " split "_" name
 
 static const char *const migrations_[SP_RUNLOG_SCHEMA_VERSION] = {
 	/* 0 -> 1: the first schema. */
@@ -158,6 +162,104 @@ static const char *const migrations_[SP_RUNLOG_SCHEMA_VERSION] = {
 	"	(SELECT group_concat(t.key || '=' || t.value, ' ') FROM tags t\n"
 	"		WHERE t.run_id = r.id) AS tags\n"
 	"FROM runs r;\n",
+	/* 2 -> 3: status 'diverged'; confusion matrices and sample
+	 * predictions; final_values, kept by a trigger, whose
+	 * index makes a filter on a final metric one index range.  SQLite
+	 * cannot change a CHECK in place, so runs is rebuilt (foreign keys
+	 * are off during migrations, so dropping the old table cascades
+	 * nothing; the view that names runs is dropped and made again). */
+	"CREATE TABLE runs_v3 (\n"
+	"	id INTEGER PRIMARY KEY,\n"
+	"	pipeline TEXT NOT NULL,\n"
+	"	pipe_path TEXT,\n"
+	"	pipe_text TEXT,\n"
+	"	pipe_hash TEXT,\n"
+	"	seed INTEGER,\n"
+	"	status TEXT NOT NULL DEFAULT 'running' CHECK (status IN\n"
+	"		('running', 'finished', 'failed', 'interrupted',\n"
+	"		 'diverged')),\n"
+	"	started TEXT NOT NULL,\n"
+	"	ended TEXT,\n"
+	"	error TEXT,\n"
+	"	seqpipe_version TEXT,\n"
+	"	host TEXT,\n"
+	"	pid INTEGER\n"
+	");\n"
+	"INSERT INTO runs_v3 SELECT id, pipeline, pipe_path, pipe_text,\n"
+	"	pipe_hash, seed, status, started, ended, error, seqpipe_version,\n"
+	"	host, pid FROM runs;\n"
+	"DROP VIEW run_summary;\n"
+	"DROP TABLE runs;\n"
+	"ALTER TABLE runs_v3 RENAME TO runs;\n"
+	"CREATE INDEX runs_pipeline ON runs(pipeline, status);\n"
+	"CREATE INDEX runs_status ON runs(status);\n"
+	"CREATE TABLE confusion (\n"
+	"	run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
+	"	epoch INTEGER CHECK (epoch IS NULL OR epoch >= 0),\n"
+	"	split TEXT NOT NULL CHECK (split IN ('train', 'dev', 'test')),\n"
+	"	gold TEXT NOT NULL,\n"
+	"	pred TEXT NOT NULL,\n"
+	"	count INTEGER NOT NULL CHECK (count >= 0)\n"
+	");\n"
+	"CREATE INDEX confusion_run ON confusion(run_id, split, epoch);\n"
+	"CREATE TABLE samples (\n"
+	"	id INTEGER PRIMARY KEY,\n"
+	"	run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
+	"	epoch INTEGER CHECK (epoch IS NULL OR epoch >= 0),\n"
+	"	split TEXT NOT NULL CHECK (split IN ('train', 'dev', 'test')),\n"
+	"	input TEXT NOT NULL,\n"
+	"	gold TEXT,\n"
+	"	pred TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX samples_run ON samples(run_id, split, epoch);\n"
+	/* split '' stands for none: a primary key column cannot be NULL */
+	"CREATE TABLE final_values (\n"
+	"	run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
+	"	name TEXT NOT NULL,\n"
+	"	split TEXT NOT NULL,\n"
+	"	epoch INTEGER,\n"
+	"	metric_id INTEGER NOT NULL,\n"
+	"	value REAL,\n"
+	"	PRIMARY KEY (run_id, name, split)\n"
+	") WITHOUT ROWID;\n"
+	"INSERT INTO final_values SELECT run_id, name, ifnull(split, ''),\n"
+	"	epoch, (SELECT max(l.id) FROM metrics l WHERE l.run_id =\n"
+	"	f.run_id AND l.name = f.name AND l.split IS f.split AND\n"
+	"	l.epoch IS f.epoch), value FROM final_metrics f;\n"
+	"CREATE INDEX final_values_value ON final_values(name, split, value);\n"
+	/* the rule of final_metrics: a final value replaces anything, an
+	 * epoch's value replaces an earlier or equal epoch's */
+	"CREATE TRIGGER metrics_final AFTER INSERT ON metrics BEGIN\n"
+	"	INSERT INTO final_values (run_id, name, split, epoch,\n"
+	"		metric_id, value)\n"
+	"	VALUES (new.run_id, new.name, ifnull(new.split, ''), new.epoch,\n"
+	"		new.id, new.value)\n"
+	"	ON CONFLICT (run_id, name, split) DO UPDATE SET\n"
+	"		epoch = excluded.epoch, metric_id = excluded.metric_id,\n"
+	"		value = excluded.value\n"
+	"	WHERE excluded.epoch IS NULL OR (final_values.epoch IS NOT NULL\n"
+	"		AND excluded.epoch >= final_values.epoch);\n"
+	"END;\n"
+	"DROP VIEW final_metrics;\n"
+	"CREATE VIEW final_metrics AS\n"
+	"SELECT run_id, nullif(split, '') AS split, name, epoch, value\n"
+	"FROM final_values;\n"
+	"CREATE VIEW run_summary AS\n"
+	"SELECT r.id AS run_id, r.pipeline, r.status, r.started, r.ended,\n"
+	"	r.seed,\n"
+	PARAM_COL_("model", "plugin", "model") ",\n"
+	PARAM_COL_("model", "hidden", "hidden") ",\n"
+	PARAM_COL_("model", "layers", "layers") ",\n"
+	PARAM_COL_("train", "optimizer", "optimizer") ",\n"
+	PARAM_COL_("train", "lr", "lr") ",\n"
+	PARAM_COL_("train", "epochs", "epochs") ",\n"
+	FINAL3_COL_("dev", "loss") ",\n" FINAL3_COL_("dev", "accuracy") ",\n"
+	FINAL3_COL_("dev", "f1") ",\n" FINAL3_COL_("dev", "perplexity") ",\n"
+	FINAL3_COL_("test", "loss") ",\n" FINAL3_COL_("test", "accuracy") ",\n"
+	FINAL3_COL_("test", "f1") ",\n" FINAL3_COL_("test", "perplexity") ",\n"
+	"	(SELECT group_concat(t.key || '=' || t.value, ' ') FROM tags t\n"
+	"		WHERE t.run_id = r.id) AS tags\n"
+	"FROM runs r;\n",
 };
 
 static const char *const stmt_sql_[ST_N] = {
@@ -180,6 +282,10 @@ static const char *const stmt_sql_[ST_N] = {
 	/* Only a running run can end: ending twice is a caller bug. */
 	[ST_END] = "UPDATE runs SET status = ?2, ended = ?9, error = ?3 "
 		   "WHERE id = ?1 AND status = 'running'",
+	[ST_CONFUSION] = "INSERT INTO confusion (run_id, epoch, split, gold, "
+			 "pred, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_SAMPLE] = "INSERT INTO samples (run_id, epoch, split, input, gold, "
+		      "pred) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
 /* One bound value of a write: kept in memory while the file is locked. */const char *sp_run_status_name(sp_run_status status)
@@ -189,13 +295,14 @@ static const char *const stmt_sql_[ST_N] = {
 	case SP_RUN_FINISHED: return "finished";
 	case SP_RUN_FAILED: return "failed";
 	case SP_RUN_INTERRUPTED: return "interrupted";
+	case SP_RUN_DIVERGED: return "diverged";
 	}
 	return NULL;
 }
 
 int sp_run_status_parse_(const char *name, sp_run_status *out)
 {
-	for (int s = SP_RUN_RUNNING; s <= SP_RUN_INTERRUPTED; s++) {
+	for (int s = SP_RUN_RUNNING; s <= SP_RUN_DIVERGED; s++) {
 		if (name && strcmp(name, sp_run_status_name(s)) == 0) {
 			*out = s;
 			return 0;
@@ -461,11 +568,16 @@ int sp_runlog_open(sp_runlog **out, sp_ctx *ctx, const char *path)
 	code = rc == SQLITE_OK ? SP_OK :
 				 sp_runlog_fail_(log, ctx, rc, "enable WAL");
 	if (code == SP_OK)
-		code = exec_(log, ctx,
-			     "PRAGMA synchronous = NORMAL; "
-			     "PRAGMA foreign_keys = ON", "set up the connection");
+		code = exec_(log, ctx, "PRAGMA synchronous = NORMAL",
+			     "set up the connection");
+	/* Foreign keys only after migrating: a migration that rebuilds a
+	 * table must drop the old one without cascading (and the pragma
+	 * cannot change inside the migration's transaction). */
 	if (code == SP_OK && version < SP_RUNLOG_SCHEMA_VERSION)
 		code = migrate_(log, ctx);
+	if (code == SP_OK)
+		code = exec_(log, ctx, "PRAGMA foreign_keys = ON",
+			     "set up the connection");
 	if (code == SP_OK)
 		code = prepare_writes_(log, ctx);
 	if (code != SP_OK)
@@ -773,6 +885,60 @@ int sp_runlog_artifact(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 	return sp_runlog_write_row_(log, ctx, &r, "log an artifact");
 }
 
+static int split_ok_(const char *split)
+{
+	return split && (!strcmp(split, "train") || !strcmp(split, "dev") ||
+			 !strcmp(split, "test"));
+}
+
+/* ?1 run, ?2 epoch (NULL when < 0), ?3 split: the start of a row of the
+ * evaluation tables. */
+static void eval_row_(sp_runlog_row_ *r, int which, int64_t run_id,
+		      int64_t epoch, const char *split)
+{
+	memset(r, 0, sizeof(*r));
+	r->which = which;
+	r->run_id = run_id;
+	set_int_(r, 1, run_id);
+	if (epoch < 0)
+		set_null_(r, 2);
+	else
+		set_int_(r, 2, epoch);
+	set_text_(r, 3, split);
+}
+
+int sp_runlog_confusion(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
+			int64_t epoch, const char *split, const char *gold,
+			const char *pred, int64_t count)
+{
+	sp_runlog_row_ r;
+	if (!log || !split_ok_(split) || !gold || !pred || count < 0)
+		return sp_err(ctx, SP_EINVAL, "run log: confusion: a split of "
+			      "train, dev or test, both labels and a count >= 0 "
+			      "are required");
+	eval_row_(&r, ST_CONFUSION, run_id, epoch, split);
+	set_text_(&r, 4, gold);
+	set_text_(&r, 5, pred);
+	set_int_(&r, 6, count);
+	return sp_runlog_write_row_(log, ctx, &r, "log a confusion cell");
+}
+
+int sp_runlog_sample(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
+		     int64_t epoch, const char *split, const char *input,
+		     const char *gold, const char *pred)
+{
+	sp_runlog_row_ r;
+	if (!log || !split_ok_(split) || !input || !pred)
+		return sp_err(ctx, SP_EINVAL, "run log: sample: a split of "
+			      "train, dev or test, the input and the prediction "
+			      "are required");
+	eval_row_(&r, ST_SAMPLE, run_id, epoch, split);
+	set_text_(&r, 4, input);
+	set_text_(&r, 5, gold);
+	set_text_(&r, 6, pred);
+	return sp_runlog_write_row_(log, ctx, &r, "log a sample prediction");
+}
+
 int sp_runlog_end(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 		  sp_run_status status, const char *error)
 {
@@ -784,7 +950,7 @@ int sp_runlog_end(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 
 	if (!log || !name || status == SP_RUN_RUNNING)
 		return sp_err(ctx, SP_EINVAL, "run log: end: status must be "
-			      "finished, failed or interrupted");
+			      "finished, failed, interrupted or diverged");
 	if (log->readonly)
 		return sp_err(ctx, SP_EINVAL, "%s: opened read-only", log->path);
 	now_iso_(ts);

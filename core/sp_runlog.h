@@ -44,7 +44,7 @@ extern "C" {
 #define SP_RUNLOG_APPLICATION_ID 0x53505231
 /* PRAGMA user_version this code creates and reads; older logs are
  * migrated when opened, newer ones refused. */
-#define SP_RUNLOG_SCHEMA_VERSION 2
+#define SP_RUNLOG_SCHEMA_VERSION 3
 
 typedef struct sp_runlog sp_runlog;
 
@@ -52,11 +52,12 @@ typedef enum sp_run_status {
 	SP_RUN_RUNNING = 0,
 	SP_RUN_FINISHED = 1,
 	SP_RUN_FAILED = 2,
-	SP_RUN_INTERRUPTED = 3
+	SP_RUN_INTERRUPTED = 3,
+	SP_RUN_DIVERGED = 4          /* stopped: the loss became NaN or inf, or passed the bound */
 } sp_run_status;
 
-/* "running", "finished", "failed", "interrupted" (static), or NULL for
- * another value. */
+/* "running", "finished", "failed", "interrupted", "diverged" (static), or
+ * NULL for another value. */
 const char *sp_run_status_name(sp_run_status status);
 
 /*
@@ -148,13 +149,26 @@ int sp_runlog_artifact(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 		       const char *checksum);
 
 /*
- * Ends a running run: status FINISHED, FAILED or INTERRUPTED, the current
- * time, and error (the message of a failed run; may be NULL).  SP_EINVAL
+ * Ends a running run: status FINISHED, FAILED, INTERRUPTED or DIVERGED, the
+ * current time, and error (the message of a failed or diverged run; may be
+ * NULL).  SP_EINVAL
  * for SP_RUN_RUNNING or a run that has already ended; SP_ENOTFOUND for an
  * unknown run.
  */
 int sp_runlog_end(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
 		  sp_run_status status, const char *error);
+
+/* A cell of an evaluation's confusion matrix (schema 3): gold label
+ * predicted as pred, count times; epoch < 0 for the final evaluation;
+ * split "train", "dev" or "test". */
+int sp_runlog_confusion(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
+			int64_t epoch, const char *split, const char *gold,
+			const char *pred, int64_t count);
+/* A sample prediction (schema 3): the input's tokens, the gold output
+ * (may be NULL) and the predicted one, space-separated. */
+int sp_runlog_sample(sp_runlog *log, sp_ctx *ctx, int64_t run_id,
+		     int64_t epoch, const char *split, const char *input,
+		     const char *gold, const char *pred);
 
 /*
  * Batching: the writes between tx_begin and tx_commit are one transaction

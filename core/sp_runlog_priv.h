@@ -47,6 +47,8 @@ enum {
 	ST_EVENT,
 	ST_ARTIFACT,
 	ST_END,
+	ST_CONFUSION,
+	ST_SAMPLE,
 	ST_N
 };
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sp_job.h"
+#include "sp_read_parallel.h"
 #include "sp_synth.h"
 #include "sp_report.h"
 
@@ -136,6 +137,14 @@ int sp_splits_read(sp_job *j, const char *key, sp_corpus **out)
 		return sp_synth_read(out, j->ctx, j->cfg.kv_data, j->cfg.seed, key);
 	if (!path || !*path)
 		return SP_OK;
+	if (!strcmp(sp_kv_str(j->cfg.kv_data, "format"), "parallel")) {
+		size_t skipped;
+		rc = sp_read_parallel(out, j->ctx, path, j->cfg.kv_data, &skipped);
+		if (rc >= 0 && skipped > 0)
+			sp_say(j->out, "note: %s: skipped %zu pairs with an empty side (data.skip_bad)\n",
+			       path, skipped);
+		return rc;
+	}
 	rc = sp_data_format_parse(&fmt, j->ctx, sp_kv_str(j->cfg.kv_data, "format"));
 	if (rc < 0)
 		return rc;

@@ -77,6 +77,7 @@ sp_label_field sp_task_format_field(const char *format)
 	} formats[] = {{"lines", SP_LABELS_NEXT_TOKEN},
 		       {"conll", SP_LABELS_TOKEN},
 		       {"tsv", SP_LABELS_TEXT},
+		       {"parallel", SP_LABELS_SEQUENCE},
 		       {"synthetic", SP_LABELS_TEXT}};
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
 		if (!strcmp(formats[i].format, format))

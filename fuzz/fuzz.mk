@@ -50,7 +50,7 @@ FUZZ_LIBS = $(ICU_LIBS) $(SQLITE_LIBS) $(BLAS_LIBS) $(ZLIB_LIBS) $(LIBLTDL) -lm
 FUZZ_LIB_SRC = core/sp_ctx.c core/sp_kv.c core/sp_pipe.c core/sp_data.c \
 	core/sp_runlog.c core/sp_runlog_read.c core/sp_runlog_queue.c core/sp_where.c \
 	core/sp_hash.c core/sp_modelfile.c core/sp_sqlite.c \
-	vocab/sp_vocab.c fuzz/scratch.c
+	vocab/sp_vocab.c vocab/sp_vocab_store.c fuzz/scratch.c
 FUZZ_EXTRA_pipe =
 FUZZ_EXTRA_lines = -DFUZZ_FORMAT=SP_DATA_LINES
 FUZZ_EXTRA_conll = -DFUZZ_FORMAT=SP_DATA_CONLL

@@ -1,5 +1,5 @@
 /*
- * fuzz_vocab.c: the vocabulary store loader (vocab/sp_vocab.c): a
+ * fuzz_vocab.c: the vocabulary store loader (vocab/sp_vocab_store.c): a
  * `vocab.db` that is corrupt, edited or not seqpipe's.
  *
  * Input: the bytes of the SQLite file.  Every vocabulary the store lists

@@ -170,6 +170,35 @@ static void bufs_free_(head *hd)
 	hd->cap_T = hd->cap_B = hd->cap_steps = 0;
 }
 
+void *heads_buf(size_t n, size_t size, int *failed)
+{
+	/* +1: malloc(0) may return NULL, which must not read as failure */
+	void *p = malloc((n + 1) * size);
+	if (!p)
+		*failed = 1;
+	return p;
+}
+
+int heads_buf_too_large(size_t rows, size_t width, size_t size)
+{
+	return width && rows > (SIZE_MAX / size - 1) / width;
+}
+
+void heads_forward_done(head *hd, int train, const sp_labels *y, double sum,
+			size_t count, double *loss, size_t *n_loss)
+{
+	hd->train = train != 0;
+	hd->has_targets = y != NULL;
+	if (!y)
+		return;
+	hd->m_loss += sum;
+	hd->m_n += count;
+	if (loss)
+		*loss = sum;
+	if (n_loss)
+		*n_loss = count;
+}
+
 /*
  * Makes the batch buffers hold a (T,B) batch.  They only grow, and only
  * when T, B or T*B exceed every earlier batch: forward and backward then
@@ -179,6 +208,7 @@ static void bufs_free_(head *hd)
 int heads_reserve(head *hd, sp_ctx *ctx, size_t T, size_t B)
 {
 	size_t cT, cB, steps, rows;
+	int failed = 0;
 	if (B && T > SIZE_MAX / B)
 		return sp_err(ctx, SP_EINVAL, "head: batch %zu x %zu too large",
 			      T, B);
@@ -188,51 +218,39 @@ int heads_reserve(head *hd, sp_ctx *ctx, size_t T, size_t B)
 	cB = B > hd->cap_B ? B : hd->cap_B;
 	steps = cT * cB;
 	rows = hd->kind == HEAD_CLASSIFY ? cB : steps;
-	if (rows && (rows > SIZE_MAX / sizeof(float) / hd->in ||
-		     rows > SIZE_MAX / sizeof(float) / hd->K))
+	if (heads_buf_too_large(rows, hd->in, sizeof(size_t)) ||
+	    heads_buf_too_large(rows, hd->K, sizeof(float)))
 		return sp_err(ctx, SP_EINVAL, "head: batch %zu x %zu too large",
 			      T, B);
 	bufs_free_(hd);
-	/* +1: malloc(0) may return NULL, which must not read as failure */
-	hd->x = malloc((rows * hd->in + 1) * sizeof(float));
-	hd->dx = malloc((rows * hd->in + 1) * sizeof(float));
-	hd->y = malloc((rows * hd->K + 1) * sizeof(float));
-	hd->p = malloc((rows * hd->K + 1) * sizeof(float));
-	hd->dy = malloc((rows * hd->K + 1) * sizeof(float));
-	hd->tgt = malloc((rows + 1) * sizeof(int32_t));
-	hd->src = malloc((rows + 1) * sizeof(size_t));
-	hd->row_of = malloc((steps + 1) * sizeof(int32_t));
-	hd->seq_row = malloc((cB + 1) * sizeof(int32_t));
-	if (!hd->x || !hd->dx || !hd->y || !hd->p || !hd->dy || !hd->tgt ||
-	    !hd->src || !hd->row_of || !hd->seq_row)
-		goto fail;
-	if (hd->dropout > 0) {
-		hd->drop = malloc((rows * hd->in + 1) * sizeof(float));
-		if (!hd->drop)
-			goto fail;
-	}
-	if (hd->kind == HEAD_CLASSIFY && hd->pool == POOL_MAX) {
-		hd->arg = malloc((rows * hd->in + 1) * sizeof(size_t));
-		if (!hd->arg)
-			goto fail;
-	}
+	hd->x = heads_buf(rows * hd->in, sizeof(float), &failed);
+	hd->dx = heads_buf(rows * hd->in, sizeof(float), &failed);
+	hd->y = heads_buf(rows * hd->K, sizeof(float), &failed);
+	hd->p = heads_buf(rows * hd->K, sizeof(float), &failed);
+	hd->dy = heads_buf(rows * hd->K, sizeof(float), &failed);
+	hd->tgt = heads_buf(rows, sizeof(int32_t), &failed);
+	hd->src = heads_buf(rows, sizeof(size_t), &failed);
+	hd->row_of = heads_buf(steps, sizeof(int32_t), &failed);
+	hd->seq_row = heads_buf(cB, sizeof(int32_t), &failed);
+	if (hd->dropout > 0)
+		hd->drop = heads_buf(rows * hd->in, sizeof(float), &failed);
+	if (hd->kind == HEAD_CLASSIFY && hd->pool == POOL_MAX)
+		hd->arg = heads_buf(rows * hd->in, sizeof(size_t), &failed);
 	if (hd->kind == HEAD_TAGGER) {
-		hd->gold_seq = malloc((cT + 1) * sizeof(sp_tag_info));
-		hd->pred_seq = malloc((cT + 1) * sizeof(sp_tag_info));
-		hd->gold_sp = malloc((cT + 1) * sizeof(sp_tag_span));
-		hd->pred_sp = malloc((cT + 1) * sizeof(sp_tag_span));
-		if (!hd->gold_seq || !hd->pred_seq || !hd->gold_sp ||
-		    !hd->pred_sp)
-			goto fail;
+		hd->gold_seq = heads_buf(cT, sizeof(sp_tag_info), &failed);
+		hd->pred_seq = heads_buf(cT, sizeof(sp_tag_info), &failed);
+		hd->gold_sp = heads_buf(cT, sizeof(sp_tag_span), &failed);
+		hd->pred_sp = heads_buf(cT, sizeof(sp_tag_span), &failed);
+	}
+	if (failed) {
+		bufs_free_(hd);
+		return sp_err(ctx, SP_ENOMEM, "head: out of memory for a %zu "
+			      "x %zu batch", T, B);
 	}
 	hd->cap_T = cT;
 	hd->cap_B = cB;
 	hd->cap_steps = steps;
 	return SP_OK;
-fail:
-	bufs_free_(hd);
-	return sp_err(ctx, SP_ENOMEM, "head: out of memory for a %zu x %zu "
-		      "batch", T, B);
 }
 
 /* ------------------------------------------------------------------ */
@@ -566,20 +584,11 @@ int heads_forward(void *self, sp_ctx *ctx, const sp_seq *h,
 		hd->T = hd->B = hd->n = 0;
 		return rc;
 	}
-	hd->train = train != 0;
-	hd->has_targets = y != NULL;
-	if (!y)
-		return SP_OK;
-	hd->m_loss += sum;
-	hd->m_n += count;
-	if (hd->kind == HEAD_TAGGER)
+	heads_forward_done(hd, train, y, sum, count, loss, n_loss);
+	if (y && hd->kind == HEAD_TAGGER)
 		heads_count_tags(hd);
-	else
+	else if (y)
 		count_top1_(hd);
-	if (loss)
-		*loss = sum;
-	if (n_loss)
-		*n_loss = count;
 	return SP_OK;
 }
 

@@ -127,26 +127,26 @@ static int crf_reserve_(crf *c, sp_ctx *ctx, size_t T, size_t B)
 {
 	const size_t K = c->K, rows = T * B;
 	size_t cT, cR;
+	int failed = 0;
 	if (T <= c->cap_T && rows <= c->cap_rows)
 		return SP_OK;
 	cT = T > c->cap_T ? T : c->cap_T;
 	cR = rows > c->cap_rows ? rows : c->cap_rows;
-	if (cT > SIZE_MAX / sizeof(double) / K ||
-	    cR > SIZE_MAX / sizeof(float) / K)
+	if (heads_buf_too_large(cT, K, sizeof(double)) ||
+	    heads_buf_too_large(cR, K, sizeof(float)))
 		return sp_err(ctx, SP_EINVAL, "crf: batch %zu x %zu too large",
 			      T, B);
 	crf_bufs_free_(c);
-	c->marg = malloc((cR * K + 1) * sizeof(float));
-	c->gy = malloc((cR * K + 1) * sizeof(float));
-	c->path = malloc((cR + 1) * sizeof(int32_t));
-	c->alpha = malloc((cT * K + 1) * sizeof(double));
-	c->beta = malloc((cT * K + 1) * sizeof(double));
-	c->calpha = malloc((cT * K + 1) * sizeof(double));
-	c->cbeta = malloc((cT * K + 1) * sizeof(double));
-	c->bp = malloc((cT * K + 1) * sizeof(int32_t));
-	c->rows = malloc((cT + 1) * sizeof(int32_t));
-	if (!c->marg || !c->gy || !c->path || !c->alpha || !c->beta ||
-	    !c->calpha || !c->cbeta || !c->bp || !c->rows) {
+	c->marg = heads_buf(cR * K, sizeof(float), &failed);
+	c->gy = heads_buf(cR * K, sizeof(float), &failed);
+	c->path = heads_buf(cR, sizeof(int32_t), &failed);
+	c->alpha = heads_buf(cT * K, sizeof(double), &failed);
+	c->beta = heads_buf(cT * K, sizeof(double), &failed);
+	c->calpha = heads_buf(cT * K, sizeof(double), &failed);
+	c->cbeta = heads_buf(cT * K, sizeof(double), &failed);
+	c->bp = heads_buf(cT * K, sizeof(int32_t), &failed);
+	c->rows = heads_buf(cT, sizeof(int32_t), &failed);
+	if (failed) {
 		crf_bufs_free_(c);
 		return sp_err(ctx, SP_ENOMEM, "crf: out of memory for a %zu x "
 			      "%zu batch", T, B);
@@ -450,16 +450,7 @@ static int crf_forward(void *self, sp_ctx *ctx, const sp_seq *h,
 		rc = sp_err(ctx, SP_ENUMERIC, "crf: loss is not finite");
 		goto fail;
 	}
-	hd->train = train != 0;
-	hd->has_targets = y != NULL;
-	if (!y)
-		return SP_OK;
-	hd->m_loss += sum;
-	hd->m_n += count;
-	if (loss)
-		*loss = sum;
-	if (n_loss)
-		*n_loss = count;
+	heads_forward_done(hd, train, y, sum, count, loss, n_loss);
 	return SP_OK;
 fail:
 	/* leave no half-made outputs for predict, sample, trace */

@@ -114,6 +114,17 @@ int heads_new(head **out, sp_ctx *ctx, const sp_kv *args, size_t in_dim,
 void heads_destroy(void *self);
 /* Makes the batch buffers hold a (T,B) batch (they only grow). */
 int heads_reserve(head *hd, sp_ctx *ctx, size_t T, size_t B);
+/* For a head's own batch buffers, which only grow as heads_reserve's:
+ * malloc of n + 1 elements of `size` bytes (malloc(0) may return NULL,
+ * which must not read as failure), setting *failed when it fails; and
+ * whether rows x width such elements (+1) would overflow size_t. */
+void *heads_buf(size_t n, size_t size, int *failed);
+int heads_buf_too_large(size_t rows, size_t width, size_t size);
+/* The end of a forward that succeeded: what backward reads (train, the
+ * labels), the loss and target count into the metric accumulators and
+ * *loss, *n_loss (either may be NULL) when there were labels. */
+void heads_forward_done(head *hd, int train, const sp_labels *y, double sum,
+			size_t count, double *loss, size_t *n_loss);
 /* h (T,B,in) and the labels fit the head (bound, widths, shapes). */
 int heads_check_forward(const head *hd, sp_ctx *ctx, const sp_seq *h,
 			const sp_labels *y);

@@ -3,20 +3,11 @@
 # tree: `pipeline` runs from PREFIX, finds its plugins there, and a plugin
 # built out of tree with pkg-config loads through SEQPIPE_PLUGIN_PATH.
 # Prints TAP.
-set -u
 prefix=$1
-srcdir=${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/tap.sh"
+srcdir=$top_srcdir
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 export LD_LIBRARY_PATH="$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-cd "$work" || exit 1
 "$prefix/bin/pipeline" --version >out 2>&1
 ok $? "installed pipeline runs"
 "$prefix/bin/pipeline" plugins >out 2>&1
@@ -69,5 +60,4 @@ ok $? "a program links the installed harness and engine headers ($(head -c 300 e
 nm -D --defined-only "$prefix/lib/libseqpipe.so" | awk '$2 ~ /^[TDRBVWG]$/ && $3 !~ /^_/' >syms
 ! grep -q 'sp_runner_\|sp_registry_\|sp_runlog_' syms
 ok $? "the installed library exports $(wc -l <syms) public symbols, none of the host's"
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

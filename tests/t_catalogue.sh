@@ -12,16 +12,7 @@
 # $FX is the folder of fixtures built below).  A case that is known to
 # fail (a finding not fixed yet) is written  todo "finding" "what" ...  and
 # reported as a TAP TODO, so it is listed, not hidden.
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-PIPELINE="$top_builddir/pipeline"
-# In an ASan build, LeakSanitizer lists the suppressions it used on stderr
-# (tests/lsan.supp); that is not the program's output.
-LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}print_suppressions=0"
-export LSAN_OPTIONS
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/tap.sh"
 FX="$work/fx"
 mkdir -p "$FX"
 
@@ -116,7 +107,6 @@ sqlite3 other.db 'create table t(a); insert into t values (1);' 2>/dev/null ||
 	cp "$top_srcdir/fuzz/corpus/runlog/other.db" other.db
 
 # ---- the harness ------------------------------------------------------------
-n=0
 case_dir() {
 	n=$((n + 1))
 	mkdir -p "$work/c$n"
@@ -186,6 +176,13 @@ fails() { # WHAT NEEDLE ARGS...
 	else
 		echo "not ok $n - $what: $why"
 	fi
+}
+# The run of the case before, as its run log records it: STATUS.
+status_is() { # WHAT STATUS
+	local got
+	got=$(sqlite3 "$work/c$n/runs.db" "select status from runs" 2>&1)
+	n=$((n + 1))
+	if [ "$got" = "$2" ]; then echo "ok $n - $1"; else echo "not ok $n - $1: status '$got'"; fi
 }
 todo() { # FINDING WHAT NEEDLE ARGS...
 	local finding=$1 what=$2 needle=$3
@@ -277,6 +274,7 @@ fails "loss past train.diverge_loss"  "diverged: training loss"  run "$FX/ok.pip
 fails "lstm with lr = 1e6"            "training epoch 1, batch 2: diverged: training loss"  run "$FX/ner.pipe" --set model.plugin=lstm --set train.lr=1e6
 fails "gru with lr = 1e6"             "training epoch 1, batch 2: diverged: training loss"  run "$FX/ner.pipe" --set model.plugin=gru --set train.lr=1e6
 fails "tanh rnn with lr = 1e6"        "training epoch 1, batch 2: diverged: training loss"  run "$FX/ner.pipe" --set train.lr=1e6
+status_is "and its status is diverged"    diverged
 fails "no rollback left"              "after 1 rollback (train.max_rollbacks): training epoch 1, batch 2: diverged"  run "$FX/ner.pipe" --set train.lr=1e6 --set train.on_diverge=rollback --set train.max_rollbacks=1 --set train.rollback_lr_factor=0.5
 good "diverged, rolled back"          "rolled back to the start of epoch 1, lr 1e+06 -> 1 (rollback 1 of 3)"  run "$FX/ner.pipe" --set train.lr=1e6 --set train.on_diverge=rollback --set train.rollback_lr_factor=1e-6
 bad "on_diverge not a choice"         "train.on_diverge"              check "$FX/ok.pipe" --set train.on_diverge=retry
@@ -307,4 +305,4 @@ bad "vocab store that is text"       "text.db' is not a seqpipe vocabulary store
 bad "vocab store row without a name"  "nullname.db' is damaged: a vocabulary row without a name"  --vocab-db "$FX/nullname.db" vocab
 bad "run with a vocab store of another program" "other.db"            run "$FX/ok.pipe" --vocab-db "$FX/other.db"
 
-echo "1..$n"
+tap_done

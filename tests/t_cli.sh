@@ -2,30 +2,10 @@
 # t_cli.sh: the `pipeline` program end to end: exit codes, one-line error
 # messages naming file:line, the "hello" RNN converging, predictions,
 # trace, the run log's rows, interrupted and failed runs, determinism.
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-PIPELINE="$top_builddir/pipeline"
+. "$(dirname "$0")/tap.sh"
 HELLO="$top_srcdir/pipelines/hello.pipe"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
 
-n=0
-failed=0
-ok() { # cond-status, description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
 # run CMD...: sets out, err, rc
-run() {
-	"$@" >"$work/out" 2>"$work/err"
-	rc=$?
-	out=$(cat "$work/out")
-	err=$(cat "$work/err")
-}
-contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
-sql() { sqlite3 "$work/runs.db" "$1"; }
 
 # --- the command line itself ---------------------------------------------
 run "$PIPELINE" --version
@@ -322,5 +302,4 @@ wait $p1; r1=$?
 wait $p2; r2=$?
 ok $([ $r1 -eq 0 ] && [ $r2 -eq 0 ] && [ "$(sql "select count(*) from runs where pipeline in ('par1','par2') and status='finished'")" = 2 ] && echo 0 || echo 1) "two concurrent runs both finish"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

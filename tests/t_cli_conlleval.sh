@@ -3,21 +3,8 @@
 # standard input give conlleval's report byte for byte (a fixture of
 # tests/data/conlleval), a malformed line is one error naming file:line
 # (exit 1), a bad command line exits 2.
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-PIPELINE="$top_builddir/pipeline"
+. "$(dirname "$0")/tap.sh"
 FIX="$top_srcdir/tests/data/conlleval"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-
-n=0
-failed=0
-ok() { # cond-status, description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
 
 "$PIPELINE" conlleval "$FIX/wnut17.noise.txt" >out 2>err
 ok $([ $? -eq 0 ] && cmp -s out "$FIX/wnut17.noise.conlleval" && [ ! -s err ] && echo 0 || echo 1) \
@@ -40,5 +27,4 @@ ok $([ $? -eq 0 ] && grep -q 'usage: pipeline conlleval' out && echo 0 || echo 1
 "$PIPELINE" --help >out 2>err
 ok $(grep -q 'conlleval' out && echo 0 || echo 1) "the program's --help lists conlleval"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

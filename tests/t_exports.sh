@@ -3,22 +3,12 @@
 # symbols `nm -D --defined-only` lists are those of core/libseqpipe.sym,
 # and each of those is declared in an installed header (so nothing private
 # leaks out, and nothing public is left out).  Needs SEQPIPE_HEADERS.
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
+. "$(dirname "$0")/tap.sh"
 lib="$top_builddir/core/.libs/libseqpipe.so"
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
 if [ ! -e "$lib" ] || ! command -v nm >/dev/null; then
 	echo "1..0 # SKIP no shared libseqpipe or no nm"
 	exit 0
 fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 # defined code and data, without the linker's own (_init, _fini, ...)
 nm -D --defined-only "$lib" | awk '$2 ~ /^[TDRBVWG]$/ && $3 !~ /^_/ {print $3}' | sort -u >"$work/exported"
 sort -u "$top_srcdir/core/libseqpipe.sym" >"$work/listed"
@@ -40,5 +30,4 @@ for s in sp_runner_run sp_registry_find sp_runlog_open sp_pipe_parse_file sp_kv_
 	ok $? "the host's $s is not exported"
 done
 echo "# $count public symbols"
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

@@ -3,21 +3,12 @@
 # other one, as strict C99 (-std=c99 -pedantic -Werror): a plugin author may
 # include them in any order with any standard from C99 on.
 # Needs CC and SEQPIPE_HEADERS (the installed headers, from tests/tests.mk).
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$(dirname "$0")/tap.sh"
 CC=${CC:-cc}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 mkdir "$work/inc"
 # the headers as they are installed: one flat folder
 for h in $SEQPIPE_HEADERS; do cp "$top_srcdir/$h" "$work/inc/"; done
 names=$(for h in $SEQPIPE_HEADERS; do basename "$h"; done)
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
 cc_check() { # description, lines of the translation unit...
 	local what=$1
 	shift
@@ -36,5 +27,4 @@ for a in $names; do
 		cc_check "$b after $a" "#include <$a>" "#include <$b>"
 	done
 done
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

@@ -1,34 +1,13 @@
 #!/usr/bin/env bash
 # t_history.sh: the run log as people query it: pipeline runs (filters,
 # order, limit, formats), show, compare, best, tag, delete, report (checked
-# in headless Chromium when it is installed), a schema-1 log read and
-# upgraded, read-only places, a locked log, and writers with a reader at
+# in headless Chromium when it is installed), schema-1 and -2 logs read and
+# upgraded, a diverged run, read-only places, a locked log, and writers with a reader at
 # once.  Runs are of pipelines/hello.pipe, which trains in a second.
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-PIPELINE="$top_builddir/pipeline"
+. "$(dirname "$0")/tap.sh"
 HELLO="$top_srcdir/pipelines/hello.pipe"
-work=$(mktemp -d)
 chmod 755 "$work"
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
-cd "$work" || exit 1
 
-n=0
-failed=0
-ok() { # cond-status, description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-run() {
-	"$@" >"$work/out" 2>"$work/err"
-	rc=$?
-	out=$(cat "$work/out")
-	err=$(cat "$work/err")
-}
-contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
-sql() { sqlite3 "$work/runs.db" "$1"; }
 rows() { printf '%s\n' "$1" | grep -c "^ *[0-9][0-9]*  "; }
 json_ok() { # valid JSON (when python3 is here), else starts right
 	if command -v python3 >/dev/null; then
@@ -192,6 +171,23 @@ else
 	skip "chromium is not installed (Debian package chromium): report not opened in a browser"
 	skip "chromium is not installed: no screenshot"
 fi
+# --- a classifier's confusion matrix, per-class scores and samples ------------------
+VANISH="$top_srcdir/pipelines/vanishing.pipe"
+"$PIPELINE" run "$VANISH" --db cls.db --quiet --set data.length=6 --set data.n_train=200 --set train.epochs=3 --set train.instruments=false >/dev/null 2>&1
+cells=$(sqlite3 cls.db "select sum(count) from confusion where run_id = 1 and split = 'dev' and epoch is null")
+ok $([ "$cells" = 200 ] && [ "$(sqlite3 cls.db "select count(*) from samples where run_id = 1 and split = 'dev'")" = 5 ] && echo 0 || echo 1) "the final evaluation logs the dev confusion matrix (200 examples: $cells) and 5 samples"
+run "$PIPELINE" report 1 --db cls.db -o cls.html
+ok $([ $rc -eq 0 ] && grep -q '<svg class="chart confusion' cls.html && grep -q '<svg class="chart pertype' cls.html && [ "$(grep -o '<tr><td>' cls.html | wc -l)" -ge 5 ] && echo 0 || echo 1) "its report draws the confusion matrix, per-class F1 and a samples table"
+if [ -n "$chromium" ]; then
+	timeout 120 "$chromium" $flags --user-data-dir="$work/profile3" --dump-dom \
+		"file://$work/cls.html" >cls-dom.html 2>chrome3.log
+	n_cell=$(grep -o '<rect class="cell"' cls-dom.html | wc -l)
+	n_smp=$(sed -n '/<table class="samples"/,/<\/table>/p' cls-dom.html | grep -o '<tr><td>' | wc -l)
+	ok $([ "$n_cell" -eq 16 ] && [ "$n_smp" -eq 5 ] && grep -q '<svg class="chart pertype' cls-dom.html && echo 0 || echo 1) "Chromium's DOM holds the 4 x 4 confusion cells ($n_cell), per-class bars and 5 sample rows ($n_smp)"
+else
+	skip "chromium is not installed: confusion matrix not opened in a browser"
+fi
+
 run "$PIPELINE" report 2 -o /nonexistent/dir/r.html
 ok $([ $rc -eq 1 ] && contains "$err" "r.html" && echo 0 || echo 1) "report to an unwritable place fails naming it"
 
@@ -211,7 +207,19 @@ ok $([ $rc -eq 0 ] && [ "$(rows "$out")" -eq 4 ] && [ "$(sqlite3 v1.db 'pragma u
 run "$PIPELINE" runs --db v1.db --tag x
 ok $([ $rc -eq 1 ] && contains "$err" "no tags yet" && echo 0 || echo 1) "a tag filter on it says it has no tags yet"
 run "$PIPELINE" tag 1 kept=yes --db v1.db
-ok $([ $rc -eq 0 ] && [ "$(sqlite3 v1.db 'pragma user_version')" = 2 ] && [ "$(sqlite3 v1.db 'select count(*) from metrics')" = 109 ] && echo 0 || echo 1) "tag upgrades it in place, every row kept"
+ok $([ $rc -eq 0 ] && [ "$(sqlite3 v1.db 'pragma user_version')" = 3 ] && [ "$(sqlite3 v1.db 'select count(*) from metrics')" = 109 ] && echo 0 || echo 1) "tag upgrades it in place, every row kept"
+
+# --- a log written by the release before schema 3; a diverged run ----------------
+cp "$top_srcdir/tests/data/runs-v2.db" v2.db
+run "$PIPELINE" runs --db v2.db --tag baseline
+ok $([ $rc -eq 0 ] && [ "$(rows "$out")" -eq 1 ] && [ "$(sqlite3 v2.db 'pragma user_version')" = 2 ] && echo 0 || echo 1) "runs reads a schema-2 log (and its tags) without changing it"
+run "$PIPELINE" tag 5 kept=yes --db v2.db
+ok $([ $rc -eq 0 ] && [ "$(sqlite3 v2.db 'pragma user_version')" = 3 ] && [ "$(sqlite3 v2.db 'select count(*) from metrics')" = 2216 ] && [ "$(sqlite3 v2.db 'select count(*) from tags')" = 3 ] && echo 0 || echo 1) "tag upgrades a schema-2 log in place, every row kept"
+sqlite3 v2.db "update runs set status = 'diverged', error = 'epoch 2: the loss is nan' where id = 4"
+run "$PIPELINE" runs --db v2.db --status diverged
+ok $([ $rc -eq 0 ] && [ "$(rows "$out")" -eq 1 ] && contains "$out" "diverged" && echo 0 || echo 1) "runs --status diverged lists the diverged run"
+run "$PIPELINE" show 4 --db v2.db
+ok $([ $rc -eq 0 ] && contains "$out" "hello, diverged" && contains "$out" "loss is nan" && echo 0 || echo 1) "show names a diverged run and its error"
 
 # --- read-only places (as another user when run as root) ------------------------------
 as_user() { "$@"; }
@@ -274,5 +282,4 @@ ok $([ $r1 -eq 0 ] && [ $r2 -eq 0 ] && [ "$(sql "select count(*) from runs where
 ok $([ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='w1' and epoch is not null")" -eq $((1500 * want)) ] && [ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='w2' and epoch is not null")" -eq $((1500 * want)) ] && echo 0 || echo 1) "with all their rows"
 ok $([ $bad -eq 0 ] && [ $reads -gt 0 ] && echo 0 || echo 1) "a reader listing and showing runs meanwhile never errs ($reads rounds, $bad errors: $(head -c 200 reader.err))"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

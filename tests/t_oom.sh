@@ -20,10 +20,7 @@
 # diagnostics with the call site.  T_OOM_PERSIST=1 makes every allocation
 # after the N-th fail too.  Skipped under AddressSanitizer, whose runtime
 # must be the first preloaded library and replaces the same functions.
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-PIPELINE="$top_builddir/pipeline"
+. "$(dirname "$0")/tap.sh"
 HELLO="$top_srcdir/pipelines/hello.pipe"
 SHIM="$top_builddir/tests/.libs/failalloc.so"
 BUDGET=${T_OOM_BUDGET:-150}
@@ -37,10 +34,6 @@ if [ ! -f "$SHIM" ]; then
 	exit 1
 fi
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-
 # The real program, not libtool's wrapper script: one process per run,
 # and the shim sees the program itself.
 REAL=$PIPELINE
@@ -53,12 +46,6 @@ if [ -x "$top_builddir/libtool" ]; then
 	fi
 fi
 
-n=0
-failed=0
-ok() { # cond-status, description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
 # with_shim ENV=VALUE... -- CMD...: the command with the shim preloaded
 with_shim() {
 	local envs=()
@@ -167,5 +154,4 @@ sweep runs "$work/base" -- runs
 sweep show "$work/base" -- show 1
 echo "# fault sweeps took $(($(date +%s) - start)) s"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

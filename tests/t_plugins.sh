@@ -4,29 +4,10 @@
 # when a .pipe names it (or `pipeline plugins` lists), two modules defining
 # one component name are reported with both files, a module with an
 # unresolved symbol is refused when opened; and `pipeline check --plugin`.
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-PIPELINE="$top_builddir/pipeline"
+. "$(dirname "$0")/tap.sh"
 HELLO="$top_srcdir/pipelines/hello.pipe"
 TP="$top_builddir/tests/plugins"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
 
-n=0
-failed=0
-ok() { # cond-status, description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-run() {
-	"$@" >"$work/out" 2>"$work/err"
-	rc=$?
-	out=$(cat "$work/out")
-	err=$(cat "$work/err")
-}
-contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
 export SEQPIPE_TEST_OPENED="$work/opened"
 
 # --- which modules are opened ---------------------------------------------
@@ -75,5 +56,4 @@ ok $([ $rc -eq 0 ] && contains "$out" "dl1.Wh" && echo 0 || echo 1) "--set reach
 run "$PIPELINE" check --plugin "$TP/unresolved.la"
 ok $([ $rc -eq 1 ] && contains "$err" "sp_no_such_function" && echo 0 || echo 1) "a module that does not load: one error line"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

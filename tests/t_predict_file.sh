@@ -5,28 +5,7 @@
 # conlleval` and `predict --file --report conlleval`, which must equal
 # `pipeline conlleval` on the predictions byte for byte and give the
 # logged test F1.  Small slices and few epochs, as in t_cli.sh.
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-PIPELINE="$top_builddir/pipeline"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-
-n=0
-failed=0
-ok() { # cond-status, description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-run() {
-	"$@" >"$work/out" 2>"$work/err"
-	rc=$?
-	out=$(cat "$work/out")
-	err=$(cat "$work/err")
-}
-contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
-sql() { sqlite3 "$work/runs.db" "$1"; }
+. "$(dirname "$0")/tap.sh"
 
 # --- a tagger: the NER pipeline on a tiny slice (scored on its own
 # training file, so that it finds entities) -------------------------------
@@ -114,5 +93,4 @@ run "$PIPELINE" predict "$HELLO" --file - --top 2 <<<$'hel\nhell'
 ok $([ $rc -eq 0 ] && [ "$(printf '%s\n' "$out" | cut -f1,2 | tr '\t\n' ' ')" = "hel l hell o " ] && echo 0 || echo 1) "next after hel: l, after hell: o ($out)"
 ok $([ "$(printf '%s\n' "$out" | awk -F'\t' 'NF != 5' | wc -l)" -eq 0 ] && echo 0 || echo 1) "text and the top 2 with probabilities"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

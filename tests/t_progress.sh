@@ -6,24 +6,9 @@
 # return; --quiet prints the run id and the final results only.  Nothing
 # here is timed: the epoch is sized to last well over the live line's
 # refresh interval (0.1 s), and only the count of updates is checked.
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=${top_builddir:-$top_srcdir}
-top_builddir=$(cd "$top_builddir" && pwd)
-PIPELINE="$top_builddir/pipeline"
+. "$(dirname "$0")/tap.sh"
 CHARLM="$top_srcdir/pipelines/charlm.pipe"
 HELLO="$top_srcdir/pipelines/hello.pipe"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-
-n=0
-failed=0
-ok() { # cond-status, description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
 
 # A small stream: 300 kB of the text, a small LSTM; one epoch is ~1200
 # windows of 32 steps and takes a second or more (1.3 s on a 2-core machine).
@@ -35,7 +20,7 @@ small=(--db "$work/runs.db" --set data.train="$work/train.txt" --set data.dev="$
 # shell-quoted, for script -c
 cmd=$(printf '%q ' "$PIPELINE" run "$CHARLM" "${small[@]}")
 
-echo "1..9"
+plan 9
 
 # --- not a terminal: plain lines, no carriage return ---------------------
 "$PIPELINE" run "$CHARLM" "${small[@]}" >plain.out 2>plain.err
@@ -75,4 +60,4 @@ ok $([ -s quiet.out ] && [ -z "$bad" ] && echo 0 || echo 1) "--quiet prints only
 ok $(grep -Eq '^run [0-9]+ finished$' quiet.out && grep -q '^final ' quiet.out && echo 0 || echo 1) \
 	"--quiet prints the run id and the final results"
 
-[ "$failed" -eq 0 ]
+tap_done

@@ -175,6 +175,12 @@ int main(void)
 			   want[i].name);
 		}
 	}
+	/* a head built before `task` was appended to its table */
+	rc = sp_registry_find(reg, ctx, SP_KIND_HEAD, "xenthead.old", &c, NULL);
+	ok(rc == SP_OK && c && c->size < sizeof(sp_head_ops) &&
+	   !SP_HAS_OP(sp_head_ops, (const sp_head_ops *)c, task),
+	   "a head whose table stops before task loads, without it: %s",
+	   rc ? sp_errmsg(ctx) : "ok");
 	rc = sp_registry_find(reg, ctx, SP_KIND_HEAD, "rnn.lstm", &c, NULL);
 	ok(rc == SP_EINVAL && strstr(sp_errmsg(ctx), "is a model, expected a head"),
 	   "a component of the wrong kind is refused: %s", sp_errmsg(ctx));

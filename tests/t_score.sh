@@ -3,28 +3,8 @@
 # signature for the fixture, --json, --lowercase, --tokenize, .gz input,
 # and the errors (missing file, unequal line counts naming both files and
 # both counts, empty reference naming FILE:LINE, usage).
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-PIPELINE="$top_builddir/pipeline"
+. "$(dirname "$0")/tap.sh"
 F="$top_srcdir/tests/data/bleu"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-
-n=0
-ok() { # cond-status, description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-run() {
-	"$@" >"$work/out" 2>"$work/err"
-	rc=$?
-	out=$(cat "$work/out")
-	err=$(cat "$work/err")
-}
-contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
-yes_if() { if "$@"; then echo 0; else echo 1; fi; }
 
 run "$PIPELINE" --help
 ok $(yes_if contains "$out" "score REF HYP") "--help lists score"
@@ -83,4 +63,4 @@ run "$PIPELINE" score ref.txt hyp.txt --tokenize intl
 ok $(yes_if [ $rc -eq 2 ] && contains "$err" "13a or none") "--tokenize intl: exit 2"
 run "$PIPELINE" score ref.txt hyp.txt --frobnicate
 ok $(yes_if [ $rc -eq 2 ] && contains "$err" "unknown option '--frobnicate'") "unknown option: exit 2"
-echo "1..$n"
+tap_done

@@ -6,29 +6,10 @@
 # the host (its own metric picks the kept epoch; undeclared metrics are
 # refused); both components train.  tests/installcheck.sh builds it out of
 # tree as a user would.
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-PIPELINE="$top_builddir/pipeline"
+. "$(dirname "$0")/tap.sh"
 TP="$top_builddir/tests/plugins"
 export SEQPIPE_PLUGIN_PATH="$TP"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
 
-n=0
-failed=0
-ok() { # cond-status, description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-run() {
-	"$@" >"$work/out" 2>"$work/err"
-	rc=$?
-	out=$(cat "$work/out")
-	err=$(cat "$work/err")
-}
-contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
 count() { printf '%s\n' "$1" | grep -c "$2"; }
 near() { awk -v a="$1" -v b="$2" -v tol="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= tol * b) }'; }
 
@@ -88,7 +69,6 @@ ok $([ $rc -ne 0 ] && contains "$err" "MODULE.next" && echo 0 || echo 1) \
 # smoothed_xent falls: read as lower-is-better the run keeps the last
 # epochs and never stops early (as higher-is-better it would keep epoch 1)
 run "$PIPELINE" run lm.pipe
-sql() { sqlite3 "$work/runs.db" "$1"; }
 best=$(sql "select min(value) from metrics where split='dev' and name='smoothed_xent' and epoch is not null")
 kept=$(sql "select value from metrics where split='dev' and name='smoothed_xent' and epoch is null")
 epochs=$(sql "select count(*) from metrics where split='dev' and name='smoothed_xent' and epoch is not null")
@@ -136,5 +116,4 @@ second=$(sqlite3 "$work/runs.db" "select value from metrics where split='train' 
 ok $([ $rc -eq 0 ] && [ -n "$first" ] && [ -n "$second" ] && awk -v a="$first" -v b="$second" 'BEGIN { exit !(b < a) }' && echo 0 || echo 1) \
 	"smooth.tags trains a CoNLL tagger: train smoothed_xent $first then $second (${err##*$'\n'})"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

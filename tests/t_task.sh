@@ -4,30 +4,10 @@
 # better) drives best-epoch selection and early stopping; a train.metric
 # the head does not declare, and wrong weight declarations
 # (tests/plugins/badweights.c), are refused by `pipeline check`.
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-PIPELINE="$top_builddir/pipeline"
+. "$(dirname "$0")/tap.sh"
 export SEQPIPE_PLUGIN_PATH="$top_builddir/tests/plugins"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
 
-n=0
-ok() { # cond-status, description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-run() {
-	"$@" >"$work/out" 2>"$work/err"
-	rc=$?
-	out=$(cat "$work/out")
-	err=$(cat "$work/err")
-}
-contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
-sql() { sqlite3 "$work/runs.db" "$1"; }
-
-echo 1..9
+plan 11
 train="$top_srcdir/data/hello/train.txt"
 cat >task.pipe <<PIPE
 [pipeline]
@@ -73,6 +53,13 @@ ok $([ $rc -eq 0 ] && [ "$epochs" -gt 4 ] && echo 0 || echo 1) "early stopping r
 run "$PIPELINE" run task.pipe --set train.metric=hits --set train.epochs=3
 ok $rc "train.metric = hits (declared, higher is better) runs (${err##*$'\n'})"
 
+# the same head with the table of a build before `task` was appended: it
+# loads, and the host never reads the task past the table's size
+run "$PIPELINE" check task.pipe --set head.plugin=xenthead.old
+ok $rc "a head whose ops table stops before task loads and checks (${err##*$'\n'})"
+run "$PIPELINE" check task.pipe --set head.plugin=xenthead.old --set train.metric=xent
+ok $([ $rc -ne 0 ] && contains "$err" "train.metric = xent is not a metric of head 'old'" && echo 0 || echo 1) "its task is absent: the defaults of its target hold (${err##*$'\n'})"
+
 # weight declarations, refused before any training
 bad() { # key: the test model declares that wrong
 	sed -e 's/^plugin = rnn$/plugin = badweights.bad/' -e "s/^hidden = 3$/bad = $1/" task.pipe >bad.pipe
@@ -86,3 +73,4 @@ bad dup
 ok $([ $rc -ne 0 ] && contains "$err" "weight 'W' twice" && echo 0 || echo 1) "check refuses two weights of one name (${err##*$'\n'})"
 bad zero
 ok $([ $rc -ne 0 ] && contains "$err" "size 0" && echo 0 || echo 1) "check refuses a weight of size 0 (${err##*$'\n'})"
+tap_done

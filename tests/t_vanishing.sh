@@ -4,30 +4,12 @@
 # trains in seconds, the training loss falls, dev accuracy beats chance
 # (1/4), the instruments log ||dL/dh(t)|| for every step, and bad
 # synthetic settings are refused with the place of the key.
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-PIPELINE="$top_builddir/pipeline"
+. "$(dirname "$0")/tap.sh"
 PIPE="$top_srcdir/pipelines/vanishing.pipe"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
 
-n=0
-ok() { # cond-status, description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-run() {
-	"$@" >"$work/out" 2>"$work/err"
-	rc=$?
-	err=$(cat "$work/err")
-}
-contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
-sql() { sqlite3 "$work/runs.db" "$1"; }
 tiny="--set data.length=5 --set data.n_train=300 --set data.n_dev=100 --set data.n_test=100 --set model.hidden=16 --set train.epochs=6"
 
-echo 1..9
+plan 9
 run "$PIPELINE" check "$PIPE"
 ok $rc "check accepts vanishing.pipe (${err##*$'\n'})"
 
@@ -54,3 +36,4 @@ run "$PIPELINE" run "$PIPE" --set data.length=0 --set train.epochs=1
 ok "$([ "$rc" != 0 ] && contains "$err" "--set data.length=0: data.length = 0, expected 1 to 100000" && echo 0 || echo 1)" "length 0 is refused, naming the setting (${err##*$'\n'})"
 run "$PIPELINE" check "$PIPE" --set data.format=tsv
 ok "$([ "$rc" != 0 ] && contains "$err" "missing key 'train' in [data]" && echo 0 || echo 1)" "other formats still need train (${err##*$'\n'})"
+tap_done

@@ -1,6 +1,7 @@
 /*
- * t_vocab.c: vocab/sp_vocab.c (tables, counter and build, hash, the SQLite
- * store) and the onehot encoder plugin driven through its descriptor.
+ * t_vocab.c: vocab/sp_vocab.c (tables, counter and build, hash),
+ * vocab/sp_vocab_store.c (the SQLite store), and the onehot encoder plugin
+ * driven through its descriptor.
  *
  * Store files go to a fresh directory from mkdtemp under $TMPDIR (or /tmp),
  * removed at the end.  vocab/schema.sql is read from $srcdir (set by
@@ -659,7 +660,7 @@ static void test_schema(void)
 	text = read_file_(path);
 	ok(text != NULL, "read %s", path);
 	ok(text && strcmp(text, sp_vocab_schema()) == 0,
-	   "vocab/schema.sql is the SQL in sp_vocab.c");
+	   "vocab/schema.sql is the SQL in sp_vocab_store.c");
 	free(text);
 }
 

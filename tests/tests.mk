@@ -32,79 +32,48 @@ SCRIPT_TESTS += tests/t_progress.sh
 SCRIPT_TESTS += tests/t_smooth.sh
 SCRIPT_TESTS += tests/t_diverge.sh
 TESTS = $(TEST_PROGS) $(SCRIPT_TESTS)
-EXTRA_DIST += tests/wrap.sh tests/data $(SCRIPT_TESTS)
+EXTRA_DIST += tests/wrap.sh tests/tap.sh tests/data $(SCRIPT_TESTS)
 # the public side: installed headers compile alone as C99, the library
 # exports only their functions, the ABI structs keep their layout
 TESTS += tests/t_headers.sh tests/t_exports.sh tests/t_abi_layout
 EXTRA_DIST += tests/t_headers.sh tests/t_exports.sh tests/abi_layout.lp64.txt
 check_PROGRAMS += tests/t_abi_layout
-tests_t_abi_layout_SOURCES = tests/t_abi_layout.c
 AM_TESTS_ENVIRONMENT += CC='$(CC)' SEQPIPE_HEADERS='$(seqpipeinclude_HEADERS)'; \
 	export CC SEQPIPE_HEADERS;
 
 TEST_LDADD = core/libseqpipe-host.la $(ZLIB_LIBS) $(SQLITE_LIBS) $(BLAS_LIBS) -lm
 TEST_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
+# Every program here links TEST_LDADD unless it says otherwise, and one
+# named tests/t_x is built from tests/t_x.c unless it lists its sources:
+# a test of one file needs no lines of its own.  (The other programs of
+# the tree all set their own LDADD.)
+LDADD = $(TEST_LDADD)
 
-tests_t_ctx_SOURCES = tests/t_ctx.c
-tests_t_ctx_LDADD = $(TEST_LDADD)
-tests_t_blas_SOURCES = tests/t_blas.c
-tests_t_blas_LDADD = $(TEST_LDADD)
-tests_t_kv_SOURCES = tests/t_kv.c
-tests_t_kv_LDADD = $(TEST_LDADD)
-tests_t_pipe_SOURCES = tests/t_pipe.c
-tests_t_pipe_LDADD = $(TEST_LDADD)
-tests_t_registry_SOURCES = tests/t_registry.c
 tests_t_registry_LDADD = $(TEST_LDADD) $(LIBLTDL)
 tests_t_vocab_SOURCES = tests/t_vocab.c plugins/onehot.c
-tests_t_vocab_LDADD = $(TEST_LDADD) $(SQLITE_LIBS)
 tests_t_vocab_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
 tests_t_tokenizers_SOURCES = tests/t_tokenizers.c plugins/tokenizers.c
 tests_t_tokenizers_CFLAGS = $(TEST_CFLAGS) $(ICU_CFLAGS)
 tests_t_tokenizers_LDADD = $(TEST_LDADD) $(ICU_LIBS)
-tests_t_grad_cell_SOURCES = tests/t_grad_cell.c plugins/rnn.c
-tests_t_grad_cell_LDADD = $(TEST_LDADD) -lm
+# the recurrent engine: gradients (t_grad_cell), kernels and threads,
+# contracts, and the rnn plugin through its descriptor
+TEST_PROGS += tests/t_cell_paths tests/t_cell_contracts tests/t_cell_plugin
+noinst_HEADERS += tests/cellnet.h
+tests_t_cell_plugin_SOURCES = tests/t_cell_plugin.c plugins/rnn.c
 tests_t_grad_heads_SOURCES = tests/t_grad_heads.c $(HEADS_SOURCES)
-tests_t_grad_mgu_SOURCES = tests/t_grad_mgu.c
-tests_t_grad_mgu_LDADD = $(TEST_LDADD) -lm
-tests_t_grad_heads_LDADD = $(TEST_LDADD) -lm
 tests_t_metrics_SOURCES = tests/t_metrics.c $(HEADS_SOURCES)
-tests_t_metrics_LDADD = $(TEST_LDADD) -lm
-tests_t_optim_SOURCES = tests/t_optim.c
-tests_t_optim_LDADD = $(TEST_LDADD) -lm
-tests_t_data_SOURCES = tests/t_data.c
-tests_t_data_LDADD = $(TEST_LDADD)
-tests_t_runlog_SOURCES = tests/t_runlog.c
-tests_t_runlog_LDADD = $(TEST_LDADD) $(SQLITE_LIBS)
 tests_t_runlog_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
-tests_t_modelfile_SOURCES = tests/t_modelfile.c
-tests_t_modelfile_LDADD = $(TEST_LDADD)
-tests_t_tags_SOURCES = tests/t_tags.c
-tests_t_tags_LDADD = $(TEST_LDADD)
-tests_t_conlleval_SOURCES = tests/t_conlleval.c
-tests_t_conlleval_LDADD = $(TEST_LDADD)
-tests_t_ptb_SOURCES = tests/t_ptb.c
-tests_t_ptb_LDADD = $(TEST_LDADD)
-tests_t_progress_fmt_SOURCES = tests/t_progress_fmt.c
-tests_t_progress_fmt_LDADD = $(TEST_LDADD)
 
 # translation: sacreBLEU-compatible scores
 TEST_PROGS += tests/t_bleu
-tests_t_bleu_SOURCES = tests/t_bleu.c
 tests_t_bleu_CFLAGS = $(TEST_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
-tests_t_bleu_LDADD = $(TEST_LDADD)
 TEST_PROGS += tests/t_parallel
 TEST_PROGS += tests/t_bpe
-tests_t_bpe_SOURCES = tests/t_bpe.c
 tests_t_bpe_CFLAGS = $(TEST_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
-tests_t_bpe_LDADD = $(TEST_LDADD)
 TEST_PROGS += tests/t_grad_attn
-tests_t_grad_attn_SOURCES = tests/t_grad_attn.c
-tests_t_grad_attn_LDADD = $(TEST_LDADD) -lm
 TESTS += tests/t_score.sh
 EXTRA_DIST += tests/t_score.sh
-tests_t_parallel_SOURCES = tests/t_parallel.c
 tests_t_parallel_CFLAGS = $(TEST_CFLAGS) $(ZLIB_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
-tests_t_parallel_LDADD = $(TEST_LDADD)
 
 # Plugins that must be refused: built for another ABI, misnamed, a module
 # without the entry symbol, and one with a required op left NULL; and a
@@ -191,16 +160,14 @@ check_PROGRAMS += $(DNA_TESTS)
 TESTS += $(DNA_TESTS)
 EXTRA_DIST += tests/dnafix.h
 DNA_LDADD = dna/libspdna.la $(TEST_LDADD)
-tests_t_dna_read_SOURCES = tests/t_dna_read.c
 tests_t_dna_read_LDADD = $(DNA_LDADD)
-tests_t_dna_decode_SOURCES = tests/t_dna_decode.c
 tests_t_dna_decode_LDADD = $(DNA_LDADD)
-tests_t_dna_out_SOURCES = tests/t_dna_out.c
 tests_t_dna_out_LDADD = $(DNA_LDADD)
-tests_t_dna_eval_SOURCES = tests/t_dna_eval.c
 tests_t_dna_eval_LDADD = $(DNA_LDADD)
 # the generated recall task (vanishing.pipe)
 TEST_PROGS += tests/t_synth
-tests_t_synth_SOURCES = tests/t_synth.c
-tests_t_synth_LDADD = $(TEST_LDADD)
 SCRIPT_TESTS += tests/t_vanishing.sh
+TEST_PROGS += tests/t_read_parallel
+tests_t_read_parallel_SOURCES = tests/t_read_parallel.c
+tests_t_read_parallel_CFLAGS = $(TEST_CFLAGS) $(ZLIB_CFLAGS)
+tests_t_read_parallel_LDADD = $(TEST_LDADD)

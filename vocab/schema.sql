@@ -1,7 +1,7 @@
 -- seqpipe vocabulary store, schema version 1: many named vocabularies in
 -- one SQLite file.  Ids are dense from 0 within a vocabulary; pad_id ..
 -- eos_id are NULL when it has no such special token.  This text is kept
--- identical in vocab/schema.sql and vocab/sp_vocab.c (sp_vocab_schema);
+-- identical in vocab/schema.sql and vocab/sp_vocab_store.c (sp_vocab_schema);
 -- tests/t_vocab.c compares the two.
 PRAGMA application_id = 1397782114; -- 0x53507662, "SPvb"
 PRAGMA user_version = 1;

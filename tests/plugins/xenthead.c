@@ -202,16 +202,30 @@ static const sp_metric_decl xent_metrics_decl[] = {
 static const sp_head_task xent_task = {sizeof(sp_head_task), SP_LABELS_NEXT_TOKEN,
 				       xent_metrics_decl, "xent"};
 
+/* Both components: the ops after the table's base. */
+#define XENT_OPS                                                            \
+	.target = SP_TARGET_NEXT_TOKEN, .create = xent_create,              \
+	.destroy = xent_destroy, .weights = xent_weights, .bind = xent_bind, \
+	.init = xent_init, .forward = xent_forward,                         \
+	.backward = xent_backward, .metrics_reset = xent_metrics_reset,     \
+	.metrics = xent_metrics, .predict = xent_predict,                   \
+	.sample = xent_sample, .task = &xent_task
+
 static const sp_head_ops xent_ops = {
 	.base = {sizeof(sp_head_ops), SP_KIND_HEAD, "xent",
 		 "next-token softmax reporting xent (lower is better) and hits",
 		 xent_params},
-	.target = SP_TARGET_NEXT_TOKEN,
-	.create = xent_create, .destroy = xent_destroy, .weights = xent_weights,
-	.bind = xent_bind, .init = xent_init, .forward = xent_forward,
-	.backward = xent_backward, .metrics_reset = xent_metrics_reset,
-	.metrics = xent_metrics, .predict = xent_predict, .sample = xent_sample,
-	.task = &xent_task};
+	XENT_OPS};
+
+/* The same head as a module built before `task` was appended to
+ * sp_head_ops would have it: the table's size ends before the member, so
+ * the host must load it, take the defaults of its target, and never read
+ * the task the struct happens to hold past that size. */
+static const sp_head_ops old_ops = {
+	.base = {offsetof(sp_head_ops, task), SP_KIND_HEAD, "old",
+		 "xent with the table of a build that had no task member",
+		 xent_params},
+	XENT_OPS};
 
 SP_PLUGIN_DEFINE(xenthead, "1.0", "test plugin: a head with its own metric and direction",
-		 &xent_ops.base)
+		 &xent_ops.base, &old_ops.base)

@@ -1,0 +1,62 @@
+# tap.sh: what the shell tests share.  Source it first, from the folder
+# of the test itself (the test and this file lie side by side in the source
+# tree, which is not the build tree in an out-of-tree or distcheck build):
+#
+#	. "$(dirname "$0")/tap.sh"
+#
+# It sets, for bash with `set -u`:
+#   top_srcdir, top_builddir  absolute; from the environment `make check`
+#                             gives (tests/tests.mk), else the test's folder
+#   PIPELINE                  the program under test: $SEQPIPE_PIPELINE when
+#                             set (another build of it), else the build tree's
+#   work                      an empty folder, removed at exit; the test runs
+#                             in it
+#   n, failed                 the TAP counters ok() and skip() keep
+# and the helpers below.  A test prints its plan first with plan N, or
+# lets tap_done print it at the end; tap_done gives the exit status.
+set -u
+top_srcdir=${top_srcdir:-$(dirname "$0")/..}
+top_srcdir=$(cd "$top_srcdir" && pwd)
+top_builddir=${top_builddir:-$top_srcdir}
+top_builddir=$(cd "$top_builddir" && pwd)
+PIPELINE=${SEQPIPE_PIPELINE:-$top_builddir/pipeline}
+# In an ASan build, LeakSanitizer lists the suppressions it used on stderr
+# (tests/lsan.supp); that is not the program's output, and the tests count
+# the lines of stderr.
+LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}print_suppressions=0"
+export LSAN_OPTIONS
+work=$(mktemp -d)
+# u+w first: a test may leave read-only folders behind
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+cd "$work" || exit 1
+
+n=0
+failed=0
+ok() { # STATUS DESCRIPTION: one TAP line; STATUS 0 is a pass
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
+}
+skip() { # WHY
+	n=$((n + 1))
+	echo "ok $n # SKIP $1"
+}
+# run CMD ARGS...: runs it with its output in files; sets rc, out and err
+run() {
+	"$@" >"$work/out" 2>"$work/err"
+	rc=$?
+	out=$(cat "$work/out")
+	err=$(cat "$work/err")
+}
+contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
+# yes_if CMD ARGS...: 0 when the command succeeds, else 1, for ok $(...)
+yes_if() { if "$@"; then echo 0; else echo 1; fi; }
+# sql QUERY: on the run log of the work folder
+sql() { sqlite3 "$work/runs.db" "$1"; }
+planned=
+plan() { echo "1..$1"; planned=$1; }
+# tap_done: the plan, unless plan gave it, and the exit status: 0 when
+# every ok passed
+tap_done() {
+	[ -n "$planned" ] || echo "1..$n"
+	[ "$failed" -eq 0 ]
+}
