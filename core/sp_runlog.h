@@ -53,7 +53,7 @@ typedef enum sp_run_status {
 	SP_RUN_FINISHED = 1,
 	SP_RUN_FAILED = 2,
 	SP_RUN_INTERRUPTED = 3,
-	SP_RUN_DIVERGED = 4          /* stopped: the loss became NaN or inf */
+	SP_RUN_DIVERGED = 4          /* stopped: the loss became NaN or inf, or passed the bound */
 } sp_run_status;
 
 /* "running", "finished", "failed", "interrupted", "diverged" (static), or

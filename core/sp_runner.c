@@ -158,7 +158,8 @@ static void run_end(sp_job *j, int rc)
 		char msg[1024];
 		snprintf(msg, sizeof(msg), "%s", sp_errmsg(ctx));
 		sp_observe_event(&j->obs, ctx, SP_LOG_WARN, msg);
-		sp_observe_end(&j->obs, ctx, rc == SP_EINTR ? SP_RUN_INTERRUPTED : SP_RUN_FAILED, msg);
+		sp_observe_end(&j->obs, ctx, rc == SP_EINTR ? SP_RUN_INTERRUPTED :
+					     j->diverged ? SP_RUN_DIVERGED : SP_RUN_FAILED, msg);
 		sp_err(ctx, rc, "%s", msg);
 	}
 	if (j->run_id > 0 && j->files.ckpt) {

@@ -177,6 +177,13 @@ fails() { # WHAT NEEDLE ARGS...
 		echo "not ok $n - $what: $why"
 	fi
 }
+# The run of the case before, as its run log records it: STATUS.
+status_is() { # WHAT STATUS
+	local got
+	got=$(sqlite3 "$work/c$n/runs.db" "select status from runs" 2>&1)
+	n=$((n + 1))
+	if [ "$got" = "$2" ]; then echo "ok $n - $1"; else echo "not ok $n - $1: status '$got'"; fi
+}
 todo() { # FINDING WHAT NEEDLE ARGS...
 	local finding=$1 what=$2 needle=$3
 	shift 3
@@ -267,6 +274,7 @@ fails "loss past train.diverge_loss"  "diverged: training loss"  run "$FX/ok.pip
 fails "lstm with lr = 1e6"            "training epoch 1, batch 2: diverged: training loss"  run "$FX/ner.pipe" --set model.plugin=lstm --set train.lr=1e6
 fails "gru with lr = 1e6"             "training epoch 1, batch 2: diverged: training loss"  run "$FX/ner.pipe" --set model.plugin=gru --set train.lr=1e6
 fails "tanh rnn with lr = 1e6"        "training epoch 1, batch 2: diverged: training loss"  run "$FX/ner.pipe" --set train.lr=1e6
+status_is "and its status is diverged"    diverged
 fails "no rollback left"              "after 1 rollback (train.max_rollbacks): training epoch 1, batch 2: diverged"  run "$FX/ner.pipe" --set train.lr=1e6 --set train.on_diverge=rollback --set train.max_rollbacks=1 --set train.rollback_lr_factor=0.5
 good "diverged, rolled back"          "rolled back to the start of epoch 1, lr 1e+06 -> 1 (rollback 1 of 3)"  run "$FX/ner.pipe" --set train.lr=1e6 --set train.on_diverge=rollback --set train.rollback_lr_factor=1e-6
 bad "on_diverge not a choice"         "train.on_diverge"              check "$FX/ok.pipe" --set train.on_diverge=retry
