@@ -66,8 +66,8 @@ void sp_runner_opts_init(sp_runner_opts *opts)
 /* The resolved configuration and the stages, to the observer. */
 static int observe_config(sp_job *j)
 {
-	sp_stage *st[4] = {&j->st.tok, &j->st.enc, &j->st.model, &j->st.head};
-	int idx = 0, rc;
+	sp_stage *st[3 + SP_STACK_MAX] = {&j->st.tok, &j->st.enc, &j->st.model};
+	int idx = 0, n = 3, rc;
 	for (size_t s = 0; s < sp_pipe_count(j->cfg.pipe); s++) {
 		sp_kv *kv = sp_pipe_section_at(j->cfg.pipe, s);
 		for (size_t i = 0; i < sp_kv_count(kv); i++) {
@@ -77,11 +77,16 @@ static int observe_config(sp_job *j)
 				return rc;
 		}
 	}
-	for (int s = 0; s < 4; s++) {
+	/* a stack is logged stage by stage: [model] as its own component */
+	for (size_t k = 0; k < j->st.n_more; k++)
+		st[n++] = &j->st.more[k];
+	st[n++] = &j->st.head;
+	for (int s = 0; s < n; s++) {
+		const sp_component *c = st[s] == &j->st.model && j->st.first ? j->st.first : st[s]->comp;
 		if (!st[s]->comp)
 			continue;
 		rc = sp_observe_stage(&j->obs, j->ctx, idx++, st[s]->section,
-				      st[s]->plugin->name, st[s]->comp->name,
+				      st[s]->plugin->name, c->name,
 				      st[s]->plugin->version, st[s]->plugin->abi);
 		if (rc < 0)
 			return rc;
