@@ -713,32 +713,64 @@ static const char *best_sql_(sp_runlog *log, int hi)
 		"= ?)) WHERE v IS NOT NULL ORDER BY v ASC, id DESC LIMIT 1";
 }
 
+/* The metric of `best --metric`: "dev.f1" names its split; a bare name
+ * takes --split (default dev), written into split[n]. */
+static const char *best_metric_(const cli_hopts *o, char *split, size_t n)
+{
+	const char *dot = strchr(o->metric, '.');
+	if (dot && (size_t)(dot - o->metric) < n &&
+	    (!strncmp(o->metric, "train.", 6) || !strncmp(o->metric, "dev.", 4) ||
+	     !strncmp(o->metric, "test.", 5))) {
+		snprintf(split, n, "%.*s", (int)(dot - o->metric), o->metric);
+		return dot + 1;
+	}
+	if (o->split)
+		snprintf(split, n, "%s", o->split);
+	return o->metric;
+}
+
+/* The best run's row (st on it) as a one-row table; 0 or EXIT_FAILURE. */
+static int best_print_(sp_ctx *ctx, sqlite3_stmt *st, const char *key,
+		       cli_format format)
+{
+	static const char *const cols[] = {"id", "pipeline", "status",
+					   "started", "metric", "value"};
+	cli_table *t = cli_table_new(6, cols);
+	char when[20];
+	if (!t)
+		return sp_err(ctx, SP_ENOMEM, "out of memory"), EXIT_FAILURE;
+	short_time_(when, (const char *)sqlite3_column_text(st, 3));
+	cli_table_row(t);
+	cli_table_int(t, sqlite3_column_int64(st, 0));
+	cli_table_text(t, (const char *)sqlite3_column_text(st, 1));
+	cli_table_text(t, (const char *)sqlite3_column_text(st, 2));
+	cli_table_text(t, when);
+	cli_table_text(t, key);
+	cli_table_num(t, sqlite3_column_double(st, 4));
+	if (cli_table_failed(t)) {
+		cli_table_free(t);
+		return sp_err(ctx, SP_ENOMEM, "out of memory"), EXIT_FAILURE;
+	}
+	cli_table_print(t, stdout, format, NULL);
+	if (format == CLI_JSON)
+		printf("\n");
+	cli_table_free(t);
+	return 0;
+}
+
 static int best_(sp_ctx *ctx, const cli_hopts *o)
 {
 	sp_runlog *log = NULL;
 	sqlite3_stmt *st = NULL;
-	cli_table *t = NULL;
-	char split[16] = "dev", key[160], when[20];
-	const char *name, *dot;
+	char split[16] = "dev", key[160];
+	const char *name;
 	int hi, rc, status = EXIT_FAILURE, b = 1;
-	static const char *const cols[] = {"id", "pipeline", "status",
-					   "started", "metric", "value"};
 
 	if (!o->metric)
 		return cli_usage("best", "--metric NAME is required%s", "");
 	if (o->n_pos)
 		return cli_usage("best", "unexpected argument '%s'", o->pos[0]);
-	dot = strchr(o->metric, '.');
-	name = o->metric;
-	if (dot && (size_t)(dot - o->metric) < sizeof(split) &&
-	    (!strncmp(o->metric, "train.", 6) || !strncmp(o->metric, "dev.", 4) ||
-	     !strncmp(o->metric, "test.", 5))) {
-		snprintf(split, sizeof(split), "%.*s", (int)(dot - o->metric),
-			 o->metric);
-		name = dot + 1;
-	} else if (o->split) {
-		snprintf(split, sizeof(split), "%s", o->split);
-	}
+	name = best_metric_(o, split, sizeof(split));
 	hi = o->maximize || (!o->minimize && cli_metric_higher_better(name));
 	snprintf(key, sizeof(key), "%s.%s", split, name);
 	if (cli_open_read(&log, ctx, o) || cli_need_metric(log, ctx, split, name, key))
@@ -770,30 +802,10 @@ static int best_(sp_ctx *ctx, const cli_hopts *o)
 		sp_runlog_fail_(log, ctx, rc, "find the best run");
 		goto done;
 	}
-	if (!(t = cli_table_new(6, cols))) {
-		sp_err(ctx, SP_ENOMEM, "out of memory");
-		goto done;
-	}
-	short_time_(when, (const char *)sqlite3_column_text(st, 3));
-	cli_table_row(t);
-	cli_table_int(t, sqlite3_column_int64(st, 0));
-	cli_table_text(t, (const char *)sqlite3_column_text(st, 1));
-	cli_table_text(t, (const char *)sqlite3_column_text(st, 2));
-	cli_table_text(t, when);
-	cli_table_text(t, key);
-	cli_table_num(t, sqlite3_column_double(st, 4));
-	if (cli_table_failed(t)) {
-		sp_err(ctx, SP_ENOMEM, "out of memory");
-		goto done;
-	}
-	cli_table_print(t, stdout, o->format, NULL);
-	if (o->format == CLI_JSON)
-		printf("\n");
-	status = 0;
+	status = best_print_(ctx, st, key, o->format);
 done:
 	if (status)
 		cli_fail(ctx);
-	cli_table_free(t);
 	sqlite3_finalize(st);
 	sp_runlog_close(log);
 	return status;
