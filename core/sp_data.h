@@ -1,7 +1,10 @@
 /*
- * sp_data.h: training-data readers and the length-bucketing batcher.
+ * sp_data.h: the corpus of examples a data reader makes, the built-in
+ * text readers, and the length-bucketing batcher.
  *
- * A reader turns one file into a corpus of examples held in memory:
+ * A reader (a component of kind SP_KIND_READER, sp_plugin.h, named by
+ * `[data] format`; sp_readers.h finds it) turns one file into a corpus of
+ * examples held in memory.  The built-in text formats:
  *
  *   lines   one example per non-blank line of UTF-8 text (language
  *           models; the runner tokenizes the text)
@@ -37,7 +40,7 @@ typedef enum sp_data_format {
 	SP_DATA_LINES = 1,
 	SP_DATA_CONLL = 2,
 	SP_DATA_TSV = 3,
-	SP_DATA_PARALLEL = 4 /* a text and its translation (sp_read_parallel.h) */
+	SP_DATA_PARALLEL = 4 /* a text and its translation (sp_read_parallel.c) */
 } sp_data_format;
 
 /* "lines" | "conll" | "tsv" -> format; anything else is SP_EINVAL. */
@@ -126,15 +129,23 @@ void sp_corpus_free(sp_corpus *corpus);
  * (and *n / *len = 0).  A NULL corpus (a split that was not given) reads
  * as an empty one: count 0, every example out of range. */
 size_t sp_corpus_count(const sp_corpus *corpus);
+/* The built-in text format of the corpus, 0 for another reader's. */
 sp_data_format sp_corpus_format(const sp_corpus *corpus);
-/* lines, tsv, parallel: the text of example i and its length in bytes. */
+/* The name of the reader that made it ("conll", "fasta", ...; "" for
+ * NULL), and the sp_field bits its examples carry (sp_plugin.h). */
+const char *sp_corpus_format_name(const sp_corpus *corpus);
+unsigned sp_corpus_fields(const sp_corpus *corpus);
+/* Each accessor gives NULL unless the corpus's reader gives that field
+ * (sp_corpus_fields).  The text of example i and its length in bytes
+ * (lines, tsv, parallel). */
 const char *sp_corpus_text(const sp_corpus *corpus, size_t i, size_t *len);
 /* parallel: the second text of example i (the translation of its text)
  * and its length in bytes; NULL (and *len = 0) when the format has none. */
 const char *sp_corpus_target(const sp_corpus *corpus, size_t i, size_t *len);
-/* tsv: the label of example i. */
+/* The label of example i (tsv, ptb, synthetic). */
 const char *sp_corpus_label(const sp_corpus *corpus, size_t i);
-/* conll: the n tokens of sentence i, and their n labels. */
+/* The n tokens of example i, and their n labels (conll, fasta,
+ * genbank; ptb has tokens without labels). */
 const char *const *sp_corpus_tokens(const sp_corpus *corpus, size_t i,
 				    size_t *n);
 const char *const *sp_corpus_labels(const sp_corpus *corpus, size_t i,

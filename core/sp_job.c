@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sp_blas.h"
+#include "sp_readers.h"
 #include "sp_synth.h"
 #include "sp_vocab.h"
 
@@ -31,26 +32,15 @@ static const sp_param_spec pipeline_spec[] = {
 	{"description", SP_T_STRING, "", "free text", NULL},
 	END_SPEC};
 
+/* The host's [data] keys; each format's reader adds its own
+ * (sp_readers.h). */
 static const sp_param_spec data_spec[] = {
-	{"format", SP_T_STRING, NULL, "lines: one text per line; conll: token<TAB>label, blank line between sentences; tsv: text<TAB>label; parallel: a source text and its translation; synthetic: a generated task (doc/pipe-format.md)", "lines|conll|tsv|parallel|synthetic"},
-	{"train", SP_T_PATH, "", "training split (required unless format = synthetic)", NULL},
+	{"format", SP_T_STRING, NULL, "the reader of the data: lines (one text per line), conll (token<TAB>label, blank line between sentences), tsv (text<TAB>label), parallel (a text and its translation), synthetic (a generated task), or a reader plugin's (doc/pipe-format.md)", NULL},
+	{"train", SP_T_PATH, "", "training split (required unless the format generates its data)", NULL},
 	{"dev", SP_T_PATH, "", "development split, evaluated after every epoch", NULL},
 	{"test", SP_T_PATH, "", "test split, evaluated once at the end", NULL},
 	{"max_examples", SP_T_INT, "0", "read at most this many examples per split (0 = all)", NULL},
 	{"max_len", SP_T_INT, "0", "lines: cut token sequences into pieces of at most this many steps (0 = no limit)", NULL},
-	{"text_column", SP_T_INT, "0", "tsv: column of the text (0-based)", NULL},
-	{"label_column", SP_T_INT, "-1", "tsv: column of the label (-1 = last)", NULL},
-	{"header", SP_T_BOOL, "false", "tsv: the first line is a header", NULL},
-	{"task", SP_T_STRING, "recall", "synthetic: recall (the first of T symbols is the label)", "recall"},
-	{"length", SP_T_INT, "10", "synthetic: symbols per example, T", NULL},
-	{"classes", SP_T_INT, "4", "synthetic: number of keys (labels), 2 to 26", NULL},
-	{"distractors", SP_T_BOOL, "false", "synthetic: the noise is drawn from the keys too, so a key seen later must be ignored", NULL},
-	{"n_train", SP_T_INT, "1000", "synthetic: training examples", NULL},
-	{"n_dev", SP_T_INT, "200", "synthetic: development examples (0 = none)", NULL},
-	{"n_test", SP_T_INT, "0", "synthetic: test examples (0 = none)", NULL},
-	{"skip_bad", SP_T_BOOL, "false", "conll, tsv: skip (and count) malformed lines, such as an empty token, instead of failing; encoding errors still fail; parallel: skip pairs with an empty side (else an error)", NULL},
-	{"src_suffix", SP_T_STRING, "", "parallel: two line-aligned files per split, PATH.SRC_SUFFIX and PATH.TGT_SUFFIX (e.g. de.gz, en.gz); empty: one tsv file, source in text_column, target in label_column", NULL},
-	{"tgt_suffix", SP_T_STRING, "", "parallel: the target file's suffix (see src_suffix)", NULL},
 	END_SPEC};
 
 static const sp_param_spec tokenize_host_spec[] = {
@@ -144,6 +134,8 @@ static void stage_fini(sp_stage *s)
 		case SP_KIND_HEAD:
 			((const sp_head_ops *)s->comp)->destroy(s->self);
 			break;
+		case SP_KIND_READER: /* readers keep no instance */
+			break;
 		}
 	}
 	s->self = NULL;
@@ -167,6 +159,7 @@ void sp_job_fini(sp_job *j)
 		free(j->cfg.ov[i]);
 	free(j->cfg.ov);
 	free(j->cfg.name);
+	free(j->cfg.data_spec);
 	sp_observer_close(&j->obs);
 	sp_pipe_free(j->cfg.pipe);
 }
@@ -346,9 +339,6 @@ static int check_ranges(sp_job *j)
 	    (rc = float_in(j, t, "factor", 1e-12, 0.999999)) < 0 ||
 	    (rc = float_in(j, t, "min_lr", 0, sp_kv_float(t, "lr"))) < 0)
 		return rc;
-	if (!strcmp(sp_kv_str(d, "format"), "synthetic") &&
-	    (rc = sp_synth_check_kv(d, j->ctx)) < 0)
-		return rc;
 	/* truncated BPTT(k1, k2): 1 <= k1 = bptt_stride <= k2 = bptt */
 	if (sp_kv_int(t, "bptt_stride") != 0) {
 		long k2 = sp_kv_int(t, "bptt");
@@ -386,14 +376,14 @@ static int parse_pipe(sp_job *j, const char *pipe_path, const char *text,
 	return SP_OK;
 }
 
-/* Every format but synthetic reads the training split from a file; train
- * = "" given explicitly would read nothing (it once crashed the vocabulary
- * build), while dev and test = "" mean no such split, as --set uses. */
-static int check_train_path(sp_job *j)
+/* A reader of files reads the training split from one; train = "" given
+ * explicitly would read nothing (it once crashed the vocabulary build),
+ * while dev and test = "" mean no such split, as --set uses.  Checked
+ * before the reader's keys, so the missing file is what is reported. */
+static int check_train_path(sp_job *j, sp_kv *d)
 {
-	sp_kv *d = j->cfg.kv_data;
-	const char *where = sp_kv_where(d, "train");
-	if (!strcmp(sp_kv_str(d, "format"), "synthetic") || *sp_kv_str(d, "train"))
+	const char *where = sp_kv_where(d, "train"), *train = sp_kv_str(d, "train");
+	if (j->cfg.reader->generated || (train && *train))
 		return SP_OK;
 	if (where && strcmp(where, "default") != 0)
 		return sp_err(j->ctx, SP_EINVAL, "%s: data.train is \"\", expected the path of the training file",
@@ -454,6 +444,26 @@ int sp_job_model_create(sp_job *j, void **out, size_t in_dim)
 	return sp_stack_new(out, j->ctx, parts, j->st.n_more + 1, in_dim);
 }
 
+/* [data]: its reader, found by the format, then the host's keys and the
+ * reader's validated, then the reader's own checks of them. */
+static int resolve_data(sp_job *j)
+{
+	sp_kv *d = sp_pipe_section(j->cfg.pipe, "data");
+	const char *fmt = d ? sp_kv_str(d, "format") : NULL;
+	int rc;
+	if (!d || !fmt) /* the host's message for the missing section or key */
+		return validate_core(j, "data", data_spec, &j->cfg.kv_data, 1);
+	j->cfg.kv_data = d;
+	if ((rc = sp_reader_find(&j->cfg.reader, j->ctx, j->reg, fmt, sp_kv_where(d, "format"))) < 0 ||
+	    (rc = check_train_path(j, d)) < 0 ||
+	    (rc = sp_reader_spec(j->cfg.reader, j->ctx, data_spec, &j->cfg.data_spec)) < 0 ||
+	    (rc = sp_kv_validate(d, j->ctx, j->cfg.data_spec, sp_pipe_dir(j->cfg.pipe))) < 0)
+		return rc;
+	if (SP_HAS_OP(sp_reader_ops, j->cfg.reader, check))
+		return j->cfg.reader->check(j->ctx, d);
+	return SP_OK;
+}
+
 /* The host sections, then the four stages resolved to components. */
 static int resolve_sections(sp_job *j)
 {
@@ -462,15 +472,13 @@ static int resolve_sections(sp_job *j)
 	    (rc = ensure_section(j, "train")) < 0)
 		return rc;
 	if ((rc = validate_core(j, "pipeline", pipeline_spec, &j->cfg.kv_pipeline, 1)) < 0 ||
-	    (rc = validate_core(j, "data", data_spec, &j->cfg.kv_data, 1)) < 0 ||
+	    (rc = resolve_data(j)) < 0 ||
 	    (rc = validate_core(j, "train", train_spec, &j->cfg.kv_train, 1)) < 0)
 		return rc;
-	if ((rc = check_train_path(j)) < 0)
-		return rc;
-	/* conll data comes tokenized; other formats need a tokenizer */
+	/* a reader of tokens needs no tokenizer; one of texts does */
 	j->st.has_tok = sp_pipe_section(j->cfg.pipe, "tokenize") != NULL;
-	if (!j->st.has_tok && strcmp(sp_kv_str(j->cfg.kv_data, "format"), "conll") != 0 &&
-	    strcmp(sp_kv_str(j->cfg.kv_data, "format"), "parallel") != 0) /* bpe: checked below */
+	/* a parallel reader's text: encode.bpe or [tokenize] (check_task) */
+	if (!j->st.has_tok && !(j->cfg.reader->fields & (SP_FIELD_TOKENS | SP_FIELD_TARGET)))
 		return sp_err(j->ctx, SP_EINVAL, "%s: missing section [tokenize], expected one for format = %s",
 			      sp_pipe_name(j->cfg.pipe), sp_kv_str(j->cfg.kv_data, "format"));
 	if ((rc = resolve_stage(j, &j->st.tok, "tokenize", SP_KIND_TOKENIZER, tokenize_host_spec, 0)) < 0 ||
@@ -500,7 +508,7 @@ static int check_metric(sp_job *j)
 static int check_task(sp_job *j)
 {
 	const char *fmt = sp_kv_str(j->cfg.kv_data, "format");
-	sp_label_field need = j->st.task.labels, has = sp_task_format_field(fmt);
+	sp_label_field need = j->st.task.labels, has = sp_reader_label_field(j->cfg.reader);
 	int want_labels = need != SP_LABELS_NEXT_TOKEN;
 	if (sp_kv_bool(j->cfg.kv_train, "instruments") &&
 	    !SP_HAS_OP(sp_model_ops, sp_model_of(&j->st), instruments))
@@ -514,6 +522,11 @@ static int check_task(sp_job *j)
 			      sp_kv_where(j->cfg.kv_data, "format"), j->st.head.comp->name,
 			      need == SP_LABELS_SEQUENCE ? "reads target sequences" : "does not read target sequences",
 			      need == SP_LABELS_SEQUENCE ? "format = parallel" : "a head of target kind sequence for format = parallel");
+	/* the host reads target sequences itself (sp_splits_seq.c), with the
+	 * parallel reader's keys */
+	if (has == SP_LABELS_SEQUENCE && j->cfg.reader != &sp_reader_parallel)
+		return sp_err(j->ctx, SP_EINVAL, "%s: format = %s gives a second text, which the host reads for format = parallel only, expected format = parallel",
+			      sp_kv_where(j->cfg.kv_data, "format"), fmt);
 	if (has == SP_LABELS_SEQUENCE && !j->st.has_tok && sp_kv_int(j->st.enc.kv, "bpe") <= 0)
 		return sp_err(j->ctx, SP_EINVAL, "%s: missing section [tokenize], expected one for format = parallel (or encode.bpe > 0, which splits the raw text itself)",
 			      sp_pipe_name(j->cfg.pipe));
@@ -523,14 +536,14 @@ static int check_task(sp_job *j)
 	if (need == SP_LABELS_SEQUENCE)
 		return check_metric(j);
 	if (want_labels && has == SP_LABELS_NEXT_TOKEN)
-		return sp_err(j->ctx, SP_EINVAL, "%s: format = lines has no labels, expected conll or tsv for head '%s'",
-			      sp_kv_where(j->cfg.kv_data, "format"), j->st.head.comp->name);
+		return sp_err(j->ctx, SP_EINVAL, "%s: format = %s has no labels, expected a format with labels (conll, tsv, ...) for head '%s'",
+			      sp_kv_where(j->cfg.kv_data, "format"), fmt, j->st.head.comp->name);
 	if (need == SP_LABELS_TOKEN && has != SP_LABELS_TOKEN)
-		return sp_err(j->ctx, SP_EINVAL, "%s: head '%s' tags every token, expected format = conll",
-			      sp_kv_where(j->cfg.kv_data, "format"), j->st.head.comp->name);
+		return sp_err(j->ctx, SP_EINVAL, "%s: head '%s' tags every token, expected a format with a label per token (conll) instead of %s",
+			      sp_kv_where(j->cfg.kv_data, "format"), j->st.head.comp->name, fmt);
 	if (need == SP_LABELS_TEXT && has != SP_LABELS_TEXT)
-		return sp_err(j->ctx, SP_EINVAL, "%s: head '%s' labels whole texts, expected format = tsv",
-			      sp_kv_where(j->cfg.kv_data, "format"), j->st.head.comp->name);
+		return sp_err(j->ctx, SP_EINVAL, "%s: head '%s' labels whole texts, expected a format with a label per text (tsv) instead of %s",
+			      sp_kv_where(j->cfg.kv_data, "format"), j->st.head.comp->name, fmt);
 	return check_metric(j);
 }
 

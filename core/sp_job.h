@@ -50,6 +50,8 @@ typedef struct sp_job_config {
 	char *name;              /* pipeline name */
 	sp_kv *kv_pipeline, *kv_data, *kv_train; /* borrowed */
 	uint64_t seed;
+	const sp_reader_ops *reader; /* [data] format (sp_readers.h) */
+	sp_param_spec *data_spec;    /* host data keys + the reader's (owned) */
 } sp_job_config;
 
 /* The four stages and the task the head declares. */

@@ -4,13 +4,16 @@
  * A plugin is a libltdl module (plugins/<name>.la) that exports ONE symbol,
  * <name>_LTX_sp_plugin_entry, returning a static descriptor: its name, the
  * ABI it was built for, and a NULL-terminated list of components.  Nothing
- * runs at load time.  A component is one of four kinds:
+ * runs at load time.  A component is one of five kinds:
  *
  *   tokenizer  text (UTF-8)         -> tokens (strings)
  *   encoder    tokens               -> ids in a vocabulary ("one-hot" as ids)
  *   model      (T,B,in) sequence    -> (T,B,out) hidden states; forward/backward
  *   head       (T,B,in) hidden      -> outputs, loss, gradient into the model,
  *                                      metrics, predictions
+ *   reader     a data file          -> examples (text or tokens, a label
+ *                                      per token or per example, a second
+ *                                      text): a `[data] format`
  *
  * Every ops table starts with sp_component, whose `size` is sizeof the whole
  * table: tables only grow at the end, and the host treats a table shorter
@@ -108,7 +111,8 @@ typedef enum sp_kind {
 	SP_KIND_TOKENIZER = 1,
 	SP_KIND_ENCODER = 2,
 	SP_KIND_MODEL = 3,
-	SP_KIND_HEAD = 4
+	SP_KIND_HEAD = 4,
+	SP_KIND_READER = 5 /* appended: a data format (sp_reader_ops) */
 } sp_kind;
 
 /* Value types of .pipe keys. */
@@ -501,6 +505,83 @@ typedef struct sp_head_ops {
 	int (*generate)(void *self, sp_ctx *ctx, const sp_seq *h,
 			const sp_gen_opts *opts, sp_gen_fn emit, void *payload);
 } sp_head_ops;
+
+/* ------------------------------------------------------------------ */
+/* Reader (a data format)                                              */
+/* ------------------------------------------------------------------ */
+/*
+ * A reader is what `[data] format = NAME` names: it turns one split's file
+ * into examples and hands each to the host, which copies it (so a reader
+ * may reuse its buffers after emit returns).  Its params are keys of the
+ * [data] section next to the host's own (format, train, dev, test,
+ * max_examples, max_len), validated by `pipeline check`.  A reader keeps
+ * no state between calls (no create/destroy): read() gets everything.
+ *
+ * Bad input is SP_EINPUT with one line "FILE:LINE: what was expected" (or
+ * FILE:LINE:COL, or a byte offset); a missing file SP_EIO.  A reader may
+ * read `.gz` files, must refuse invalid UTF-8 in text it hands on, and
+ * must stop at the ceilings of the environment.
+ */
+
+/* The fields an example may carry (sp_reader_ops.fields, a bit set). */
+typedef enum sp_field {
+	SP_FIELD_TEXT = 1,   /* a text the tokenizer splits */
+	SP_FIELD_TOKENS = 2, /* tokens, already split */
+	SP_FIELD_TAGS = 4,   /* a label per token (with TOKENS) */
+	SP_FIELD_LABEL = 8,  /* a label per example */
+	SP_FIELD_TARGET = 16 /* a second text (a translation) */
+} sp_field;
+
+/* One example, the call's only: the host copies what it keeps.  Fields
+ * the reader does not give are NULL / 0.  Strings are UTF-8; text and
+ * target are given by their length (they need not be NUL-terminated),
+ * tokens, tags and label are NUL-terminated. */
+typedef struct sp_example {
+	size_t size;               /* sizeof(sp_example): SP_EXAMPLE_INIT */
+	size_t line;               /* 1-based source line (or record), for
+				      messages */
+	const char *text;          /* SP_FIELD_TEXT */
+	size_t text_len;
+	const char *const *tokens; /* SP_FIELD_TOKENS: n_tokens of them */
+	const char *const *tags;   /* SP_FIELD_TAGS: one per token */
+	size_t n_tokens;
+	const char *label;         /* SP_FIELD_LABEL */
+	const char *target;        /* SP_FIELD_TARGET */
+	size_t target_len;
+} sp_example;
+#define SP_EXAMPLE_INIT {sizeof(sp_example), 0, NULL, 0, NULL, NULL, 0, NULL, NULL, 0}
+
+/* What the host gives read(): where to send examples, and the limits. */
+typedef struct sp_read_env {
+	size_t size;             /* sizeof(sp_read_env) */
+	const char *split;       /* "train", "dev" or "test" */
+	uint64_t seed;           /* [pipeline] seed, for generated data */
+	size_t max_line_bytes;   /* ceiling of one line */
+	uint64_t max_file_bytes; /* ceiling of a file (decompressed) */
+	/* One example.  Returns 0 to go on, > 0 when the host has enough
+	 * (max_examples: stop reading and return 0), < 0 an error to pass
+	 * back. */
+	int (*emit)(void *payload, const sp_example *ex);
+	/* A malformed line skipped because the reader's options say so
+	 * (skip_bad): counted and reported by the host. */
+	int (*skip)(void *payload, size_t line);
+	void *payload;
+} sp_read_env;
+
+typedef struct sp_reader_ops {
+	sp_component base;
+	unsigned fields;  /* sp_field bits its examples carry */
+	int generated;    /* != 0: makes its examples (no file; path is
+			     NULL and [data] train is not required) */
+	/* Optional (may be NULL): checks of the keys taken together, for
+	 * `pipeline check`, before any file is read. */
+	int (*check)(sp_ctx *ctx, const sp_kv *args);
+	/* Reads split file `path` (or generates env->split) with the
+	 * validated [data] keys `args`, emitting every example through env.
+	 * No examples at all is the host's error, not the reader's. */
+	int (*read)(sp_ctx *ctx, const sp_kv *args, const char *path,
+		    const sp_read_env *env);
+} sp_reader_ops;
 
 /* Does the ops table `ops` of type `type` (e.g. sp_model_ops) have member
  * op, i.e. was the plugin built with a header that had it, and is it set? */

@@ -17,6 +17,7 @@
 
 #include "sp_conlleval.h"
 #include "sp_job.h"
+#include "sp_readers.h"
 
 /* The encoded input and, per example, where its outputs go. */
 typedef struct pf_state {
@@ -97,19 +98,11 @@ static int first_line_has_tab(const char *path)
  * as lines of text.  *labelled says which. */
 static int pf_read(sp_job *j, const char *path, sp_corpus **out, int *labelled)
 {
-	sp_data_opts o;
-	sp_data_format fmt;
-	int rc = sp_data_format_parse(&fmt, j->ctx, sp_kv_str(j->cfg.kv_data, "format"));
-	if (rc < 0)
-		return rc;
-	sp_data_opts_init(&o);
-	*labelled = fmt != SP_DATA_LINES && first_line_has_tab(path);
+	const sp_reader_ops *r = j->cfg.reader;
+	*labelled = sp_reader_label_field(r) != SP_LABELS_NEXT_TOKEN && first_line_has_tab(path);
 	if (!*labelled)
-		return sp_corpus_read(out, j->ctx, path, SP_DATA_LINES, &o);
-	o.text_col = (int)sp_kv_int(j->cfg.kv_data, "text_column");
-	o.label_col = (int)sp_kv_int(j->cfg.kv_data, "label_column");
-	o.header = sp_kv_bool(j->cfg.kv_data, "header");
-	return sp_corpus_read(out, j->ctx, path, fmt, &o);
+		return sp_corpus_read(out, j->ctx, path, SP_DATA_LINES, NULL);
+	return sp_reader_read(out, j->ctx, r, j->cfg.kv_data, path, "test", j->cfg.seed);
 }
 
 /* ------------------------------------------------------------------ */
@@ -124,7 +117,7 @@ static int pf_tokens(pf_state *s, size_t i)
 	size_t n, len;
 	const char *text;
 	int rc = SP_OK;
-	if (sp_corpus_format(s->c) == SP_DATA_CONLL) {
+	if (sp_corpus_fields(s->c) & SP_FIELD_TOKENS) {
 		const char *const *toks = sp_corpus_tokens(s->c, i, &n);
 		for (size_t k = 0; k < n && rc >= 0; k++)
 			rc = sp_toklist_push(&s->toks, toks[k], strlen(toks[k]), 0);
@@ -446,7 +439,7 @@ int sp_predict_split_conlleval(sp_job *j, const char *key)
 		rc = sp_err(j->ctx, SP_EINVAL, "the configuration names no data.%s file to report on", key);
 	if (rc >= 0)
 		rc = pf_corpus(j, c, sp_kv_str(j->cfg.kv_data, key),
-			       sp_corpus_format(c) == SP_DATA_CONLL, 1);
+			       (sp_corpus_fields(c) & SP_FIELD_TOKENS) != 0, 1);
 	sp_corpus_free(c);
 	return rc;
 }

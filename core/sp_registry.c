@@ -63,6 +63,7 @@ static size_t min_ops_size_(sp_kind kind)
 	/* the first tables ended with trace; later ops are optional */
 	case SP_KIND_MODEL: return SP_OPS_END_(sp_model_ops, trace);
 	case SP_KIND_HEAD: return SP_OPS_END_(sp_head_ops, trace);
+	case SP_KIND_READER: return sizeof(sp_reader_ops);
 	}
 	return (size_t)-1;
 }
@@ -74,6 +75,7 @@ const char *sp_kind_name(sp_kind kind)
 	case SP_KIND_ENCODER: return "encoder";
 	case SP_KIND_MODEL: return "model";
 	case SP_KIND_HEAD: return "head";
+	case SP_KIND_READER: return "reader";
 	}
 	return "unknown";
 }
@@ -227,6 +229,8 @@ static int required_ops_set_(const sp_component *c)
 		       o->forward && o->backward && o->metrics_reset && o->metrics &&
 		       o->predict && o->sample;
 	}
+	case SP_KIND_READER:
+		return ((const sp_reader_ops *)c)->read != NULL;
 	}
 	return 0;
 }
@@ -252,9 +256,9 @@ static int check_plugin_(sp_ctx *ctx, const char *path, const char *name,
 			      path);
 	for (size_t i = 0; p->components[i]; i++) {
 		const sp_component *c = p->components[i];
-		if (c->kind < SP_KIND_TOKENIZER || c->kind > SP_KIND_HEAD)
+		if (c->kind < SP_KIND_TOKENIZER || c->kind > SP_KIND_READER)
 			return sp_err(ctx, SP_EABI,
-				      "%s: component %zu has unknown kind %d, expected 1..4",
+				      "%s: component %zu has unknown kind %d, expected 1..5",
 				      path, i, (int)c->kind);
 		if (c->size < min_ops_size_(c->kind))
 			return sp_err(ctx, SP_EABI,

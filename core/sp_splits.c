@@ -11,9 +11,8 @@
 
 #include "sp_bpe.h"
 #include "sp_job.h"
-#include "sp_read_parallel.h"
+#include "sp_readers.h"
 #include "sp_splits_seq.h"
-#include "sp_synth.h"
 #include "sp_report.h"
 
 int sp_toklist_push(void *payload, const char *tok, size_t len, size_t offset)
@@ -100,7 +99,7 @@ static int example_tokens(sp_job *j, const sp_corpus *c, const char *path,
 			  size_t i, sp_toklist *t)
 {
 	toklist_clear(t);
-	if (!strcmp(sp_kv_str(j->cfg.kv_data, "format"), "conll")) {
+	if (sp_corpus_fields(c) & SP_FIELD_TOKENS) {
 		size_t n;
 		const char *const *toks = sp_corpus_tokens(c, i, &n);
 		for (size_t k = 0; k < n; k++) {
@@ -121,20 +120,16 @@ static int example_tokens(sp_job *j, const sp_corpus *c, const char *path,
 	}
 }
 
-static int key_set(sp_kv *kv, const char *key)
-{
-	const char *where = sp_kv_where(kv, key);
-	return where && strcmp(where, "default") != 0;
-}
-
 /* skip_bad: say how many lines were skipped and where the first was, on
  * stderr and (when a run is logged) as a run-log event. */
 static void report_skipped(sp_job *j, const char *path, const sp_corpus *c)
 {
-	char msg[512];
-	snprintf(msg, sizeof(msg), "skipped %zu malformed line%s (data.skip_bad), the first at %s:%zu",
-		 sp_corpus_skipped(c), sp_corpus_skipped(c) == 1 ? "" : "s", path,
-		 sp_corpus_skipped_first(c));
+	char msg[512], first[256] = "";
+	if (sp_corpus_skipped_first(c) > 0)
+		snprintf(first, sizeof(first), ", the first at %s:%zu", path, sp_corpus_skipped_first(c));
+	snprintf(msg, sizeof(msg), "skipped %zu malformed %s%s (data.skip_bad)%s",
+		 sp_corpus_skipped(c), sp_corpus_fields(c) & SP_FIELD_TARGET ? "pair" : "line",
+		 sp_corpus_skipped(c) == 1 ? "" : "s", first);
 	sp_say(j->out, "note: %s\n", msg);
 	sp_observe_event(&j->obs, j->ctx, SP_LOG_WARN, msg);
 }
@@ -142,36 +137,12 @@ static void report_skipped(sp_job *j, const char *path, const sp_corpus *c)
 int sp_splits_read(sp_job *j, const char *key, sp_corpus **out)
 {
 	const char *path = sp_kv_str(j->cfg.kv_data, key);
-	sp_data_opts o;
-	sp_data_format fmt;
 	int rc;
 	*out = NULL;
-	if (!strcmp(sp_kv_str(j->cfg.kv_data, "format"), "synthetic"))
-		return sp_synth_read(out, j->ctx, j->cfg.kv_data, j->cfg.seed, key);
-	if (!path || !*path)
-		return SP_OK;
-	if (!strcmp(sp_kv_str(j->cfg.kv_data, "format"), "parallel")) {
-		size_t skipped;
-		rc = sp_read_parallel(out, j->ctx, path, j->cfg.kv_data, &skipped);
-		if (rc >= 0 && skipped > 0)
-			sp_say(j->out, "note: %s: skipped %zu pairs with an empty side (data.skip_bad)\n",
-			       path, skipped);
-		return rc;
-	}
-	rc = sp_data_format_parse(&fmt, j->ctx, sp_kv_str(j->cfg.kv_data, "format"));
-	if (rc < 0)
-		return rc;
-	sp_data_opts_init(&o);
-	o.max_examples = (size_t)sp_kv_int(j->cfg.kv_data, "max_examples");
-	o.text_col = (int)sp_kv_int(j->cfg.kv_data, "text_column");
-	o.label_col = (int)sp_kv_int(j->cfg.kv_data, "label_column");
-	o.header = sp_kv_bool(j->cfg.kv_data, "header");
-	o.skip_bad = sp_kv_bool(j->cfg.kv_data, "skip_bad");
-	/* conll: the label column only when given; else by the column count */
-	if (fmt == SP_DATA_CONLL && key_set(j->cfg.kv_data, "label_column"))
-		o.conll_label_col = o.label_col;
-	rc = sp_corpus_read(out, j->ctx, path, fmt, &o);
-	if (rc >= 0 && sp_corpus_skipped(*out) > 0)
+	if (!j->cfg.reader->generated && (!path || !*path))
+		return SP_OK; /* no such split */
+	rc = sp_reader_read(out, j->ctx, j->cfg.reader, j->cfg.kv_data, path, key, j->cfg.seed);
+	if (rc >= 0 && *out && sp_corpus_skipped(*out) > 0)
 		report_skipped(j, path, *out);
 	return rc;
 }

@@ -48,6 +48,7 @@ FUZZ_CPPFLAGS = $(DEFS) -I$(top_builddir) $(AM_CPPFLAGS) $(ICU_CFLAGS) \
 FUZZ_LIBS = $(ICU_LIBS) $(SQLITE_LIBS) $(BLAS_LIBS) $(ZLIB_LIBS) $(LIBLTDL) -lm
 # The library sources the targets need (not the runner or the cell engine).
 FUZZ_LIB_SRC = core/sp_ctx.c core/sp_kv.c core/sp_pipe.c core/sp_data.c \
+	core/sp_textfile.c core/sp_read_lines.c core/sp_read_conll.c core/sp_read_tsv.c \
 	core/sp_runlog.c core/sp_runlog_read.c core/sp_runlog_queue.c core/sp_where.c \
 	core/sp_hash.c core/sp_modelfile.c core/sp_sqlite.c \
 	vocab/sp_vocab.c vocab/sp_vocab_store.c fuzz/scratch.c
@@ -97,3 +98,32 @@ clean-local: clean-fuzz
 clean-fuzz:
 	rm -rf fuzz/bin fuzz/work fuzz/findings fuzz/*.log
 .PHONY: fuzz clean-fuzz
+
+# The readers added as components: parallel, ptb (built in), fasta and
+# genbank (the dnaread plugin, compiled into the target).
+FUZZ_NAMES += parallel ptb fasta genbank
+FUZZ_PROGS += fuzz/fuzz_parallel fuzz/fuzz_ptb fuzz/fuzz_fasta fuzz/fuzz_genbank
+fuzz_fuzz_parallel_SOURCES = fuzz/fuzz_reader.c $(FUZZ_DRIVER_SRC)
+fuzz_fuzz_parallel_CFLAGS = $(AM_CFLAGS) -DFUZZ_READER='"parallel"'
+fuzz_fuzz_parallel_LDADD = $(TEST_LDADD)
+fuzz_fuzz_ptb_SOURCES = fuzz/fuzz_reader.c $(FUZZ_DRIVER_SRC)
+fuzz_fuzz_ptb_CFLAGS = $(AM_CFLAGS) -DFUZZ_READER='"ptb"'
+fuzz_fuzz_ptb_LDADD = $(TEST_LDADD)
+fuzz_fuzz_fasta_SOURCES = fuzz/fuzz_reader.c plugins/dnaread.c $(FUZZ_DRIVER_SRC)
+fuzz_fuzz_fasta_CFLAGS = $(AM_CFLAGS) -DFUZZ_READER='"fasta"' -DFUZZ_PLUGIN=dnaread
+fuzz_fuzz_fasta_LDADD = dna/libspdna.la $(TEST_LDADD)
+fuzz_fuzz_genbank_SOURCES = fuzz/fuzz_reader.c plugins/dnaread.c $(FUZZ_DRIVER_SRC)
+fuzz_fuzz_genbank_CFLAGS = $(AM_CFLAGS) -DFUZZ_READER='"genbank"' -DFUZZ_PLUGIN=dnaread
+fuzz_fuzz_genbank_LDADD = dna/libspdna.la $(TEST_LDADD)
+FUZZ_LIB_SRC += core/sp_readers.c core/sp_registry.c core/sp_module.c \
+	core/sp_read_parallel.c core/sp_read_synth.c core/sp_read_ptb.c \
+	core/sp_parallel.c core/sp_ptb.c core/sp_synth.c core/sp_utf8.c
+FUZZ_DNA_SRC = plugins/dnaread.c dna/sp_lines.c dna/sp_dna.c dna/sp_fasta.c dna/sp_genbank.c
+FUZZ_EXTRA_parallel = -DFUZZ_READER='"parallel"'
+FUZZ_EXTRA_ptb = -DFUZZ_READER='"ptb"'
+FUZZ_EXTRA_fasta = -DFUZZ_READER='"fasta"' -DFUZZ_PLUGIN=dnaread -I$(top_srcdir)/dna
+FUZZ_EXTRA_genbank = -DFUZZ_READER='"genbank"' -DFUZZ_PLUGIN=dnaread -I$(top_srcdir)/dna
+FUZZ_SRC_parallel = fuzz/fuzz_reader.c
+FUZZ_SRC_ptb = fuzz/fuzz_reader.c
+FUZZ_SRC_fasta = fuzz/fuzz_reader.c $(FUZZ_DNA_SRC)
+FUZZ_SRC_genbank = fuzz/fuzz_reader.c $(FUZZ_DNA_SRC)

@@ -9,7 +9,8 @@ top_builddir=${top_builddir:-$top_srcdir}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 n=0
-for t in pipe lines conll tsv modelfile vocab runlog tokenizers; do
+for t in pipe lines conll tsv modelfile vocab runlog tokenizers \
+	parallel ptb fasta genbank; do
 	prog="$top_builddir/fuzz/fuzz_$t"
 	for kind in corpus regress; do
 		dir="$top_srcdir/fuzz/$kind/$t"

@@ -176,6 +176,32 @@
 	F(sp_cell_view, c) \
 	F(sp_cell_view, dh_norm) \
 	F(sp_cell_view, mask) \
+	S(sp_example) \
+	F(sp_example, size) \
+	F(sp_example, line) \
+	F(sp_example, text) \
+	F(sp_example, text_len) \
+	F(sp_example, tokens) \
+	F(sp_example, tags) \
+	F(sp_example, n_tokens) \
+	F(sp_example, label) \
+	F(sp_example, target) \
+	F(sp_example, target_len) \
+	S(sp_read_env) \
+	F(sp_read_env, size) \
+	F(sp_read_env, split) \
+	F(sp_read_env, seed) \
+	F(sp_read_env, max_line_bytes) \
+	F(sp_read_env, max_file_bytes) \
+	F(sp_read_env, emit) \
+	F(sp_read_env, skip) \
+	F(sp_read_env, payload) \
+	S(sp_reader_ops) \
+	F(sp_reader_ops, base) \
+	F(sp_reader_ops, fields) \
+	F(sp_reader_ops, generated) \
+	F(sp_reader_ops, check) \
+	F(sp_reader_ops, read) \
 	/* end */
 
 typedef struct entry {

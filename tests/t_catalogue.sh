@@ -305,4 +305,48 @@ bad "vocab store that is text"       "text.db' is not a seqpipe vocabulary store
 bad "vocab store row without a name"  "nullname.db' is damaged: a vocabulary row without a name"  --vocab-db "$FX/nullname.db" vocab
 bad "run with a vocab store of another program" "other.db"            run "$FX/ok.pipe" --vocab-db "$FX/other.db"
 
+# readers added later (parallel, ptb, fasta, genbank): one line naming
+# FILE:LINE (or the key) and what was expected
+(
+cd "$FX" || exit 1
+reader_pipe() { # NAME FORMAT HEAD TOKENIZE TRAIN
+	{ printf '[pipeline]\nname = %s\n[data]\nformat = %s\ntrain = "%s"\n' "$1" "$2" "$5"
+	  [ -n "$4" ] && printf '[tokenize]\nplugin = %s\n' "$4"
+	  printf '[model]\nplugin = rnn\nhidden = 4\n[head]\nplugin = %s\n[train]\nepochs = 1\n' "$3"; } >"$1.pipe"
+}
+reader_pipe par parallel decoder icu_words "$FX/par.tsv"
+reader_pipe ptb ptb classify "" "$FX/ok.ptb"
+reader_pipe fasta fasta lm "" "$FX/ok.fa"
+reader_pipe gb genbank tagger "" "$FX/ok.gb"
+printf 'hallo\thello\n' >par.tsv
+printf 'eins\nzwei\ndrei\n' >mm.de
+printf 'one\ntwo\n' >mm.en
+printf 'hallo\thello\n\tempty\n' >emptyside.tsv
+printf 'hallo\thello\njust one\n' >onecol.par
+printf 'hallo\thello\nsch\xc3\xb6n\tbeaut\xff\n' >badutf.par
+printf '(3 (2 good) (3 film))\n(1 (2 bad) (1 film)\n' >unbalanced.ptb
+printf '(3 (2 good) (3 film))\n(x (2 bad) (1 film))\n' >badlabel.ptb
+printf 'ACGT\n>r1\nACGT\n' >headless.fa
+printf '>r1\nACGT\nACXT\n' >badbase.fa
+printf '>r1\n>r2\nACGT\n' >emptyrec.fa
+printf 'LOCUS       r1 8 bp DNA\nFEATURES             Location/Qualifiers\n     CDS             3..20\nORIGIN\n        1 acgtacgt\n//\n' >outside.gb
+printf 'LOCUS       r1 8 bp DNA\nORIGIN\n        1 acgtacgt\n' >unclosed.gb
+)
+bad "parallel: line counts differ"   "line counts differ: $FX/mm.de has 3 lines, $FX/mm.en has 2"  run "$FX/par.pipe" --set "data.train=\"$FX/mm\"" --set data.src_suffix=de --set data.tgt_suffix=en
+bad "parallel: one suffix alone"     "data.src_suffix and data.tgt_suffix go together"  check "$FX/par.pipe" --set data.src_suffix=de
+bad "parallel: an empty side"        "emptyside.tsv:2: empty source"  run "$FX/par.pipe" --set "data.train=\"$FX/emptyside.tsv\""
+bad "parallel: one column"           "onecol.par:2: expected at least 2 tab-separated columns, found 1"  run "$FX/par.pipe" --set "data.train=\"$FX/onecol.par\""
+bad "parallel: invalid UTF-8"        "badutf.par:2:"                 run "$FX/par.pipe" --set "data.train=\"$FX/badutf.par\""
+bad "parallel: missing file"         "nopar.tsv: cannot open"         run "$FX/par.pipe" --set "data.train=\"$FX/nopar.tsv\""
+bad "ptb: unbalanced tree"           "unbalanced.ptb:2:"              run "$FX/ptb.pipe" --set "data.train=\"$FX/unbalanced.ptb\""
+bad "ptb: root label not 0-4"        "badlabel.ptb:2:"                run "$FX/ptb.pipe" --set "data.train=\"$FX/badlabel.ptb\""
+bad "ptb: unknown label scheme"      "data.labels"                    check "$FX/ptb.pipe" --set data.labels=seven
+bad "fasta: sequence before a header" "headless.fa:1: sequence before the" run "$FX/fasta.pipe" --set "data.train=\"$FX/headless.fa\""
+bad "fasta: a letter not a base"     "badbase.fa:3:3:"                run "$FX/fasta.pipe" --set "data.train=\"$FX/badbase.fa\""
+bad "fasta: an empty record"         "emptyrec.fa:1:"                 run "$FX/fasta.pipe" --set "data.train=\"$FX/emptyrec.fa\""
+bad "genbank: CDS outside the sequence" "outside.gb:3:"               run "$FX/gb.pipe" --set "data.train=\"$FX/outside.gb\""
+bad "genbank: record not closed"     "unclosed.gb:"                   run "$FX/gb.pipe" --set "data.train=\"$FX/unclosed.gb\""
+bad "a reader plugin that is not there" "nomod"                       check "$FX/ok.pipe" --set data.format=nomod.lines
+bad "a tagger on a format without tags" "format = fasta has no labels"  check "$FX/fasta.pipe" --set head.plugin=tagger
+
 tap_done

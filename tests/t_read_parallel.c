@@ -4,7 +4,8 @@
  * by src_suffix/tgt_suffix (one of them gzip), or one tsv file with chosen
  * columns; mismatched line counts name both files and both counts; an
  * empty side is refused at FILE:LINE or skipped and counted with
- * skip_bad; other formats have no second text.
+ * skip_bad; other formats have no second text.  Through the reader
+ * component, as the runner reads it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 
 #include "sp_data.h"
 #include "sp_kv_host.h"
-#include "sp_read_parallel.h"
+#include "sp_readers.h"
 #include "sp_runner.h"
 #include "tap.h"
 
@@ -48,11 +49,14 @@ static void write_gz(const char *name, const char *text)
 }
 
 /* The [data] section of a .pipe with `format = parallel` and the given
- * "key=value" settings, validated against the host's data keys. */
+ * "key=value" settings, validated against the host's data keys and the
+ * parallel reader's. */
 static sp_kv *data_kv(sp_ctx *ctx, const char *const *set, size_t n)
 {
 	sp_kv *kv = NULL;
-	if (sp_kv_new(&kv, "data") < 0)
+	sp_param_spec *spec = NULL;
+	if (sp_kv_new(&kv, "data") < 0 ||
+	    sp_reader_spec(&sp_reader_parallel, ctx, sp_runner_host_spec("data"), &spec) < 0)
 		return NULL;
 	sp_kv_set(kv, ctx, "format", "parallel", 0, "test");
 	for (size_t i = 0; i < n; i++) {
@@ -61,19 +65,25 @@ static sp_kv *data_kv(sp_ctx *ctx, const char *const *set, size_t n)
 		snprintf(key, sizeof(key), "%.*s", (int)(eq - set[i]), set[i]);
 		sp_kv_set(kv, ctx, key, eq + 1, 0, "test");
 	}
-	if (sp_kv_validate(kv, ctx, sp_runner_host_spec("data"), dir) < 0) {
+	if (sp_kv_validate(kv, ctx, spec, dir) < 0) {
 		diag("validate: %s", sp_errmsg(ctx));
 		sp_kv_free(kv);
-		return NULL;
+		kv = NULL;
 	}
+	free(spec);
 	return kv;
 }
 
 static int read_with(sp_corpus **c, sp_ctx *ctx, const char *file,
 		     const char *const *set, size_t n, size_t *skipped)
 {
+	const sp_reader_ops *r = NULL;
 	sp_kv *kv = data_kv(ctx, set, n);
-	int rc = kv ? sp_read_parallel(c, ctx, path_of(file), kv, skipped) : -1;
+	int rc = -1;
+	if (kv && sp_reader_find(&r, ctx, NULL, "parallel", "test") == 0)
+		rc = sp_reader_read(c, ctx, r, kv, path_of(file), "train", 1);
+	if (rc == 0 && skipped)
+		*skipped = sp_corpus_skipped(*c);
 	sp_kv_free(kv);
 	return rc;
 }

@@ -1,0 +1,255 @@
+/*
+ * sp_read_conll.c: [data] format = conll, one `token<TAB>label` per line
+ * and a blank line between sentences (NER); one example per sentence.
+ * The open sentence is gathered in a buffer of its own (strings, then
+ * pointers made once it ends) and handed to the host as one example.
+ */
+#include "sp_read_text.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_textfile.h"
+
+typedef struct sent_ {
+	char *buf;           /* token\0label\0 token\0label\0 ... */
+	size_t len, cap;
+	size_t *off;         /* 2 per token: token, label offsets in buf */
+	const char **ptr;    /* tokens [0, n), labels [n, 2n) at the end */
+	size_t n, ncap;
+	size_t line;         /* of the first token */
+} sent_;
+
+static int is_ws_(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* Makes room for `need` elements of `elem` bytes in *pp (doubling). */
+static int grow_(void *pp, size_t *cap, size_t need, size_t elem)
+{
+	void **p = pp;
+	size_t nc = *cap ? *cap : 64;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (nc < need) {
+		if (nc > SIZE_MAX / 2 / elem)
+			return -1;
+		nc *= 2;
+	}
+	q = realloc(*p, nc * elem);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = nc;
+	return 0;
+}
+
+static int put_(sent_ *s, const char *str, size_t len, size_t *off)
+{
+	if (len >= SIZE_MAX - s->len - 1 ||
+	    grow_(&s->buf, &s->cap, s->len + len + 1, 1) < 0)
+		return -1;
+	memcpy(s->buf + s->len, str, len);
+	s->buf[s->len + len] = '\0';
+	*off = s->len;
+	s->len += len + 1;
+	return 0;
+}
+
+/* Adds token tok[0, nt) with label lab[0, nl) to the open sentence. */
+static int sent_add_(sent_ *s, sp_ctx *ctx, const char *path, size_t lineno,
+		     const char *tok, size_t nt, const char *lab, size_t nl)
+{
+	if (grow_(&s->off, &s->ncap, 2 * (s->n + 1), sizeof(size_t)) < 0 ||
+	    put_(s, tok, nt, &s->off[2 * s->n]) < 0 ||
+	    put_(s, lab, nl, &s->off[2 * s->n + 1]) < 0)
+		return sp_err(ctx, SP_ENOMEM, "%s:%zu: out of memory", path, lineno);
+	if (s->n++ == 0)
+		s->line = lineno;
+	return SP_OK;
+}
+
+/* Hands the open sentence, if any, to the host and empties the buffer. */
+static int sent_end_(sent_ *s, sp_ctx *ctx, const char *path,
+		     const sp_read_env *env)
+{
+	sp_example e = SP_EXAMPLE_INIT;
+	const char **p;
+
+	if (s->n == 0)
+		return SP_OK;
+	p = realloc(s->ptr, 2 * s->n * sizeof(*p));
+	if (!p)
+		return sp_err(ctx, SP_ENOMEM, "%s:%zu: out of memory", path, s->line);
+	s->ptr = p;
+	for (size_t i = 0; i < s->n; i++) {
+		p[i] = s->buf + s->off[2 * i];
+		p[s->n + i] = s->buf + s->off[2 * i + 1];
+	}
+	e.line = s->line;
+	e.tokens = p;
+	e.tags = p + s->n;
+	e.n_tokens = s->n;
+	s->n = 0;
+	s->len = 0;
+	return env->emit(env->payload, &e);
+}
+
+/* Bounds of the next column of s[0, len) from *i, which is moved past
+ * it: columns are separated by runs of tabs when tabs (a line holding a
+ * tab: a column may then contain spaces, and is trimmed of them), by runs
+ * of spaces and tabs otherwise.  Returns 0 when no column is left. */
+static int conll_col_(const char *s, size_t len, size_t *i, int tabs,
+		      size_t *b, size_t *e)
+{
+	size_t k = *i;
+
+	if (k > 0) /* not the first column: skip the separator */
+		while (k < len && (tabs ? s[k] == '\t' : is_ws_(s[k])))
+			k++;
+	if (k >= len && *i > 0)
+		return 0;
+	*b = k;
+	while (k < len && (tabs ? s[k] != '\t' : !is_ws_(s[k])))
+		k++;
+	*e = k;
+	*i = k > *i ? k : len; /* an empty first column ends the line */
+	if (tabs) {
+		while (*b < *e && s[*b] == ' ')
+			(*b)++;
+		while (*e > *b && s[*e - 1] == ' ')
+			(*e)--;
+	}
+	return 1;
+}
+
+/* The columns of a token line: the token (first), the label (column
+ * `want`, or the last when want < 0) and their count. */
+typedef struct cols_ {
+	size_t ncol, tb, te, lb, le;
+} cols_;
+
+static void split_cols_(const char *s, size_t len, int want, cols_ *c)
+{
+	int tabs = memchr(s, '\t', len) != NULL;
+	size_t i = 0, b, e, end = len;
+
+	memset(c, 0, sizeof(*c));
+	while (is_ws_(s[end - 1])) /* not blank: the caller checked */
+		end--;
+	while (conll_col_(s, end, &i, tabs, &b, &e)) {
+		if (c->ncol == 0) {
+			c->tb = b;
+			c->te = e;
+		} else if (want < 0 || c->ncol == (size_t)want) {
+			c->lb = b;
+			c->le = e;
+		}
+		c->ncol++;
+	}
+}
+
+/*
+ * One token line: the token is the first column, the label column
+ * conll_label_col; -1 is the last, and AUTO (the default) the last of 2
+ * or 4 columns.  Under AUTO, 3 or 5+ columns are refused: which one is the
+ * label would be a guess ("token POS label" and "token label extra" look
+ * alike).
+ */
+static int conll_line_(sent_ *st, sp_ctx *ctx, const char *path, size_t lineno,
+		       const sp_data_opts *o, const sp_read_env *env,
+		       const char *s, size_t len)
+{
+	int want = o->conll_label_col;
+	char ex[SP_EXCERPT_CAP];
+	cols_ c;
+
+	if (sp_text_blank(s, len) ||
+	    (len >= 10 && memcmp(s, "-DOCSTART-", 10) == 0))
+		return sent_end_(st, ctx, path, env);
+	split_cols_(s, len, want, &c);
+	if (c.te == c.tb || c.ncol < 2 ||
+	    (c.le == c.lb && (want < 0 || c.ncol > (size_t)want))) {
+		if (o->skip_bad)
+			return env->skip(env->payload, lineno);
+		return sp_err(ctx, SP_EINPUT,
+			      "%s:%zu: expected 'token<TAB>label', got '%s'",
+			      path, lineno, sp_text_excerpt(ex, s, len));
+	}
+	if (want == SP_DATA_LABEL_AUTO && c.ncol != 2 && c.ncol != 4)
+		return sp_err(ctx, SP_EINPUT,
+			      "%s:%zu: %zu columns, expected 2 (token label) or "
+			      "4 (CoNLL-2003: token POS chunk label); for another "
+			      "layout name the label column: '%s'",
+			      path, lineno, c.ncol, sp_text_excerpt(ex, s, len));
+	if (want >= 0 && c.ncol <= (size_t)want) {
+		if (o->skip_bad)
+			return env->skip(env->payload, lineno);
+		return sp_err(ctx, SP_EINPUT,
+			      "%s:%zu: %zu columns, expected at least %d "
+			      "(the label is column %d, counted from 0): '%s'",
+			      path, lineno, c.ncol, want + 1, want,
+			      sp_text_excerpt(ex, s, len));
+	}
+	return sent_add_(st, ctx, path, lineno, s + c.tb, c.te - c.tb,
+			 s + c.lb, c.le - c.lb);
+}
+
+int sp_read_conll(sp_ctx *ctx, const char *path, const sp_data_opts *o,
+		  const sp_read_env *env)
+{
+	sent_ st = {0};
+	sp_textfile *f = NULL;
+	const char *s;
+	size_t len;
+	int rc = sp_textfile_open(&f, ctx, path, o->max_line_bytes,
+				  o->max_file_bytes);
+
+	while (rc >= 0 && (rc = sp_textfile_line(f, ctx, &s, &len)) > 0)
+		if ((rc = conll_line_(&st, ctx, path, sp_textfile_lineno(f), o,
+				      env, s, len)) != 0)
+			break; /* > 0: the host has enough */
+	/* a last sentence without a blank line after it */
+	if (rc == 0)
+		rc = sent_end_(&st, ctx, path, env);
+	sp_textfile_close(f);
+	free(st.buf);
+	free(st.off);
+	free(st.ptr);
+	return rc < 0 ? rc : SP_OK;
+}
+
+static int conll_read_(sp_ctx *ctx, const sp_kv *args, const char *path,
+		       const sp_read_env *env)
+{
+	sp_data_opts o;
+	sp_read_text_opts(&o, args, env);
+	return sp_read_conll(ctx, path, &o, env);
+}
+
+static int conll_check_(sp_ctx *ctx, const sp_kv *args)
+{
+	const char *where = sp_kv_where(args, "label_column");
+	if (where && strcmp(where, "default") != 0 && sp_kv_int(args, "label_column") == 0)
+		return sp_err(ctx, SP_EINVAL, "%s: data.label_column = 0 is the token, expected the label's column (>= 1, or -1 for the last)",
+			      where);
+	return SP_OK;
+}
+
+static const sp_param_spec conll_params_[] = {
+	{"label_column", SP_T_INT, "-1", "conll: column of the label (0-based, -1 = the last); when not given, lines must have 2 columns (token label) or 4 (CoNLL-2003)", NULL},
+	{"skip_bad", SP_T_BOOL, "false", "conll, tsv: skip (and count) malformed lines, such as an empty token, instead of failing; encoding errors still fail", NULL},
+	{NULL, 0, NULL, NULL, NULL}};
+
+const sp_reader_ops sp_reader_conll = {
+	.base = {sizeof(sp_reader_ops), SP_KIND_READER, "conll",
+		 "token<TAB>label per line, a blank line between sentences (tagging)",
+		 conll_params_},
+	.fields = SP_FIELD_TOKENS | SP_FIELD_TAGS,
+	.check = conll_check_,
+	.read = conll_read_,
+};

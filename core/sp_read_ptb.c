@@ -1,0 +1,135 @@
+/*
+ * sp_read_ptb.c: [data] format = ptb, bracketed trees one per line as the
+ * Stanford Sentiment Treebank ships them (sp_ptb.h): the leaves are the
+ * example's tokens, the root's label its label, as SST-5 ("0".."4"),
+ * SST-2 ("neg", "pos"; the neutral 2 dropped) or as written.
+ */
+#include "sp_readers.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_ptb.h"
+#include "sp_textfile.h"
+
+/* The leaves of one tree, NUL-terminated in buf, pointed to by tok. */
+typedef struct leaves_ {
+	char *buf;
+	size_t len, cap;
+	size_t *off;
+	const char **tok;
+	size_t n, ncap, tcap; /* leaves; capacity of off, of tok */
+	sp_ctx *ctx;
+} leaves_;
+
+static int grow_(void *pp, size_t *cap, size_t need, size_t elem)
+{
+	void **p = pp;
+	size_t nc = *cap ? *cap : 64;
+	void *q;
+	if (need <= *cap)
+		return 0;
+	while (nc < need) {
+		if (nc > SIZE_MAX / 2 / elem)
+			return -1;
+		nc *= 2;
+	}
+	if (!(q = realloc(*p, nc * elem)))
+		return -1;
+	*p = q;
+	*cap = nc;
+	return 0;
+}
+
+static int leaf_(void *payload, const char *tok, size_t len, size_t offset)
+{
+	leaves_ *l = payload;
+	(void)offset;
+	if (len >= SIZE_MAX / 2 || grow_(&l->buf, &l->cap, l->len + len + 1, 1) < 0 ||
+	    grow_(&l->off, &l->ncap, l->n + 1, sizeof(size_t)) < 0)
+		return sp_err(l->ctx, SP_ENOMEM, "out of memory");
+	memcpy(l->buf + l->len, tok, len);
+	l->buf[l->len + len] = '\0';
+	l->off[l->n++] = l->len;
+	l->len += len + 1;
+	return SP_OK;
+}
+
+static int ptb_classes_(sp_ptb_classes *out, const sp_kv *args)
+{
+	const char *c = sp_kv_str(args, "labels");
+	*out = !strcmp(c, "binary") ? SP_PTB_BINARY : !strcmp(c, "raw") ? SP_PTB_RAW : SP_PTB_FINE;
+	return SP_OK;
+}
+
+/* One tree line: parsed, classed, and emitted unless dropped. */
+static int ptb_tree_(leaves_ *l, const char *path, size_t lineno, sp_ptb_classes classes,
+		     const sp_read_env *env, const char *s, size_t len)
+{
+	const char *label, *cls;
+	size_t label_len;
+	char raw[64];
+	sp_example e = SP_EXAMPLE_INIT;
+	int rc;
+	l->len = l->n = 0;
+	if ((rc = sp_ptb_parse(l->ctx, s, len, path, lineno, leaf_, l, &label, &label_len)) < 0 ||
+	    (rc = sp_ptb_class(l->ctx, label, label_len, classes, &cls, path, lineno)) < 0)
+		return rc;
+	if (!cls)
+		return SP_OK; /* SST-2 drops the neutral trees */
+	if (classes == SP_PTB_RAW) {
+		if (label_len >= sizeof(raw))
+			return sp_err(l->ctx, SP_EINPUT, "%s:%zu: root label of %zu bytes, expected at most %zu",
+				      path, lineno, label_len, sizeof(raw) - 1);
+		memcpy(raw, label, label_len);
+		raw[label_len] = '\0';
+		cls = raw;
+	}
+	if (grow_(&l->tok, &l->tcap, l->n, sizeof(*l->tok)) < 0)
+		return sp_err(l->ctx, SP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < l->n; i++)
+		l->tok[i] = l->buf + l->off[i];
+	e.line = lineno;
+	e.tokens = l->tok;
+	e.n_tokens = l->n;
+	e.label = cls;
+	return env->emit(env->payload, &e);
+}
+
+static int ptb_read_(sp_ctx *ctx, const sp_kv *args, const char *path,
+		     const sp_read_env *env)
+{
+	leaves_ l = {0};
+	sp_ptb_classes classes;
+	sp_textfile *f = NULL;
+	const char *s;
+	size_t len;
+	int rc;
+	l.ctx = ctx;
+	ptb_classes_(&classes, args);
+	rc = sp_textfile_open(&f, ctx, path, env->max_line_bytes, env->max_file_bytes);
+	while (rc >= 0 && (rc = sp_textfile_line(f, ctx, &s, &len)) > 0) {
+		if (sp_text_blank(s, len))
+			continue;
+		if ((rc = ptb_tree_(&l, path, sp_textfile_lineno(f), classes, env, s, len)) != 0)
+			break; /* > 0: the host has enough */
+	}
+	sp_textfile_close(f);
+	free(l.buf);
+	free(l.off);
+	free(l.tok);
+	return rc < 0 ? rc : SP_OK;
+}
+
+static const sp_param_spec ptb_params_[] = {
+	{"labels", SP_T_STRING, "fine", "ptb: the root label as SST-5 classes 0-4 (fine), SST-2 neg/pos with the neutral 2 dropped (binary), or as written (raw)", "fine|binary|raw"},
+	{NULL, 0, NULL, NULL, NULL}};
+
+const sp_reader_ops sp_reader_ptb = {
+	.base = {sizeof(sp_reader_ops), SP_KIND_READER, "ptb",
+		 "bracketed trees one per line (SST): the leaves, labelled by the root",
+		 ptb_params_},
+	.fields = SP_FIELD_TOKENS | SP_FIELD_LABEL,
+	.read = ptb_read_,
+};
