@@ -51,7 +51,9 @@ contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
 # yes_if CMD ARGS...: 0 when the command succeeds, else 1, for ok $(...)
 yes_if() { if "$@"; then echo 0; else echo 1; fi; }
 # sql QUERY: on the run log of the work folder
-sql() { sqlite3 "$work/runs.db" "$1"; }
+# sql QUERY: a query on the work folder's run log; waits up to 10 s for a
+# writer's lock (a run may be logging meanwhile)
+sql() { sqlite3 -cmd ".timeout 10000" "$work/runs.db" "$1"; }
 planned=
 plan() { echo "1..$1"; planned=$1; }
 # tap_done: the plan, unless plan gave it, and the exit status: 0 when
