@@ -49,7 +49,7 @@ FUZZ_LIBS = $(ICU_LIBS) $(SQLITE_LIBS) $(BLAS_LIBS) $(ZLIB_LIBS) $(LIBLTDL) -lm
 # The library sources the targets need (not the runner or the cell engine).
 FUZZ_LIB_SRC = core/sp_ctx.c core/sp_kv.c core/sp_pipe.c core/sp_data.c \
 	core/sp_textfile.c core/sp_read_lines.c core/sp_read_conll.c core/sp_read_tsv.c \
-	core/sp_runlog.c core/sp_runlog_read.c core/sp_runlog_queue.c core/sp_where.c \
+	core/sp_runlog.c core/sp_runlog_schema.c core/sp_runlog_read.c core/sp_runlog_queue.c core/sp_where.c \
 	core/sp_hash.c core/sp_modelfile.c core/sp_sqlite.c \
 	vocab/sp_vocab.c vocab/sp_vocab_store.c fuzz/scratch.c
 FUZZ_EXTRA_pipe =
