@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "sp_data_mem.h"
+#include "sp_grow.h"
 #include "sp_read_text.h"
 
 #define NONE_ SIZE_MAX
@@ -107,34 +108,12 @@ void sp_read_text_opts(sp_data_opts *o, const sp_kv *args,
 /* Corpus storage                                                      */
 /* ------------------------------------------------------------------ */
 
-/* Makes room for `need` elements of `elem` bytes in *p (doubling). */
-static int grow_(void *pp, size_t *cap, size_t need, size_t elem)
-{
-	void **p = pp;
-	size_t nc = *cap ? *cap : 256;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (nc < need) {
-		if (nc > SIZE_MAX / 2 / elem)
-			return -1;
-		nc *= 2;
-	}
-	q = realloc(*p, nc * elem);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = nc;
-	return 0;
-}
-
 /* Copies s[0, len) into the arena; *off gets its offset. */
 static int arena_put_(sp_corpus *c, const char *s, size_t len, size_t *off)
 {
 	if (len >= SIZE_MAX - c->alen - 1)
 		return -1;
-	if (grow_(&c->arena, &c->acap, c->alen + len + 1, 1) < 0)
+	if (sp_grow(&c->arena, &c->acap, c->alen + len + 1, 1) < 0)
 		return -1;
 	if (len)
 		memcpy(c->arena + c->alen, s, len);
@@ -183,7 +162,7 @@ static int add_tokens_(sp_corpus *c, const sp_example *e, example_ *x)
 
 	x->a = c->ntok;
 	x->n = e->n_tokens;
-	if (grow_(&c->tok, &c->tcap, 2 * (c->ntok + e->n_tokens), sizeof(size_t)) < 0)
+	if (sp_grow(&c->tok, &c->tcap, 2 * (c->ntok + e->n_tokens), sizeof(size_t)) < 0)
 		return -1;
 	for (size_t k = 0; k < e->n_tokens; k++) {
 		size_t *o = &c->tok[2 * (c->ntok + k)];
@@ -236,7 +215,7 @@ int sp_corpus_add(void *corpus, const sp_example *e)
 			      c->format, e->line, miss);
 	if (c->max && c->n >= c->max)
 		return 1;
-	if (grow_(&c->ex, &c->ncap, c->n + 1, sizeof(*c->ex)) < 0)
+	if (sp_grow(&c->ex, &c->ncap, c->n + 1, sizeof(*c->ex)) < 0)
 		goto nomem;
 	x = &c->ex[c->n];
 	*x = (example_){0, 0, NONE_, NONE_, 0, e->line};

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_grow.h"
 #include "sp_textfile.h"
 
 typedef struct sent_ {
@@ -26,32 +27,10 @@ static int is_ws_(char ch)
 	return ch == ' ' || ch == '\t';
 }
 
-/* Makes room for `need` elements of `elem` bytes in *pp (doubling). */
-static int grow_(void *pp, size_t *cap, size_t need, size_t elem)
-{
-	void **p = pp;
-	size_t nc = *cap ? *cap : 64;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (nc < need) {
-		if (nc > SIZE_MAX / 2 / elem)
-			return -1;
-		nc *= 2;
-	}
-	q = realloc(*p, nc * elem);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = nc;
-	return 0;
-}
-
 static int put_(sent_ *s, const char *str, size_t len, size_t *off)
 {
 	if (len >= SIZE_MAX - s->len - 1 ||
-	    grow_(&s->buf, &s->cap, s->len + len + 1, 1) < 0)
+	    sp_grow(&s->buf, &s->cap, s->len + len + 1, 1) < 0)
 		return -1;
 	memcpy(s->buf + s->len, str, len);
 	s->buf[s->len + len] = '\0';
@@ -64,7 +43,7 @@ static int put_(sent_ *s, const char *str, size_t len, size_t *off)
 static int sent_add_(sent_ *s, sp_ctx *ctx, const char *path, size_t lineno,
 		     const char *tok, size_t nt, const char *lab, size_t nl)
 {
-	if (grow_(&s->off, &s->ncap, 2 * (s->n + 1), sizeof(size_t)) < 0 ||
+	if (sp_grow(&s->off, &s->ncap, 2 * (s->n + 1), sizeof(size_t)) < 0 ||
 	    put_(s, tok, nt, &s->off[2 * s->n]) < 0 ||
 	    put_(s, lab, nl, &s->off[2 * s->n + 1]) < 0)
 		return sp_err(ctx, SP_ENOMEM, "%s:%zu: out of memory", path, lineno);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_grow.h"
 #include "sp_ptb.h"
 #include "sp_textfile.h"
 
@@ -23,31 +24,12 @@ typedef struct leaves_ {
 	sp_ctx *ctx;
 } leaves_;
 
-static int grow_(void *pp, size_t *cap, size_t need, size_t elem)
-{
-	void **p = pp;
-	size_t nc = *cap ? *cap : 64;
-	void *q;
-	if (need <= *cap)
-		return 0;
-	while (nc < need) {
-		if (nc > SIZE_MAX / 2 / elem)
-			return -1;
-		nc *= 2;
-	}
-	if (!(q = realloc(*p, nc * elem)))
-		return -1;
-	*p = q;
-	*cap = nc;
-	return 0;
-}
-
 static int leaf_(void *payload, const char *tok, size_t len, size_t offset)
 {
 	leaves_ *l = payload;
 	(void)offset;
-	if (len >= SIZE_MAX / 2 || grow_(&l->buf, &l->cap, l->len + len + 1, 1) < 0 ||
-	    grow_(&l->off, &l->ncap, l->n + 1, sizeof(size_t)) < 0)
+	if (len >= SIZE_MAX / 2 || sp_grow(&l->buf, &l->cap, l->len + len + 1, 1) < 0 ||
+	    sp_grow(&l->off, &l->ncap, l->n + 1, sizeof(size_t)) < 0)
 		return sp_err(l->ctx, SP_ENOMEM, "out of memory");
 	memcpy(l->buf + l->len, tok, len);
 	l->buf[l->len + len] = '\0';
@@ -86,7 +68,7 @@ static int ptb_tree_(leaves_ *l, const char *path, size_t lineno, sp_ptb_classes
 		raw[label_len] = '\0';
 		cls = raw;
 	}
-	if (grow_(&l->tok, &l->tcap, l->n, sizeof(*l->tok)) < 0)
+	if (sp_grow(&l->tok, &l->tcap, l->n, sizeof(*l->tok)) < 0)
 		return sp_err(l->ctx, SP_ENOMEM, "out of memory");
 	for (size_t i = 0; i < l->n; i++)
 		l->tok[i] = l->buf + l->off[i];

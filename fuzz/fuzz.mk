@@ -118,6 +118,7 @@ fuzz_fuzz_genbank_LDADD = dna/libspdna.la $(TEST_LDADD)
 FUZZ_LIB_SRC += core/sp_readers.c core/sp_registry.c core/sp_module.c \
 	core/sp_read_parallel.c core/sp_read_synth.c core/sp_read_ptb.c \
 	core/sp_parallel.c core/sp_ptb.c core/sp_synth.c core/sp_utf8.c
+FUZZ_LIB_SRC += core/sp_grow.c
 FUZZ_DNA_SRC = plugins/dnaread.c dna/sp_lines.c dna/sp_dna.c dna/sp_fasta.c dna/sp_genbank.c
 FUZZ_EXTRA_parallel = -DFUZZ_READER='"parallel"'
 FUZZ_EXTRA_ptb = -DFUZZ_READER='"ptb"'
