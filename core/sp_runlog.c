@@ -61,7 +61,7 @@ static const char *const stmt_sql_[ST_N] = {
 		      "pred) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
-/* One bound value of a write: kept in memory while the file is locked. */const char *sp_run_status_name(sp_run_status status)
+const char *sp_run_status_name(sp_run_status status)
 {
 	switch (status) {
 	case SP_RUN_RUNNING: return "running";

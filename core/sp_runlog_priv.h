@@ -55,6 +55,7 @@ enum {
 	ST_N
 };
 
+/* One bound value of a write: kept in memory while the file is locked. */
 typedef struct sp_runlog_bval_ {
 	int type;          /* 0 = not bound, SQLITE_NULL, _INTEGER, _FLOAT, _TEXT */
 	int64_t i;

@@ -22,24 +22,50 @@
 	"	(SELECT f.value FROM final_values f WHERE f.run_id = r.id AND " \
 	"f.name = '" name "' AND f.split = '" split "') AS " split "_" name
 
+/* The runs table, named `name`, whose status is one of `statuses` (the
+ * text of a parenthesised SQL list without its closing parenthesis):
+ * schema 1 makes it, schema 3 makes it again with one status more. */
+#define RUNS_TABLE_(name, statuses)                                         \
+	"CREATE TABLE " name " (\n"                                         \
+	"	id INTEGER PRIMARY KEY,\n"                                  \
+	"	pipeline TEXT NOT NULL,\n"                                  \
+	"	pipe_path TEXT,\n"                                          \
+	"	pipe_text TEXT,\n"                                          \
+	"	pipe_hash TEXT,\n"                                          \
+	"	seed INTEGER,\n"                                            \
+	"	status TEXT NOT NULL DEFAULT 'running' CHECK (status IN\n"  \
+	statuses ")),\n"                                                    \
+	"	started TEXT NOT NULL,\n"                                   \
+	"	ended TEXT,\n"                                              \
+	"	error TEXT,\n"                                              \
+	"	seqpipe_version TEXT,\n"                                    \
+	"	host TEXT,\n"                                               \
+	"	pid INTEGER\n"                                              \
+	");\n"
+/* The run_summary view, whose final metrics come from FINAL_COL(split,
+ * name): schema 2 makes it on metrics, schema 3 on final_values. */
+#define RUN_SUMMARY_(FINAL_COL)                                             \
+	"CREATE VIEW run_summary AS\n"                                      \
+	"SELECT r.id AS run_id, r.pipeline, r.status, r.started, r.ended,\n" \
+	"	r.seed,\n"                                                  \
+	PARAM_COL_("model", "plugin", "model") ",\n"                        \
+	PARAM_COL_("model", "hidden", "hidden") ",\n"                       \
+	PARAM_COL_("model", "layers", "layers") ",\n"                       \
+	PARAM_COL_("train", "optimizer", "optimizer") ",\n"                 \
+	PARAM_COL_("train", "lr", "lr") ",\n"                               \
+	PARAM_COL_("train", "epochs", "epochs") ",\n"                       \
+	FINAL_COL("dev", "loss") ",\n" FINAL_COL("dev", "accuracy") ",\n"   \
+	FINAL_COL("dev", "f1") ",\n" FINAL_COL("dev", "perplexity") ",\n"   \
+	FINAL_COL("test", "loss") ",\n" FINAL_COL("test", "accuracy") ",\n" \
+	FINAL_COL("test", "f1") ",\n" FINAL_COL("test", "perplexity") ",\n" \
+	"	(SELECT group_concat(t.key || '=' || t.value, ' ') FROM tags t\n" \
+	"		WHERE t.run_id = r.id) AS tags\n"                   \
+	"FROM runs r;\n"
+
 static const char *const migrations_[SP_RUNLOG_SCHEMA_VERSION] = {
 	/* 0 -> 1: the first schema. */
-	"CREATE TABLE runs (\n"
-	"	id INTEGER PRIMARY KEY,\n"
-	"	pipeline TEXT NOT NULL,\n"
-	"	pipe_path TEXT,\n"
-	"	pipe_text TEXT,\n"
-	"	pipe_hash TEXT,\n"
-	"	seed INTEGER,\n"
-	"	status TEXT NOT NULL DEFAULT 'running' CHECK (status IN\n"
-	"		('running', 'finished', 'failed', 'interrupted')),\n"
-	"	started TEXT NOT NULL,\n"
-	"	ended TEXT,\n"
-	"	error TEXT,\n"
-	"	seqpipe_version TEXT,\n"
-	"	host TEXT,\n"
-	"	pid INTEGER\n"
-	");\n"
+	RUNS_TABLE_("runs",
+		    "		('running', 'finished', 'failed', 'interrupted'")
 	"CREATE INDEX runs_pipeline ON runs(pipeline, status);\n"
 	"CREATE TABLE params (\n"
 	"	run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
@@ -115,45 +141,16 @@ static const char *const migrations_[SP_RUNLOG_SCHEMA_VERSION] = {
 	"	max(CASE WHEN split = 'test' THEN value END) AS test,\n"
 	"	max(CASE WHEN split IS NULL THEN value END) AS value\n"
 	"FROM metrics WHERE epoch IS NOT NULL GROUP BY run_id, name, epoch;\n"
-	"CREATE VIEW run_summary AS\n"
-	"SELECT r.id AS run_id, r.pipeline, r.status, r.started, r.ended,\n"
-	"	r.seed,\n"
-	PARAM_COL_("model", "plugin", "model") ",\n"
-	PARAM_COL_("model", "hidden", "hidden") ",\n"
-	PARAM_COL_("model", "layers", "layers") ",\n"
-	PARAM_COL_("train", "optimizer", "optimizer") ",\n"
-	PARAM_COL_("train", "lr", "lr") ",\n"
-	PARAM_COL_("train", "epochs", "epochs") ",\n"
-	FINAL_COL_("dev", "loss") ",\n" FINAL_COL_("dev", "accuracy") ",\n"
-	FINAL_COL_("dev", "f1") ",\n" FINAL_COL_("dev", "perplexity") ",\n"
-	FINAL_COL_("test", "loss") ",\n" FINAL_COL_("test", "accuracy") ",\n"
-	FINAL_COL_("test", "f1") ",\n" FINAL_COL_("test", "perplexity") ",\n"
-	"	(SELECT group_concat(t.key || '=' || t.value, ' ') FROM tags t\n"
-	"		WHERE t.run_id = r.id) AS tags\n"
-	"FROM runs r;\n",
+	RUN_SUMMARY_(FINAL_COL_),
 	/* 2 -> 3: status 'diverged'; confusion matrices and sample
 	 * predictions; final_values, kept by a trigger, whose
 	 * index makes a filter on a final metric one index range.  SQLite
 	 * cannot change a CHECK in place, so runs is rebuilt (foreign keys
 	 * are off during migrations, so dropping the old table cascades
 	 * nothing; the view that names runs is dropped and made again). */
-	"CREATE TABLE runs_v3 (\n"
-	"	id INTEGER PRIMARY KEY,\n"
-	"	pipeline TEXT NOT NULL,\n"
-	"	pipe_path TEXT,\n"
-	"	pipe_text TEXT,\n"
-	"	pipe_hash TEXT,\n"
-	"	seed INTEGER,\n"
-	"	status TEXT NOT NULL DEFAULT 'running' CHECK (status IN\n"
-	"		('running', 'finished', 'failed', 'interrupted',\n"
-	"		 'diverged')),\n"
-	"	started TEXT NOT NULL,\n"
-	"	ended TEXT,\n"
-	"	error TEXT,\n"
-	"	seqpipe_version TEXT,\n"
-	"	host TEXT,\n"
-	"	pid INTEGER\n"
-	");\n"
+	RUNS_TABLE_("runs_v3",
+		    "		('running', 'finished', 'failed', 'interrupted',\n"
+		    "		 'diverged'")
 	"INSERT INTO runs_v3 SELECT id, pipeline, pipe_path, pipe_text,\n"
 	"	pipe_hash, seed, status, started, ended, error, seqpipe_version,\n"
 	"	host, pid FROM runs;\n"
@@ -213,22 +210,7 @@ static const char *const migrations_[SP_RUNLOG_SCHEMA_VERSION] = {
 	"CREATE VIEW final_metrics AS\n"
 	"SELECT run_id, nullif(split, '') AS split, name, epoch, value\n"
 	"FROM final_values;\n"
-	"CREATE VIEW run_summary AS\n"
-	"SELECT r.id AS run_id, r.pipeline, r.status, r.started, r.ended,\n"
-	"	r.seed,\n"
-	PARAM_COL_("model", "plugin", "model") ",\n"
-	PARAM_COL_("model", "hidden", "hidden") ",\n"
-	PARAM_COL_("model", "layers", "layers") ",\n"
-	PARAM_COL_("train", "optimizer", "optimizer") ",\n"
-	PARAM_COL_("train", "lr", "lr") ",\n"
-	PARAM_COL_("train", "epochs", "epochs") ",\n"
-	FINAL3_COL_("dev", "loss") ",\n" FINAL3_COL_("dev", "accuracy") ",\n"
-	FINAL3_COL_("dev", "f1") ",\n" FINAL3_COL_("dev", "perplexity") ",\n"
-	FINAL3_COL_("test", "loss") ",\n" FINAL3_COL_("test", "accuracy") ",\n"
-	FINAL3_COL_("test", "f1") ",\n" FINAL3_COL_("test", "perplexity") ",\n"
-	"	(SELECT group_concat(t.key || '=' || t.value, ' ') FROM tags t\n"
-	"		WHERE t.run_id = r.id) AS tags\n"
-	"FROM runs r;\n",
+	RUN_SUMMARY_(FINAL3_COL_),
 };
 
 const char *sp_runlog_migration_(int v)
