@@ -69,22 +69,6 @@ void sp_task_metric_names(const sp_task *t, char *out, size_t n)
 	}
 }
 
-sp_label_field sp_task_format_field(const char *format)
-{
-	static const struct {
-		const char *format;
-		sp_label_field field;
-	} formats[] = {{"lines", SP_LABELS_NEXT_TOKEN},
-		       {"conll", SP_LABELS_TOKEN},
-		       {"tsv", SP_LABELS_TEXT},
-		       {"parallel", SP_LABELS_SEQUENCE},
-		       {"synthetic", SP_LABELS_TEXT}};
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (!strcmp(formats[i].format, format))
-			return formats[i].field;
-	return (sp_label_field)0;
-}
-
 /* A declaration must name a known field, at least one metric, each once
  * with a direction, and a best metric among them. */
 static int check_decl(sp_ctx *ctx, const sp_head_task *d, const char *name,

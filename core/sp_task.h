@@ -26,9 +26,6 @@ int sp_task_resolve(sp_task *out, sp_ctx *ctx, const sp_head_ops *h,
 const sp_metric_decl *sp_task_metric(const sp_task *t, const char *name);
 /* The declared metric names, ", "-separated, into out[n]. */
 void sp_task_metric_names(const sp_task *t, char *out, size_t n);
-/* The field a data format's examples carry ("lines" none, "conll" a
- * label per token, "tsv" a label per text); 0 for an unknown format. */
-sp_label_field sp_task_format_field(const char *format);
 
 /* Derived properties, all from the label field. */
 /* one target per sequence (classifiers) */
