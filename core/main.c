@@ -668,6 +668,7 @@ static int cmd_pipe(sp_ctx *ctx, sp_registry *reg, cli *c, const char *cmd)
 	if (!strcmp(cmd, "run")) {
 		struct sigaction sa;
 		int64_t run_id = 0;
+		sp_run_status end = SP_RUN_FAILED;
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_sigint;
 		sigaction(SIGINT, &sa, NULL);
@@ -678,11 +679,11 @@ static int cmd_pipe(sp_ctx *ctx, sp_registry *reg, cli *c, const char *cmd)
 		 * kill a run half-logged: lose the output, keep training */
 		sa.sa_handler = SIG_IGN;
 		sigaction(SIGPIPE, &sa, NULL);
-		rc = sp_runner_run(ctx, reg, c->positional[0], &c->ro, &run_id);
+		rc = sp_runner_run(ctx, reg, c->positional[0], &c->ro, &run_id, &end);
 		if (rc < 0 && run_id > 0) {
-			/* one line: which run, how it ended, why */
+			/* one line: which run, how it ended (as logged), why */
 			fprintf(stderr, "pipeline: error: run %lld %s: %s\n", (long long)run_id,
-				rc == SP_EINTR ? "interrupted" : "failed", sp_errmsg(ctx));
+				sp_run_status_name(end), sp_errmsg(ctx));
 			status = rc == SP_EINTR ? EXIT_INTERRUPTED : EXIT_FAILURE;
 		} else if (rc < 0) {
 			status = fail(ctx, rc);

@@ -153,6 +153,14 @@ static int run_prepare(sp_job *j, char *model_path, size_t n, sp_modelfile *ck,
 	return SP_OK;
 }
 
+/* How a run that returned rc ended. */
+static sp_run_status end_status(const sp_job *j, int rc)
+{
+	if (rc >= 0)
+		return SP_RUN_FINISHED;
+	return rc == SP_EINTR ? SP_RUN_INTERRUPTED : j->diverged ? SP_RUN_DIVERGED : SP_RUN_FAILED;
+}
+
 /* However the run ended: why (when it failed), and the checkpoint and a
  * best model a failed run had saved, so that it resumes from them. */
 static void run_end(sp_job *j, int rc)
@@ -163,8 +171,7 @@ static void run_end(sp_job *j, int rc)
 		char msg[1024];
 		snprintf(msg, sizeof(msg), "%s", sp_errmsg(ctx));
 		sp_observe_event(&j->obs, ctx, SP_LOG_WARN, msg);
-		sp_observe_end(&j->obs, ctx, rc == SP_EINTR ? SP_RUN_INTERRUPTED :
-					     j->diverged ? SP_RUN_DIVERGED : SP_RUN_FAILED, msg);
+		sp_observe_end(&j->obs, ctx, end_status(j, rc), msg);
 		sp_err(ctx, rc, "%s", msg);
 	}
 	if (j->run_id > 0 && j->files.ckpt) {
@@ -179,7 +186,8 @@ static void run_end(sp_job *j, int rc)
 }
 
 int sp_runner_run(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
-		  const sp_runner_opts *opts, int64_t *out_run_id)
+		  const sp_runner_opts *opts, int64_t *out_run_id,
+		  sp_run_status *out_status)
 {
 	sp_job j;
 	char model_path[4096];
@@ -211,6 +219,8 @@ int sp_runner_run(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 		sp_say(j.out, "run %lld finished\n", (long long)j.run_id);
 done:
 	run_end(&j, rc);
+	if (out_status)
+		*out_status = end_status(&j, rc);
 	/* a failure the other ranks cannot learn of (they would wait) */
 	if (rc < 0 && !sp_dist_agreed(j.dist))
 		sp_dist_abort(j.dist, ctx, rc);

@@ -16,6 +16,7 @@
 
 #include "sp_ctx.h"
 #include "sp_registry.h"
+#include "sp_runlog.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -74,9 +75,12 @@ const struct sp_param_spec *sp_runner_host_spec(const char *section);
 int sp_runner_check(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 		    const sp_runner_opts *opts);
 /* Trains and logs one run; *out_run_id is set as soon as the run is
- * logged (so a failed run still has an id; 0 = none). */
+ * logged (so a failed run still has an id; 0 = none).  *out_status (may
+ * be NULL) gets how it ended, as the run log records it: finished,
+ * failed, interrupted or diverged. */
 int sp_runner_run(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
-		  const sp_runner_opts *opts, int64_t *out_run_id);
+		  const sp_runner_opts *opts, int64_t *out_run_id,
+		  sp_run_status *out_status);
 int sp_runner_predict(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 		      const sp_runner_opts *opts);
 /* Evaluates the latest trained model (or opts->model_path) on the data

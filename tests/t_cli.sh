@@ -232,11 +232,13 @@ PIPE
 run "$PIPELINE" run bad.pipe
 ok $([ $rc -eq 1 ] && contains "$err" "bad.conll:2" && echo 0 || echo 1) "bad CoNLL line: file:line ($err)"
 ok $([ "$(sql "select status from runs order by id desc limit 1")" = failed ] && echo 0 || echo 1) "the failed run is logged as failed"
+ok $(printf '%s\n' "$err" | grep -q '^pipeline: error: run [0-9]* failed: ' && echo 0 || echo 1) "and its error line says failed"
 
 # NaN in training: a huge learning rate, no clipping, unbounded relu
 run "$PIPELINE" run "$HELLO" --set train.lr=1e30 --set train.clip_norm=0 --set pipeline.name=nan --set model.nonlinearity=relu
 ok $([ $rc -eq 1 ] && contains "$err" "training epoch" && (contains "$err" "finite" || contains "$err" "nan" || contains "$err" "inf") && echo 0 || echo 1) "NaN/inf in training stops the run, naming epoch and batch ($err)"
 ok $([ "$(sql "select status from runs where pipeline='nan'")" = diverged ] && echo 0 || echo 1) "and it is logged as diverged (a status of its own)"
+ok $(printf '%s\n' "$err" | grep -q '^pipeline: error: run [0-9]* diverged: ' && echo 0 || echo 1) "and its error line says diverged, not failed ($err)"
 
 # a truncated model file
 head -c 100 "$model" >trunc.spm

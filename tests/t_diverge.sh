@@ -25,7 +25,7 @@ hello() { # DB ARGS...: pipeline run hello.pipe into DB, output in out/err
 final() { grep '^final train' out; }
 ROLL=(--set train.lr=1e6 --set train.on_diverge=rollback --set train.rollback_lr_factor=1e-6)
 
-plan 20
+plan 21
 
 # --- stop (the default) --------------------------------------------------
 hello stop.db --set train.lr=1e6
@@ -33,6 +33,8 @@ ok $([ $rc -ge 1 ] && [ $rc -le 127 ] && echo 0 || echo 1) "lr = 1e6 stops with 
 is "$(grep -c '' err)" 1 "one line on stderr"
 ok $(grep -q 'training epoch 2, batch 1: diverged: training loss .* is past 10000 times' err && echo 0 || echo 1) \
 	"it names the epoch, the batch and the bound: $(cat err)"
+ok $(grep -q '^pipeline: error: run 1 diverged: ' err && echo 0 || echo 1) \
+	"the line says the run diverged (its status), not that it failed"
 is "$(sqldb stop.db "select status from runs where id = 1")" diverged "the run log says diverged"
 ok $(sqldb stop.db "select error from runs where id = 1" | grep -q 'diverged: training loss' && echo 0 || echo 1) \
 	"with the reason"
@@ -69,8 +71,8 @@ is "$(final)" "$rolled" "and ends where the uninterrupted run ends"
 # no rollback left: stops as with stop, saying so
 hello few.db --set train.lr=1e6 --set train.on_diverge=rollback --set train.rollback_lr_factor=0.9 --set train.max_rollbacks=2
 ok $([ $rc -ge 1 ] && [ $rc -le 127 ] && echo 0 || echo 1) "lr 1e6 lowered by 0.9 twice still diverges (exit $rc)"
-ok $(grep -q 'after 2 rollbacks (train.max_rollbacks): training epoch 2, batch 1: diverged' err && echo 0 || echo 1) \
-	"the error counts the rollbacks: $(cat err)"
+ok $(grep -q '^pipeline: error: run 1 diverged: after 2 rollbacks (train.max_rollbacks): training epoch 2, batch 1: diverged' err && echo 0 || echo 1) \
+	"the error says diverged and counts the rollbacks: $(cat err)"
 is "$(sqldb few.db "select count(*) from events where message like '%rolled back%'")" 2 "two rollback events"
 is "$(sqldb few.db "select status from runs")" diverged "the run log says it diverged"
 
