@@ -9,44 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #include "sp_parallel.h"
 #include "tap.h"
+#include "tmpdir.h"
 
 #ifndef SRCDIR
 #define SRCDIR "."
 #endif
-
-static char dir[512];
-
-static const char *path_of(const char *name)
-{
-	static char p[4][600];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-	return p[k];
-}
-
-static void write_file(const char *name, const char *text)
-{
-	FILE *f = fopen(path_of(name), "wb");
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
-static void write_gz(const char *name, const char *text)
-{
-	gzFile g = gzopen(path_of(name), "wb");
-	if (g) {
-		gzputs(g, text);
-		gzclose(g);
-	}
-}
 
 static void test_files(sp_ctx *ctx)
 {
@@ -209,20 +179,12 @@ static void test_tatoeba(sp_ctx *ctx)
 int main(void)
 {
 	sp_ctx *ctx;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(dir, sizeof(dir), "%s/t_parallel.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir) || sp_ctx_new(&ctx, 1) < 0)
+	if (tmpdir_make("t_parallel") < 0 || sp_ctx_new(&ctx, 1) < 0)
 		return 1;
 	test_files(ctx);
 	test_tsv(ctx);
 	test_tatoeba(ctx);
 	sp_ctx_free(ctx);
-	{
-		static const char *const files[] = {"a.en", "a.fr.gz", "b.fr", "c.en", "c.fr",
-						    "d.en", "d.fr", "e.fr", "t.tsv"};
-		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-			unlink(path_of(files[i]));
-		rmdir(dir);
-	}
+	tmpdir_remove();
 	return tap_done();
 }

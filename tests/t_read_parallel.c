@@ -10,43 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #include "sp_data.h"
 #include "sp_kv_host.h"
 #include "sp_readers.h"
 #include "sp_runner.h"
 #include "tap.h"
-
-static char dir[512];
-
-static const char *path_of(const char *name)
-{
-	static char p[4][600];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-	return p[k];
-}
-
-static void write_file(const char *name, const char *text)
-{
-	FILE *f = fopen(path_of(name), "wb");
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
-static void write_gz(const char *name, const char *text)
-{
-	gzFile g = gzopen(path_of(name), "wb");
-	if (g) {
-		gzputs(g, text);
-		gzclose(g);
-	}
-}
+#include "tmpdir.h"
 
 /* The [data] section of a .pipe with `format = parallel` and the given
  * "key=value" settings, validated against the host's data keys and the
@@ -65,7 +35,7 @@ static sp_kv *data_kv(sp_ctx *ctx, const char *const *set, size_t n)
 		snprintf(key, sizeof(key), "%.*s", (int)(eq - set[i]), set[i]);
 		sp_kv_set(kv, ctx, key, eq + 1, 0, "test");
 	}
-	if (sp_kv_validate(kv, ctx, spec, dir) < 0) {
+	if (sp_kv_validate(kv, ctx, spec, tmpdir()) < 0) {
 		diag("validate: %s", sp_errmsg(ctx));
 		sp_kv_free(kv);
 		kv = NULL;
@@ -184,19 +154,13 @@ static void other_formats(sp_ctx *ctx)
 int main(void)
 {
 	sp_ctx *ctx = NULL;
-	snprintf(dir, sizeof(dir), "/tmp/t_read_parallel.XXXXXX");
-	if (!mkdtemp(dir) || sp_ctx_new(&ctx, 1) < 0)
+	if (tmpdir_make("t_read_parallel") < 0 || sp_ctx_new(&ctx, 1) < 0)
 		return 1;
 	two_files(ctx);
 	mismatch(ctx);
 	tsv(ctx);
 	other_formats(ctx);
-	{
-		char cmd[600];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			diag("could not remove %s", dir);
-	}
+	tmpdir_remove();
 	sp_ctx_free(ctx);
 	return tap_done();
 }

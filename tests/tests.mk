@@ -81,6 +81,8 @@ TEST_PROGS += tests/t_grad_attn
 TESTS += tests/t_score.sh
 EXTRA_DIST += tests/t_score.sh
 tests_t_parallel_CFLAGS = $(TEST_CFLAGS) $(ZLIB_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
+tests_t_parallel_SOURCES = tests/t_parallel.c tests/tmpdir.c
+noinst_HEADERS += tests/tmpdir.h
 
 # Plugins that must be refused: built for another ABI, misnamed, a module
 # without the entry symbol, and one with a required op left NULL; and a
@@ -175,7 +177,7 @@ tests_t_dna_eval_LDADD = $(DNA_LDADD)
 TEST_PROGS += tests/t_synth
 SCRIPT_TESTS += tests/t_vanishing.sh
 TEST_PROGS += tests/t_read_parallel
-tests_t_read_parallel_SOURCES = tests/t_read_parallel.c
+tests_t_read_parallel_SOURCES = tests/t_read_parallel.c tests/tmpdir.c
 tests_t_read_parallel_CFLAGS = $(TEST_CFLAGS) $(ZLIB_CFLAGS)
 tests_t_read_parallel_LDADD = $(TEST_LDADD)
 # data-parallel training: runs under mpirun when configured --with-mpi
