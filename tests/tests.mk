@@ -13,7 +13,7 @@ AM_TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_bu
 
 TEST_PROGS = tests/t_ctx tests/t_blas tests/t_kv tests/t_pipe tests/t_registry \
 	tests/t_tokenizers tests/t_vocab tests/t_grad_cell tests/t_grad_heads \
-	tests/t_metrics tests/t_optim tests/t_data tests/t_runlog tests/t_modelfile \
+	tests/t_metrics tests/t_optim tests/t_data tests/t_modelfile \
 	tests/t_tags tests/t_conlleval
 TEST_PROGS += tests/t_grad_mgu
 TEST_PROGS += tests/t_grad_charword
@@ -69,7 +69,19 @@ tests_t_grad_heads_SOURCES = tests/t_grad_heads.c $(HEADS_SOURCES)
 tests_t_grad_seq2seq_SOURCES = tests/t_grad_seq2seq.c $(SEQ2SEQ_SOURCES)
 tests_t_grad_seq2seq_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins
 tests_t_metrics_SOURCES = tests/t_metrics.c $(HEADS_SOURCES)
-tests_t_runlog_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
+# the run log: writing, reading and the views, migrations, the queue
+RUNLOG_TESTS = tests/t_runlog_write tests/t_runlog_read tests/t_runlog_migrate \
+	tests/t_runlog_queue
+TEST_PROGS += $(RUNLOG_TESTS)
+noinst_HEADERS += tests/runlog_fix.h
+tests_t_runlog_write_SOURCES = tests/t_runlog_write.c tests/runlog_fix.c
+tests_t_runlog_write_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
+tests_t_runlog_read_SOURCES = tests/t_runlog_read.c tests/runlog_fix.c
+tests_t_runlog_read_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
+tests_t_runlog_migrate_SOURCES = tests/t_runlog_migrate.c tests/runlog_fix.c
+tests_t_runlog_migrate_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
+tests_t_runlog_queue_SOURCES = tests/t_runlog_queue.c tests/runlog_fix.c
+tests_t_runlog_queue_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
 
 # translation: sacreBLEU-compatible scores
 TEST_PROGS += tests/t_bleu
