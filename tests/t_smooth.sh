@@ -31,32 +31,7 @@ ok $([ $rc -eq 1 ] && contains "$out" "epsilon = 1, expected 0 <= epsilon < 1" &
 	"a bad epsilon is refused by create, naming the key ($err)"
 
 # --- the task it declares, read by the host --------------------------------
-train="$top_srcdir/data/hello/train.txt"
-cat >lm.pipe <<PIPE
-[pipeline]
-name = smooth
-seed = 1
-[data]
-format = lines
-train = "$train"
-dev = "$train"
-[tokenize]
-plugin = chars
-[encode]
-plugin = onehot
-specials = none
-[model]
-plugin = rnn
-hidden = 3
-[head]
-plugin = smooth.next
-[train]
-optimizer = sgd
-lr = 0.5
-epochs = 60
-batch = 1
-early_stop = 3
-PIPE
+head_pipe lm.pipe smooth smooth.next 60
 run "$PIPELINE" check lm.pipe
 ok $rc "check accepts smooth.next and its default metric (${err##*$'\n'})"
 run "$PIPELINE" check lm.pipe --set train.metric=loss
@@ -69,9 +44,9 @@ ok $([ $rc -ne 0 ] && contains "$err" "MODULE.next" && echo 0 || echo 1) \
 # smoothed_xent falls: read as lower-is-better the run keeps the last
 # epochs and never stops early (as higher-is-better it would keep epoch 1)
 run "$PIPELINE" run lm.pipe
-best=$(sql "select min(value) from metrics where split='dev' and name='smoothed_xent' and epoch is not null")
-kept=$(sql "select value from metrics where split='dev' and name='smoothed_xent' and epoch is null")
-epochs=$(sql "select count(*) from metrics where split='dev' and name='smoothed_xent' and epoch is not null")
+best=$(dev_metric best smoothed_xent)
+kept=$(dev_metric final smoothed_xent)
+epochs=$(dev_metric epochs smoothed_xent)
 ok $([ $rc -eq 0 ] && [ -n "$best" ] && [ "$best" = "$kept" ] && [ "$epochs" -eq 60 ] && echo 0 || echo 1) \
 	"the kept model has the lowest dev smoothed_xent ($kept), no early stop ($epochs epochs; ${err##*$'\n'})"
 

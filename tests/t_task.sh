@@ -8,32 +8,7 @@
 export SEQPIPE_PLUGIN_PATH="$top_builddir/tests/plugins"
 
 plan 11
-train="$top_srcdir/data/hello/train.txt"
-cat >task.pipe <<PIPE
-[pipeline]
-name = xent
-seed = 1
-[data]
-format = lines
-train = "$train"
-dev = "$train"
-[tokenize]
-plugin = chars
-[encode]
-plugin = onehot
-specials = none
-[model]
-plugin = rnn
-hidden = 3
-[head]
-plugin = xenthead.xent
-[train]
-optimizer = sgd
-lr = 0.5
-epochs = 40
-batch = 1
-early_stop = 3
-PIPE
+head_pipe task.pipe xent xenthead.xent 40
 
 run "$PIPELINE" check task.pipe
 ok $rc "check accepts the head's own default metric (${err##*$'\n'})"
@@ -44,10 +19,10 @@ ok $([ $rc -ne 0 ] && contains "$err" "train.metric = f1 is not a metric of head
 # and never stops early; read as higher-is-better it would keep epoch 1
 # and stop after epoch 4
 run "$PIPELINE" run task.pipe
-best=$(sql "select min(value) from metrics where split='dev' and name='xent' and epoch is not null")
-final=$(sql "select value from metrics where split='dev' and name='xent' and epoch is null")
-first=$(sql "select value from metrics where split='dev' and name='xent' and epoch = 0")
-epochs=$(sql "select count(*) from metrics where split='dev' and name='xent' and epoch is not null")
+best=$(dev_metric best xent)
+final=$(dev_metric final xent)
+first=$(dev_metric first xent)
+epochs=$(dev_metric epochs xent)
 ok $([ $rc -eq 0 ] && [ -n "$best" ] && [ "$best" = "$final" ] && [ "$best" != "$first" ] && echo 0 || echo 1) "the kept model has the lowest dev xent ($final; first epoch $first)"
 ok $([ $rc -eq 0 ] && [ "$epochs" -gt 4 ] && echo 0 || echo 1) "early stopping reads xent as lower-is-better ($epochs epochs run)"
 run "$PIPELINE" run task.pipe --set train.metric=hits --set train.epochs=3

@@ -50,10 +50,53 @@ run() {
 contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
 # yes_if CMD ARGS...: 0 when the command succeeds, else 1, for ok $(...)
 yes_if() { if "$@"; then echo 0; else echo 1; fi; }
-# sql QUERY: on the run log of the work folder
 # sql QUERY: a query on the work folder's run log; waits up to 10 s for a
 # writer's lock (a run may be logging meanwhile)
 sql() { sqlite3 -cmd ".timeout 10000" "$work/runs.db" "$1"; }
+# head_pipe FILE NAME HEAD EPOCHS: a .pipe named NAME that trains a
+# 3-unit rnn with the head HEAD on data/hello (characters, one-hot, plain
+# SGD at lr 0.5, batch 1, at most EPOCHS epochs, early stop after 3
+# without progress; dev = train): tiny and deterministic, for the tests of
+# the task a head declares
+head_pipe() {
+	cat >"$1" <<PIPE
+[pipeline]
+name = $2
+seed = 1
+[data]
+format = lines
+train = "$top_srcdir/data/hello/train.txt"
+dev = "$top_srcdir/data/hello/train.txt"
+[tokenize]
+plugin = chars
+[encode]
+plugin = onehot
+specials = none
+[model]
+plugin = rnn
+hidden = 3
+[head]
+plugin = $3
+[train]
+optimizer = sgd
+lr = 0.5
+epochs = $4
+batch = 1
+early_stop = 3
+PIPE
+}
+# dev_metric best|final|first|epochs NAME: over the work folder's run log,
+# the lowest dev NAME of an epoch, the final evaluation's, epoch 0's, or
+# how many epochs have one
+dev_metric() {
+	local q="from metrics where split='dev' and name='$2'"
+	case $1 in
+	best) sql "select min(value) $q and epoch is not null" ;;
+	final) sql "select value $q and epoch is null" ;;
+	first) sql "select value $q and epoch = 0" ;;
+	epochs) sql "select count(*) $q and epoch is not null" ;;
+	esac
+}
 planned=
 plan() { echo "1..$1"; planned=$1; }
 # tap_done: the plan, unless plan gave it, and the exit status: 0 when
