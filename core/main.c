@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sp_build_paths.h" /* generated: PLUGINDIR, SP_BUILTIN_MODULES ... */
 #include "sp_cli_score.h"
 #include "cli_conlleval.h"
 #include "cli_history.h"
