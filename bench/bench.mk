@@ -76,3 +76,9 @@ quality: pipeline$(EXEEXT) all bench/sst2tsv$(EXEEXT)
 		$(SHELL) $(abs_top_srcdir)/bench/quality.sh $(QUALITY_ARGS)
 EXTRA_DIST += bench/quality.sh bench/sst2.pipe bench/predict_speed.sh
 .PHONY: quality
+
+# bench/bench_bpe: CPU time of learning and applying byte-pair merges
+#   bench/bench_bpe train.de.gz train.en.gz 10000 merges.txt
+EXTRA_PROGRAMS += bench/bench_bpe
+bench_bench_bpe_SOURCES = bench/bench_bpe.c
+bench_bench_bpe_LDADD = core/libseqpipe-host.la -lm

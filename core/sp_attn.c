@@ -9,7 +9,12 @@
  *             dW += h_b dq^T;  dh_b += W dq
  *   additive: u[s] = tanh(z[s]);  dv += de[s] u[s];  dz = de[s] v (1 - u^2);
  *             dUe += dz E[s]^T;  dE[s] += Ue^T dz;  dUd += dz h_b^T;  dh_b += Ud^T dz
- * Sums run in double and are stored in float.
+ * Dot and general sums run in double and are stored in float.  Additive
+ * runs as products over all (s, b) at once: P = E·Ueᵀ (S·B, A), one GEMM,
+ * made once per source when the source is pinned (sp_attn_pin), else at
+ * every forward; Ud h for the batch is one GEMM, e = tanh(P + Ud h)·v one
+ * GEMV; backward mirrors it (dz summed over s for Ud; dUe and dE from dz
+ * by two GEMMs, per backward or, pinned, once in sp_attn_pin_backward).
  */
 #include "sp_attn.h"
 
@@ -33,8 +38,15 @@ struct sp_attn {
 	float *q;          /* (B,He) W^T h (general) */
 	float *dq;         /* (B,He) ∂L/∂q (general, backward) */
 	float *da;         /* (S) scratch */
-	float *zh;         /* (A) Ud h_b (additive) */
+	float *zh;         /* (B,A) h·Udᵀ (additive) */
+	float *pe;         /* (S,B,A) E·Ueᵀ (additive) */
+	float *dz;         /* (S,B,A) ∂L/∂z of one backward (additive) */
+	float *de;         /* (S,B) ∂L/∂e of one backward */
 	size_t cap_sb, cap_b, cap_s;
+	/* the pinned source (additive): pe holds its E·Ueᵀ, dpe sums ∂L/∂P */
+	const float *pin_enc;
+	size_t pin_S, pin_B, cap_pe, cap_dpe;
+	float *dpe;
 };
 
 int sp_attn_kind_parse(sp_attn_kind *out, sp_ctx *ctx, const char *name)
@@ -85,6 +97,10 @@ void sp_attn_free(sp_attn *a)
 	free(a->dq);
 	free(a->da);
 	free(a->zh);
+	free(a->pe);
+	free(a->dz);
+	free(a->de);
+	free(a->dpe);
 	free(a);
 }
 
@@ -121,42 +137,131 @@ void sp_attn_init_params(sp_attn *a, sp_ctx *ctx)
 	}
 }
 
+static int grow(float **p, sp_ctx *ctx, size_t n)
+{
+	float *x = realloc(*p, (n ? n : 1) * sizeof(*x));
+	if (!x)
+		return sp_err(ctx, SP_ENOMEM, "attention: out of memory");
+	*p = x;
+	return SP_OK;
+}
+
 /* Grows the cache for (S, B); the only allocation of forward. */
 static int reserve(sp_attn *a, sp_ctx *ctx, size_t S, size_t B)
 {
 	size_t sb = S * B;
-	if (sb > a->cap_sb) {
-		float *x = realloc(a->a, sb * sizeof(*x));
-		if (!x)
-			return sp_err(ctx, SP_ENOMEM, "attention: out of memory");
-		a->a = x;
-		if (a->A) {
-			if (!(x = realloc(a->u, sb * a->A * sizeof(*x))))
-				return sp_err(ctx, SP_ENOMEM, "attention: out of memory");
-			a->u = x;
-		}
+	int rc;
+	if (sb > a->cap_sb || !a->a) {
+		if ((rc = grow(&a->a, ctx, sb)) < 0 || (rc = grow(&a->de, ctx, sb)) < 0)
+			return rc;
+		if (a->A && ((rc = grow(&a->u, ctx, sb * a->A)) < 0 ||
+			     (rc = grow(&a->dz, ctx, sb * a->A)) < 0))
+			return rc;
 		a->cap_sb = sb;
 	}
-	if (B > a->cap_b) {
-		float *x = realloc(a->q, B * a->He * sizeof(*x));
-		if (!x)
-			return sp_err(ctx, SP_ENOMEM, "attention: out of memory");
-		a->q = x;
-		if (!(x = realloc(a->dq, B * a->He * sizeof(*x))))
-			return sp_err(ctx, SP_ENOMEM, "attention: out of memory");
-		a->dq = x;
+	if (B > a->cap_b || !a->q) {
+		if ((rc = grow(&a->q, ctx, B * a->He)) < 0 || (rc = grow(&a->dq, ctx, B * a->He)) < 0 ||
+		    (rc = grow(&a->zh, ctx, B * (a->A ? a->A : 1))) < 0)
+			return rc;
 		a->cap_b = B;
 	}
-	if (S > a->cap_s || !a->zh) {
-		float *x = realloc(a->da, (S ? S : 1) * sizeof(*x));
-		if (!x)
-			return sp_err(ctx, SP_ENOMEM, "attention: out of memory");
-		a->da = x;
-		if (!(x = realloc(a->zh, (a->A ? a->A : 1) * sizeof(*x))))
-			return sp_err(ctx, SP_ENOMEM, "attention: out of memory");
-		a->zh = x;
+	if (S > a->cap_s || !a->da) {
+		if ((rc = grow(&a->da, ctx, S)) < 0)
+			return rc;
 		a->cap_s = S;
 	}
+	return SP_OK;
+}
+
+/* pe (S·B, A) = enc (S·B, He) · Ueᵀ; pe sized for it by the caller */
+static void project_source(sp_attn *a, size_t S, size_t B, const float *enc)
+{
+	sp_gemm(0, 1, S * B, a->A, a->He, 1.0f, enc, a->He, a->w, a->He, 0.0f, a->pe, a->A);
+}
+
+static int reserve_pe(sp_attn *a, sp_ctx *ctx, size_t sb)
+{
+	int rc;
+	if (sb <= a->cap_pe)
+		return SP_OK;
+	if ((rc = grow(&a->pe, ctx, sb * a->A)) < 0)
+		return rc;
+	a->cap_pe = sb;
+	return SP_OK;
+}
+
+static int pinned(const sp_attn *a, size_t S, size_t B, const float *enc)
+{
+	return a->pin_enc && a->pin_enc == enc && a->pin_S == S && a->pin_B == B;
+}
+
+int sp_attn_pin(sp_attn *a, sp_ctx *ctx, size_t S, size_t B, const float *enc)
+{
+	int rc;
+	a->pin_enc = NULL;
+	if (a->kind != SP_ATTN_ADDITIVE)
+		return SP_OK;
+	if (!a->w)
+		return sp_err(ctx, SP_EINVAL, "attention: parameters not bound");
+	if ((rc = reserve_pe(a, ctx, S * B)) < 0)
+		return rc;
+	if (S * B > a->cap_dpe) {
+		if ((rc = grow(&a->dpe, ctx, S * B * a->A)) < 0)
+			return rc;
+		a->cap_dpe = S * B;
+	}
+	project_source(a, S, B, enc);
+	memset(a->dpe, 0, S * B * a->A * sizeof(*a->dpe));
+	a->pin_enc = enc;
+	a->pin_S = S;
+	a->pin_B = B;
+	return SP_OK;
+}
+
+int sp_attn_pin_backward(sp_attn *a, sp_ctx *ctx, float *denc)
+{
+	size_t SB = a->pin_S * a->pin_B, He = a->He, A = a->A;
+	if (a->kind != SP_ATTN_ADDITIVE)
+		return SP_OK;
+	if (!a->pin_enc)
+		return sp_err(ctx, SP_EINVAL, "attention: pin_backward without a pinned source");
+	if (!a->dw)
+		return sp_err(ctx, SP_EINVAL, "attention: gradients not bound");
+	/* P = E·Ueᵀ: dUe += dPᵀ·E, dE += dP·Ue */
+	sp_gemm(1, 0, A, He, SB, 1.0f, a->dpe, A, a->pin_enc, He, 1.0f, a->dw, He);
+	if (denc)
+		sp_gemm(0, 0, SB, He, A, 1.0f, a->dpe, A, a->w, He, 1.0f, denc, He);
+	memset(a->dpe, 0, SB * A * sizeof(*a->dpe));
+	return SP_OK;
+}
+
+void sp_attn_unpin(sp_attn *a) { a->pin_enc = NULL; }
+
+/* additive: e (S,B) into a->a from u = tanh(P + h·Udᵀ) */
+static int additive_scores(sp_attn *a, sp_ctx *ctx)
+{
+	size_t S = a->S, B = a->B, He = a->He, Hd = a->Hd, A = a->A;
+	const float *Ud = a->w + A * He, *v = a->w + A * (He + Hd);
+	const float *pe;
+	int rc;
+	if (pinned(a, S, B, a->enc)) {
+		pe = a->pe;
+	} else {
+		if ((rc = reserve_pe(a, ctx, S * B)) < 0)
+			return rc;
+		project_source(a, S, B, a->enc);
+		pe = a->pe;
+		a->pin_enc = NULL;
+	}
+	sp_gemm(0, 1, B, A, Hd, 1.0f, a->h, Hd, Ud, Hd, 0.0f, a->zh, A);
+	for (size_t s = 0; s < S; s++)
+		for (size_t b = 0; b < B; b++) {
+			const float *p = pe + (s * B + b) * A, *z = a->zh + b * A;
+			float *u = a->u + (s * B + b) * A;
+			for (size_t k = 0; k < A; k++)
+				u[k] = tanhf(p[k] + z[k]);
+		}
+	sp_gemm(0, 0, S * B, 1, A, 1.0f, a->u, A, v, 1, 0.0f, a->a, 1);
 	return SP_OK;
 }
 
@@ -168,34 +273,16 @@ static double dotf(const float *x, const float *y, size_t n)
 	return s;
 }
 
-/* e[s] of column b into a[s*B+b] (then softmax) */
+/* dot, general: e[s] of column b into a[s*B+b] (then softmax) */
 static void scores(sp_attn *a, size_t b)
 {
-	size_t S = a->S, B = a->B, He = a->He, Hd = a->Hd, A = a->A;
+	size_t S = a->S, B = a->B, He = a->He, Hd = a->Hd;
 	const float *hb = a->h + b * Hd;
 	/* general: q = h·W of every column is one product (forward) */
-	if (a->kind == SP_ATTN_ADDITIVE) {
-		const float *Ud = a->w + A * He;
-		for (size_t k = 0; k < A; k++)
-			a->zh[k] = (float)dotf(Ud + k * Hd, hb, Hd);
-	}
 	for (size_t s = 0; s < S; s++) {
 		const float *es = a->enc + (s * B + b) * He;
-		double e;
-		if (a->kind == SP_ATTN_DOT) {
-			e = dotf(hb, es, He);
-		} else if (a->kind == SP_ATTN_GENERAL) {
-			e = dotf(a->q + b * He, es, He);
-		} else {
-			const float *Ue = a->w, *v = a->w + A * (He + Hd);
-			float *u = a->u + (s * B + b) * A;
-			e = 0.0;
-			for (size_t k = 0; k < A; k++) {
-				u[k] = tanhf((float)(dotf(Ue + k * He, es, He) + a->zh[k]));
-				e += (double)v[k] * u[k];
-			}
-		}
-		a->a[s * B + b] = (float)e;
+		a->a[s * B + b] =
+			(float)(a->kind == SP_ATTN_DOT ? dotf(hb, es, He) : dotf(a->q + b * He, es, He));
 	}
 }
 
@@ -233,9 +320,12 @@ int sp_attn_forward(sp_attn *a, sp_ctx *ctx, size_t S, size_t B, const float *en
 	a->B = B;
 	if (a->kind == SP_ATTN_GENERAL) /* q (B,He) = h (B,Hd) · W (Hd,He) */
 		sp_gemm(0, 0, B, He, a->Hd, 1.0f, h, a->Hd, a->w, He, 0.0f, a->q, He);
+	if (a->kind == SP_ATTN_ADDITIVE && (rc = additive_scores(a, ctx)) < 0)
+		return rc;
 	for (size_t b = 0; b < B; b++) {
 		float *cb = context + b * He;
-		scores(a, b);
+		if (a->kind != SP_ATTN_ADDITIVE)
+			scores(a, b);
 		softmax_masked(a, b);
 		for (size_t j = 0; j < He; j++) {
 			double c = 0.0;
@@ -249,15 +339,15 @@ int sp_attn_forward(sp_attn *a, sp_ctx *ctx, size_t S, size_t B, const float *en
 	return SP_OK;
 }
 
-/* de (in a->da) of column b -> gradients of the score function */
+/* dot, general: de (S,B) of column b -> gradients of the score function */
 static void score_backward(sp_attn *a, size_t b, float *denc, float *dh)
 {
-	size_t S = a->S, B = a->B, He = a->He, Hd = a->Hd, A = a->A;
+	size_t S = a->S, B = a->B, He = a->He, Hd = a->Hd;
 	const float *hb = a->h + b * Hd;
 	for (size_t s = 0; s < S; s++) {
 		const float *es = a->enc + (s * B + b) * He;
 		float *des = denc ? denc + (s * B + b) * He : NULL;
-		double de = a->da[s];
+		double de = a->de[s * B + b];
 		if (de == 0.0)
 			continue;
 		if (a->kind == SP_ATTN_DOT) {
@@ -267,7 +357,7 @@ static void score_backward(sp_attn *a, size_t b, float *denc, float *dh)
 				if (des)
 					des[j] += (float)(de * hb[j]);
 			}
-		} else if (a->kind == SP_ATTN_GENERAL) {
+		} else {
 			/* dq_b = Σ_s de_s E[s,b]; dW and dh from dq after the
 			 * loop over columns (two products) */
 			const float *qb = a->q + b * He;
@@ -277,25 +367,43 @@ static void score_backward(sp_attn *a, size_t b, float *denc, float *dh)
 				if (des)
 					des[j] += (float)(de * qb[j]);
 			}
-		} else {
-			const float *Ue = a->w, *Ud = a->w + A * He, *v = a->w + A * (He + Hd);
-			float *dUe = a->dw, *dUd = a->dw + A * He, *dv = a->dw + A * (He + Hd);
-			const float *u = a->u + (s * B + b) * A;
-			for (size_t k = 0; k < A; k++) {
-				double dz = de * v[k] * (1.0 - (double)u[k] * u[k]);
-				dv[k] += (float)(de * u[k]);
-				for (size_t j = 0; j < He; j++) {
-					dUe[k * He + j] += (float)(dz * es[j]);
-					if (des)
-						des[j] += (float)(dz * Ue[k * He + j]);
-				}
-				for (size_t i = 0; i < Hd; i++) {
-					dUd[k * Hd + i] += (float)(dz * hb[i]);
-					if (dh)
-						dh[b * Hd + i] += (float)(dz * Ud[k * Hd + i]);
-				}
-			}
 		}
+	}
+}
+
+/* additive: de (S,B) -> dv, dUd, dh; dUe and denc now, or into the
+ * pinned source's dP */
+static void additive_backward(sp_attn *a, float *denc, float *dh)
+{
+	size_t S = a->S, B = a->B, He = a->He, Hd = a->Hd, A = a->A, SB = S * B;
+	const float *Ud = a->w + A * He, *v = a->w + A * (He + Hd);
+	float *dUd = a->dw + A * He, *dv = a->dw + A * (He + Hd);
+	float *dzh = a->zh; /* (B,A): h·Udᵀ is not needed any more */
+	int pin = pinned(a, S, B, a->enc);
+	/* e = u·v: dv += uᵀ·de */
+	sp_gemm(1, 0, A, 1, SB, 1.0f, a->u, A, a->de, 1, 1.0f, dv, 1);
+	memset(dzh, 0, B * A * sizeof(*dzh));
+	for (size_t s = 0; s < S; s++)
+		for (size_t b = 0; b < B; b++) {
+			const float *u = a->u + (s * B + b) * A;
+			float *dz = a->dz + (s * B + b) * A, *dp = pin ? a->dpe + (s * B + b) * A : NULL;
+			float de = a->de[s * B + b];
+			for (size_t k = 0; k < A; k++) {
+				dz[k] = de * v[k] * (1.0f - u[k] * u[k]);
+				dzh[b * A + k] += dz[k];
+			}
+			if (dp)
+				for (size_t k = 0; k < A; k++)
+					dp[k] += dz[k];
+		}
+	/* z = P + h·Udᵀ: dUd += dzhᵀ·h, dh += dzh·Ud */
+	sp_gemm(1, 0, A, Hd, B, 1.0f, dzh, A, a->h, Hd, 1.0f, dUd, Hd);
+	if (dh)
+		sp_gemm(0, 0, B, Hd, A, 1.0f, dzh, A, Ud, Hd, 1.0f, dh, Hd);
+	if (!pin) { /* P = E·Ueᵀ */
+		sp_gemm(1, 0, A, He, SB, 1.0f, a->dz, A, a->enc, He, 1.0f, a->dw, He);
+		if (denc)
+			sp_gemm(0, 0, SB, He, A, 1.0f, a->dz, A, a->w, He, 1.0f, denc, He);
 	}
 }
 
@@ -321,9 +429,12 @@ int sp_attn_backward(sp_attn *a, sp_ctx *ctx, const float *dcontext, float *denc
 					denc[(s * B + b) * He + j] += as * dc[j];
 		}
 		for (size_t s = 0; s < S; s++)
-			a->da[s] = (float)(a->a[s * B + b] * (a->da[s] - dot)); /* now de[s] */
-		score_backward(a, b, denc, dh);
+			a->de[s * B + b] = (float)(a->a[s * B + b] * (a->da[s] - dot));
+		if (a->kind != SP_ATTN_ADDITIVE)
+			score_backward(a, b, denc, dh);
 	}
+	if (a->kind == SP_ATTN_ADDITIVE)
+		additive_backward(a, denc, dh);
 	if (a->kind == SP_ATTN_GENERAL) { /* q = h·W: dW += hᵀ·dq, dh += dq·Wᵀ */
 		size_t Hd = a->Hd;
 		sp_gemm(1, 0, Hd, He, B, 1.0f, a->h, Hd, a->dq, He, 1.0f, a->dw, He);

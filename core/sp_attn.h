@@ -21,8 +21,14 @@
  * general W; additive Ue, Ud, v.  Dot has none.  The cache for backward
  * (weights, and tanh units or W^T h) is sized at the first forward and
  * regrown only for a larger (S, B); E, m and h are borrowed from forward
- * until backward returns.  Loops are plain C, the readable path: the GEMM
- * forms (Ue E precomputed once per sentence) come when a decoder uses it.
+ * until backward returns.  Dot and general are plain C loops over the
+ * batch; additive runs as GEMMs over all (s, b) at once.
+ *
+ * Pinning (additive; a no-op for the others): a decoder attends to the same
+ * source at every target step, so sp_attn_pin computes Ue E once; forwards
+ * with that enc pointer (and S, B) use it, and their backwards add ∂L/∂(Ue E)
+ * into a sum that sp_attn_pin_backward turns into dUe and dE with two GEMMs.
+ * E and Ue must not change while pinned (pin again after an update).
  */
 #ifndef SP_ATTN_H
 #define SP_ATTN_H
@@ -68,6 +74,14 @@ int sp_attn_forward(sp_attn *a, sp_ctx *ctx, size_t S, size_t B, const float *en
 /* dcontext (B,He) -> accumulates into denc (S,B,He) and dh (B,Hd) (either
  * may be NULL) and the bound parameter gradients. */
 int sp_attn_backward(sp_attn *a, sp_ctx *ctx, const float *dcontext, float *denc, float *dh);
+
+/* Pins the source enc (S,B,He) (borrowed until unpinned or pinned again)
+ * and clears its gradient sum. */
+int sp_attn_pin(sp_attn *a, sp_ctx *ctx, size_t S, size_t B, const float *enc);
+/* The pinned source's summed gradient: accumulates into dUe and denc
+ * (NULL ok), then clears the sum. */
+int sp_attn_pin_backward(sp_attn *a, sp_ctx *ctx, float *denc);
+void sp_attn_unpin(sp_attn *a);
 
 #ifdef __cplusplus
 }

@@ -367,56 +367,284 @@ static int pair_less(const strtab *t, int32_t a, int32_t b, int32_t c, int32_t d
 	return x < 0 || (x == 0 && strcmp(strtab_str(t, b), strtab_str(t, d)) < 0);
 }
 
-/* One step: the most frequent pair into *l, *r (count in *best). */
-static int best_pair(sp_bpe *b, sp_ctx *ctx, corpus *c, pairmap *pm, size_t total,
-		     int32_t *l, int32_t *r, int64_t *best)
+/*
+ * Pair counts kept up to date across merges (the recount of every pair
+ * after each merge was quadratic in practice).  Each pair has its count and
+ * a list of the words that hold (or held) it; a merge re-counts only the
+ * words on the merged pair's list: their pairs are subtracted, the word is
+ * merged, its pairs are added back.  Every pair that is new in a word holds
+ * the merged symbol, so the word joins only those pairs' lists.  The best
+ * pair comes from a max-heap ordered by count, then the byte order of
+ * (left, right): the same total order as a full recount, so the merges are
+ * the same.  Heap entries are not updated in place; an entry whose count
+ * is no longer the pair's is dropped when it reaches the top (re-pushed with
+ * the current count if that is lower), and a pair whose count grows during a
+ * merge is pushed again.  So every live pair has an entry >= its count, and
+ * the top entry whose count is current is the best pair.
+ */
+typedef struct wnode {
+	int32_t word, next; /* a word holding the pair; the next node or -1 */
+} wnode;
+
+typedef struct hent {
+	int64_t count;
+	int32_t pair;
+} hent;
+
+typedef struct pairs {
+	pairmap index;   /* (left, right) -> pair id */
+	size_t n, cap;   /* pair ids */
+	int32_t *l, *r;  /* pair id -> symbols */
+	int64_t *count;  /* pair id -> occurrences in the corpus */
+	int64_t *before; /* count when first touched by the current merge */
+	uint32_t *stamp; /* the merge (1-based) that touched it last */
+	int32_t *head;   /* first node of its word list, or -1 */
+	wnode *node;
+	size_t n_node, cap_node;
+	hent *heap;
+	size_t n_heap, cap_heap;
+	int32_t *touched; /* pairs touched by the current merge */
+	size_t n_touched;
+	uint32_t merge;   /* the current merge, 1-based; 0 while counting */
+} pairs;
+
+static void pairs_free(pairs *p)
 {
-	int rc = pairmap_reset(pm, ctx, total);
-	if (rc < 0)
+	pairmap_free(&p->index);
+	free(p->l);
+	free(p->r);
+	free(p->count);
+	free(p->before);
+	free(p->stamp);
+	free(p->head);
+	free(p->node);
+	free(p->heap);
+	free(p->touched);
+	memset(p, 0, sizeof(*p));
+}
+
+#define GROW(ptr, cap)                                                                   \
+	do {                                                                             \
+		void *grow_ = realloc((ptr), (cap) * sizeof(*(ptr)));                    \
+		if (!grow_)                                                              \
+			return sp_err(ctx, SP_ENOMEM, "bpe: out of memory");             \
+		(ptr) = grow_;                                                           \
+	} while (0)
+
+static int pairs_grow(pairs *p, sp_ctx *ctx)
+{
+	size_t cap = p->cap ? 2 * p->cap : 4096;
+	pairmap m = {0};
+	int rc;
+	GROW(p->l, cap);
+	GROW(p->r, cap);
+	GROW(p->count, cap);
+	GROW(p->before, cap);
+	GROW(p->stamp, cap);
+	GROW(p->head, cap);
+	GROW(p->touched, cap);
+	p->cap = cap;
+	if ((rc = pairmap_reset(&m, ctx, cap)) < 0)
 		return rc;
-	for (size_t w = 0; w < c->words.n; w++) {
-		const int32_t *s = c->seq + c->wstart[w];
-		for (size_t j = 0; j + 1 < c->wlen[w]; j++) {
-			uint64_t k = pair_key(s[j], s[j + 1]);
-			size_t slot = pairmap_slot(pm, k);
-			if (!pm->key[slot]) {
-				pm->key[slot] = k;
-				pm->val[slot] = 0;
-			}
-			pm->val[slot] += c->count[w];
-		}
+	for (size_t i = 0; i < p->n; i++) {
+		uint64_t k = pair_key(p->l[i], p->r[i]);
+		size_t s = pairmap_slot(&m, k);
+		m.key[s] = k;
+		m.val[s] = (int64_t)i;
 	}
-	*best = 0;
-	for (size_t i = 0; i < pm->cap; i++) {
-		int32_t a, bb;
-		if (!pm->key[i] || pm->val[i] < *best)
-			continue;
-		a = (int32_t)((pm->key[i] - 1) >> 32);
-		bb = (int32_t)(uint32_t)(pm->key[i] - 1);
-		if (pm->val[i] > *best || pair_less(&b->syms, a, bb, *l, *r)) {
-			*best = pm->val[i];
-			*l = a;
-			*r = bb;
+	pairmap_free(&p->index);
+	p->index = m;
+	return SP_OK;
+}
+
+/* Adds delta occurrences of (a, b) (found or created); with `link`, word w
+ * joins the pair's list unless it was the last to join. */
+static int pairs_add(pairs *p, sp_ctx *ctx, int32_t a, int32_t b, int64_t delta, int32_t w,
+		     int link)
+{
+	uint64_t k = pair_key(a, b);
+	size_t s;
+	int32_t id;
+	int rc;
+	if (p->n == p->cap && (rc = pairs_grow(p, ctx)) < 0)
+		return rc;
+	s = pairmap_slot(&p->index, k);
+	if (p->index.key[s]) {
+		id = (int32_t)p->index.val[s];
+	} else {
+		id = (int32_t)p->n++;
+		p->index.key[s] = k;
+		p->index.val[s] = id;
+		p->l[id] = a;
+		p->r[id] = b;
+		p->count[id] = 0;
+		p->stamp[id] = 0;
+		p->head[id] = -1;
+	}
+	if (p->stamp[id] != p->merge) {
+		p->stamp[id] = p->merge;
+		p->before[id] = p->count[id];
+		p->touched[p->n_touched++] = id;
+	}
+	p->count[id] += delta;
+	if (link && (p->head[id] < 0 || p->node[p->head[id]].word != w)) {
+		if (p->n_node == p->cap_node) {
+			p->cap_node = p->cap_node ? 2 * p->cap_node : 4096;
+			GROW(p->node, p->cap_node);
 		}
+		p->node[p->n_node].word = w;
+		p->node[p->n_node].next = p->head[id];
+		p->head[id] = (int32_t)p->n_node++;
 	}
 	return SP_OK;
 }
 
-static void apply_everywhere(corpus *c, int32_t l, int32_t r, int32_t m)
+static int hent_before(const pairs *p, const strtab *t, hent x, hent y)
 {
-	for (size_t w = 0; w < c->words.n; w++) {
-		int32_t *s = c->seq + c->wstart[w];
-		size_t j = 0, k = 0, n = c->wlen[w];
-		while (j < n) {
-			if (j + 1 < n && s[j] == l && s[j + 1] == r) {
-				s[k++] = m;
-				j += 2;
-			} else {
-				s[k++] = s[j++];
-			}
-		}
-		c->wlen[w] = k;
+	return x.count > y.count ||
+	       (x.count == y.count && pair_less(t, p->l[x.pair], p->r[x.pair], p->l[y.pair],
+						p->r[y.pair]));
+}
+
+static int heap_push(pairs *p, sp_ctx *ctx, const strtab *t, int32_t id)
+{
+	size_t i;
+	if (p->n_heap == p->cap_heap) {
+		p->cap_heap = p->cap_heap ? 2 * p->cap_heap : 4096;
+		GROW(p->heap, p->cap_heap);
 	}
+	i = p->n_heap++;
+	p->heap[i].count = p->count[id];
+	p->heap[i].pair = id;
+	while (i > 0 && hent_before(p, t, p->heap[i], p->heap[(i - 1) / 2])) {
+		hent x = p->heap[i];
+		p->heap[i] = p->heap[(i - 1) / 2];
+		p->heap[(i - 1) / 2] = x;
+		i = (i - 1) / 2;
+	}
+	return SP_OK;
+}
+
+static void heap_pop(pairs *p, const strtab *t)
+{
+	size_t i = 0, n = --p->n_heap;
+	p->heap[0] = p->heap[n];
+	for (;;) {
+		size_t c = 2 * i + 1, m = i;
+		if (c < n && hent_before(p, t, p->heap[c], p->heap[m]))
+			m = c;
+		if (c + 1 < n && hent_before(p, t, p->heap[c + 1], p->heap[m]))
+			m = c + 1;
+		if (m == i)
+			return;
+		hent x = p->heap[i];
+		p->heap[i] = p->heap[m];
+		p->heap[m] = x;
+		i = m;
+	}
+}
+
+/* The best pair into *id (-1 when none is left), its heap entry removed. */
+static int heap_best(pairs *p, sp_ctx *ctx, const strtab *t, int32_t *id)
+{
+	int rc;
+	*id = -1;
+	while (p->n_heap) {
+		hent top = p->heap[0];
+		int64_t cur = p->count[top.pair];
+		heap_pop(p, t);
+		if (top.count == cur) {
+			*id = top.pair;
+			return SP_OK;
+		}
+		if (cur > 0 && cur < top.count && (rc = heap_push(p, ctx, t, top.pair)) < 0)
+			return rc;
+	}
+	return SP_OK;
+}
+
+/* Adds (sign +1) or subtracts (-1) the pairs of word w; with `m` >= 0,
+ * the word joins the lists of the pairs holding symbol m. */
+static int count_word(pairs *p, sp_ctx *ctx, const corpus *c, int32_t w, int sign, int32_t m)
+{
+	const int32_t *s = c->seq + c->wstart[w];
+	int rc;
+	for (size_t j = 0; j + 1 < c->wlen[w]; j++)
+		if ((rc = pairs_add(p, ctx, s[j], s[j + 1], sign * c->count[w], w,
+				    m >= 0 && (s[j] == m || s[j + 1] == m))) < 0)
+			return rc;
+	return SP_OK;
+}
+
+static int holds(const corpus *c, int32_t w, int32_t l, int32_t r)
+{
+	const int32_t *s = c->seq + c->wstart[w];
+	for (size_t j = 0; j + 1 < c->wlen[w]; j++)
+		if (s[j] == l && s[j + 1] == r)
+			return 1;
+	return 0;
+}
+
+/* Merges (l, r) into m in word w, left to right. */
+static void merge_word(corpus *c, int32_t w, int32_t l, int32_t r, int32_t m)
+{
+	int32_t *s = c->seq + c->wstart[w];
+	size_t j = 0, k = 0, n = c->wlen[w];
+	while (j < n) {
+		if (j + 1 < n && s[j] == l && s[j + 1] == r) {
+			s[k++] = m;
+			j += 2;
+		} else {
+			s[k++] = s[j++];
+		}
+	}
+	c->wlen[w] = k;
+}
+
+/* Applies merge `id` -> m to the words on its list, then pushes the pairs
+ * whose count grew. */
+static int apply_merge(pairs *p, sp_ctx *ctx, const strtab *t, corpus *c, uint32_t *wstamp,
+		       int32_t id, int32_t m)
+{
+	int32_t l = p->l[id], r = p->r[id];
+	int rc;
+	p->merge++;
+	p->n_touched = 0;
+	for (int32_t nd = p->head[id]; nd >= 0; nd = p->node[nd].next) {
+		int32_t w = p->node[nd].word;
+		if (wstamp[w] == p->merge)
+			continue;
+		wstamp[w] = p->merge;
+		if (!holds(c, w, l, r))
+			continue; /* it did once */
+		if ((rc = count_word(p, ctx, c, w, -1, -1)) < 0)
+			return rc;
+		merge_word(c, w, l, r, m);
+		if ((rc = count_word(p, ctx, c, w, +1, m)) < 0)
+			return rc;
+	}
+	p->head[id] = -1; /* no word holds (l, r) any more */
+	for (size_t i = 0; i < p->n_touched; i++) {
+		int32_t q = p->touched[i];
+		if (p->count[q] > p->before[q] && (rc = heap_push(p, ctx, t, q)) < 0)
+			return rc;
+	}
+	return SP_OK;
+}
+
+static int count_all(pairs *p, sp_ctx *ctx, const strtab *t, const corpus *c)
+{
+	int rc;
+	for (size_t w = 0; w < c->words.n; w++) {
+		const int32_t *s = c->seq + c->wstart[w];
+		for (size_t j = 0; j + 1 < c->wlen[w]; j++)
+			if ((rc = pairs_add(p, ctx, s[j], s[j + 1], c->count[w], (int32_t)w, 1)) < 0)
+				return rc;
+	}
+	for (size_t i = 0; i < p->n; i++)
+		if ((rc = heap_push(p, ctx, t, (int32_t)i)) < 0)
+			return rc;
+	return SP_OK;
 }
 
 int sp_bpe_learn(sp_bpe **out, sp_ctx *ctx, const char *const *texts, const size_t *lens,
@@ -424,7 +652,8 @@ int sp_bpe_learn(sp_bpe **out, sp_ctx *ctx, const char *const *texts, const size
 {
 	sp_bpe *b;
 	corpus c;
-	pairmap pm;
+	pairs p;
+	uint32_t *wstamp = NULL;
 	size_t total = 0;
 	int rc;
 	*out = NULL;
@@ -436,25 +665,30 @@ int sp_bpe_learn(sp_bpe **out, sp_ctx *ctx, const char *const *texts, const size
 	if (!(b = calloc(1, sizeof(*b))))
 		return sp_err(ctx, SP_ENOMEM, "bpe: out of memory");
 	memset(&c, 0, sizeof(c));
-	memset(&pm, 0, sizeof(pm));
+	memset(&p, 0, sizeof(p));
 	if ((rc = count_words(b, ctx, &c, texts, lens, n)) < 0 ||
-	    (rc = split_words(b, ctx, &c, &total)) < 0)
+	    (rc = split_words(b, ctx, &c, &total)) < 0 || (rc = count_all(&p, ctx, &b->syms, &c)) < 0)
 		goto done;
+	if (!(wstamp = calloc(c.words.n + 1, sizeof(*wstamp)))) {
+		rc = sp_err(ctx, SP_ENOMEM, "bpe: out of memory");
+		goto done;
+	}
 	while (b->n_merges < o->merges) {
-		int32_t l = -1, r = -1;
-		int64_t best;
-		if ((rc = best_pair(b, ctx, &c, &pm, total, &l, &r, &best)) < 0)
+		int32_t id;
+		if ((rc = heap_best(&p, ctx, &b->syms, &id)) < 0)
 			goto done;
-		if (best < o->min_count)
+		if (id < 0 || p.count[id] < o->min_count)
 			break;
-		if ((rc = add_merge(b, ctx, l, r)) < 0)
+		if ((rc = add_merge(b, ctx, p.l[id], p.r[id])) < 0 ||
+		    (rc = apply_merge(&p, ctx, &b->syms, &c, wstamp, id,
+				      b->merged[b->n_merges - 1])) < 0)
 			goto done;
-		apply_everywhere(&c, l, r, b->merged[b->n_merges - 1]);
 	}
 	rc = build_ranks(b, ctx);
 done:
 	corpus_free(&c);
-	pairmap_free(&pm);
+	pairs_free(&p);
+	free(wstamp);
 	if (rc < 0) {
 		sp_bpe_free(b);
 		return rc;

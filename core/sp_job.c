@@ -522,10 +522,9 @@ static int check_task(sp_job *j)
 			      sp_kv_where(j->cfg.kv_data, "format"), j->st.head.comp->name,
 			      need == SP_LABELS_SEQUENCE ? "reads target sequences" : "does not read target sequences",
 			      need == SP_LABELS_SEQUENCE ? "format = parallel" : "a head of target kind sequence for format = parallel");
-	/* the host reads target sequences itself (sp_splits_seq.c), with the
-	 * parallel reader's keys */
-	if (has == SP_LABELS_SEQUENCE && j->cfg.reader != &sp_reader_parallel)
-		return sp_err(j->ctx, SP_EINVAL, "%s: format = %s gives a second text, which the host reads for format = parallel only, expected format = parallel",
+	/* target sequences come from the reader's second text (sp_splits_seq.c) */
+	if (has == SP_LABELS_SEQUENCE && !(j->cfg.reader->fields & SP_FIELD_TARGET))
+		return sp_err(j->ctx, SP_EINVAL, "%s: format = %s gives no translation of each text, expected a reader of text pairs such as parallel",
 			      sp_kv_where(j->cfg.kv_data, "format"), fmt);
 	if (has == SP_LABELS_SEQUENCE && !j->st.has_tok && sp_kv_int(j->st.enc.kv, "bpe") <= 0)
 		return sp_err(j->ctx, SP_EINVAL, "%s: missing section [tokenize], expected one for format = parallel (or encode.bpe > 0, which splits the raw text itself)",

@@ -7,6 +7,7 @@
 
 #include "sp_splits_seq.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,46 +20,15 @@ static const char *data_str(sp_job *j, const char *key)
 	return sp_kv_str(j->cfg.kv_data, key);
 }
 
-int sp_splits_seq_read(sp_job *j, const char *key, sp_parallel **out)
+int sp_splits_seq_read(sp_job *j, const char *key, sp_corpus **out)
 {
-	const char *path = data_str(j, key);
-	const char *src = data_str(j, "src_suffix"), *tgt = data_str(j, "tgt_suffix");
-	sp_parallel_opts o;
-	int lc = (int)sp_kv_int(j->cfg.kv_data, "label_column");
-	int rc;
-	*out = NULL;
-	if (!path || !*path)
-		return SP_OK;
-	sp_parallel_opts_init(&o);
-	o.empty = sp_kv_bool(j->cfg.kv_data, "skip_bad") ? SP_PARALLEL_SKIP : SP_PARALLEL_REFUSE;
-	o.src_col = (int)sp_kv_int(j->cfg.kv_data, "text_column");
-	o.tgt_col = lc < 0 ? 1 : lc; /* "the last" of a tsv: here the second */
-	o.max_pairs = (size_t)sp_kv_int(j->cfg.kv_data, "max_examples");
-	if (*src || *tgt) {
-		size_t n = strlen(path) + strlen(src) + strlen(tgt) + 2;
-		char *ps = malloc(n), *pt = malloc(n);
-		if (!*src || !*tgt) {
-			free(ps);
-			free(pt);
-			return sp_err(j->ctx, SP_EINVAL, "%s: data.src_suffix and data.tgt_suffix go together, expected both",
-				      sp_kv_where(j->cfg.kv_data, *src ? "src_suffix" : "tgt_suffix"));
-		}
-		if (!ps || !pt) {
-			free(ps);
-			free(pt);
-			return sp_err(j->ctx, SP_ENOMEM, "out of memory");
-		}
-		snprintf(ps, n, "%s.%s", path, src);
-		snprintf(pt, n, "%s.%s", path, tgt);
-		rc = sp_parallel_read_files(out, j->ctx, ps, pt, &o);
-		free(ps);
-		free(pt);
-	} else {
-		rc = sp_parallel_read_tsv(out, j->ctx, path, &o);
+	int rc = sp_splits_read(j, key, out);
+	if (rc >= 0 && *out && !(sp_corpus_fields(*out) & SP_FIELD_TARGET)) {
+		rc = sp_err(j->ctx, SP_EINVAL, "%s: data.format = %s gives no translation of each text, expected a reader of text pairs such as parallel",
+			    sp_kv_where(j->cfg.kv_data, key), sp_corpus_format_name(*out));
+		sp_corpus_free(*out);
+		*out = NULL;
 	}
-	if (rc >= 0 && sp_parallel_counts_of(*out)->skipped > 0)
-		sp_say(j->out, "note: %s: skipped %zu pairs with an empty side (data.skip_bad)\n",
-		       path, sp_parallel_counts_of(*out)->skipped);
 	return rc;
 }
 
@@ -105,9 +75,9 @@ int sp_splits_seq_tokens(sp_job *j, const char *text, size_t len, sp_toklist *t,
 }
 
 /* Byte-pair merges learned from both sides of the training split. */
-static int learn_bpe(sp_job *j, const sp_parallel *train)
+static int learn_bpe(sp_job *j, const sp_corpus *train)
 {
-	size_t n = sp_parallel_count(train);
+	size_t n = sp_corpus_count(train);
 	const char **texts = malloc(2 * (n ? n : 1) * sizeof(*texts));
 	size_t *lens = malloc(2 * (n ? n : 1) * sizeof(*lens));
 	sp_bpe_opts o;
@@ -118,8 +88,8 @@ static int learn_bpe(sp_job *j, const sp_parallel *train)
 		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++) {
-		texts[2 * i] = sp_parallel_src(train, i, &lens[2 * i]);
-		texts[2 * i + 1] = sp_parallel_tgt(train, i, &lens[2 * i + 1]);
+		texts[2 * i] = sp_corpus_text(train, i, &lens[2 * i]);
+		texts[2 * i + 1] = sp_corpus_target(train, i, &lens[2 * i + 1]);
 	}
 	sp_bpe_opts_init(&o);
 	o.merges = (size_t)sp_kv_int(j->st.enc.kv, "bpe");
@@ -136,14 +106,14 @@ static int learn_bpe(sp_job *j, const sp_parallel *train)
 
 /* Observes side `side` (0 source, 1 target) of every training pair. */
 static int observe_side(sp_job *j, const sp_encoder_ops *enc, void *self,
-			const sp_parallel *train, int side, sp_toklist *t)
+			const sp_corpus *train, int side, sp_toklist *t)
 {
 	int rc = SP_OK;
-	for (size_t i = 0; i < sp_parallel_count(train) && rc >= 0; i++) {
+	for (size_t i = 0; i < sp_corpus_count(train) && rc >= 0; i++) {
 		size_t len;
-		const char *s = side ? sp_parallel_tgt(train, i, &len) : sp_parallel_src(train, i, &len);
+		const char *s = side ? sp_corpus_target(train, i, &len) : sp_corpus_text(train, i, &len);
 		char where[512];
-		snprintf(where, sizeof(where), "%s:%zu", data_str(j, "train"), sp_parallel_line(train, i));
+		snprintf(where, sizeof(where), "%s:%zu", data_str(j, "train"), sp_corpus_line(train, i));
 		rc = sp_splits_seq_tokens(j, s, len, t, where);
 		for (size_t k = 0; k < t->n && rc >= 0; k++)
 			rc = enc->observe(self, j->ctx, t->buf + t->off[k], t->tlen[k]);
@@ -152,7 +122,7 @@ static int observe_side(sp_job *j, const sp_encoder_ops *enc, void *self,
 }
 
 /* The target vocabulary from a second instance of the encoder. */
-static int build_target_vocab(sp_job *j, const sp_parallel *train, sp_toklist *t,
+static int build_target_vocab(sp_job *j, const sp_corpus *train, sp_toklist *t,
 			      const char *store, const char *vname)
 {
 	const sp_encoder_ops *enc = (const sp_encoder_ops *)j->st.enc.comp;
@@ -175,7 +145,7 @@ static int build_target_vocab(sp_job *j, const sp_parallel *train, sp_toklist *t
 
 /* Source (and shared) vocabulary from the training split, or the stored
  * ones (encode.reuse); then the encoder attached to the source one. */
-static int build_vocabs(sp_job *j, const sp_parallel *train)
+static int build_vocabs(sp_job *j, const sp_corpus *train)
 {
 	const sp_encoder_ops *enc = (const sp_encoder_ops *)j->st.enc.comp;
 	const char *vname = sp_kv_str(j->st.enc.kv, "vocab");
@@ -247,7 +217,7 @@ static int idbuf_fit(idbuf *b, sp_ctx *ctx, size_t n)
 }
 
 /* Encodes one pair into in[0..*n_in) and tg[0..*n_tg) (tokens + <eos>). */
-static int encode_pair(sp_job *j, const sp_parallel *p, size_t i, const char *path,
+static int encode_pair(sp_job *j, const sp_corpus *p, size_t i, const char *path,
 		       sp_toklist *t, idbuf *in, idbuf *tg, size_t *n_in, size_t *n_tg)
 {
 	const sp_encoder_ops *enc = (const sp_encoder_ops *)j->st.enc.comp;
@@ -255,8 +225,8 @@ static int encode_pair(sp_job *j, const sp_parallel *p, size_t i, const char *pa
 	size_t len;
 	const char *s;
 	int rc;
-	snprintf(where, sizeof(where), "%s:%zu", path, sp_parallel_line(p, i));
-	s = sp_parallel_src(p, i, &len);
+	snprintf(where, sizeof(where), "%s:%zu", path, sp_corpus_line(p, i));
+	s = sp_corpus_text(p, i, &len);
 	if ((rc = sp_splits_seq_tokens(j, s, len, t, where)) < 0 ||
 	    (rc = idbuf_fit(in, j->ctx, t->n + 1)) < 0)
 		return rc;
@@ -264,7 +234,7 @@ static int encode_pair(sp_job *j, const sp_parallel *p, size_t i, const char *pa
 		if ((rc = enc->encode(j->st.enc.self, j->ctx, t->buf + t->off[k], t->tlen[k], &in->v[k])) < 0)
 			return sp_err_prefix(j->ctx, rc, "%s", where);
 	*n_in = t->n;
-	s = sp_parallel_tgt(p, i, &len);
+	s = sp_corpus_target(p, i, &len);
 	if ((rc = sp_splits_seq_tokens(j, s, len, t, where)) < 0 ||
 	    (rc = idbuf_fit(tg, j->ctx, t->n + 1)) < 0)
 		return rc;
@@ -279,7 +249,7 @@ static int encode_pair(sp_job *j, const sp_parallel *p, size_t i, const char *pa
 /* Encodes every pair of p into d; training drops pairs with a side
  * longer than data.max_len tokens (0 = none), and pairs whose source
  * gives no token. */
-static int encode_pairs(sp_job *j, const sp_parallel *p, const char *path, int training,
+static int encode_pairs(sp_job *j, const sp_corpus *p, const char *path, int training,
 			sp_dataset *d)
 {
 	size_t max_len = (size_t)sp_kv_int(j->cfg.kv_data, "max_len");
@@ -288,7 +258,7 @@ static int encode_pairs(sp_job *j, const sp_parallel *p, const char *path, int t
 	size_t dropped = 0;
 	int rc = SP_OK;
 	d->path = path;
-	for (size_t i = 0; i < sp_parallel_count(p) && rc >= 0; i++) {
+	for (size_t i = 0; i < sp_corpus_count(p) && rc >= 0; i++) {
 		size_t n_in = 0, n_tg = 0;
 		if ((rc = encode_pair(j, p, i, path, &t, &in, &tg, &n_in, &n_tg)) < 0)
 			break;
@@ -312,7 +282,7 @@ static int encode_pairs(sp_job *j, const sp_parallel *p, const char *path, int t
 
 int sp_splits_seq_read_and_encode(sp_job *j)
 {
-	sp_parallel *sp[3] = {NULL, NULL, NULL};
+	sp_corpus *sp[3] = {NULL, NULL, NULL};
 	sp_dataset *ds[3] = {&j->data.train, &j->data.dev, &j->data.test};
 	static const char *const keys[3] = {"train", "dev", "test"};
 	int rc = SP_OK;
@@ -340,7 +310,7 @@ int sp_splits_seq_read_and_encode(sp_job *j)
 			    sp_kv_where(j->cfg.kv_data, "train"));
 done:
 	for (int s = 0; s < 3; s++)
-		sp_parallel_free(sp[s]);
+		sp_corpus_free(sp[s]);
 	return rc;
 }
 

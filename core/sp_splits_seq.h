@@ -21,16 +21,18 @@
 
 #include "sp_ctx.h"
 #include "sp_modelfile.h"
-#include "sp_parallel.h"
+#include "sp_data.h"
 #include "sp_splits.h"
 #include "sp_utf8.h"
 
 typedef struct sp_job sp_job;
 
-/* Reads split `key` ("train", "dev", "test") of a parallel [data]
- * section (caller frees with sp_parallel_free; *out = NULL when the pipe
- * names no such file). */
-int sp_splits_seq_read(sp_job *j, const char *key, sp_parallel **out);
+/* Reads split `key` ("train", "dev", "test") through the [data] section's
+ * reader (sp_splits_read: every reader option applies), which must give a
+ * translation of each text (SP_FIELD_TARGET, as format = parallel does)
+ * (caller frees with sp_corpus_free; *out = NULL when the pipe names no
+ * such file). */
+int sp_splits_seq_read(sp_job *j, const char *key, sp_corpus **out);
 /* sp_splits_read_and_encode for format = parallel. */
 int sp_splits_seq_read_and_encode(sp_job *j);
 /* The tokens of one text, into t (cleared first): the tokenizer's, or the

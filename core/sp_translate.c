@@ -265,7 +265,7 @@ static int keep_hyp(void *payload, size_t i, const char *out, size_t len)
 
 /* BLEU (sacreBLEU's), chrF2 and the tokenized lowercased BLEU of hyps
  * against the references of p, printed. */
-static int score_print(sp_job *j, const char *split, const sp_parallel *p, const hyps *h,
+static int score_print(sp_job *j, const char *split, const sp_corpus *p, const hyps *h,
 		       const sp_translate_opts *o)
 {
 	sp_bleu_opts bo, lo;
@@ -288,9 +288,9 @@ static int score_print(sp_job *j, const char *split, const sp_parallel *p, const
 	if ((rc = sp_bleu_new(&b, j->ctx, &bo)) < 0 || (rc = sp_bleu_new(&l, j->ctx, &lo)) < 0 ||
 	    (rc = sp_chrf_new(&c, j->ctx, &co)) < 0)
 		goto done;
-	for (size_t i = 0; i < sp_parallel_count(p); i++) {
+	for (size_t i = 0; i < sp_corpus_count(p); i++) {
 		size_t rn;
-		const char *ref = sp_parallel_tgt(p, i, &rn);
+		const char *ref = sp_corpus_target(p, i, &rn);
 		if ((rc = sp_bleu_add(b, j->ctx, h->s[i], h->len[i], ref, rn, &bs)) < 0 ||
 		    (rc = sp_bleu_add(l, j->ctx, h->s[i], h->len[i], ref, rn, &ls)) < 0 ||
 		    (rc = sp_chrf_add(c, j->ctx, h->s[i], h->len[i], ref, rn, &cs)) < 0)
@@ -299,10 +299,10 @@ static int score_print(sp_job *j, const char *split, const sp_parallel *p, const
 	sp_bleu_compute(&bo, &bs, &bleu);
 	sp_bleu_compute(&lo, &ls, &legacy);
 	if (o && o->beam)
-		sp_say(j->out, "%s: %zu sentences, beam %zu%s\n", split, sp_parallel_count(p),
+		sp_say(j->out, "%s: %zu sentences, beam %zu%s\n", split, sp_corpus_count(p),
 		       o->beam, o->beam == 1 ? " (greedy)" : "");
 	else
-		sp_say(j->out, "%s: %zu sentences, the head's beam\n", split, sp_parallel_count(p));
+		sp_say(j->out, "%s: %zu sentences, the head's beam\n", split, sp_corpus_count(p));
 	sp_bleu_format(&bleu, line, sizeof(line));
 	sp_bleu_signature(&bo, sig, sizeof(sig));
 	sp_say(j->out, "  %s\n    signature: %s\n", line, sig);
@@ -321,14 +321,14 @@ done:
 
 static int score_split(sp_job *j, const char *key, const sp_translate_opts *o)
 {
-	sp_parallel *p = NULL;
+	sp_corpus *p = NULL;
 	const char **src = NULL;
 	hyps h = {NULL, NULL, j->ctx};
 	size_t n = 0;
 	int rc = sp_splits_seq_read(j, key, &p);
 	if (rc < 0 || !p)
 		return rc;
-	n = sp_parallel_count(p);
+	n = sp_corpus_count(p);
 	src = calloc(n + 1, sizeof(*src));
 	h.s = calloc(n + 1, sizeof(*h.s));
 	h.len = calloc(n + 1, sizeof(*h.len));
@@ -337,7 +337,7 @@ static int score_split(sp_job *j, const char *key, const sp_translate_opts *o)
 		goto done;
 	}
 	for (size_t i = 0; i < n; i++)
-		src[i] = sp_parallel_src(p, i, NULL);
+		src[i] = sp_corpus_text(p, i, NULL);
 	if ((rc = sp_translate_texts(j, src, n, o, NULL, keep_hyp, &h)) >= 0)
 		rc = score_print(j, key, p, &h, o);
 done:
@@ -346,7 +346,7 @@ done:
 	free(h.s);
 	free(h.len);
 	free(src);
-	sp_parallel_free(p);
+	sp_corpus_free(p);
 	return rc;
 }
 

@@ -129,7 +129,8 @@ static void bufs_free(s2s *d)
 {
 	float **f[] = {&d->mean, &d->X, &d->Sst, &d->Cst, &d->A, &d->AHn, &d->Ctx, &d->U,
 		       &d->Fv, &d->P, &d->tmp, &d->dF, &d->dS, &d->dC, &d->dX, &d->dU,
-		       &d->dZ, &d->dL, &d->da, &d->dah, &d->dSp, &d->dEs, &d->wts};
+		       &d->dZ, &d->dL, &d->da, &d->dah, &d->dSp, &d->dEs, &d->wts,
+		       &d->Me, &d->Mf, &d->Fd};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		free(*f[i]);
 		*f[i] = NULL;
@@ -159,7 +160,8 @@ static int reserve(s2s *d, sp_ctx *ctx, size_t T, size_t B, size_t S)
 	    !ALLOC(d->dS, cB * H) || !ALLOC(d->dC, cB * H) || !ALLOC(d->dX, cB * d->I) ||
 	    !ALLOC(d->dU, cB * (H + He)) || !ALLOC(d->dZ, cB * H) || !ALLOC(d->dL, cB * d->V) ||
 	    !ALLOC(d->da, cB * GH) || !ALLOC(d->dah, cB * GH) || !ALLOC(d->dSp, cB * H) ||
-	    !ALLOC(d->dEs, cB * He) || !ALLOC(d->wts, cS * cB)) {
+	    !ALLOC(d->dEs, cB * He) || !ALLOC(d->wts, cS * cB) ||
+	    !ALLOC(d->Me, cT * cB * d->E) || !ALLOC(d->Mf, cT * cB * H) || !ALLOC(d->Fd, cB * H)) {
 		bufs_free(d);
 		return sp_err(ctx, SP_ENOMEM, "decoder: out of memory for a batch of %zu x %zu", T, B);
 	}
@@ -225,8 +227,9 @@ void s2s_make_input(const s2s *d, size_t Bn, const int32_t *id, const float *fpr
 
 int s2s_step_forward(s2s *d, sp_ctx *ctx, size_t Bn, size_t S, const float *enc,
 		     const uint8_t *mask, const s2s_step *st, float *ctxv, float *u,
-		     float *f, float *p, float *weights, float *tmp)
+		     float *f, float *p, float *weights, float *tmp, const float *fmask)
 {
+	const float *fo = f;
 	size_t H = d->H, He = d->He, V = d->V;
 	int rc;
 	s2s_cell_forward(&d->cell, Bn, st, tmp);
@@ -242,7 +245,12 @@ int s2s_step_forward(s2s *d, sp_ctx *ctx, size_t Bn, size_t S, const float *enc,
 	sp_gemm(0, 0, Bn, H, H + He, 1.0f, u, H + He, d->Wc, H, 1.0f, f, H);
 	for (size_t i = 0; i < Bn * H; i++)
 		f[i] = tanhf(f[i]);
-	sp_gemm(0, 0, Bn, V, H, 1.0f, f, H, d->Wo, V, 1.0f, p, V);
+	if (fmask) { /* output dropout: only on the way to the logits */
+		for (size_t i = 0; i < Bn * H; i++)
+			d->Fd[i] = f[i] * fmask[i];
+		fo = d->Fd;
+	}
+	sp_gemm(0, 0, Bn, V, H, 1.0f, fo, H, d->Wo, V, 1.0f, p, V);
 	for (size_t b = 0; b < Bn; b++)
 		sp_softmaxf(p + b * V, V);
 	return SP_OK;
@@ -275,6 +283,14 @@ static int32_t input_token(s2s *d, sp_ctx *ctx, size_t t, size_t b, double ratio
 	return sp_rng_uniform(ctx) < ratio ? gold : guess;
 }
 
+/* Inverted dropout scales: 0 with probability rate, else 1/(1-rate). */
+static void drop_mask(sp_ctx *ctx, float *m, size_t n, double rate)
+{
+	const float keep = (float)(1.0 / (1.0 - rate));
+	for (size_t i = 0; i < n; i++)
+		m[i] = sp_rng_uniform(ctx) < rate ? 0.0f : keep;
+}
+
 /* The decoder over all T target steps with the given teacher-forcing
  * ratio; the summed loss, its count and correct guesses. */
 static int run_steps(s2s *d, sp_ctx *ctx, double ratio, double *loss, size_t *n, size_t *ok)
@@ -282,20 +298,31 @@ static int run_steps(s2s *d, sp_ctx *ctx, double ratio, double *loss, size_t *n,
 	size_t B = d->B, H = d->H, He = d->He, V = d->V;
 	double sum = 0;
 	size_t cnt = 0, good = 0;
+	int rc = sp_attn_pin(d->attn, ctx, d->S, B, d->enc);
+	if (rc < 0)
+		return rc;
 	s2s_init_state(d, B, d->S, d->enc, d->mask, d->mean, d->Sst);
 	if (d->cell.kind == S2S_LSTM)
 		memset(d->Cst, 0, B * H * sizeof(float));
 	for (size_t t = 0; t < d->T; t++) {
 		s2s_step st;
 		int32_t *ids = d->in_id + t * B;
-		float *p = d->P + t * B * V;
-		int rc;
+		float *p = d->P + t * B * V, *mf = NULL;
 		step_at(d, t, &st);
 		for (size_t b = 0; b < B; b++)
 			ids[b] = input_token(d, ctx, t, b, ratio);
 		s2s_make_input(d, B, ids, t ? d->Fv + (t - 1) * B * H : NULL, st.x);
+		if (d->drop && d->drop_emb > 0) {
+			float *me = d->Me + t * B * d->E;
+			drop_mask(ctx, me, B * d->E, d->drop_emb);
+			for (size_t b = 0; b < B; b++)
+				for (size_t k = 0; k < d->E; k++)
+					st.x[b * d->I + k] *= me[b * d->E + k];
+		}
+		if (d->drop && d->drop_out > 0)
+			drop_mask(ctx, mf = d->Mf + t * B * H, B * H, d->drop_out);
 		rc = s2s_step_forward(d, ctx, B, d->S, d->enc, d->mask, &st, d->Ctx + t * B * He,
-				      d->U + t * B * (H + He), d->Fv + t * B * H, p, NULL, d->tmp);
+				      d->U + t * B * (H + He), d->Fv + t * B * H, p, NULL, d->tmp, mf);
 		if (rc < 0)
 			return rc;
 		for (size_t b = 0; b < B; b++) {
@@ -346,6 +373,7 @@ static int s2s_forward(void *self, sp_ctx *ctx, const sp_seq *h, const sp_labels
 		if (y->id[i] >= (int32_t)d->V)
 			return sp_err(ctx, SP_EINPUT, "decoder: target id %d outside the vocabulary of %zu",
 				      (int)y->id[i], d->V);
+	d->drop = train;
 	if (!train) { /* the free-running loss first; the cache ends teacher-forced */
 		if ((rc = run_steps(d, ctx, 0.0, &l, &n, &ok)) < 0)
 			return rc;
@@ -389,12 +417,22 @@ static int output_backward(s2s *d, sp_ctx *ctx, size_t t, float g, float *denc)
 			dl[k] = g * p[b * V + k];
 		dl[y] -= g;
 	}
-	/* logits = f·Wo + bo */
-	sp_gemm(1, 0, H, V, B, 1.0f, f, H, d->dL, V, 1.0f, d->dWo, V);
+	/* logits = (f ⊙ m)·Wo + bo, m the output dropout's scales (or 1) */
+	if (d->drop && d->drop_out > 0) {
+		const float *mf = d->Mf + t * B * H;
+		for (size_t i = 0; i < B * H; i++)
+			d->Fd[i] = f[i] * mf[i];
+		sp_gemm(1, 0, H, V, B, 1.0f, d->Fd, H, d->dL, V, 1.0f, d->dWo, V);
+		sp_gemm(0, 1, B, H, V, 1.0f, d->dL, V, d->Wo, V, 0.0f, d->Fd, H);
+		for (size_t i = 0; i < B * H; i++)
+			d->dF[i] += d->Fd[i] * mf[i];
+	} else {
+		sp_gemm(1, 0, H, V, B, 1.0f, f, H, d->dL, V, 1.0f, d->dWo, V);
+		sp_gemm(0, 1, B, H, V, 1.0f, d->dL, V, d->Wo, V, 1.0f, d->dF, H);
+	}
 	for (size_t b = 0; b < B; b++)
 		for (size_t k = 0; k < V; k++)
 			d->dbo[k] += d->dL[b * V + k];
-	sp_gemm(0, 1, B, H, V, 1.0f, d->dL, V, d->Wo, V, 1.0f, d->dF, H);
 	/* f = tanh(u·Wc + bc) */
 	for (size_t i = 0; i < B * H; i++)
 		d->dZ[i] = d->dF[i] * (1.0f - f[i] * f[i]);
@@ -441,8 +479,9 @@ static int s2s_backward(void *self, sp_ctx *ctx, double scale, sp_seq *dh)
 		/* x = [emb(id) ; f(t-1)] */
 		for (size_t b = 0; b < B; b++) {
 			float *de = d->demb + (size_t)d->in_id[t * B + b] * E;
+			const float *me = d->drop && d->drop_emb > 0 ? d->Me + (t * B + b) * E : NULL;
 			for (size_t k = 0; k < E; k++)
-				de[k] += d->dX[b * d->I + k];
+				de[k] += me ? d->dX[b * d->I + k] * me[k] : d->dX[b * d->I + k];
 			if (d->feed)
 				memcpy(d->dF + b * H, d->dX + b * d->I + E, H * sizeof(float));
 		}
@@ -450,6 +489,10 @@ static int s2s_backward(void *self, sp_ctx *ctx, double scale, sp_seq *dh)
 			memset(d->dF, 0, B * H * sizeof(float));
 		memcpy(d->dS, d->dSp, B * H * sizeof(float));
 	}
+	/* the attention's summed gradient through Ue·E (additive) */
+	if ((rc = sp_attn_pin_backward(d->attn, ctx, dh->x)) < 0)
+		return rc;
+	sp_attn_unpin(d->attn);
 	/* s(-1) = tanh(mean·Wi + bi); mean = Σ_s E[s] / n over the real s */
 	{
 		const float *s0 = d->Sst;
@@ -594,6 +637,11 @@ static int read_cell(s2s *d, sp_ctx *ctx, const sp_kv *args)
 	if (!(d->tf0 >= 0 && d->tf0 <= 1) || !(d->tf1 >= 0 && d->tf1 <= 1))
 		return sp_err(ctx, SP_EINVAL, "%s: decoder: tf_ratio and tf_ratio_end must lie in 0..1",
 			      sp_kv_where(args, "tf_ratio"));
+	d->drop_emb = sp_kv_float(args, "embed_dropout");
+	d->drop_out = sp_kv_float(args, "dropout");
+	if (!(d->drop_emb >= 0 && d->drop_emb < 1) || !(d->drop_out >= 0 && d->drop_out < 1))
+		return sp_err(ctx, SP_EINVAL, "%s: decoder: dropout and embed_dropout must lie in [0, 1)",
+			      sp_kv_where(args, "dropout"));
 	d->beam = (size_t)sp_kv_int(args, "beam");
 	d->max_ratio = sp_kv_float(args, "max_ratio");
 	d->len_alpha = sp_kv_float(args, "len_alpha");
@@ -667,6 +715,8 @@ static const sp_param_spec s2s_params[] = {
 	{"tf_ratio", SP_T_FLOAT, "1", "teacher forcing: probability that a step's input is the gold token (else the model's previous guess), at the first epoch", NULL},
 	{"tf_ratio_end", SP_T_FLOAT, "-1", "teacher forcing at the last epoch (-1 = tf_ratio)", NULL},
 	{"tf_schedule", SP_T_STRING, "constant", "how the ratio goes from tf_ratio to tf_ratio_end over the epochs", "constant|linear"},
+	{"dropout", SP_T_FLOAT, "0", "training: dropout on the attentional vector where it enters the output layer", NULL},
+	{"embed_dropout", SP_T_FLOAT, "0", "training: dropout on the target embeddings", NULL},
 	{"beam", SP_T_INT, "5", "translate/eval: beam size (1 = greedy)", NULL},
 	{"max_ratio", SP_T_FLOAT, "2", "translate/eval: at most ceil(max_ratio * source length) + 1 target tokens", NULL},
 	{"len_alpha", SP_T_FLOAT, "1", "beam: rank finished hypotheses by log-probability / length^len_alpha", NULL},

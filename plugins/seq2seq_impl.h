@@ -20,6 +20,10 @@
  *   f(t)  = tanh([ s(t) ; c(t) ] · Wc + bc)
  *   p(t)  = softmax(f(t) · Wo + bo)        over the target vocabulary
  *
+ * Training only: inverted dropout on emb(y(t-1)) (embed_dropout) and on
+ * f(t) where it enters the output layer (dropout; the fed-back f(t) is
+ * kept whole), masks m ~ Bernoulli(1 - rate) / (1 - rate) per step.
+ *
  * Matrices are input-major (v·W), as the engine's (sp_cell.h).
  */
 #ifndef SP_SEQ2SEQ_IMPL_H
@@ -78,6 +82,8 @@ typedef struct s2s {
 	int32_t bos, eos;
 	double tf0, tf1, tf;       /* teacher forcing: first, last, current */
 	int tf_linear;
+	double drop_emb, drop_out; /* dropout rates (training) */
+	int drop;                  /* this forward drops (training) */
 	size_t beam;               /* generate defaults */
 	double max_ratio, len_alpha;
 
@@ -103,6 +109,8 @@ typedef struct s2s {
 	float *tmp, *dF, *dS, *dC, *dX, *dU, *dZ, *dL, *da, *dah, *dSp;
 	float *dEs;                /* (B,He) ∂L/∂context of one step */
 	float *wts;                /* (S,B) attention weights scratch */
+	float *Me, *Mf;            /* (T,B,E), (T,B,H) dropout masks (scales) */
+	float *Fd;                 /* (B,H) f with dropout, scratch */
 
 	/* metrics */
 	double m_loss, m_free;
@@ -112,10 +120,11 @@ typedef struct s2s {
 /* One step forward over Bn rows: st->x must already hold the input;
  * then the cell, attention over enc (S,Bn,He), f and the logits (Bn,V)
  * then softmax into p (Bn,V).  ctxv (Bn,He), u (Bn,H+He), f (Bn,H);
- * weights (S,Bn) or NULL; tmp (Bn,GH) scratch. */
+ * weights (S,Bn) or NULL; tmp (Bn,GH) scratch; fmask (Bn,H) or NULL: the
+ * output dropout's scales (then d->Fd is scratch). */
 int s2s_step_forward(s2s *d, sp_ctx *ctx, size_t Bn, size_t S, const float *enc,
 		     const uint8_t *mask, const s2s_step *st, float *ctxv, float *u,
-		     float *f, float *p, float *weights, float *tmp);
+		     float *f, float *p, float *weights, float *tmp, const float *fmask);
 /* The initial state s(-1) of Bn rows from enc (S,Bn,He) into s (Bn,H),
  * the masked mean into mean (Bn,He). */
 void s2s_init_state(s2s *d, size_t Bn, size_t S, const float *enc, const uint8_t *mask,

@@ -267,6 +267,11 @@ int s2s_generate(void *self, sp_ctx *ctx, const sp_seq *h, const sp_gen_opts *o,
 	}
 	expand(&m, d, h, ratio);
 	fill_rows(&m, d, h);
+	/* the source is the same at every step: its projection once */
+	if ((rc = sp_attn_pin(d->attn, ctx, m.S, m.Bn, m.enc)) < 0) {
+		search_free(&m);
+		return rc;
+	}
 	s2s_init_state(d, m.Bn, m.S, m.enc, m.mask, m.ctxv, m.s);
 	for (size_t r = 0; r < m.Bn; r++)
 		m.in_id[r] = d->bos;
@@ -280,7 +285,7 @@ int s2s_generate(void *self, sp_ctx *ctx, const sp_seq *h, const sp_gen_opts *o,
 			break;
 		s2s_make_input(d, m.Bn, m.in_id, t ? m.f : NULL, m.x);
 		rc = s2s_step_forward(d, ctx, m.Bn, m.S, m.enc, m.mask, &st, m.ctxv, m.u, m.nf, m.p,
-				      m.wts, m.tmp);
+				      m.wts, m.tmp, NULL);
 		for (size_t b = 0; b < m.B && rc >= 0; b++)
 			if (!m.done[b])
 				select_next(&m, d, b, t, alpha);
@@ -288,6 +293,7 @@ int s2s_generate(void *self, sp_ctx *ctx, const sp_seq *h, const sp_gen_opts *o,
 	}
 	for (size_t b = 0; b < m.B && rc >= 0; b++)
 		rc = emit_best(&m, d, b, emit, payload);
+	sp_attn_unpin(d->attn); /* m.enc is freed */
 	search_free(&m);
 	return rc;
 }

@@ -3,7 +3,10 @@
  * corpus, worked by hand (with the ▁ marking and byte-order tie-breaking of
  * sp_bpe.h); encoding with them; save/load; learning that does not depend
  * on the order of the texts; text -> pieces -> text is the identity on the
- * Tatoeba dev split and on awkward spacing; errors.
+ * Tatoeba dev split and on awkward spacing; errors.  The learner (which
+ * keeps pair counts up to date across merges) against a plain one written
+ * here (every pair recounted after each merge, ties by byte order) on
+ * random corpora full of ties and of runs such as "aaaa".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +213,152 @@ static void test_load_errors(sp_ctx *ctx)
 	   "a missing header: %s", sp_errmsg(ctx));
 }
 
+/* ---- the plain learner: every pair recounted after each merge --------- */
+
+enum { MAXW = 64, MAXS = 16, MAXM = 64 };
+
+typedef struct plain {
+	char sym[MAXW][MAXS][64]; /* the symbols of each distinct word */
+	size_t len[MAXW];
+	long count[MAXW];
+	size_t n;
+} plain;
+
+/* The words of a text of single-spaced words: "▁word" each (as marking
+ * gives: the dummy ▁ at the start, then a ▁ for every space). */
+static void plain_add(plain *c, const char *text)
+{
+	for (const char *p = text; *p;) {
+		size_t k = strcspn(p, " "), id;
+		for (id = 0; id < c->n; id++) {
+			size_t j = 1;
+			while (j < c->len[id] && j - 1 < k && c->sym[id][j][0] == p[j - 1])
+				j++;
+			if (c->len[id] == k + 1 && j == k + 1)
+				break;
+		}
+		if (id == c->n) {
+			strcpy(c->sym[id][0], M);
+			for (size_t q = 0; q < k; q++) {
+				c->sym[id][q + 1][0] = p[q];
+				c->sym[id][q + 1][1] = '\0';
+			}
+			c->len[id] = k + 1;
+			c->n++;
+		}
+		c->count[id]++;
+		p += k;
+		p += *p == ' ';
+	}
+}
+
+/* Merges learned the plain way into ml/mr (at most `merges`); how many. */
+static size_t plain_learn(plain *c, size_t merges, long min_count, char ml[][64], char mr[][64])
+{
+	size_t m = 0;
+	for (; m < merges; m++) {
+		const char *bl = NULL, *br = NULL;
+		long best = 0;
+		for (size_t w = 0; w < c->n; w++)
+			for (size_t j = 0; j + 1 < c->len[w]; j++) {
+				const char *l = c->sym[w][j], *r = c->sym[w][j + 1];
+				long n = 0;
+				for (size_t v = 0; v < c->n; v++)
+					for (size_t k = 0; k + 1 < c->len[v]; k++)
+						n += c->count[v] * (!strcmp(c->sym[v][k], l) &&
+								    !strcmp(c->sym[v][k + 1], r));
+				if (n > best || (n == best && (strcmp(l, bl) < 0 ||
+							       (!strcmp(l, bl) && strcmp(r, br) < 0)))) {
+					best = n;
+					bl = l;
+					br = r;
+				}
+			}
+		if (best < min_count)
+			break;
+		strcpy(ml[m], bl);
+		strcpy(mr[m], br);
+		for (size_t w = 0; w < c->n; w++) {
+			size_t j = 0, k = 0;
+			while (j < c->len[w]) {
+				if (j + 1 < c->len[w] && !strcmp(c->sym[w][j], ml[m]) &&
+				    !strcmp(c->sym[w][j + 1], mr[m])) {
+					char joined[64];
+					snprintf(joined, sizeof(joined), "%s%s", ml[m], mr[m]);
+					strcpy(c->sym[w][k++], joined);
+					j += 2;
+				} else {
+					if (k != j)
+						strcpy(c->sym[w][k], c->sym[w][j]);
+					k++;
+					j++;
+				}
+			}
+			c->len[w] = k;
+		}
+	}
+	return m;
+}
+
+static void test_against_plain(sp_ctx *ctx)
+{
+	int bad = 0;
+	size_t total = 0;
+	for (int trial = 0; trial < 40; trial++) {
+		static plain c;
+		static char ml[MAXM][64], mr[MAXM][64];
+		char texts[12][40];
+		const char *tp[12];
+		size_t lens[12], n_plain;
+		sp_bpe_opts o;
+		sp_bpe *b = NULL;
+		memset(&c, 0, sizeof(c));
+		for (int t = 0; t < 12; t++) { /* 1-3 words of 1-6 letters from a..c */
+			size_t k = 0, words = 1 + (size_t)(sp_rng_uniform(ctx) * 3);
+			for (size_t w = 0; w < words; w++) {
+				size_t letters = 1 + (size_t)(sp_rng_uniform(ctx) * 6);
+				if (w)
+					texts[t][k++] = ' ';
+				for (size_t q = 0; q < letters; q++)
+					texts[t][k++] = (char)('a' + (int)(sp_rng_uniform(ctx) * 3));
+			}
+			texts[t][k] = '\0';
+			tp[t] = texts[t];
+			lens[t] = k;
+			plain_add(&c, texts[t]);
+		}
+		sp_bpe_opts_init(&o);
+		o.merges = 40;
+		o.min_count = trial % 2 ? 2 : 1;
+		n_plain = plain_learn(&c, o.merges, o.min_count, ml, mr);
+		if (sp_bpe_learn(&b, ctx, tp, lens, 12, &o) < 0) {
+			diag("trial %d: %s", trial, sp_errmsg(ctx));
+			bad++;
+			continue;
+		}
+		if (sp_bpe_n_merges(b) != n_plain) {
+			if (bad++ < 3)
+				diag("trial %d: %zu merges, the plain learner %zu", trial,
+				     sp_bpe_n_merges(b), n_plain);
+		} else {
+			for (size_t r = 0; r < n_plain; r++) {
+				const char *l, *rr;
+				sp_bpe_merge(b, r, &l, &rr);
+				if (strcmp(l, ml[r]) || strcmp(rr, mr[r])) {
+					if (bad++ < 3)
+						diag("trial %d merge %zu: '%s' '%s', the plain learner '%s' '%s'",
+						     trial, r, l, rr, ml[r], mr[r]);
+					break;
+				}
+			}
+		}
+		total += n_plain;
+		sp_bpe_free(b);
+	}
+	ok(bad == 0, "40 random corpora: the same %zu merges as recounting every pair each time",
+	   total);
+}
+
 int main(void)
 {
 	sp_ctx *ctx;
@@ -218,6 +367,7 @@ int main(void)
 	test_hand_worked(ctx);
 	test_tatoeba(ctx);
 	test_load_errors(ctx);
+	test_against_plain(ctx);
 	sp_ctx_free(ctx);
 	return tap_done();
 }

@@ -5,7 +5,10 @@
  * hides part of two columns.  Also: weights sum to 1 over the real
  * positions and are 0 on padding, padding gets no gradient, a column
  * without real positions gives a zero context, backward twice doubles the
- * gradients, forward twice gives the same output.
+ * gradients, forward twice gives the same output.  Additive with a pinned
+ * source (its E·Ueᵀ made once for two decoder steps, the gradient through
+ * it summed and flushed by sp_attn_pin_backward): the same context as
+ * unpinned, and the same central-difference checks over both steps.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -143,6 +146,84 @@ static void check_kind(sp_ctx *ctx, sp_attn_kind kind, const char *name)
 	sp_attn_free(f.at);
 }
 
+/* ---- additive, pinned: two decoder steps over one source ------------- */
+
+typedef struct pinfix {
+	sp_attn *at;
+	sp_ctx *ctx;
+	float enc[S * B * HE], h[2][B * 3], r[2][B * HE], ctxv[B * HE];
+	float denc[S * B * HE], dh[2][B * 3];
+	float *p, *dp;
+	size_t np;
+	uint8_t mask[S * B];
+} pinfix;
+
+static double pin_loss(void *payload)
+{
+	pinfix *f = payload;
+	double l = 0.0;
+	sp_attn_pin(f->at, f->ctx, S, B, f->enc);
+	for (int t = 0; t < 2; t++) {
+		sp_attn_forward(f->at, f->ctx, S, B, f->enc, f->mask, f->h[t], f->ctxv, NULL);
+		for (size_t i = 0; i < B * HE; i++)
+			l += (double)f->ctxv[i] * f->r[t][i];
+	}
+	return l;
+}
+
+static void check_pinned(sp_ctx *ctx)
+{
+	pinfix *f = calloc(1, sizeof(*f));
+	float un[B * HE];
+	gc_result g;
+	int rc = 0, same = 1;
+	f->ctx = ctx;
+	if (sp_attn_new(&f->at, ctx, SP_ATTN_ADDITIVE, HE, 3, A) < 0) {
+		ok(0, "pinned: new: %s", sp_errmsg(ctx));
+		free(f);
+		return;
+	}
+	f->np = sp_attn_n_params(f->at);
+	f->p = calloc(f->np, sizeof(float));
+	f->dp = calloc(f->np, sizeof(float));
+	sp_attn_bind(f->at, f->p, f->dp);
+	sp_attn_init_params(f->at, ctx);
+	fill(ctx, f->enc, S * B * HE);
+	fill(ctx, f->h[0], 2 * B * 3);
+	fill(ctx, f->r[0], 2 * B * HE);
+	for (size_t s = 0; s < S; s++)
+		for (size_t b = 0; b < B; b++)
+			f->mask[s * B + b] = b != 1 || s < 2;
+	sp_attn_unpin(f->at);
+	sp_attn_forward(f->at, ctx, S, B, f->enc, f->mask, f->h[1], un, NULL);
+	pin_loss(f);
+	for (size_t i = 0; i < B * HE; i++)
+		same &= fabsf(un[i] - f->ctxv[i]) <= 1e-6f * (1 + fabsf(un[i]));
+	ok(same, "pinned: the same context as unpinned");
+	/* backward: each step's cache is rebuilt by a forward, as a decoder does */
+	for (int t = 1; t >= 0 && rc == 0; t--) {
+		rc = sp_attn_forward(f->at, ctx, S, B, f->enc, f->mask, f->h[t], f->ctxv, NULL);
+		if (rc == 0)
+			rc = sp_attn_backward(f->at, ctx, f->r[t], f->denc, f->dh[t]);
+	}
+	if (rc == 0)
+		rc = sp_attn_pin_backward(f->at, ctx, f->denc);
+	ok(rc == 0, "pinned: two backwards and the pinned source's backward");
+	g = gc_check(pin_loss, f, f->enc, f->denc, S * B * HE, EPS, 0, FLOOR);
+	ok(g.max_rel < 1e-2, "pinned additive dE max_rel=%.2g (%zu checked)", g.max_rel, g.checked);
+	g = gc_check(pin_loss, f, f->h[0], f->dh[0], 2 * B * 3, EPS, 0, FLOOR);
+	ok(g.max_rel < 1e-2, "pinned additive dh (both steps) max_rel=%.2g", g.max_rel);
+	g = gc_check(pin_loss, f, f->p, f->dp, f->np, EPS, 0, FLOOR);
+	ok(g.max_rel < 1e-2, "pinned additive dW max_rel=%.2g (%zu parameters)", g.max_rel,
+	   g.checked);
+	sp_attn_unpin(f->at);
+	ok(sp_attn_pin_backward(f->at, ctx, NULL) == SP_EINVAL, "pin_backward unpinned is refused");
+	free(f->p);
+	free(f->dp);
+	sp_attn_free(f->at);
+	free(f);
+}
+
 int main(void)
 {
 	sp_ctx *ctx;
@@ -154,6 +235,7 @@ int main(void)
 	check_kind(ctx, SP_ATTN_DOT, "dot");
 	check_kind(ctx, SP_ATTN_GENERAL, "general");
 	check_kind(ctx, SP_ATTN_ADDITIVE, "additive");
+	check_pinned(ctx);
 	rc = sp_attn_new(&a, ctx, SP_ATTN_DOT, 4, 3, 0);
 	ok(rc == SP_EINVAL && strstr(sp_errmsg(ctx), "must equal"),
 	   "dot with He != Hd is refused: %s", sp_errmsg(ctx));

@@ -9,7 +9,8 @@
  *     input feeding: L = forward's summed loss / scale over a padded batch
  *     of sources (lengths 4, 2, 3) and targets of 3 steps with padding;
  *     every weight and ∂L/∂E (the encoder states); padded source steps get
- *     no gradient.
+ *     no gradient.  With dropout and embed_dropout (the RNG reseeded before
+ *     every forward, so each draws the same masks), for gru/additive.
  *  3. generate: greedy (beam 1) output is what the teacher-forced pass
  *     over it predicts at every step, and its score is that pass's
  *     -loss; a beam of 4 ends every hypothesis with <eos> or at the
@@ -237,14 +238,17 @@ static double head_loss(void *p)
 	fix *f = p;
 	double l = 0;
 	size_t n = 0;
+	sp_rng_seed(f->ctx, 99); /* the same dropout masks at every forward */
 	f->ops->forward(f->self, f->ctx, &f->seq, &f->lab, &l, &n, 1);
 	return l / SCALE;
 }
 
-static void check_head(sp_ctx *ctx, const char *cell, const char *attn, const char *feed)
+static void check_head(sp_ctx *ctx, const char *cell, const char *attn, const char *feed,
+		       const char *drop)
 {
 	const char *kvs[] = {"cell", cell, "attention", attn, "input_feed", feed, "hidden", "5",
-			     "embed", "3", "attn_dim", "4", NULL};
+			     "embed", "3", "attn_dim", "4", "dropout", drop, "embed_dropout", drop,
+			     NULL};
 	fix f;
 	sp_seq dh;
 	double l;
@@ -253,7 +257,8 @@ static void check_head(sp_ctx *ctx, const char *cell, const char *attn, const ch
 	memset(&f, 0, sizeof(f));
 	f.ctx = ctx;
 	rc = fix_new(&f, kvs);
-	ok(rc == 0, "decoder %s %s feed=%s: created (%s)", cell, attn, feed, rc ? sp_errmsg(ctx) : "");
+	ok(rc == 0, "decoder %s %s feed=%s dropout=%s: created (%s)", cell, attn, feed, drop,
+	   rc ? sp_errmsg(ctx) : "");
 	if (rc) {
 		fix_free(&f);
 		return;
@@ -262,6 +267,7 @@ static void check_head(sp_ctx *ctx, const char *cell, const char *attn, const ch
 	memset(f.grad, 0, f.n_val * sizeof(float));
 	memset(f.dh, 0, sizeof(f.dh));
 	dh = (sp_seq){S, B, HE, f.dh, NULL, f.mask, f.len};
+	sp_rng_seed(ctx, 99);
 	rc = f.ops->forward(f.self, ctx, &f.seq, &f.lab, &l, &n, 1);
 	if (rc == 0)
 		rc = f.ops->backward(f.self, ctx, SCALE, &dh);
@@ -269,8 +275,8 @@ static void check_head(sp_ctx *ctx, const char *cell, const char *attn, const ch
 	for (size_t k = 0, o = 0; k < f.n_w; o += wfloats(&f.w[k]), k++) {
 		gc_result r = gc_check(head_loss, &f, f.val + o, f.grad + o, wfloats(&f.w[k]), 1e-2f,
 				       60, 1e-3);
-		ok(r.max_rel < TOL, "decoder %s %s feed=%s d%s max_rel=%.2e (%zu checked; worst %.6g vs %.6g)",
-		   cell, attn, feed, f.w[k].name, r.max_rel, r.checked, r.analytic, r.numeric);
+		ok(r.max_rel < TOL, "decoder %s %s feed=%s dropout=%s d%s max_rel=%.2e (%zu checked; worst %.6g vs %.6g)",
+		   cell, attn, feed, drop, f.w[k].name, r.max_rel, r.checked, r.analytic, r.numeric);
 	}
 	{
 		gc_result r = gc_check(head_loss, &f, f.h, f.dh, S * B * HE, 1e-2f, 0, 1e-3);
@@ -281,6 +287,19 @@ static void check_head(sp_ctx *ctx, const char *cell, const char *attn, const ch
 			for (size_t k = 0; k < HE && !f.mask[s * B + b]; k++)
 				pad_zero &= f.dh[(s * B + b) * HE + k] == 0.0f;
 	ok(pad_zero, "decoder %s %s: padded source steps get no gradient", cell, attn);
+	if (strcmp(drop, "0") != 0) { /* evaluation does not drop: any seed, one loss */
+		double l1 = 0, l2 = 0, lt1 = 0, lt2 = 0;
+		sp_rng_seed(ctx, 1);
+		f.ops->forward(f.self, ctx, &f.seq, &f.lab, &l1, &n, 0);
+		sp_rng_seed(ctx, 2);
+		f.ops->forward(f.self, ctx, &f.seq, &f.lab, &l2, &n, 0);
+		sp_rng_seed(ctx, 1);
+		f.ops->forward(f.self, ctx, &f.seq, &f.lab, &lt1, &n, 1);
+		sp_rng_seed(ctx, 2);
+		f.ops->forward(f.self, ctx, &f.seq, &f.lab, &lt2, &n, 1);
+		ok(l1 == l2 && lt1 != lt2, "dropout: off in evaluation (%.6g = %.6g), on in training (%.6g, %.6g)",
+		   l1, l2, lt1, lt2);
+	}
 	fix_free(&f);
 }
 
@@ -384,7 +403,8 @@ int main(void)
 	check_cell(ctx, S2S_LSTM, "lstm");
 	for (size_t c = 0; c < 3; c++)
 		for (size_t a = 0; a < 3; a++)
-			check_head(ctx, cells[c], attns[a], a == 1 ? "false" : "true");
+			check_head(ctx, cells[c], attns[a], a == 1 ? "false" : "true", "0");
+	check_head(ctx, "gru", "additive", "true", "0.3");
 	check_generate(ctx);
 	sp_ctx_free(ctx);
 	return tap_done();
