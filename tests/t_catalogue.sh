@@ -101,6 +101,9 @@ cp "$top_srcdir/fuzz/corpus/runlog/hello_runs.db" runs.db
 cp "$top_srcdir/fuzz/corpus/vocab/hello_vocab.db" vocab.db
 # a vocabulary store edited by hand: a row without a name (fuzz/regress)
 cp "$top_srcdir/fuzz/regress/vocab/list_null_name.db" nullname.db
+# ... and hostile ones: a recursive view that never ends, a trigger
+cp "$top_srcdir/fuzz/regress/vocab/recursive_view_never_ends.db" view.db
+cp "$top_srcdir/fuzz/regress/vocab/trigger_on_tokens.db" trigger.db
 # run logs and vocabulary stores that are not seqpipe's
 printf 'not a database\n' >text.db
 sqlite3 other.db 'create table t(a); insert into t values (1);' 2>/dev/null ||
@@ -304,6 +307,9 @@ bad "run logging into a text file"    "text.db: not a seqpipe run log"  run "$FX
 bad "vocab store that is text"       "text.db' is not a seqpipe vocabulary store"  vocab --vocab-db "$FX/text.db"
 bad "vocab store row without a name"  "nullname.db' is damaged: a vocabulary row without a name"  --vocab-db "$FX/nullname.db" vocab
 bad "run with a vocab store of another program" "other.db"            run "$FX/ok.pipe" --vocab-db "$FX/other.db"
+bad "vocab store with a recursive view" "view.db' is a damaged vocabulary store: it has views or triggers, expected only the tables vocabularies and tokens"  vocab --vocab-db "$FX/view.db"
+bad "vocab store with a trigger"      "trigger.db' is a damaged vocabulary store: it has views or triggers"  vocab --vocab-db "$FX/trigger.db"
+bad "saving into a store with a trigger" "trigger.db' is a damaged vocabulary store: it has views or triggers"  run "$FX/ok.pipe" --vocab-db "$FX/trigger.db"
 
 # labels that training never saw (finding 8): the head has outputs for the
 # training split's labels only (the model file keeps those); a dev or test
