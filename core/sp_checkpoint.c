@@ -139,10 +139,16 @@ static int write_state(sp_modelfile_writer *w, sp_job *j, const sp_train_state *
 static int write_weights(sp_modelfile_writer *w, sp_job *j)
 {
 	sp_stage *stages[2] = {&j->st.model, &j->st.head};
+	sp_vocab *known = NULL; /* without the labels only dev/test has */
 	int rc;
-	if ((rc = sp_modelfile_writer_vocab(w, "input", j->data.vocab)) < 0 ||
-	    (rc = sp_modelfile_writer_vocab(w, "labels", j->data.labels)) < 0)
+	if ((rc = sp_splits_known_labels(&j->data, j->ctx, &known)) < 0)
 		return rc;
+	if ((rc = sp_modelfile_writer_vocab(w, "input", j->data.vocab)) < 0 ||
+	    (rc = sp_modelfile_writer_vocab(w, "labels", known ? known : j->data.labels)) < 0) {
+		sp_vocab_free(known);
+		return rc;
+	}
+	sp_vocab_free(known);
 	for (int s = 0; s < 2; s++) {
 		size_t off = stages[s]->offset;
 		for (size_t k = 0; k < stages[s]->n_w; k++) {

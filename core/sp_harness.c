@@ -517,7 +517,7 @@ static int check_component_(tap *t, sp_ctx *ctx, const sp_plugin *p,
 	rc = make_args_(&kv, ctx, c, head ? "head" : "model", o);
 	if (rc >= 0 && head) {
 		const sp_head_ops *ho = (const sp_head_ops *)c;
-		sp_head_env env = {sizeof(sp_head_env), NULL, NULL};
+		sp_head_env env = {sizeof(sp_head_env), NULL, NULL, 0};
 		rc = vocab_(&in, ctx, words, 6);
 		if (rc >= 0) {
 			if (ho->target == SP_TARGET_TAGS)

@@ -160,6 +160,7 @@ int sp_params_build(sp_job *j)
 	env.size = sizeof(env);
 	env.input = j->data.vocab;
 	env.labels = j->data.labels;
+	env.n_outputs = j->data.n_known;
 	rc = h->create(&j->st.head.self, j->ctx, j->st.head.kv, m->out_dim(j->st.model.self), &env);
 	if (rc < 0)
 		return rc;

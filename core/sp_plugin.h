@@ -384,6 +384,13 @@ typedef struct sp_head_env {
 				      for SP_TARGET_SEQUENCE the target
 				      vocabulary (the input's own when
 				      [encode] shared = true) */
+	size_t n_outputs;          /* the head's outputs are labels
+				      [0, n_outputs): the training split's.
+				      Ids from n_outputs to the size of
+				      labels are gold labels only dev/test
+				      has: no output, no loss, and scored
+				      as a miss.  0 (or an older host's
+				      smaller env): every label */
 } sp_head_env;
 
 /* Where a head's targets come from: the field of the data's examples

@@ -56,8 +56,12 @@ void sp_report_run_data(const sp_job *j)
 		return;
 	sp_say(j->out, "data: %zu train, %zu dev, %zu test sequences; vocabulary %zu",
 	       j->data.train.n, j->data.dev.n, j->data.test.n, sp_vocab_size(j->data.vocab));
-	if (!sp_task_next_token(&j->st.task))
-		sp_say(j->out, ", labels %zu", sp_vocab_size(j->data.labels));
+	if (!sp_task_next_token(&j->st.task)) {
+		size_t n = sp_vocab_size(j->data.labels), known = j->data.n_known;
+		sp_say(j->out, ", labels %zu", known && known < n ? known : n);
+		if (known && known < n) /* dev/test labels the model cannot predict */
+			sp_say(j->out, " (+%zu only in dev/test)", n - known);
+	}
 	sp_say(j->out, "\nmodel: %s", j->st.first ? j->st.first->name : j->st.model.comp->name);
 	for (size_t k = 0; k < j->st.n_more; k++)
 		sp_say(j->out, " + %s", j->st.more[k].comp->name);

@@ -94,6 +94,32 @@ void sp_splits_fini(sp_splits *s)
 	s->bpe = NULL;
 }
 
+int sp_splits_known_labels(const sp_splits *s, sp_ctx *ctx, sp_vocab **copy)
+{
+	sp_vocab *v;
+	int rc;
+	*copy = NULL;
+	if (!s->labels || !s->n_known || s->n_known >= sp_vocab_size(s->labels))
+		return SP_OK;
+	if ((rc = sp_vocab_new(&v)) < 0)
+		return sp_err(ctx, rc, "labels: out of memory");
+	for (size_t k = 0; k < s->n_known && rc >= 0; k++) {
+		const char *l = sp_vocab_token(s->labels, (int32_t)k);
+		rc = sp_vocab_add(v, ctx, l, strlen(l), sp_vocab_count(s->labels, (int32_t)k), NULL);
+	}
+	for (int w = 0; w < SP_SPECIAL_N && rc >= 0; w++) {
+		int32_t id = sp_vocab_special(s->labels, (sp_special)w);
+		if (id >= 0 && (size_t)id < s->n_known)
+			rc = sp_vocab_set_special(v, ctx, (sp_special)w, id);
+	}
+	if (rc < 0) {
+		sp_vocab_free(v);
+		return rc;
+	}
+	*copy = v;
+	return SP_OK;
+}
+
 /* Tokens of example i of corpus c (tokenized text, or the CoNLL tokens). */
 static int example_tokens(sp_job *j, const sp_corpus *c, const char *path,
 			  size_t i, sp_toklist *t)
@@ -203,17 +229,29 @@ static int encode_token(sp_job *j, const char *tok, size_t len, int32_t *id)
 	return ((const sp_encoder_ops *)j->st.enc.comp)->encode(j->st.enc.self, j->ctx, tok, len, id);
 }
 
-/* Label string -> id in the label set; unknown labels (in dev/test) are
- * an error naming the file and line. */
+/* Label string -> id in the label set.  A label the training split does
+ * not have (dev/test, or a model's eval file) joins the set after the
+ * trained ones, once, with a warning: the head has no output for it, so
+ * it is scored as a miss (doc/tasks.md). */
 static int label_id(sp_job *j, const sp_corpus *c, const char *path, size_t i,
-		    const char *label, int32_t *id)
+		    size_t k, const char *label, int32_t *id)
 {
+	char msg[512];
+	/* token k of a CoNLL sentence is k lines below its first, unless
+	 * skip_bad dropped lines; other readers: the example's line */
+	const char *format = sp_kv_str(j->cfg.kv_data, "format");
+	int one_per_line = format && !strcmp(format, "conll") && !sp_corpus_skipped(c);
+	size_t line = sp_corpus_line(c, i) + (one_per_line ? k : 0);
+	int rc;
 	*id = sp_vocab_id(j->data.labels, label, strlen(label));
-	if (*id < 0)
-		return sp_err(j->ctx, SP_EINPUT, "%s:%zu: label '%s' is not in the model's label set, expected one of its %zu labels",
-			      path, sp_corpus_line(c, i), label,
-			      sp_vocab_size(j->data.labels));
-	return SP_OK;
+	if (*id >= 0)
+		return SP_OK;
+	if ((rc = sp_vocab_add(j->data.labels, j->ctx, label, strlen(label), 0, id)) < 0)
+		return sp_err_prefix(j->ctx, rc, "%s:%zu", path, line);
+	snprintf(msg, sizeof(msg), "%s:%zu: label '%s' does not occur in the training data; scored as a miss",
+		 path, line, label);
+	sp_log(j->ctx, SP_LOG_WARN, "%s", msg);
+	return sp_observe_event(&j->obs, j->ctx, SP_LOG_WARN, msg);
 }
 
 /* Language model: seq = [<s>] tokens [</s>]; input seq[0..m-1), target
@@ -265,13 +303,13 @@ static int add_labelled(sp_job *j, const sp_corpus *c, const char *path,
 		size_t nl;
 		const char *const *tags = sp_corpus_labels(c, i, &nl);
 		for (size_t k = 0; k < n; k++)
-			if ((rc = label_id(j, c, path, i, tags[k], &tg[k])) < 0)
+			if ((rc = label_id(j, c, path, i, k, tags[k], &tg[k])) < 0)
 				return rc;
 		if ((rc = sp_dataset_add(d, j->ctx, in, n, tg, n)) < 0)
 			return rc;
 		return sp_dataset_add_chars(d, j, t, 0, n);
 	}
-	if ((rc = label_id(j, c, path, i, sp_corpus_label(c, i), &tg[0])) < 0 ||
+	if ((rc = label_id(j, c, path, i, 0, sp_corpus_label(c, i), &tg[0])) < 0 ||
 	    (rc = sp_dataset_add(d, j->ctx, in, n, tg, 1)) < 0)
 		return rc;
 	return sp_dataset_add_chars(d, j, t, 0, n);
@@ -334,66 +372,41 @@ static int observe_vocab(sp_job *j, const sp_corpus *train, sp_toklist *t)
 	return rc;
 }
 
-/* The labels of one split, most frequent first, added to j->data.labels
- * when new; counts only from the training split (s == 0). */
-static int add_split_labels(sp_job *j, const sp_corpus *c, int s)
+/* labels: every label of the training split, most frequent first (those
+ * only dev or test has join while they are encoded: label_id); a
+ * language model's labels are its vocabulary. */
+static int build_labels(sp_job *j, const sp_corpus *train)
 {
 	sp_vocab_counter *cnt;
-	sp_vocab *part = NULL;
 	int rc;
+	if (j->st.task.labels != SP_LABELS_TOKEN && j->st.task.labels != SP_LABELS_TEXT) {
+		if ((rc = sp_vocab_clone(&j->data.labels, j->data.vocab)) < 0)
+			rc = sp_err(j->ctx, rc, "labels: out of memory");
+		return rc;
+	}
 	if ((rc = sp_vocab_counter_new(&cnt)) < 0)
 		return sp_err(j->ctx, rc, "labels: out of memory");
-	for (size_t i = 0; i < sp_corpus_count(c) && rc >= 0; i++) {
+	for (size_t i = 0; i < sp_corpus_count(train) && rc >= 0; i++) {
 		size_t nl = 1;
 		const char *one = NULL;
 		const char *const *labels = j->st.task.labels == SP_LABELS_TOKEN
-			? sp_corpus_labels(c, i, &nl) : NULL;
+			? sp_corpus_labels(train, i, &nl) : NULL;
 		if (!labels) {
-			one = sp_corpus_label(c, i);
+			one = sp_corpus_label(train, i);
 			labels = &one;
 		}
 		for (size_t k = 0; k < nl && rc >= 0; k++)
 			rc = sp_vocab_counter_add(cnt, j->ctx, labels[k], strlen(labels[k]));
 	}
 	if (rc >= 0)
-		rc = sp_vocab_build(&part, j->ctx, cnt, 1, 0, NULL, 0);
-	for (size_t k = 0; rc >= 0 && k < sp_vocab_size(part); k++) {
-		const char *l = sp_vocab_token(part, (int32_t)k);
-		if (sp_vocab_id(j->data.labels, l, strlen(l)) < 0)
-			rc = sp_vocab_add(j->data.labels, j->ctx, l, strlen(l),
-					  s == 0 ? sp_vocab_count(part, (int32_t)k) : 0, NULL);
-	}
-	sp_vocab_free(part);
+		rc = sp_vocab_build(&j->data.labels, j->ctx, cnt, 1, 0, NULL, 0);
 	sp_vocab_counter_free(cnt);
-	return rc;
-}
-
-/* labels: every label of the training split, most frequent first, then
- * labels only the dev or test split has (the model never learns them,
- * but the metrics must count them as missed); a language model's labels
- * are its vocabulary. */
-static int build_labels(sp_job *j, const sp_corpus *train, const sp_corpus *dev,
-			const sp_corpus *test)
-{
-	const sp_corpus *splits[3] = {train, dev, test};
-	int rc = SP_OK;
-	if (j->st.task.labels != SP_LABELS_TOKEN && j->st.task.labels != SP_LABELS_TEXT) {
-		if ((rc = sp_vocab_clone(&j->data.labels, j->data.vocab)) < 0)
-			rc = sp_err(j->ctx, rc, "labels: out of memory");
-		return rc;
-	}
-	if ((rc = sp_vocab_new(&j->data.labels)) < 0)
-		return sp_err(j->ctx, rc, "labels: out of memory");
-	for (int s = 0; s < 3 && rc >= 0; s++)
-		if (splits[s])
-			rc = add_split_labels(j, splits[s], s);
 	return rc;
 }
 
 /* Builds the vocabulary (or loads it, reuse = true) and the label set from
  * the training split, and stores the vocabulary under its name. */
-static int build_vocabularies(sp_job *j, const sp_corpus *train,
-			      const sp_corpus *dev, const sp_corpus *test)
+static int build_vocabularies(sp_job *j, const sp_corpus *train)
 {
 	const sp_encoder_ops *enc = (const sp_encoder_ops *)j->st.enc.comp;
 	const char *vname = sp_kv_str(j->st.enc.kv, "vocab");
@@ -421,7 +434,7 @@ static int build_vocabularies(sp_job *j, const sp_corpus *train,
 	if (sp_vocab_size(j->data.vocab) == 0)
 		return sp_err(j->ctx, SP_EINPUT, "%s: the training split gives an empty vocabulary",
 			      sp_kv_str(j->cfg.kv_data, "train"));
-	return build_labels(j, train, dev, test);
+	return build_labels(j, train);
 }
 
 int sp_splits_vocab_unsaved(sp_job *j, sp_toklist *t)
@@ -459,9 +472,11 @@ int sp_splits_read_and_encode(sp_job *j)
 	if (j->data.vocab) /* resuming: the checkpoint's vocabulary and labels */
 		rc = ((const sp_encoder_ops *)j->st.enc.comp)->attach(j->st.enc.self, j->ctx, j->data.vocab);
 	else
-		rc = build_vocabularies(j, train, dev, test);
+		rc = build_vocabularies(j, train);
 	if (rc < 0)
 		goto done;
+	/* the head's outputs: the labels known before dev and test are read */
+	j->data.n_known = sp_vocab_size(j->data.labels);
 	if ((rc = encode_split(j, train, sp_kv_str(j->cfg.kv_data, "train"), &j->data.train)) < 0 ||
 	    (dev && (rc = encode_split(j, dev, sp_kv_str(j->cfg.kv_data, "dev"), &j->data.dev)) < 0) ||
 	    (test && (rc = encode_split(j, test, sp_kv_str(j->cfg.kv_data, "test"), &j->data.test)) < 0))

@@ -35,6 +35,10 @@ typedef struct sp_dataset {
 /* The vocabularies and the encoded splits of a job. */
 typedef struct sp_splits {
 	sp_vocab *vocab, *labels;
+	size_t n_known;          /* labels [0, n_known) are the training
+				    split's: the head's outputs and the
+				    model file's; the rest occur only in
+				    dev/test (scored as misses).  0: all */
 	sp_dataset train, dev, test;
 	struct sp_bpe *bpe;      /* format = parallel with encode.bpe: the
 				    merges (sp_splits_seq.h), else NULL */
@@ -63,6 +67,10 @@ int sp_dataset_add_chars(sp_dataset *d, const sp_job *j, const sp_toklist *t,
 int sp_dataset_add(sp_dataset *d, sp_ctx *ctx, const int32_t *in, size_t n_in,
 		   const int32_t *tg, size_t n_tg);
 void sp_splits_fini(sp_splits *s);
+/* The label set a model file keeps: the trained labels only.  *copy is a
+ * new vocabulary of labels [0, n_known) when dev/test added more (caller
+ * frees it), else NULL and s->labels is the one. */
+int sp_splits_known_labels(const sp_splits *s, sp_ctx *ctx, sp_vocab **copy);
 
 /* Reads split `key` ("train", "dev", "test") of [data]; *out = NULL when
  * the pipe names no such file. */

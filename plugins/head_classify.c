@@ -69,7 +69,7 @@ int heads_pool_gather(head *hd, sp_ctx *ctx, const sp_seq *h,
 				xr[j] /= (float)count;
 		hd->seq_row[b] = (int32_t)n;
 		hd->src[n] = b;
-		if ((rc = heads_label_at("classify", hd->K, ctx, y, b,
+		if ((rc = heads_label_at("classify", hd->N, ctx, y, b,
 					  &hd->tgt[n])) < 0)
 			return rc;
 		n++;
@@ -119,17 +119,20 @@ static int classify_create(void **out, sp_ctx *ctx, const sp_kv *args,
 {
 	head *hd = NULL;
 	const char *pool;
-	size_t K;
+	size_t K, N;
 	int rc;
 	*out = NULL;
 	if ((rc = heads_env_ok(ctx, "classify", env)) < 0)
 		return rc;
 	if (!env->labels)
 		return sp_err(ctx, SP_EINVAL, "classify: no class set");
-	K = sp_vocab_size(env->labels);
-	rc = heads_new(&hd, ctx, args, in_dim, HEAD_CLASSIFY, K, "W", "b", K);
+	/* outputs for the trained classes; every class gets its f1 */
+	K = heads_env_outputs(env);
+	N = sp_vocab_size(env->labels);
+	rc = heads_new(&hd, ctx, args, in_dim, HEAD_CLASSIFY, K, "W", "b", N);
 	if (rc < 0)
 		goto fail;
+	hd->N = N;
 	pool = sp_kv_str(args, "pool");
 	hd->pool = strcmp(pool, "mean") == 0 ? POOL_MEAN :
 		   strcmp(pool, "max") == 0 ? POOL_MAX : POOL_LAST;
@@ -137,7 +140,7 @@ static int classify_create(void **out, sp_ctx *ctx, const sp_kv *args,
 		      hd->pool == POOL_MEAN ? "y = W·mean_t h(t) + b" :
 					      "y = W·max_t h(t) + b";
 	hd->p_label = "softmax(y)";
-	for (size_t k = 0; k < K; k++) {
+	for (size_t k = 0; k < N; k++) {
 		const char *tok = sp_vocab_token(env->labels, (int32_t)k);
 		hd->names[k] = heads_metric_name(tok, strlen(tok));
 		if (!hd->names[k]) {

@@ -69,6 +69,7 @@
 #endif
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,7 +114,7 @@ int heads_step_real(const sp_seq *h, size_t t, size_t b)
 /* The target at label position i (t*B+b; for classify T = 1, so b): its
  * id, or -1 when there is none (no labels, masked, or id < 0).  An id
  * outside the label set is malformed input. */
-int heads_label_at(const char *name, size_t K, sp_ctx *ctx,
+int heads_label_at(const char *name, size_t N, sp_ctx *ctx,
 		   const sp_labels *y, size_t i, int32_t *out)
 {
 	int32_t id;
@@ -121,10 +122,10 @@ int heads_label_at(const char *name, size_t K, sp_ctx *ctx,
 	if (!y || (y->mask && !y->mask[i]))
 		return SP_OK;
 	id = y->id[i];
-	if (id >= (int64_t)K)
+	if (id >= (int64_t)N)
 		return sp_err(ctx, SP_EINPUT, "%s: label id %d at step %zu of "
 			      "sequence %zu is outside the %zu labels",
-			      name, (int)id, i / y->B, i % y->B, K);
+			      name, (int)id, i / y->B, i % y->B, N);
 	*out = id < 0 ? -1 : id;
 	return SP_OK;
 }
@@ -300,7 +301,7 @@ static int core_forward_(head *hd, sp_ctx *ctx, int train, double *loss,
 		double lse;
 		memcpy(pr, yr, K * sizeof(float));
 		lse = sp_softmaxf(pr, K); /* log Σ_k exp(y_k) */
-		if (hd->tgt[r] >= 0) {
+		if (hd->tgt[r] >= 0 && (size_t)hd->tgt[r] < K) {
 			sum += lse - (double)yr[hd->tgt[r]]; /* −log p[c] */
 			count++;
 		}
@@ -328,7 +329,7 @@ static void core_backward_(head *hd, double scale)
 		float *dyr = hd->dy + r * K;
 		const float *pr = hd->p + r * K;
 		const int32_t c = hd->tgt[r];
-		if (c < 0) {
+		if (c < 0 || (size_t)c >= K) { /* none, or no output for it */
 			memset(dyr, 0, K * sizeof(float));
 			continue;
 		}
@@ -383,7 +384,7 @@ int heads_steps_gather(head *hd, sp_ctx *ctx, const sp_seq *h,
 			hd->src[n] = i;
 			memcpy(hd->x + n * in, h->x + i * in,
 			       in * sizeof(float));
-			if ((rc = heads_label_at(heads_name(hd), hd->K, ctx, y,
+			if ((rc = heads_label_at(heads_name(hd), hd->N, ctx, y,
 						  i, &hd->tgt[n])) < 0)
 				return rc;
 			n++;
@@ -409,7 +410,8 @@ void heads_steps_scatter(const head *hd, float *dh)
 /* Metric accumulation (per forward with labels)                       */
 /* ------------------------------------------------------------------ */
 
-/* lm, and classify's accuracy: top-1 hits over rows with a target. */
+/* lm, and classify's accuracy: top-1 hits over rows with a target (a
+ * target without an output is never hit). */
 static void count_top1_(head *hd)
 {
 	for (size_t r = 0; r < hd->n; r++) {
@@ -418,6 +420,7 @@ static void count_top1_(head *hd)
 		if (c < 0)
 			continue;
 		pr = heads_argmax(hd->p + r * hd->K, hd->K);
+		hd->m_steps++;
 		hd->m_correct += pr == c;
 		if (hd->kind == HEAD_CLASSIFY) {
 			hd->m_gold[c]++;
@@ -476,6 +479,7 @@ int heads_new(head **out, sp_ctx *ctx, const sp_kv *args,
 	hd->kind = kind;
 	hd->in = in_dim;
 	hd->K = K;
+	hd->N = K; /* a tagger or classifier may say more */
 	hd->dropout = (float)dropout;
 	hd->w[0] = (sp_weight){wname, 2, {K, in_dim, 0, 0}};
 	hd->w[1] = (sp_weight){bname, 1, {K, 0, 0, 0}};
@@ -622,6 +626,7 @@ int heads_metrics_reset(void *self)
 	head *hd = self;
 	hd->m_loss = 0;
 	hd->m_n = 0;
+	hd->m_steps = 0;
 	hd->m_correct = 0;
 	memset(hd->m_gold, 0, (hd->n_names + 1) * sizeof(size_t));
 	memset(hd->m_pred, 0, (hd->n_names + 1) * sizeof(size_t));
@@ -629,32 +634,34 @@ int heads_metrics_reset(void *self)
 	return SP_OK;
 }
 
-/* loss, targets, hits, then gold, predicted and correct per name (each
- * n_names + 1 long: the last is the total); counts are exact as doubles
- * up to 2^53. */
+/* loss, targets in the loss, hits, targets scored, then gold, predicted
+ * and correct per name (each n_names + 1 long: the last is the total);
+ * counts are exact as doubles up to 2^53. */
 int heads_metric_state(void *self, double *buf, size_t *n, int set)
 {
 	head *hd = self;
 	const size_t k = hd->n_names + 1;
 	size_t *arr[3] = {hd->m_gold, hd->m_pred, hd->m_hit};
-	*n = 3 + 3 * k;
+	*n = 4 + 3 * k;
 	if (!buf)
 		return SP_OK;
 	if (set) {
 		hd->m_loss = buf[0];
 		hd->m_n = (size_t)buf[1];
 		hd->m_correct = (size_t)buf[2];
+		hd->m_steps = (size_t)buf[3];
 		for (size_t a = 0; a < 3; a++)
 			for (size_t i = 0; i < k; i++)
-				arr[a][i] = (size_t)buf[3 + a * k + i];
+				arr[a][i] = (size_t)buf[4 + a * k + i];
 		return SP_OK;
 	}
 	buf[0] = hd->m_loss;
 	buf[1] = (double)hd->m_n;
 	buf[2] = (double)hd->m_correct;
+	buf[3] = (double)hd->m_steps;
 	for (size_t a = 0; a < 3; a++)
 		for (size_t i = 0; i < k; i++)
-			buf[3 + a * k + i] = (double)arr[a][i];
+			buf[4 + a * k + i] = (double)arr[a][i];
 	return SP_OK;
 }
 
@@ -704,13 +711,16 @@ int heads_metrics(void *self, sp_ctx *ctx, sp_metric_fn emit,
 {
 	head *hd = self;
 	double mean;
-	if (hd->m_n == 0)
+	if (hd->m_steps == 0)
 		return SP_OK;
-	mean = hd->m_loss / (double)hd->m_n;
-	EMIT_("loss", mean);
-	if (hd->kind == HEAD_LM)
-		EMIT_("perplexity", exp(mean));
-	EMIT_("accuracy", (double)hd->m_correct / (double)hd->m_n);
+	/* targets without an output count in the scores, not in the loss */
+	if (hd->m_n) {
+		mean = hd->m_loss / (double)hd->m_n;
+		EMIT_("loss", mean);
+		if (hd->kind == HEAD_LM)
+			EMIT_("perplexity", exp(mean));
+	}
+	EMIT_("accuracy", (double)hd->m_correct / (double)hd->m_steps);
 	if (hd->kind == HEAD_TAGGER && hd->scheme != SP_TAGS_NONE)
 		return heads_emit_entities(hd->names, hd->n_names, hd->m_gold,
 					   hd->m_pred, hd->m_hit, emit,
@@ -851,10 +861,23 @@ int heads_trace(void *self, sp_ctx *ctx, size_t t, size_t b,
 /* The three components                                                */
 /* ------------------------------------------------------------------ */
 
+/* An env up to labels is enough: n_outputs came later. */
+#define ENV_HAS_(env, field)                                                \
+	((env)->size >= offsetof(sp_head_env, field) + sizeof((env)->field))
+
 int heads_env_ok(sp_ctx *ctx, const char *name, const sp_head_env *env)
 {
-	if (!env || env->size < sizeof(sp_head_env))
+	if (!env || !ENV_HAS_(env, labels))
 		return sp_err(ctx, SP_EINVAL, "%s: no task description (env)",
 			      name);
 	return SP_OK;
+}
+
+size_t heads_env_outputs(const sp_head_env *env)
+{
+	const size_t N = env->labels ? sp_vocab_size(env->labels) : 0;
+	if (ENV_HAS_(env, n_outputs) && env->n_outputs &&
+	    env->n_outputs < N)
+		return env->n_outputs;
+	return N;
 }

@@ -356,6 +356,7 @@ static void crf_count_(crf *c, const int32_t *r, size_t n)
 		const int32_t gold = hd->tgt[r[t]], pred = c->path[r[t]];
 		if (gold < 0)
 			continue;
+		hd->m_steps++;
 		hd->m_correct += gold == pred;
 		hd->gold_seq[m] = hd->info[gold];
 		hd->pred_seq[m] = hd->info[pred];
@@ -377,10 +378,14 @@ static int crf_sequence_(crf *c, sp_ctx *ctx, const int32_t *r, size_t n,
 {
 	const int32_t *tgt = c->hd->tgt;
 	double logz, logz_c;
-	size_t m = 0;
-	for (size_t t = 0; t < n; t++)
+	size_t m = 0, unseen = 0;
+	for (size_t t = 0; t < n; t++) {
 		m += tgt[r[t]] >= 0;
-	train = train && m > 0;
+		unseen += tgt[r[t]] >= (int32_t)c->K;
+	}
+	/* a gold tag the CRF has no state for: no gold path, so no loss;
+	 * the sequence is still decoded and scored (its tag a miss) */
+	train = train && m > 0 && !unseen;
 	logz = crf_alpha_(c, r, n, 0, c->alpha);
 	crf_beta_(c, r, n, 0, c->beta);
 	if (!isfinite(logz))
@@ -390,6 +395,10 @@ static int crf_sequence_(crf *c, sp_ctx *ctx, const int32_t *r, size_t n,
 	crf_viterbi_(c, r, n);
 	if (!labelled || m == 0)
 		return SP_OK;
+	if (unseen) {
+		crf_count_(c, r, n);
+		return SP_OK;
+	}
 	logz_c = crf_alpha_(c, r, n, 1, c->calpha);
 	if (logz_c == -INFINITY)
 		return gold_impossible_(c, ctx, r, n, b);
@@ -692,22 +701,26 @@ static int crf_create(void **out, sp_ctx *ctx, const sp_kv *args,
 		      size_t in_dim, const sp_head_env *env)
 {
 	crf *c = NULL;
-	size_t K;
+	size_t K, N;
 	int rc;
 	*out = NULL;
 	if ((rc = heads_env_ok(ctx, "crf", env)) < 0)
 		return rc;
 	if (!env->labels)
 		return sp_err(ctx, SP_EINVAL, "crf: no tag set");
-	K = sp_vocab_size(env->labels);
+	/* states for the trained tags only: the transitions never see the
+	 * gold-only ones */
+	K = heads_env_outputs(env);
+	N = sp_vocab_size(env->labels);
 	if (!(c = calloc(1, sizeof(*c))))
 		return sp_err(ctx, SP_ENOMEM, "crf: out of memory");
 	if ((rc = heads_new(&c->hd, ctx, args, in_dim, HEAD_TAGGER, K, "W",
-			    "b", K)) < 0)
+			    "b", N)) < 0)
 		goto fail;
+	c->hd->N = N;
 	c->K = K;
 	c->constrain = sp_kv_bool(args, "constrain");
-	c->hd->info = malloc(K * sizeof(sp_tag_info));
+	c->hd->info = malloc(N * sizeof(sp_tag_info));
 	c->ok_trans = malloc(K * K);
 	c->ok_start = malloc(K);
 	c->ok_end = malloc(K);
@@ -719,7 +732,7 @@ static int crf_create(void **out, sp_ctx *ctx, const sp_kv *args,
 		rc = sp_err(ctx, SP_ENOMEM, "crf: out of memory");
 		goto fail;
 	}
-	if ((rc = heads_tag_table(ctx, "crf", env->labels, K,
+	if ((rc = heads_tag_table(ctx, "crf", env->labels, K, N,
 				  sp_kv_str(args, "scheme"), c->hd->info,
 				  c->hd->names, &c->hd->n_names,
 				  &c->hd->scheme)) < 0)

@@ -46,13 +46,15 @@ static int32_t type_index_(const char *type, char **names, size_t *n)
 }
 
 int heads_tag_table(sp_ctx *ctx, const char *who, const sp_vocab *labels,
-		    size_t K, const char *scheme, sp_tag_info *info,
+		    size_t K, size_t N, const char *scheme, sp_tag_info *info,
 		    char **names, size_t *n_names, sp_tag_scheme *out)
 {
 	size_t n_ent = 0, n_es = 0;
 	const char *bad = NULL;
 	int named;
-	for (size_t id = 0; id < K; id++) {
+	/* the scheme from the trained tags; then the gold-only ones decoded
+	 * as far as they fit it (their entities are scored as misses) */
+	for (size_t id = 0; id < N; id++) {
 		const char *tok = sp_vocab_token(labels, (int32_t)id);
 		const char *type;
 		char prefix;
@@ -60,14 +62,14 @@ int heads_tag_table(sp_ctx *ctx, const char *who, const sp_vocab *labels,
 		if (is_special_(labels, id))
 			continue;
 		if (!tok || !sp_tag_parse(tok, &prefix, &type)) {
-			if (!bad)
+			if (!bad && id < K)
 				bad = tok ? tok : "?";
 			continue;
 		}
 		if (prefix == 'O')
 			continue;
-		n_ent++;
-		n_es += prefix == 'E' || prefix == 'S';
+		n_ent += id < K;
+		n_es += id < K && (prefix == 'E' || prefix == 'S');
 		info[id].prefix = prefix;
 		if ((info[id].type = type_index_(type, names, n_names)) < 0)
 			return sp_err(ctx, SP_ENOMEM, "%s: out of memory", who);
@@ -185,6 +187,7 @@ void heads_count_tags(head *hd)
 				continue;
 			gold = hd->tgt[r];
 			pred = heads_argmax(hd->p + (size_t)r * hd->K, hd->K);
+			hd->m_steps++;
 			hd->m_correct += gold == pred;
 			hd->gold_seq[m] = hd->info[gold];
 			hd->pred_seq[m] = hd->info[pred];
@@ -202,25 +205,27 @@ static int tagger_create(void **out, sp_ctx *ctx, const sp_kv *args,
 			 size_t in_dim, const sp_head_env *env)
 {
 	head *hd = NULL;
-	size_t K;
+	size_t K, N;
 	int rc;
 	*out = NULL;
 	if ((rc = heads_env_ok(ctx, "tagger", env)) < 0)
 		return rc;
 	if (!env->labels)
 		return sp_err(ctx, SP_EINVAL, "tagger: no tag set");
-	K = sp_vocab_size(env->labels);
-	rc = heads_new(&hd, ctx, args, in_dim, HEAD_TAGGER, K, "W", "b", K);
+	K = heads_env_outputs(env);
+	N = sp_vocab_size(env->labels);
+	rc = heads_new(&hd, ctx, args, in_dim, HEAD_TAGGER, K, "W", "b", N);
 	if (rc < 0)
 		goto fail;
+	hd->N = N;
 	hd->y_label = "y(t) = W·h(t) + b";
 	hd->p_label = "softmax(y(t))";
-	hd->info = malloc(K * sizeof(sp_tag_info));
+	hd->info = malloc(N * sizeof(sp_tag_info));
 	if (!hd->info) {
 		rc = sp_err(ctx, SP_ENOMEM, "tagger: out of memory");
 		goto fail;
 	}
-	rc = heads_tag_table(ctx, "tagger", env->labels, K,
+	rc = heads_tag_table(ctx, "tagger", env->labels, K, N,
 			     sp_kv_str(args, "scheme"), hd->info, hd->names,
 			     &hd->n_names, &hd->scheme);
 	if (rc < 0)

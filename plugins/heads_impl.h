@@ -34,6 +34,8 @@ typedef enum pool_kind { POOL_LAST, POOL_MEAN, POOL_MAX } pool_kind;
 typedef struct head {
 	head_kind kind;
 	size_t in, K;          /* input width, number of outputs */
+	size_t N;              /* labels (>= K): ids [K, N) are gold labels
+				  only dev/test has, scored as misses */
 	float dropout;         /* probability of dropping an input element */
 	pool_kind pool;        /* classify */
 	sp_tag_scheme scheme;  /* tagger: SP_TAGS_NONE = no entity metrics */
@@ -80,7 +82,9 @@ typedef struct head {
 
 	/* Metric accumulators (metrics_reset clears them). */
 	double m_loss;         /* Σ cross-entropy (nats) */
-	size_t m_n;            /* targets */
+	size_t m_n;            /* targets in the loss */
+	size_t m_steps;        /* targets scored (accuracy's denominator):
+				  m_n and those without an output */
 	size_t m_correct;      /* top-1 hits */
 	size_t *m_gold;        /* (n_names) gold entities / class occurrences */
 	size_t *m_pred;        /* (n_names) predicted ones */
@@ -95,9 +99,9 @@ int32_t heads_argmax(const float *v, size_t n);
 /* Is step (t, b) of h real (not padding)? */
 int heads_step_real(const sp_seq *h, size_t t, size_t b);
 /* The target at label position i (t*B+b; for classify b) as an id in
- * [0, K), or -1 when there is none; an id >= K is SP_EINPUT.  `name` and
- * K say whose labels they are. */
-int heads_label_at(const char *name, size_t K, sp_ctx *ctx,
+ * [0, N), or -1 when there is none; an id >= N is SP_EINPUT.  `name` and
+ * N say whose labels they are.  Ids in [K, N) have no output: no loss. */
+int heads_label_at(const char *name, size_t N, sp_ctx *ctx,
 		   const sp_labels *y, size_t i, int32_t *out);
 /* "f1." + text[0..len) (caller owns), or NULL when out of memory. */
 char *heads_metric_name(const char *text, size_t len);
@@ -105,6 +109,8 @@ char *heads_metric_name(const char *text, size_t len);
 double heads_f1(size_t hit, size_t gold, size_t pred);
 /* The common part of a head's create(): the env is there. */
 int heads_env_ok(sp_ctx *ctx, const char *name, const sp_head_env *env);
+/* The number of outputs: env's n_outputs, or every label (older hosts). */
+size_t heads_env_outputs(const sp_head_env *env);
 
 /* ---- the softmax head object (head_core.c) ------------------------ */
 
@@ -159,7 +165,7 @@ void heads_count_tags(head *hd);
  * in messages.
  */
 int heads_tag_table(sp_ctx *ctx, const char *who, const sp_vocab *labels,
-		    size_t K, const char *scheme, sp_tag_info *info,
+		    size_t K, size_t N, const char *scheme, sp_tag_info *info,
 		    char **names, size_t *n_names, sp_tag_scheme *out);
 /* The entities of one sequence's gold and predicted tags (m of each),
  * counted per type into m_gold, m_pred and m_hit; gs and ps are scratch

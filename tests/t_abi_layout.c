@@ -92,6 +92,7 @@
 	F(sp_head_env, size) \
 	F(sp_head_env, input) \
 	F(sp_head_env, labels) \
+	F(sp_head_env, n_outputs) \
 	S(sp_head_ops) \
 	F(sp_head_ops, base) \
 	F(sp_head_ops, target) \

@@ -101,6 +101,9 @@ cp "$top_srcdir/fuzz/corpus/runlog/hello_runs.db" runs.db
 cp "$top_srcdir/fuzz/corpus/vocab/hello_vocab.db" vocab.db
 # a vocabulary store edited by hand: a row without a name (fuzz/regress)
 cp "$top_srcdir/fuzz/regress/vocab/list_null_name.db" nullname.db
+# ... and hostile ones: a recursive view that never ends, a trigger
+cp "$top_srcdir/fuzz/regress/vocab/recursive_view_never_ends.db" view.db
+cp "$top_srcdir/fuzz/regress/vocab/trigger_on_tokens.db" trigger.db
 # run logs and vocabulary stores that are not seqpipe's
 printf 'not a database\n' >text.db
 sqlite3 other.db 'create table t(a); insert into t values (1);' 2>/dev/null ||
@@ -304,6 +307,56 @@ bad "run logging into a text file"    "text.db: not a seqpipe run log"  run "$FX
 bad "vocab store that is text"       "text.db' is not a seqpipe vocabulary store"  vocab --vocab-db "$FX/text.db"
 bad "vocab store row without a name"  "nullname.db' is damaged: a vocabulary row without a name"  --vocab-db "$FX/nullname.db" vocab
 bad "run with a vocab store of another program" "other.db"            run "$FX/ok.pipe" --vocab-db "$FX/other.db"
+bad "vocab store with a recursive view" "view.db' is a damaged vocabulary store: it has views or triggers, expected only the tables vocabularies and tokens"  vocab --vocab-db "$FX/view.db"
+bad "vocab store with a trigger"      "trigger.db' is a damaged vocabulary store: it has views or triggers"  vocab --vocab-db "$FX/trigger.db"
+bad "saving into a store with a trigger" "trigger.db' is a damaged vocabulary store: it has views or triggers"  run "$FX/ok.pipe" --vocab-db "$FX/trigger.db"
+
+# labels that training never saw (finding 8): the head has outputs for the
+# training split's labels only (the model file keeps those); a dev or test
+# label is warned about once, naming FILE:LINE, and scored as a miss, by
+# run and eval alike
+printf 'Paris\tB-location\nis\tO\nnice\tO\n\nFoo\tB-foo\nBar\tI-foo\nrocks\tO\n' >"$FX/unseen.conll"
+printf 'the\tO\nFoo\tB-foo\nBar\tI-foo\nrocks\tO\n\nBaz\tB-foo\nwins\tO\n' >"$FX/onlyfoo.conll"
+printf 'fine film\tneutral\nbad film\tneg\n' >"$FX/neutral.tsv"
+unseen_msg() { # FILE LINE LABEL: the warning's line on stderr
+	echo "pipeline: warning: $1:$2: label '$3' does not occur in the training data; scored as a miss"
+}
+has_line() { grep -qxF -- "$1" "$work/err"; }
+mkdir -p "$work/unseen" && cd "$work/unseen" || exit 1
+run "$PIPELINE" run "$FX/ner.pipe" --set "data.dev=\"$FX/unseen.conll\""
+ok $(yes_if [ "$rc" -eq 0 ] && has_line "$(unseen_msg "$FX/unseen.conll" 5 B-foo)" &&
+     has_line "$(unseen_msg "$FX/unseen.conll" 6 I-foo)" &&
+     [ "$(grep -c 'does not occur in the training data' "$work/err")" -eq 2 ]) \
+	"dev labels training never saw: the run goes on, each warned once with FILE:LINE"
+run "$PIPELINE" model models/tinyner-run1.spm
+ok $(yes_if contains "$out" "labels           12 entries" && contains "$out" "head.W           (12x4)") \
+	"dev labels training never saw: the model keeps the 12 training labels, 12 outputs"
+run "$PIPELINE" eval "$FX/ner.pipe" --set 'data.dev=""' --set "data.test=\"$FX/onlyfoo.conll\""
+ok $(yes_if [ "$rc" -eq 0 ] && has_line "$(unseen_msg "$FX/onlyfoo.conll" 2 B-foo)" &&
+     echo "$out" | grep -q '^test .* recall 0 f1 0$') \
+	"eval on a file with labels training never saw: works, its entities missed (recall 0)"
+run "$PIPELINE" eval "$FX/ner.pipe" --set 'data.dev=""' --set "data.test=\"$FX/onlyfoo.conll\"" --report conlleval
+ok $(yes_if [ "$rc" -eq 0 ] && contains "$out" "with 2 phrases;" &&
+     echo "$out" | grep -q '^ *foo: precision: *0.00%; recall: *0.00%;') \
+	"eval --report conlleval: the type training never saw is listed, recall 0"
+mkdir -p "$work/unseen-crf" && cd "$work/unseen-crf" || exit 1
+run "$PIPELINE" run "$FX/ner.pipe" --set head.plugin=crf --set "data.dev=\"$FX/unseen.conll\""
+ok $(yes_if [ "$rc" -eq 0 ] && has_line "$(unseen_msg "$FX/unseen.conll" 5 B-foo)") \
+	"crf with dev labels training never saw: trains, warns"
+run "$PIPELINE" model models/tinyner-run1.spm
+ok $(yes_if contains "$out" "head.trans       (12x12)") \
+	"crf: transitions between the 12 training tags only"
+run "$PIPELINE" eval "$FX/ner.pipe" --set 'data.dev=""' --set "data.test=\"$FX/onlyfoo.conll\""
+ok $(yes_if [ "$rc" -eq 0 ] && echo "$out" | grep -q '^test .* recall 0 f1 0$') \
+	"crf eval on labels training never saw: works, recall 0"
+mkdir -p "$work/unseen-cls" && cd "$work/unseen-cls" || exit 1
+run "$PIPELINE" run "$FX/tsv.pipe" --set "data.dev=\"$FX/neutral.tsv\""
+ok $(yes_if [ "$rc" -eq 0 ] && has_line "$(unseen_msg "$FX/neutral.tsv" 1 neutral)") \
+	"a dev class training never saw: warned with FILE:LINE"
+run "$PIPELINE" model models/tinytsv-run1.spm
+ok $(yes_if contains "$out" "labels           2 entries" && contains "$out" "head.W           (2x4)") \
+	"a dev class training never saw: 2 outputs, 2 labels kept"
+cd "$work" || exit 1
 
 # readers added later (parallel, ptb, fasta, genbank): one line naming
 # FILE:LINE (or the key) and what was expected

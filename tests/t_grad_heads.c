@@ -79,7 +79,7 @@ static int fixture_new_(fixture *f, const char *name, const char *const *kvs,
 			const sp_vocab *voc)
 {
 	sp_kv *kv = NULL;
-	sp_head_env env = {sizeof(sp_head_env), voc, voc};
+	sp_head_env env = {sizeof(sp_head_env), voc, voc, 0};
 	int rc;
 	float *val[2], *grd[2];
 	f->ops = find_head_(name);
@@ -530,7 +530,7 @@ static int crf_new_(crf_fix *f, const char *const *tags, size_t K,
 {
 	sp_kv *kv = NULL;
 	sp_vocab *voc = vocab_(f->ctx, tags, K);
-	sp_head_env env = {sizeof(sp_head_env), voc, voc};
+	sp_head_env env = {sizeof(sp_head_env), voc, voc, 0};
 	float *val[5] = {f->W, f->b, f->A, f->s, f->e};
 	float *grd[5] = {f->dW, f->db, f->dA, f->ds, f->de};
 	const sp_weight *w;

@@ -60,9 +60,22 @@ static const sp_head_ops *find_head_(const char *name)
  * and b = 0, so that a one-hot h(t) of label k predicts k.  kvs: key,
  * value pairs, NULL-terminated.  Returns the create() code.
  */
+static int tcase_new_out_(tcase *c, const char *name,
+			  const char *const *toks, size_t n, size_t n_out,
+			  const char *const *kvs);
 static int tcase_new_(tcase *c, const char *name, const char *const *toks,
 		      size_t n, const char *const *kvs)
 {
+	return tcase_new_out_(c, name, toks, n, 0, kvs);
+}
+
+/* The same with outputs for toks[0..n_out) only (0: all), as the host
+ * gives a head whose dev/test has labels training never saw. */
+static int tcase_new_out_(tcase *c, const char *name,
+			  const char *const *toks, size_t n, size_t n_out,
+			  const char *const *kvs)
+{
+	const size_t K = n_out ? n_out : n;
 	sp_kv *kv = NULL;
 	sp_head_env env;
 	float *val[2], *grd[2];
@@ -76,7 +89,7 @@ static int tcase_new_(tcase *c, const char *name, const char *const *toks,
 		if ((rc = sp_vocab_add(c->voc, c->ctx, toks[i], strlen(toks[i]),
 				       1, NULL)) < 0)
 			return rc;
-	env = (sp_head_env){sizeof(sp_head_env), c->voc, c->voc};
+	env = (sp_head_env){sizeof(sp_head_env), c->voc, c->voc, n_out};
 	if ((rc = sp_kv_new(&kv, name)) < 0)
 		return rc;
 	for (size_t i = 0; kvs && kvs[i]; i += 2)
@@ -85,17 +98,17 @@ static int tcase_new_(tcase *c, const char *name, const char *const *toks,
 			goto out;
 	if ((rc = sp_kv_validate(kv, c->ctx, c->ops->base.params, ".")) < 0)
 		goto out;
-	if ((rc = c->ops->create(&c->self, c->ctx, kv, n, &env)) < 0)
+	if ((rc = c->ops->create(&c->self, c->ctx, kv, K, &env)) < 0)
 		goto out;
-	c->K = n;
+	c->K = K;
 	val[0] = c->W;
 	val[1] = c->b;
 	grd[0] = c->dW;
 	grd[1] = c->db;
 	if ((rc = c->ops->bind(c->self, val, grd)) < 0)
 		goto out;
-	for (size_t i = 0; i < n; i++)
-		c->W[i * n + i] = 10.0f;
+	for (size_t i = 0; i < K; i++)
+		c->W[i * K + i] = 10.0f;
 out:
 	sp_kv_free(kv);
 	return rc;
@@ -595,11 +608,65 @@ out:
 	tcase_free_(&c);
 }
 
+/* Labels only dev/test has (ids >= the outputs): no loss, and a miss in
+ * every score; their f1 is reported (0). */
+static void test_unseen(void)
+{
+	static const char *const tags[] = {"O", "B-PER", "I-PER", "B-LOC",
+					   "I-LOC", "B-MISC"};
+	static const char *const cls[] = {"pos", "neg", "other"};
+	const char *gold[1] = {"B-PER O B-MISC"}, *pred[1] = {"B-PER O O"};
+	const int32_t cgold[2] = {0, 2};
+	float h[2 * 2] = {1, 0, 1, 0}; /* both predicted pos */
+	sp_seq seq = {1, 2, 2, h, NULL, NULL, NULL};
+	sp_labels lab = {1, 2, cgold, NULL};
+	double loss;
+	size_t n_loss = 9;
+	tcase c;
+	int rc = tcase_new_out_(&c, "tagger", tags, 6, 5, NULL);
+	ok(rc == 0 && c.ops->weights && c.K == 5,
+	   "unseen tag: a tagger of 6 labels, 5 trained, has 5 outputs (%s)",
+	   sp_errmsg(c.ctx));
+	if (rc == 0 && ok(tag_batch_(&c, gold, pred, 1) == 0 &&
+			  report_(&c) == 0, "unseen tag: forward (%s)",
+			  sp_errmsg(c.ctx))) {
+		/* gold PER, MISC; predicted PER */
+		ok_near(metric_(&c, "precision"), 1, 1e-12,
+			"unseen tag: precision 1/1");
+		ok_near(metric_(&c, "recall"), 0.5, 1e-12,
+			"unseen tag: recall 1/2 (MISC missed)");
+		ok_near(metric_(&c, "accuracy"), 2.0 / 3, 1e-12,
+			"unseen tag: accuracy 2/3");
+		ok(metric_(&c, "f1.MISC") == 0.0, "unseen tag: f1.MISC = 0");
+		ok(isfinite(metric_(&c, "loss")), "unseen tag: loss finite");
+	}
+	tcase_free_(&c);
+
+	rc = tcase_new_out_(&c, "classify", cls, 3, 2, NULL);
+	if (ok(rc == 0, "unseen class: created (%s)", sp_errmsg(c.ctx))) {
+		rc = c.ops->forward(c.self, c.ctx, &seq, &lab, &loss, &n_loss,
+				    0);
+		ok(rc == 0 && n_loss == 1 && report_(&c) == 0,
+		   "unseen class: forward, 1 target in the loss (%zu)",
+		   n_loss);
+		ok_near(metric_(&c, "accuracy"), 0.5, 1e-12,
+			"unseen class: accuracy 1/2");
+		ok_near(metric_(&c, "loss"), loss, 1e-12,
+			"unseen class: loss over the trained class only");
+		/* pos 2·1/(1+2), other 0: both gold, both in the mean */
+		ok_near(metric_(&c, "macro_f1"), 1.0 / 3, 1e-12,
+			"unseen class: macro_f1 counts the missed class");
+		ok(metric_(&c, "f1.other") == 0.0, "unseen class: f1.other = 0");
+	}
+	tcase_free_(&c);
+}
+
 int main(void)
 {
 	test_spans();
 	test_tagger();
 	test_classify();
+	test_unseen();
 	test_lm();
 	return tap_done();
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -23,6 +24,28 @@
 /* A run saving its vocabulary waits this long for another writer: it
  * happens once per run, before training, so a long wait is cheap. */
 #define STORE_BUSY_MS 30000
+
+/* Ceilings that keep a damaged or hostile store from costing without
+ * bound (fuzz/regress/vocab): no value (token, name, schema text) longer
+ * than this, which is what SQLite would allocate for a cell that claims
+ * it, and a read may run this many SQLite VM steps per byte of the file
+ * (plus a floor); an honest load takes a few per byte. */
+#define STORE_MAX_VALUE (4 << 20)
+#define STORE_STEPS_PER_BYTE 400
+#define STORE_STEPS_FLOOR 20000000
+#define STORE_STEP_CHECK 10000 /* the progress handler's period */
+
+/* The budget of one read (store_begin_read_), in STORE_STEP_CHECK steps:
+ * the progress handler's payload. */
+typedef struct read_budget {
+	int64_t left;
+} read_budget;
+
+static int budget_spent_(void *payload)
+{
+	read_budget *b = payload;
+	return --b->left < 0;
+}
 
 /* Kept identical to vocab/schema.sql (tests/t_vocab.c compares them). */
 static const char schema_sql_[] =
@@ -72,6 +95,17 @@ static int db_err_(sp_ctx *ctx, sqlite3 *db, int rc, const char *path)
 			      "by another process for %d s; try again when it "
 			      "is done, or give another store with --vocab-db",
 			      path, STORE_BUSY_MS / 1000);
+	if ((rc & 0xff) == SQLITE_TOOBIG)
+		return sp_err(ctx, SP_EINPUT,
+			      "vocab: '%s' is a damaged vocabulary store: a "
+			      "value longer than %d bytes, the ceiling of a "
+			      "token or name", path, STORE_MAX_VALUE);
+	if ((rc & 0xff) == SQLITE_INTERRUPT)
+		return sp_err(ctx, SP_EINPUT,
+			      "vocab: '%s' is a damaged vocabulary store: "
+			      "reading it took more than %d SQLite steps per "
+			      "byte, the ceiling of a store", path,
+			      STORE_STEPS_PER_BYTE);
 	return sp_err(ctx, SP_EDB, "vocab: '%s': %s", path,
 		      db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
@@ -172,6 +206,7 @@ static int store_open_(sqlite3 **out, sp_ctx *ctx, const char *path,
 		goto fail;
 	}
 	sqlite3_busy_timeout(db, STORE_BUSY_MS);
+	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, STORE_MAX_VALUE);
 	/* Per connection, and needed for ON DELETE CASCADE. */
 	if ((err = exec_(db, ctx, path, "PRAGMA foreign_keys = ON")))
 		goto fail;
@@ -221,6 +256,19 @@ static int store_check_(sqlite3 *db, sp_ctx *ctx, const char *path,
 		return sp_err(ctx, SP_EINPUT,
 			      "vocab: '%s' is a damaged vocabulary store "
 			      "(schema version %" PRId64 ")", path, version);
+	/* Its two tables must be tables: a view or a trigger would run SQL
+	 * the file chose (a recursive view never ends) on every load. */
+	if ((err = query_int_(db, ctx, path,
+			      "SELECT count(*) FROM sqlite_master WHERE type "
+			      "IN ('view', 'trigger') OR (name IN "
+			      "('vocabularies', 'tokens') AND type <> 'table')",
+			      &ntables)))
+		return err;
+	if (ntables)
+		return sp_err(ctx, SP_EINPUT,
+			      "vocab: '%s' is a damaged vocabulary store: it "
+			      "has views or triggers, expected only the tables "
+			      "vocabularies and tokens", path);
 	return SP_OK;
 }
 
@@ -389,13 +437,19 @@ typedef struct stored_row {
 /* Opens the store for a load or a list, in one read transaction (the row
  * and its tokens from one save); *fresh = 1 for an empty store. */
 static int store_begin_read_(sqlite3 **out, sp_ctx *ctx, const char *path,
-			     int *fresh)
+			     int *fresh, read_budget *budget)
 {
 	sqlite3 *db = NULL;
+	struct stat sb;
+	int64_t bytes;
 	int err;
 	*out = NULL;
 	if ((err = store_open_(&db, ctx, path, 0)))
 		return err;
+	bytes = stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0;
+	budget->left = (STORE_STEPS_FLOOR + bytes * STORE_STEPS_PER_BYTE) /
+		       STORE_STEP_CHECK;
+	sqlite3_progress_handler(db, STORE_STEP_CHECK, budget_spent_, budget);
 	if ((err = exec_(db, ctx, path, "BEGIN")) ||
 	    (err = store_check_(db, ctx, path, fresh))) {
 		store_close_(db, NULL);
@@ -512,11 +566,12 @@ int sp_vocab_load(sp_vocab **out, sp_ctx *ctx, const char *db_path,
 	sqlite3 *db = NULL;
 	sp_vocab *v = NULL;
 	stored_row row;
+	read_budget budget;
 	int err, fresh;
 	*out = NULL;
 	if (!name || !*name)
 		return sp_err(ctx, SP_EINVAL, "vocab: load needs a name");
-	if ((err = store_begin_read_(&db, ctx, db_path, &fresh)))
+	if ((err = store_begin_read_(&db, ctx, db_path, &fresh, &budget)))
 		return err;
 	if (fresh)
 		err = sp_err(ctx, SP_ENOTFOUND,
@@ -543,10 +598,11 @@ int sp_vocab_list(sp_ctx *ctx, const char *db_path, sp_vocab_list_fn fn,
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
+	read_budget budget;
 	int err, rc, fresh;
 	if (!fn)
 		return sp_err(ctx, SP_EINVAL, "vocab: list needs a callback");
-	if ((err = store_begin_read_(&db, ctx, db_path, &fresh)))
+	if ((err = store_begin_read_(&db, ctx, db_path, &fresh, &budget)))
 		return err;
 	if (fresh)
 		goto done;

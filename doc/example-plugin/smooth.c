@@ -39,7 +39,7 @@
 
 typedef struct smooth {
 	const char *name;       /* "smooth.next": for messages */
-	size_t K, H;            /* labels, input width */
+	size_t K, N, H;         /* outputs, labels (>= K), input width */
 	double eps;             /* ε */
 	sp_weight w[2];         /* W (K,H), b (K) */
 	float *W, *b, *dW, *db; /* bound in the host's arenas */
@@ -89,7 +89,10 @@ static int smooth_create(void **out, sp_ctx *ctx, const sp_kv *args,
 	if (!(s = calloc(1, sizeof(*s))))
 		return sp_err(ctx, SP_ENOMEM, "%s: out of memory", name);
 	s->name = name;
-	s->K = sp_vocab_size(env->labels);
+	/* outputs for the labels training has; n_outputs is 0 from a host
+	 * that does not say (every label then) */
+	s->K = env->n_outputs ? env->n_outputs : sp_vocab_size(env->labels);
+	s->N = sp_vocab_size(env->labels);
 	s->H = in_dim;
 	s->eps = eps;
 	s->w[0] = (sp_weight){"W", 2, {s->K, s->H, 0, 0}};
@@ -231,9 +234,14 @@ static int smooth_forward(void *self, sp_ctx *ctx, const sp_seq *h,
 		s->real[r] = !h->mask || h->mask[r];
 		if (!s->real[r] || (y && y->mask && !y->mask[r]))
 			id = -1;
-		if (id >= (int32_t)s->K)
+		if (id >= (int32_t)s->N)
 			return sp_err(ctx, SP_EINPUT, "%s: label %d at step %zu of sequence %zu, expected 0..%zu",
-				      s->name, (int)id, r / h->B, r % h->B, s->K - 1);
+				      s->name, (int)id, r / h->B, r % h->B, s->N - 1);
+		/* a label only dev/test has: no output, no loss; this example
+		 * leaves it out of its metrics too (the built-in heads count
+		 * it as a miss) */
+		if (id >= (int32_t)s->K)
+			id = -1;
 		s->tgt[r] = id;
 	}
 	for (size_t r = 0; r < rows; r++)
