@@ -116,6 +116,7 @@
 
 #include "sp_blas.h"
 #include "sp_cell_impl.h"
+#include "sp_shard.h"
 
 size_t sp_cell_gates(sp_cell_kind kind)
 {
@@ -580,23 +581,6 @@ size_t sp_rnn_out_dim(const sp_rnn *rnn)
 /* The stack                                                           */
 /* ------------------------------------------------------------------ */
 
-/* Word dropout in place on n rows of width w: each row of v and of its
- * scale m (set to 1 when fresh) is zeroed with probability p, else scaled
- * by 1/(1-p).  (Drawn row by row: a data-parallel shard does not see the
- * one-process run's draws, so MPI runs match only without it.) */
-static void word_dropout_(sp_ctx *ctx, float *v, float *m, size_t n,
-			  size_t w, float p, int fresh)
-{
-	float keep = 1.0f / (1.0f - p);
-	for (size_t i = 0; i < n; i++) {
-		float s = sp_rng_uniform(ctx) < p ? 0.0f : keep;
-		for (size_t k = 0; k < w; k++) {
-			m[i * w + k] = fresh ? s : m[i * w + k] * s;
-			v[i * w + k] *= s;
-		}
-	}
-}
-
 /* Inverted dropout in place on v (T,B,width): v *= m, m = 0 with
  * probability p, else 1/(1-p), so that the expected value is unchanged.
  * The masks are the whole batch's even when this process computes a
@@ -693,8 +677,9 @@ static const float *layer0_input_(sp_rnn *r, sp_ctx *ctx, const sp_seq *x,
 			 r->cfg.embed_dropout);
 	/* whole rows after the elements: drop0 is their product */
 	if (r->dropped0 && r->cfg.word_dropout > 0)
-		word_dropout_(ctx, r->x0, r->drop0, M, in,
-			      r->cfg.word_dropout, r->cfg.embed_dropout <= 0);
+		/* each row of the whole batch its own draw (sp_shard.h) */
+		sp_rng_drop_rows(ctx, r->x0, r->drop0, r->T, r->B, in, r->cfg.word_dropout,
+				 1.0f / (1.0f - r->cfg.word_dropout), r->cfg.embed_dropout <= 0);
 	return xin;
 }
 

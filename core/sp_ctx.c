@@ -225,6 +225,32 @@ void sp_rng_mask_steps(sp_ctx *ctx, float *m, size_t T, size_t B, size_t width,
 		}
 }
 
+/* Row i of v and m times sc (m = sc when fresh). */
+static void scale_row_(float *v, float *m, size_t i, size_t w, float sc, int fresh)
+{
+	for (size_t k = 0; k < w; k++) {
+		m[i * w + k] = fresh ? sc : m[i * w + k] * sc;
+		v[i * w + k] *= sc;
+	}
+}
+
+void sp_rng_drop_rows(sp_ctx *ctx, float *v, float *m, size_t T, size_t B, size_t w,
+		      double thr, float keep, int fresh)
+{
+	const sp_shard *s = ctx->shard;
+	if (!s || s->count != B || T > s->T) { /* a whole batch */
+		for (size_t i = 0; i < T * B; i++)
+			scale_row_(v, m, i, w, mask_(ctx, thr, 0.0f, keep), fresh);
+		return;
+	}
+	for (size_t t = 0; t < s->T; t++)
+		for (size_t b = 0; b < s->B; b++) {
+			float sc = mask_(ctx, thr, 0.0f, keep);
+			if (t < T && b >= s->first && b - s->first < B)
+				scale_row_(v, m, t * B + b - s->first, w, sc, fresh);
+		}
+}
+
 void sp_rng_mask_rows(sp_ctx *ctx, float *m, size_t n, size_t width, int per_seq,
 		      double thr, float lo, float hi)
 {

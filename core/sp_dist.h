@@ -22,6 +22,7 @@
 #define SP_DIST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sp_ctx.h"
 
@@ -46,6 +47,14 @@ void sp_dist_part(const sp_dist *d, size_t n, size_t *first, size_t *count);
  * the same sums. */
 int sp_dist_sum_float(sp_dist *d, sp_ctx *ctx, float *buf, size_t n);
 int sp_dist_sum_double(sp_dist *d, sp_ctx *ctx, double *buf, size_t n);
+int sp_dist_sum_i64(sp_dist *d, sp_ctx *ctx, int64_t *buf, size_t n);
+/* sp_dist_sum_float in a fixed order: with a power-of-two rank count the
+ * balanced binary tree over the ranks (rank r's buf its r-th leaf), the
+ * same bits on every rank and the same as adding the leaves in that tree
+ * in one process; other rank counts, MPI_Allreduce's order. */
+int sp_dist_sum_float_tree(sp_dist *d, sp_ctx *ctx, float *buf, size_t n);
+/* Does sp_dist_sum_float_tree add in its fixed tree? */
+int sp_dist_tree_exact(const sp_dist *d);
 /* The element-wise largest of buf across the ranks, in place. */
 int sp_dist_max_u64(sp_dist *d, sp_ctx *ctx, unsigned long long *buf, size_t n);
 /* Rank 0's bytes buf[0..size) to every rank. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_evalrec.h"
 #include "sp_job.h"
 
 int sp_dist_job_many(const sp_job *j)
@@ -108,7 +109,7 @@ int sp_dist_job_grads(sp_job *j, int rc)
 		return rc;
 	if (rc < 0)
 		g[0] = NAN;
-	if ((rc2 = sp_dist_sum_float(j->dist, j->ctx, g, j->par.n_params)) < 0)
+	if ((rc2 = sp_dist_sum_float_tree(j->dist, j->ctx, g, j->par.n_params)) < 0)
 		return rc2;
 	/* NaN: some rank failed (or the gradient itself is NaN, which the
 	 * agreement passes and the optimizer's check catches) */
@@ -141,16 +142,33 @@ int sp_dist_job_metrics(sp_job *j, int rc)
 	return rc2;
 }
 
+int sp_dist_job_evalrec(sp_job *j, sp_evalrec *rec, int rc)
+{
+	int64_t *cells;
+	size_t n = 0;
+	int rc2;
+	if (!j->dist || !rec)
+		return rc;
+	cells = sp_evalrec_cells(rec, &n);
+	/* the last cell: whether some rank failed */
+	cells[n] = rc < 0;
+	if ((rc2 = sp_dist_sum_i64(j->dist, j->ctx, cells, n + 1)) < 0)
+		return rc2;
+	if (cells[n] > 0)
+		return sp_dist_agree(j->dist, j->ctx, rc);
+	return SP_OK;
+}
+
 int sp_dist_job_mine(const sp_job *j, size_t k)
 {
 	return k % (size_t)sp_dist_size(j->dist) == (size_t)sp_dist_rank(j->dist);
 }
 
-int sp_dist_job_share_rng(sp_job *j, const sp_shard *sh)
+int sp_dist_job_share_rng(sp_job *j, int every_rank_drew)
 {
 	uint64_t rng[4];
 	int rc;
-	if (!sp_dist_job_many(j) || sh->B >= (size_t)sp_dist_size(j->dist))
+	if (!sp_dist_job_many(j) || every_rank_drew)
 		return SP_OK;
 	sp_rng_get_state(j->ctx, rng);
 	if ((rc = sp_dist_bcast(j->dist, j->ctx, rng, sizeof(rng))) < 0)

@@ -8,11 +8,12 @@
  * How a run stays equal to the one-process run with the same seed: every
  * rank reads the same data and draws the same random numbers (shuffles,
  * and dropout masks drawn for the whole batch, sp_shard.h), so all build
- * the same global batches; a rank computes its contiguous part of each;
- * the loss is normalised by the whole batch's target count (exchanged
- * before the backward pass), so the summed gradients are the one-process
- * gradient up to the order of float additions; and every rank applies the
- * same update to the same weights.
+ * the same global batches; a rank computes its block of each batch's
+ * fixed parts (train.parts, sp_partsum.h), whose gradients are added in
+ * one fixed tree across the ranks and then scaled by the whole batch's
+ * target count, so the update has the one-process run's bits; and every
+ * rank applies it to the same weights.  (A stream's rows, bptt, are split
+ * without fixed parts: equal up to the order of float additions.)
  *
  * Host-only (not installed).
  */
@@ -26,6 +27,7 @@
 #include "sp_shard.h"
 
 typedef struct sp_job sp_job;
+typedef struct sp_evalrec sp_evalrec;
 
 /* More than one rank? */
 int sp_dist_job_many(const sp_job *j);
@@ -45,18 +47,21 @@ int sp_dist_job_next(sp_job *j, sp_batcher *batcher, size_t B, size_t k1, size_t
  * out, the whole batch's loss and count, or the failure (or stop) of any
  * rank, agreed on by all. */
 int sp_dist_job_step(sp_job *j, int rc, int stop, double *loss, size_t *n_loss);
-/* The gradients of the step summed across the ranks: one MPI_Allreduce
- * of the whole gradient arena.  rc: this rank's backward result (a
+/* The gradients of the step summed across the ranks, the whole gradient
+ * arena in one buffer, in the fixed tree of sp_dist_sum_float_tree.  rc: this rank's backward result (a
  * failed rank sends NaN, so that every rank learns of it). */
 int sp_dist_job_grads(sp_job *j, int rc);
 /* The head's metric accumulators of a split (or epoch) computed in
  * parts, summed across the ranks; rc: this rank's result so far. */
 int sp_dist_job_metrics(sp_job *j, int rc);
+/* The counts of an evaluation record (sp_evalrec.h; NULL: none) summed
+ * across the ranks; rc: this rank's result so far. */
+int sp_dist_job_evalrec(sp_job *j, sp_evalrec *rec, int rc);
 /* Does this rank evaluate batch k of a split?  (Batches go round.) */
 int sp_dist_job_mine(const sp_job *j, size_t k);
-/* When some rank had no part of the step's batch (fewer examples than
- * ranks), it drew no dropout masks: rank 0's generator state to all. */
-int sp_dist_job_share_rng(sp_job *j, const sp_shard *sh);
+/* Unless every rank had a part of the step's batch (every_rank_drew),
+ * some drew no dropout masks: rank 0's generator state to all. */
+int sp_dist_job_share_rng(sp_job *j, int every_rank_drew);
 /* After rank 0 alone (re)loaded the weights (rc its result): the same
  * weights on every rank. */
 int sp_dist_job_share_weights(sp_job *j, int rc);

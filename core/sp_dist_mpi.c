@@ -16,6 +16,8 @@ struct sp_dist {
 	int rank, size;
 	int inited;        /* MPI_Init was ours: finalise it */
 	int agreed;        /* the last failure went to every rank */
+	float *peer;       /* sp_dist_sum_float_tree: the partner's sums */
+	size_t n_peer;
 };
 
 /* Started by mpirun (Open MPI; PMI/PMIx for other launchers)? */
@@ -54,6 +56,7 @@ void sp_dist_close(sp_dist *d)
 		return;
 	if (d->inited)
 		MPI_Finalize();
+	free(d->peer);
 	free(d);
 }
 
@@ -103,6 +106,53 @@ int sp_dist_sum_float(sp_dist *d, sp_ctx *ctx, float *buf, size_t n)
 int sp_dist_sum_double(sp_dist *d, sp_ctx *ctx, double *buf, size_t n)
 {
 	return d ? reduce_(d, ctx, buf, n, sizeof(*buf), MPI_DOUBLE, MPI_SUM) : SP_OK;
+}
+
+int sp_dist_sum_i64(sp_dist *d, sp_ctx *ctx, int64_t *buf, size_t n)
+{
+	return d ? reduce_(d, ctx, buf, n, sizeof(*buf), MPI_INT64_T, MPI_SUM) : SP_OK;
+}
+
+int sp_dist_tree_exact(const sp_dist *d)
+{
+	return !d || !(d->size & (d->size - 1));
+}
+
+/* Recursive doubling: at level l rank r and r ^ 2^l swap their sums of
+ * 2^l ranks and both add them, which builds the balanced tree level by
+ * level (a + b == b + a, so both partners hold the same bits).  Sends
+ * log2(size) whole buffers where a ring allreduce sends 2 (size-1)/size:
+ * the same for 2 ranks. */
+int sp_dist_sum_float_tree(sp_dist *d, sp_ctx *ctx, float *buf, size_t n)
+{
+	if (!d || d->size == 1)
+		return SP_OK;
+	if (!sp_dist_tree_exact(d))
+		return sp_dist_sum_float(d, ctx, buf, n);
+	if (n > d->n_peer) {
+		float *p = realloc(d->peer, n * sizeof(*p));
+		if (!p) /* the partner waits: nothing to agree with */
+			return sp_err(ctx, SP_ENOMEM, "out of memory: %zu floats", n);
+		d->peer = p;
+		d->n_peer = n;
+	}
+	for (int bit = 1; bit < d->size; bit <<= 1) {
+		int peer = d->rank ^ bit;
+		for (size_t at = 0; at < n; at += CHUNK_) {
+			size_t k = n - at < CHUNK_ ? n - at : CHUNK_;
+			if (MPI_Sendrecv(buf + at, (int)k, MPI_FLOAT, peer, 7, d->peer + at, (int)k,
+					 MPI_FLOAT, peer, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+				return sp_err(ctx, SP_EIO, "MPI_Sendrecv of %zu floats failed", n);
+		}
+		/* the lower rank's subtree on the left, as one process adds */
+		if (d->rank < peer)
+			for (size_t i = 0; i < n; i++)
+				buf[i] = buf[i] + d->peer[i];
+		else
+			for (size_t i = 0; i < n; i++)
+				buf[i] = d->peer[i] + buf[i];
+	}
+	return SP_OK;
 }
 
 int sp_dist_max_u64(sp_dist *d, sp_ctx *ctx, unsigned long long *buf, size_t n)

@@ -55,6 +55,24 @@ int sp_dist_sum_double(sp_dist *d, sp_ctx *ctx, double *buf, size_t n)
 	return SP_OK;
 }
 
+int sp_dist_sum_i64(sp_dist *d, sp_ctx *ctx, int64_t *buf, size_t n)
+{
+	(void)d, (void)ctx, (void)buf, (void)n;
+	return SP_OK;
+}
+
+int sp_dist_sum_float_tree(sp_dist *d, sp_ctx *ctx, float *buf, size_t n)
+{
+	(void)d, (void)ctx, (void)buf, (void)n;
+	return SP_OK;
+}
+
+int sp_dist_tree_exact(const sp_dist *d)
+{
+	(void)d;
+	return 1;
+}
+
 int sp_dist_max_u64(sp_dist *d, sp_ctx *ctx, unsigned long long *buf, size_t n)
 {
 	(void)d, (void)ctx, (void)buf, (void)n;

@@ -44,7 +44,7 @@ int sp_evalrec_new(sp_evalrec **out, sp_ctx *ctx, const sp_task *task,
 	if (!K || K > 4096)      /* a matrix people can read; 16M cells max */
 		return SP_OK;
 	r = calloc(1, sizeof(*r));
-	if (!r || !(r->count = calloc(K * K, sizeof(*r->count))) ||
+	if (!r || !(r->count = calloc(K * K + 1, sizeof(*r->count))) ||
 	    (n_samples && !(r->samples = calloc(n_samples, sizeof(*r->samples))))) {
 		sp_evalrec_free(r);
 		return sp_err(ctx, SP_ENOMEM, "out of memory");
@@ -176,6 +176,12 @@ int64_t sp_evalrec_count(const sp_evalrec *r, int32_t gold, int32_t pred)
 	    (size_t)pred >= r->K)
 		return 0;
 	return r->count[(size_t)gold * r->K + (size_t)pred];
+}
+
+int64_t *sp_evalrec_cells(sp_evalrec *r, size_t *n)
+{
+	*n = r->K * r->K;
+	return r->count;
 }
 
 void sp_evalrec_free(sp_evalrec *r)

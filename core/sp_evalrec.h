@@ -42,6 +42,10 @@ int sp_evalrec_emit(const sp_evalrec *r, sp_ctx *ctx, const sp_observer_ref *o,
 		    int64_t epoch, const char *split);
 /* The count of (gold, pred) so far, for tests; 0 out of range. */
 int64_t sp_evalrec_count(const sp_evalrec *r, int32_t gold, int32_t pred);
+/* The (K, K) counts so far, *n = K * K, followed by one spare cell the
+ * caller may use (a data-parallel run sums them across its ranks, with a
+ * failure flag in the spare one). */
+int64_t *sp_evalrec_cells(sp_evalrec *r, size_t *n);
 /* Accepts NULL. */
 void sp_evalrec_free(sp_evalrec *r);
 

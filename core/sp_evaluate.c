@@ -115,12 +115,17 @@ int sp_evaluate(sp_job *j, const sp_dataset *d, sp_metric_sink *sink)
 	if (bptt && sp_task_next_token(&j->st.task))
 		return evaluate_stream(j, d, bptt, sink);
 	/* the final evaluation of a logged run: its confusion matrix, and a
-	 * few sample predictions of the dev set */
-	if (sink->epoch < 0 && sp_observe_active(sink->obs) &&
-	    (rc = sp_evalrec_new(&rec, j->ctx, &j->st.task, j->data.vocab,
-				 j->data.labels, sink->split &&
-				 !strcmp(sink->split, "dev") ? 5 : 0)) < 0)
-		return rc;
+	 * few sample predictions of the dev set (data-parallel: counted on
+	 * every rank, as rank 0 logs; samples from rank 0's batches, the
+	 * first ones) */
+	if (sink->epoch < 0) {
+		int want = sp_observe_active(sink->obs);
+		if ((rc = sp_dist_bcast(j->dist, j->ctx, &want, sizeof(want))) < 0 ||
+		    (want && (rc = sp_evalrec_new(&rec, j->ctx, &j->st.task, j->data.vocab,
+						  j->data.labels, sink->split && sp_dist_writer(j->dist) &&
+						  !strcmp(sink->split, "dev") ? 5 : 0)) < 0))
+			return rc;
+	}
 	if (bs > d->n)
 		bs = d->n ? d->n : 1;
 	idx = malloc(bs * sizeof(*idx));
@@ -146,7 +151,8 @@ int sp_evaluate(sp_job *j, const sp_dataset *d, sp_metric_sink *sink)
 			break;
 	}
 	free(idx);
-	if ((rc = sp_dist_job_metrics(j, rc)) < 0) {
+	if ((rc = sp_dist_job_evalrec(j, rec, rc)) < 0 ||
+	    (rc = sp_dist_job_metrics(j, rc)) < 0) {
 		sp_evalrec_free(rec);
 		return rc;
 	}

@@ -94,6 +94,7 @@ static const sp_param_spec train_spec[] = {
 	{"on_diverge", SP_T_STRING, "stop", "when the training loss is not finite or passes the bound (diverge_loss): stop the run as diverged, or roll back to the start of the epoch (the last epoch's checkpoint) with the lr times rollback_lr_factor and train that epoch again", "stop|rollback"},
 	{"rollback_lr_factor", SP_T_FLOAT, "0.1", "on_diverge = rollback: the lr is multiplied by this at each rollback", NULL},
 	{"max_rollbacks", SP_T_INT, "3", "on_diverge = rollback: rollbacks allowed in a run, after which the run stops as diverged", NULL},
+	{"parts", SP_T_INT, "0", "compute each batch in this many fixed parts, each part's gradient on its own, added in one fixed tree: an mpirun -np N run gives each rank an equal block of them and updates with the bits of the one-process run with the same parts (bit for bit when N and parts/N are powers of two); 0 = one part per rank (one process: the whole batch); not for bptt streams", NULL},
 	{"print_every", SP_T_INT, "0", "print one line every this many epochs (0 = about 20 lines in all); every epoch is logged", NULL},
 	END_SPEC};
 
@@ -327,6 +328,7 @@ static int check_ranges(sp_job *j)
 	    (rc = int_in(j, t, "bptt", 0, 1L << 20)) < 0 ||
 	    (rc = int_in(j, t, "bptt_stride", 0, 1L << 20)) < 0 ||
 	    (rc = int_in(j, t, "print_every", 0, 1L << 30)) < 0 ||
+	    (rc = int_in(j, t, "parts", 0, 1L << 16)) < 0 ||
 	    (rc = int_in(j, t, "max_rollbacks", 0, 1000)) < 0 ||
 	    (rc = float_in(j, t, "rollback_lr_factor", 1e-6, 0.999999)) < 0 ||
 	    (rc = float_in(j, t, "lr", 1e-12, 1e30)) < 0 ||

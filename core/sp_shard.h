@@ -25,4 +25,12 @@ typedef struct sp_shard {
 /* Borrowed until cleared with NULL (the whole batch is this process's). */
 void sp_ctx_set_shard(sp_ctx *ctx, const sp_shard *shard);
 
+/* Word dropout on the rows of v (T,B,w), in place: each (t, b) row is
+ * zeroed with probability thr, else scaled by keep; m, its scale, is set
+ * to it (fresh) or multiplied by it.  One draw per position of the whole
+ * batch in (t, b) order, as sp_rng_mask_steps with width 1, so a shard
+ * gets the one-process run's rows. */
+void sp_rng_drop_rows(sp_ctx *ctx, float *v, float *m, size_t T, size_t B, size_t w,
+		      double thr, float keep, int fresh);
+
 #endif /* SP_SHARD_H */

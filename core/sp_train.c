@@ -13,6 +13,7 @@
 #include "sp_dist_job.h"
 #include "sp_evaluate.h"
 #include "sp_job.h"
+#include "sp_partsum.h"
 #include "sp_progress.h"
 #include "sp_report.h"
 #include "sp_rollback.h"
@@ -91,6 +92,8 @@ static int train_forward(sp_job *j, sp_batch *b, double *loss, size_t *n_loss)
 	sp_seq y;
 	int rc;
 	memset(j->par.grad, 0, j->par.n_params * sizeof(*j->par.grad));
+	*loss = 0;
+	*n_loss = 0;
 	if ((rc = sp_job_forward(j, b, &y, 1)) < 0 ||
 	    (rc = h->forward(j->st.head.self, j->ctx, &y, &b->y, loss, n_loss, 1)) < 0)
 		return rc;
@@ -100,8 +103,10 @@ static int train_forward(sp_job *j, sp_batch *b, double *loss, size_t *n_loss)
 	return SP_OK;
 }
 
-/* Backward of the last train_forward through head and model. */
-static int train_backward(sp_job *j, sp_batch *b, size_t n_loss)
+/* Backward of the last train_forward through head and model, of its
+ * loss over scale (the whole batch's target count, or 1 for a part's
+ * summed loss); nothing when it had no targets (n_loss 0). */
+static int train_backward(sp_job *j, sp_batch *b, size_t n_loss, double scale)
 {
 	const sp_model_ops *m = sp_model_of(&j->st);
 	const sp_head_ops *h = sp_head_of(&j->st);
@@ -119,7 +124,7 @@ static int train_backward(sp_job *j, sp_batch *b, size_t n_loss)
 	dh.mask = b->x.mask;
 	dh.len = b->x.len;
 	memset(&dx, 0, sizeof(dx));
-	if ((rc = h->backward(j->st.head.self, j->ctx, (double)n_loss, &dh)) < 0 ||
+	if ((rc = h->backward(j->st.head.self, j->ctx, scale, &dh)) < 0 ||
 	    (rc = m->backward(j->st.model.self, j->ctx, &dh, &dx)) < 0)
 		return rc;
 	return SP_OK;
@@ -128,7 +133,7 @@ static int train_backward(sp_job *j, sp_batch *b, size_t n_loss)
 static int forward_backward(sp_job *j, sp_batch *b, double *loss, size_t *n_loss)
 {
 	int rc = train_forward(j, b, loss, n_loss);
-	return rc < 0 ? rc : train_backward(j, b, *n_loss);
+	return rc < 0 ? rc : train_backward(j, b, *n_loss, (double)*n_loss);
 }
 
 /* One training step on batch b: forward, backward, update. */
@@ -169,9 +174,10 @@ static int dist_step(sp_job *j, sp_optim *opt, const sp_shard *sh, sp_batch *b,
 	t0 = sp_now_s();
 	rc = sp_dist_job_step(j, rc, stop_requested(j), loss, n_loss);
 	*comm_s += sp_now_s() - t0;
-	if (rc < 0 || (rc = sp_dist_job_share_rng(j, sh)) < 0 || *n_loss == 0)
+	if (rc < 0 || (rc = sp_dist_job_share_rng(j, sh->B >= (size_t)sp_dist_size(j->dist))) < 0 ||
+	    *n_loss == 0)
 		return rc;
-	rc = mine ? train_backward(j, b, *n_loss) : SP_OK;
+	rc = mine ? train_backward(j, b, mine, (double)*n_loss) : SP_OK;
 	t0 = sp_now_s();
 	rc = sp_dist_job_grads(j, rc);
 	*comm_s += sp_now_s() - t0;
@@ -179,6 +185,127 @@ static int dist_step(sp_job *j, sp_optim *opt, const sp_shard *sh, sp_batch *b,
 		return rc;
 	sp_params_freeze_grad(&j->par);
 	rc = sp_optim_step(opt, j->ctx, j->par.value, j->par.grad);
+	sp_params_freeze_restore(&j->par);
+	/* the same on every rank (same gradients): agreed without waiting */
+	return rc < 0 ? sp_dist_agree(j->dist, j->ctx, rc) : rc;
+}
+
+/* The loop's settings and what it tracks across epochs. */
+typedef struct train_loop {
+	sp_optim *opt;
+	sp_batcher *batcher;
+	size_t *lengths;
+	size_t epochs, bs, patience, print_every, bptt, stride;
+	int instruments, higher_better;
+	const char *want;        /* dev metric that picks the best epoch */
+	double best;             /* its best value (NaN = none yet) */
+	size_t best_epoch, bad_epochs;
+	int saved;               /* the best model file exists */
+	sp_progress *progress;   /* the line within an epoch; NULL = none */
+	double ref_loss;         /* first step's mean loss, >= 1 (0 = none yet) */
+	sp_rollback *rb;         /* train.on_diverge = rollback; NULL = stop */
+	int diverged;            /* the last epoch's error was a divergence */
+	sp_shard shard;          /* in parts, or data-parallel: the step's whole batch */
+	int32_t *lens;           /* (bs) its lengths */
+	int dist;                /* more than one rank */
+	size_t parts;            /* a batch's fixed parts (0: whole, one process) */
+	sp_partsum *psum;        /* their gradients' sum (parts > 0) */
+	double step_s;           /* wall seconds in the training steps */
+	double comm_s;           /* ... of which in their exchanges (MPI) */
+} train_loop;
+
+/* Part p of P of a batch of n: [*first, *first + count), as even as
+ * possible, the larger parts first (the rank count plays no part). */
+static size_t part_range(size_t n, size_t P, size_t p, size_t *first)
+{
+	size_t q = n / P, extra = n % P;
+	*first = p * q + (p < extra ? p : extra);
+	return q + (p < extra);
+}
+
+/* Part first..first+count of the batch idx (the whole batch in
+ * L->shard) forward and backward of its summed loss, into the zeroed
+ * gradients; its masks are the whole batch's, drawn from s0. */
+static int part_pass(sp_job *j, train_loop *L, const size_t *idx, size_t first, size_t count,
+		     const uint64_t s0[4], double *loss, size_t *n_loss)
+{
+	sp_batch b;
+	int rc;
+	sp_rng_set_state(j->ctx, s0);
+	L->shard.first = first;
+	L->shard.count = count;
+	if ((rc = sp_batch_make(&j->buf, j->ctx, &j->data.train, idx + first, count, &b)) < 0)
+		return rc;
+	sp_ctx_set_shard(j->ctx, &L->shard);
+	rc = train_forward(j, &b, loss, n_loss);
+	sp_ctx_set_shard(j->ctx, NULL);
+	return rc < 0 ? rc : train_backward(j, &b, *n_loss, 1.0);
+}
+
+/*
+ * A training step on the batch idx[0..n) in L->parts fixed parts
+ * (sp_partsum.h), this rank's block of them: each part's gradient of its
+ * summed loss on its own, the parts added in the fixed tree, the ranks'
+ * sums added as its top levels, then scaled by the whole batch's target
+ * count, so one process and N ranks update with the same bits.  Every
+ * part draws the whole batch's dropout masks from the same state
+ * (sp_shard.h) and keeps its own rows.  *tokens: the batch's tokens.
+ */
+static int parts_step(sp_job *j, train_loop *L, const size_t *idx, size_t n, double *loss,
+		      size_t *n_loss, size_t *tokens)
+{
+	size_t N = (size_t)sp_dist_size(j->dist), m = L->parts / N;
+	size_t r = (size_t)sp_dist_rank(j->dist), T = 0, got = 0;
+	uint64_t s0[4], s1[4];
+	int drew = 0, rc = SP_OK;
+	float inv;
+	*tokens = 0;
+	for (size_t k = 0; k < n; k++) {
+		L->lens[k] = j->data.train.in_len[idx[k]];
+		if (L->lens[k] > 0) {
+			*tokens += (size_t)L->lens[k];
+			T = (size_t)L->lens[k] > T ? (size_t)L->lens[k] : T;
+		}
+	}
+	L->shard.B = n;
+	L->shard.T = T;
+	L->shard.len = L->lens;
+	sp_rng_get_state(j->ctx, s0);
+	sp_partsum_begin(L->psum, m);
+	for (size_t k = 0; k < m; k++) {
+		size_t first, count = part_range(n, L->parts, r * m + k, &first), nl = 0;
+		double ls = 0;
+		if (count && rc >= 0) {
+			rc = part_pass(j, L, idx, first, count, s0, &ls, &nl);
+			sp_rng_get_state(j->ctx, s1);
+			drew = 1;
+			got += nl;
+		} else {
+			memset(j->par.grad, 0, j->par.n_params * sizeof(*j->par.grad));
+		}
+		sp_partsum_add(L->psum, j->par.grad, ls);
+	}
+	*loss = sp_partsum_end(L->psum, j->par.grad);
+	*n_loss = got;
+	if (drew) /* where one whole batch's masks leave the generator */
+		sp_rng_set_state(j->ctx, s1);
+	if (L->dist) {
+		double t0 = sp_now_s();
+		rc = sp_dist_job_step(j, rc, stop_requested(j), loss, n_loss);
+		/* a rank without a part drew nothing: rank 0's state */
+		if (rc >= 0)
+			rc = sp_dist_job_share_rng(j, (N - 1) * m < n);
+		if (rc >= 0 && *n_loss)
+			rc = sp_dist_job_grads(j, rc);
+		L->comm_s += sp_now_s() - t0;
+	}
+	if (rc < 0 || *n_loss == 0)
+		return rc;
+	inv = (float)(1.0 / (double)*n_loss);
+	for (size_t i = 0; i < j->par.n_params; i++)
+		j->par.grad[i] *= inv;
+	sp_params_freeze_grad(&j->par);
+	rc = sp_optim_step(L->opt, j->ctx, j->par.value, j->par.grad);
 	sp_params_freeze_restore(&j->par);
 	/* the same on every rank (same gradients): agreed without waiting */
 	return rc < 0 ? sp_dist_agree(j->dist, j->ctx, rc) : rc;
@@ -242,7 +369,7 @@ static int log_instruments(sp_job *j, size_t epoch, int show)
 	if ((rc = sp_batch_make(&j->buf, j->ctx, &j->data.train, idx, B, &b)) < 0 ||
 	    (rc = train_forward(j, &b, &loss, &n_loss)) < 0 ||
 	    (rc = m->instruments(j->st.model.self, j->ctx, sink_instrument, sink)) < 0 ||
-	    (rc = train_backward(j, &b, n_loss)) < 0 ||
+	    (rc = train_backward(j, &b, n_loss, (double)n_loss)) < 0 ||
 	    (n_loss && (rc = m->instruments(j->st.model.self, j->ctx, sink_instrument, sink)) < 0))
 		goto done;
 	if (show && sink->n_norm >= 2)
@@ -257,27 +384,6 @@ done:
 	return rc;
 }
 
-/* The loop's settings and what it tracks across epochs. */
-typedef struct train_loop {
-	sp_optim *opt;
-	sp_batcher *batcher;
-	size_t *lengths;
-	size_t epochs, bs, patience, print_every, bptt, stride;
-	int instruments, higher_better;
-	const char *want;        /* dev metric that picks the best epoch */
-	double best;             /* its best value (NaN = none yet) */
-	size_t best_epoch, bad_epochs;
-	int saved;               /* the best model file exists */
-	sp_progress *progress;   /* the line within an epoch; NULL = none */
-	double ref_loss;         /* first step's mean loss, >= 1 (0 = none yet) */
-	sp_rollback *rb;         /* train.on_diverge = rollback; NULL = stop */
-	int diverged;            /* the last epoch's error was a divergence */
-	sp_shard shard;          /* data-parallel: the step's whole batch */
-	int32_t *lens;           /* (bs) its lengths */
-	double step_s;           /* wall seconds in the training steps */
-	double comm_s;           /* ... of which in their exchanges (MPI) */
-} train_loop;
-
 static void loop_fini(train_loop *L)
 {
 	sp_progress_free(L->progress);
@@ -285,6 +391,7 @@ static void loop_fini(train_loop *L)
 	sp_batcher_free(L->batcher);
 	free(L->lengths);
 	free(L->lens);
+	sp_partsum_free(L->psum);
 	sp_optim_free(L->opt);
 }
 
@@ -301,6 +408,25 @@ static int setup_stream(sp_job *j, train_loop *L)
 		return sp_err(j->ctx, SP_EINPUT, "%s: %zu training tokens are too few for %zu parallel rows of bptt = %zu",
 			      sp_kv_where(j->cfg.kv_train, "bptt"), j->buf.n_stream, L->bs, L->bptt);
 	return SP_OK;
+}
+
+/* train.parts: a batch in that many fixed parts (0: one per rank), on
+ * ranks holding an equal block each; one part in one process is the
+ * whole batch as it is (L->parts 0). */
+static int setup_parts(sp_job *j, train_loop *L)
+{
+	size_t N = (size_t)sp_dist_size(j->dist), P = (size_t)sp_kv_int(j->cfg.kv_train, "parts");
+	if (!P)
+		P = N;
+	if (P > L->bs) /* no empty part in every batch */
+		P = L->bs;
+	if (P % N)
+		return sp_err(j->ctx, SP_EINVAL, "%s: a batch of %zu in %zu parts cannot go evenly to %zu ranks, expected train.parts a multiple of the rank count, at most train.batch (or one process)",
+			      sp_kv_where(j->cfg.kv_train, "parts"), L->bs, P, N);
+	if (P == 1 && N == 1)
+		return SP_OK;
+	L->parts = P;
+	return sp_partsum_new(&L->psum, j->ctx, j->par.n_params, P / N);
 }
 
 /* Settings, optimizer (and its resumed state), RNG, stream, batcher. */
@@ -342,9 +468,11 @@ static int loop_setup(sp_job *j, train_loop *L, const sp_train_state *st)
 		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
 	for (size_t i = 0; i < j->data.train.n; i++)
 		L->lengths[i] = (size_t)j->data.train.in_len[i];
-	if (sp_dist_job_many(j) && ((rc = sp_dist_job_check(j)) < 0 ||
-				    !(L->lens = malloc((L->bs ? L->bs : 1) * sizeof(*L->lens)))))
-		return rc < 0 ? rc : sp_err(j->ctx, SP_ENOMEM, "out of memory");
+	L->dist = sp_dist_job_many(j);
+	if ((L->dist && (rc = sp_dist_job_check(j)) < 0) || (!L->bptt && (rc = setup_parts(j, L)) < 0))
+		return rc;
+	if ((L->dist || L->parts) && !(L->lens = malloc((L->bs ? L->bs : 1) * sizeof(*L->lens))))
+		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
 	return sp_batcher_new(&L->batcher, j->ctx, L->lengths, j->data.train.n, L->bs,
 			      sp_kv_bool(kv, "shuffle"), sp_kv_bool(kv, "bucket"));
 }
@@ -419,7 +547,8 @@ static int next_batch(sp_job *j, train_loop *L, size_t *pos, sp_batch *b)
 static int run_epoch(sp_job *j, train_loop *L, size_t epoch)
 {
 	const sp_model_ops *m = sp_model_of(&j->st);
-	size_t n_batches = 0, pos = 0;
+	size_t n_batches = 0, pos = 0, n_idx = 0;
+	const size_t *idx = NULL;
 	sp_batch b;
 	int rc = SP_OK;
 	sp_head_of(&j->st)->metrics_reset(j->st.head.self);
@@ -435,22 +564,27 @@ static int run_epoch(sp_job *j, train_loop *L, size_t epoch)
 	if (rc >= 0 && SP_HAS_OP(sp_head_ops, sp_head_of(&j->st), epoch))
 		rc = sp_head_of(&j->st)->epoch(j->st.head.self, j->ctx, epoch, L->epochs);
 	sp_progress_epoch(L->progress, epoch, epoch_steps(j, L));
-	while (rc >= 0 && (rc = next_batch(j, L, &pos, &b)) > 0) {
+	while (rc >= 0 && (rc = L->parts ? (int)sp_batcher_next(&idx, &n_idx, L->batcher) :
+				       next_batch(j, L, &pos, &b)) > 0) {
 		double loss;
-		size_t n_loss;
-		if (!L->lens && stop_requested(j)) { /* data-parallel: in dist_step */
+		size_t n_loss, tokens = 0;
+		if (!L->dist && stop_requested(j)) { /* data-parallel: in the step */
 			rc = sp_err(j->ctx, SP_EINTR, "interrupted in epoch %zu", epoch + 1);
 			break;
 		}
-		rc = L->lens ? dist_step(j, L->opt, &L->shard, &b, &loss, &n_loss, &L->comm_s) :
-			train_step(j, L->opt, &b, &loss, &n_loss);
+		if (L->parts)
+			rc = parts_step(j, L, idx, n_idx, &loss, &n_loss, &tokens);
+		else if (L->dist)
+			rc = dist_step(j, L->opt, &L->shard, &b, &loss, &n_loss, &L->comm_s);
+		else
+			rc = train_step(j, L->opt, &b, &loss, &n_loss);
 		if (rc >= 0 && n_loss && (rc = check_diverged(j, L, loss / (double)n_loss)) < 0)
 			rc = sp_dist_agree(j->dist, j->ctx, rc); /* every rank's loss */
 		if (rc < 0) {
 			rc = sp_err_prefix(j->ctx, note_diverged(j, L, rc), "training epoch %zu, %s %zu",
 					   epoch + 1, L->bptt ? "window" : "batch", n_batches + 1);
 		} else {
-			sp_progress_step(L->progress, batch_tokens(&b), loss, n_loss);
+			sp_progress_step(L->progress, L->parts ? tokens : batch_tokens(&b), loss, n_loss);
 			if (L->rb && n_loss)
 				sp_rollback_passed(L->rb);
 		}
@@ -624,7 +758,8 @@ int sp_train(sp_job *j, sp_train_state *st)
 	memset(&L, 0, sizeof(L));
 	if (j->opts->quiet) /* training prints nothing; the results after it do */
 		j->out = NULL;
-	if ((rc = loop_setup(j, &L, st)) < 0)
+	/* a setting refused on every rank (train.parts) stops them cleanly */
+	if ((rc = sp_dist_agree(j->dist, j->ctx, loop_setup(j, &L, st))) < 0)
 		goto done;
 	for (size_t epoch = st->next_epoch; epoch < L.epochs;) {
 		if ((rc = epoch_step(j, &L, epoch)) < 0) {
