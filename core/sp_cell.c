@@ -226,6 +226,9 @@ static int check_config_(sp_ctx *ctx, const sp_rnn_config *cfg)
 	if (!isfinite(cfg->forget_bias))
 		return sp_err(ctx, SP_EINVAL, "%s: forget_bias is not finite",
 			      nm);
+	if (!isfinite(cfg->update_bias))
+		return sp_err(ctx, SP_EINVAL, "%s: update_bias is not finite",
+			      nm);
 	if (cfg->init != SP_CELL_INIT_UNIFORM &&
 	    cfg->init != SP_CELL_INIT_XAVIER &&
 	    cfg->init != SP_CELL_INIT_ORTHOGONAL)

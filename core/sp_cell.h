@@ -119,6 +119,10 @@ typedef struct sp_rnn_config {
 				only.  Word dropout (Iyyer et al. 2015): the
 				model learns to tag a word from its context
 				too, as it must for the unseen ones */
+	float update_bias;   /* gru: added to the z-gate bias bx_z after
+				init (0 leaves it as drawn).  z near 1 keeps
+				h(t-1): at init's z ≈ 0.5 the state halves
+				every step; 2 starts z at σ(2) ≈ 0.88 */
 } sp_rnn_config;
 
 /* The layout read when size is 0: the fields before `ops`. */
@@ -196,7 +200,8 @@ int sp_rnn_weights(const sp_rnn *rnn, const sp_weight **out, size_t *n_out);
  * order of sp_rnn_weights (borrowed; must outlive rnn's use). */
 int sp_rnn_bind(sp_rnn *rnn, float *const *value, float *const *grad);
 /* Initial values from ctx's RNG (cfg->init; lstm forget gate bias set to
- * cfg->forget_bias; embedding N(0,1)). */
+ * cfg->forget_bias; gru update gate bias shifted by cfg->update_bias;
+ * embedding N(0,1)). */
 int sp_rnn_init(sp_rnn *rnn, sp_ctx *ctx);
 
 /*

@@ -151,6 +151,11 @@ int sp_rnn_init(sp_rnn *rnn, sp_ctx *ctx)
 		/* lstm: start with the forget gate open (Gers et al. 2000) */
 		if (rnn->cfg.cell == SP_CELL_LSTM)
 			sp_fill_const(c->b + H, H, rnn->cfg.forget_bias);
+		/* gru: tilt z towards keeping h(t-1), the GRU's memory; z is
+		 * σ(xz + bx_z + hz + bh_z), so shifting bx_z shifts it all */
+		if (rnn->cfg.cell == SP_CELL_GRU && rnn->cfg.update_bias != 0)
+			for (size_t j = 0; j < H; j++)
+				c->b[H + j] += rnn->cfg.update_bias;
 	}
 	return SP_OK;
 }

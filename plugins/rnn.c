@@ -48,6 +48,9 @@ static const sp_param_spec lstm_params[] = {
 
 static const sp_param_spec gru_params[] = {
 	RNN_COMMON_PARAMS,
+	{"update_bias", SP_T_FLOAT, "0",
+	 "added to the initial update-gate bias (2 starts z near 0.88: "
+	 "keep the state)", NULL},
 	{NULL, 0, NULL, NULL, NULL}};
 
 /* Builds the engine for one component from its validated keys. */
@@ -67,6 +70,8 @@ static int create_(void **out, sp_ctx *ctx, const sp_kv *args,
 		cfg.cell = SP_CELL_RNN_RELU;
 	if (kind == SP_CELL_LSTM)
 		cfg.forget_bias = (float)sp_kv_float(args, "forget_bias");
+	if (kind == SP_CELL_GRU)
+		cfg.update_bias = (float)sp_kv_float(args, "update_bias");
 	rc = sp_rnn_new(&rnn, ctx, &cfg);
 	if (rc)
 		return rc;

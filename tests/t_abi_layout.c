@@ -140,6 +140,7 @@
 	F(sp_rnn_config, threads) \
 	F(sp_rnn_config, reference) \
 	F(sp_rnn_config, word_dropout) \
+	F(sp_rnn_config, update_bias) \
 	S(sp_rnn_sizes) \
 	F(sp_rnn_sizes, gates) \
 	F(sp_rnn_sizes, dgates) \

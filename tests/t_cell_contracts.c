@@ -448,6 +448,44 @@ static void test_init_(void)
 	net_free_(&n);
 }
 
+/* gru update_bias: the same draws as without it, bx's z block shifted by
+ * exactly update_bias, everything else bit for bit the same. */
+static void test_update_bias_(void)
+{
+	sp_rnn_config c = cfg_(SP_CELL_GRU, 5, 4);
+	net a, b;
+	int same = 1, shifted = 1;
+	c.size = sizeof(c); /* update_bias lies past the first layout */
+	net_new_(&a, &c, 1, 1, 0, NULL, 0, 1);
+	c.update_bias = 2.0f;
+	net_new_(&b, &c, 1, 1, 0, NULL, 0, 1);
+	/* weights: Wx Wh bx bh; bx = [r|z|n], H = 4 */
+	for (size_t i = 0; i < a.n_w; i++)
+		for (size_t j = 0; j < a.wn[i]; j++) {
+			int z = i == 2 && j >= 4 && j < 8;
+			if (z)
+				shifted &= b.val[i][j] == a.val[i][j] + 2.0f;
+			else
+				same &= b.val[i][j] == a.val[i][j];
+		}
+	ok(a.n_w == 4 && same && shifted,
+	   "gru update_bias=2: bx's z block shifted by 2, every other "
+	   "value as without it");
+	net_free_(&a);
+	net_free_(&b);
+	c.update_bias = NAN;
+	{
+		sp_ctx *ctx = NULL;
+		sp_rnn *rnn = NULL;
+		int rc = sp_ctx_new(&ctx, 1) ? -1 : sp_rnn_new(&rnn, ctx, &c);
+		ok(rc == SP_EINVAL && !rnn &&
+		   strstr(sp_errmsg(ctx), "update_bias") != NULL,
+		   "update_bias NaN refused: %s", sp_errmsg(ctx));
+		sp_rnn_free(rnn);
+		sp_ctx_free(ctx);
+	}
+}
+
 static void test_errors_(void)
 {
 	sp_rnn_config c = cfg_(SP_CELL_RNN_TANH, 4, 3);
@@ -589,6 +627,7 @@ int main(void)
 	test_carry_at_(SP_CELL_GRU, "gru");
 	test_instruments_();
 	test_init_();
+	test_update_bias_();
 	test_errors_();
 	test_trace_();
 	return tap_done();

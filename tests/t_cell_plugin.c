@@ -163,6 +163,38 @@ static void test_plugin_(void)
 		gru->destroy(self);
 	}
 	{
+		/* xavier's biases are 0: bx = [r 0 | z 3 | n 0] */
+		const char *kv[] = {"hidden", "2", "init", "xavier",
+				    "update_bias", "3", NULL};
+		float v[4][32], g[4][32], *vp[4], *gp[4]; /* Wx is 3 x 6 */
+		int zb = 1;
+		ok(make_(ctx, gru, kv, 3, &self) == 0,
+		   "gru update_bias=3 accepted");
+		if (self) {
+			for (size_t i = 0; i < 4; i++) {
+				vp[i] = v[i];
+				gp[i] = g[i];
+			}
+			gru->weights(self, &w, &nw);
+			ok(nw == 4 && gru->bind(self, vp, gp) == 0 &&
+			   gru->init(self, ctx) == 0,
+			   "gru update_bias=3: bind and init");
+			for (size_t j = 0; j < 6; j++)
+				zb &= v[2][j] == (j >= 2 && j < 4 ? 3.0f : 0.0f);
+			ok(zb, "update_bias=3 sets bx's z block (xavier init): "
+			   "%g %g | %g %g | %g %g", (double)v[2][0],
+			   (double)v[2][1], (double)v[2][2], (double)v[2][3],
+			   (double)v[2][4], (double)v[2][5]);
+			gru->destroy(self);
+		}
+	}
+	{
+		const char *kv[] = {"hidden", "2", "update_bias", "3", NULL};
+		ok(make_(ctx, lstm, kv, 3, &self) < 0 && !self &&
+		   strstr(sp_errmsg(ctx), "update_bias") != NULL,
+		   "update_bias is the gru's only: %s", sp_errmsg(ctx));
+	}
+	{
 		const char *kv[] = {"hidden", "0", NULL};
 		ok(make_(ctx, gru, kv, 4, &self) == SP_EINVAL && !self,
 		   "hidden=0 refused: %s", sp_errmsg(ctx));

@@ -154,6 +154,18 @@ static void test_gradients_(void)
 	c.bidirectional = 1;
 	check_case_("lstm orthogonal bidir h0", &c, 0, NULL, 1, 1e-2f, FLOOR);
 
+	/* initial gate biases move the operating point (z, f near 1: the
+	 * carry path dominates), not the equations */
+	c = cfg_(SP_CELL_GRU, 5, 4);
+	c.size = sizeof(c); /* update_bias lies past the first layout */
+	c.update_bias = 2.0f;
+	check_case_("gru update_bias=2 masked h0", &c, 0, lens, 1, 1e-2f,
+		    FLOOR);
+	c = cfg_(SP_CELL_LSTM, 5, 4);
+	c.forget_bias = 3.0f;
+	check_case_("lstm forget_bias=3 masked h0", &c, 0, lens, 1, 1e-2f,
+		    FLOOR);
+
 	/* H=20: a full block and a tail, shared among threads */
 	c = cfg_(SP_CELL_LSTM, 5, 20);
 	c.threads = 2;

@@ -9,9 +9,24 @@ PIPE="$top_srcdir/pipelines/vanishing.pipe"
 
 tiny="--set data.length=5 --set data.n_train=300 --set data.n_dev=100 --set data.n_test=100 --set model.hidden=16 --set train.epochs=6"
 
-plan 9
+plan 11
 run "$PIPELINE" check "$PIPE"
 ok $rc "check accepts vanishing.pipe (${err##*$'\n'})"
+
+# the RNN's and the GRU's pipes: the LSTM's budget, only [model] differs
+budget() { # a .pipe without comments, blank lines and its [model] section
+	sed -e 's/[[:space:]]*#.*//' -e '/^[[:space:]]*$/d' "$1" | awk '/^\[/ { s = $0 } s != "[model]"'
+}
+same=0
+for cell in rnn gru; do
+	other="$top_srcdir/pipelines/vanishing-$cell.pipe"
+	[ "$(budget "$PIPE")" = "$(budget "$other")" ] && [ -n "$(budget "$other")" ] || same=1
+	run "$PIPELINE" check "$other"
+	[ "$rc" = 0 ] && contains "$(grep '^plugin = ' "$other")" "$cell" || same=1
+done
+ok $same "vanishing-rnn.pipe and vanishing-gru.pipe pass check and equal vanishing.pipe but for [model]"
+run "$PIPELINE" check "$PIPE" --set model.plugin=gru --set model.update_bias=3
+ok "$([ "$rc" != 0 ] && contains "$err" "forget_bias" && echo 0 || echo 1)" "the LSTM's forget_bias is no GRU key (${err##*$'\n'})"
 
 # shellcheck disable=SC2086
 run "$PIPELINE" run "$PIPE" $tiny --set model.plugin=lstm
