@@ -8,6 +8,7 @@
  */
 #include "sp_parallel.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,14 +58,17 @@ void sp_parallel_free(sp_parallel *p)
 static int read_all(sp_ctx *ctx, const char *path, char **out, size_t *len)
 {
 	int fd = strcmp(path, "-") ? -1 : dup(STDIN_FILENO);
-	gzFile gz = fd >= 0 ? gzdopen(fd, "rb") : strcmp(path, "-") ? gzopen(path, "rb") : NULL;
+	gzFile gz;
 	size_t cap = 1 << 16, n = 0;
 	char *buf = NULL;
 	*out = NULL;
+	errno = 0; /* gzopen sets it when open() fails, not otherwise */
+	gz = fd >= 0 ? gzdopen(fd, "rb") : strcmp(path, "-") ? gzopen(path, "rb") : NULL;
 	if (!gz) {
 		if (fd >= 0)
 			close(fd);
-		return sp_err(ctx, SP_EIO, "%s: cannot open", path);
+		return sp_err(ctx, SP_EIO, "%s: cannot open: %s", path,
+			      errno ? strerror(errno) : "not a readable file");
 	}
 	for (;;) {
 		int k;
@@ -119,8 +123,8 @@ static int cut_lines(sp_ctx *ctx, const char *path, char *buf, size_t n, span **
 		buf[start + len] = '\0';
 		if (sp_utf8_check(buf + start, len, &bad) < 0) {
 			free(l);
-			return sp_err(ctx, SP_EINPUT, "%s:%zu:%zu: invalid UTF-8", path, k + 1,
-				      bad + 1);
+			return sp_err(ctx, SP_EINPUT, "%s:%zu:%zu: invalid UTF-8 (byte 0x%02x), expected UTF-8 text",
+				      path, k + 1, bad + 1, (unsigned char)buf[start + bad]);
 		}
 		if (k == cap) {
 			span *m = realloc(l, 2 * cap * sizeof(*l));

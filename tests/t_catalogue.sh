@@ -384,21 +384,35 @@ printf '>r1\nACGT\nACXT\n' >badbase.fa
 printf '>r1\n>r2\nACGT\n' >emptyrec.fa
 printf 'LOCUS       r1 8 bp DNA\nFEATURES             Location/Qualifiers\n     CDS             3..20\nORIGIN\n        1 acgtacgt\n//\n' >outside.gb
 printf 'LOCUS       r1 8 bp DNA\nORIGIN\n        1 acgtacgt\n' >unclosed.gb
+printf 'LOCUS       r1 8 bp DNA\nFEATURES             Location/Qualifiers\n     CDS             3..x\nORIGIN\n        1 acgtacgt\n//\n' >badloc.gb
+printf 'LOCUS       r1 8 bp DNA\nORIGIN\n        1 acgtaxgt\n//\n' >badbase.gb
+printf '>\nACGT\n' >noname.fa
+printf '(3 (2 good) (3 film))\n(3 (2 good) (3 film))) x\n' >extra.ptb
+printf '[pipeline]\nname = syn\n[data]\nformat = synthetic\nlength = 0\n[model]\nplugin = rnn\nhidden = 4\n[head]\nplugin = classify\n' >synlen.pipe
+sed 's/^length = 0/classes = 1/' synlen.pipe >syncls.pipe
+sed 's/^length = 0/task = copy/' synlen.pipe >syntask.pipe
 )
 bad "parallel: line counts differ"   "line counts differ: $FX/mm.de has 3 lines, $FX/mm.en has 2"  run "$FX/par.pipe" --set "data.train=\"$FX/mm\"" --set data.src_suffix=de --set data.tgt_suffix=en
 bad "parallel: one suffix alone"     "data.src_suffix and data.tgt_suffix go together"  check "$FX/par.pipe" --set data.src_suffix=de
 bad "parallel: an empty side"        "emptyside.tsv:2: empty source"  run "$FX/par.pipe" --set "data.train=\"$FX/emptyside.tsv\""
 bad "parallel: one column"           "onecol.par:2: expected at least 2 tab-separated columns, found 1"  run "$FX/par.pipe" --set "data.train=\"$FX/onecol.par\""
-bad "parallel: invalid UTF-8"        "badutf.par:2:"                 run "$FX/par.pipe" --set "data.train=\"$FX/badutf.par\""
-bad "parallel: missing file"         "nopar.tsv: cannot open"         run "$FX/par.pipe" --set "data.train=\"$FX/nopar.tsv\""
-bad "ptb: unbalanced tree"           "unbalanced.ptb:2:"              run "$FX/ptb.pipe" --set "data.train=\"$FX/unbalanced.ptb\""
-bad "ptb: root label not 0-4"        "badlabel.ptb:2:"                run "$FX/ptb.pipe" --set "data.train=\"$FX/badlabel.ptb\""
+bad "parallel: invalid UTF-8"        "badutf.par:2:13: invalid UTF-8 (byte 0xff), expected UTF-8 text"  run "$FX/par.pipe" --set "data.train=\"$FX/badutf.par\""
+bad "parallel: missing file"         "nopar.tsv: cannot open: No such file or directory"  run "$FX/par.pipe" --set "data.train=\"$FX/nopar.tsv\""
+bad "ptb: unbalanced tree"           "unbalanced.ptb:2:20: expected ')' closing a node, found the end of the line"  run "$FX/ptb.pipe" --set "data.train=\"$FX/unbalanced.ptb\""
+bad "ptb: root label not 0-4"        "badlabel.ptb:2: root label 'x', expected 0-4"  run "$FX/ptb.pipe" --set "data.train=\"$FX/badlabel.ptb\""
 bad "ptb: unknown label scheme"      "data.labels"                    check "$FX/ptb.pipe" --set data.labels=seven
 bad "fasta: sequence before a header" "headless.fa:1: sequence before the" run "$FX/fasta.pipe" --set "data.train=\"$FX/headless.fa\""
 bad "fasta: a letter not a base"     "badbase.fa:3:3:"                run "$FX/fasta.pipe" --set "data.train=\"$FX/badbase.fa\""
-bad "fasta: an empty record"         "emptyrec.fa:1:"                 run "$FX/fasta.pipe" --set "data.train=\"$FX/emptyrec.fa\""
-bad "genbank: CDS outside the sequence" "outside.gb:3:"               run "$FX/gb.pipe" --set "data.train=\"$FX/outside.gb\""
-bad "genbank: record not closed"     "unclosed.gb:"                   run "$FX/gb.pipe" --set "data.train=\"$FX/unclosed.gb\""
+bad "fasta: an empty record"         "emptyrec.fa:1: record r1 is empty, expected sequence lines after its header"  run "$FX/fasta.pipe" --set "data.train=\"$FX/emptyrec.fa\""
+bad "genbank: CDS outside the sequence" "outside.gb:3: CDS: location '3..20': range 3..20 outside the sequence 1..8"  run "$FX/gb.pipe" --set "data.train=\"$FX/outside.gb\""
+bad "genbank: record not closed"     "unclosed.gb:1: record r1 is not closed, expected '//' before the end of the file"  run "$FX/gb.pipe" --set "data.train=\"$FX/unclosed.gb\""
+bad "ptb: text after the tree"       "extra.ptb:2:22: expected the end of the line after the tree, found ')'"  run "$FX/ptb.pipe" --set "data.train=\"$FX/extra.ptb\""
+bad "fasta: a header without a name"  "noname.fa:1: header without a name, expected '>NAME [description]'"  run "$FX/fasta.pipe" --set "data.train=\"$FX/noname.fa\""
+bad "genbank: a location that is not one" "badloc.gb:3: CDS: location '3..x': expected a base number at column 4"  run "$FX/gb.pipe" --set "data.train=\"$FX/badloc.gb\""
+bad "genbank: a letter not a base"   "badbase.gb:3:16: 'x' in the sequence of r1, expected a nucleotide"  run "$FX/gb.pipe" --set "data.train=\"$FX/badbase.gb\""
+bad "synthetic: length 0"            "synlen.pipe:5:10: data.length = 0, expected 1 to"  check "$FX/synlen.pipe"
+bad "synthetic: one class"           "syncls.pipe:5:11: data.classes = 1, expected 2 to"  check "$FX/syncls.pipe"
+bad "synthetic: an unknown task"     "syntask.pipe:5:8: data.task = copy is not an accepted value, expected one of: recall"  check "$FX/syntask.pipe"
 bad "a reader plugin that is not there" "nomod"                       check "$FX/ok.pipe" --set data.format=nomod.lines
 bad "a tagger on a format without tags" "format = fasta has no labels"  check "$FX/fasta.pipe" --set head.plugin=tagger
 
