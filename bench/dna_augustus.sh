@@ -10,6 +10,7 @@
 # Usage (from the build folder, after `pipeline run ../pipelines/dna.pipe`
 # in the folder whose runs.db holds the run):
 #   make bench/dna_eval && bash ../bench/dna_augustus.sh [MODEL.spm]
+# SETS="--set data.gene_logp=-20 ..." passes decoding keys to predict.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 B=$PWD
@@ -23,7 +24,7 @@ model=()
 [ $# -ge 1 ] && model=(--model "$1")
 
 /usr/bin/time -v -o "$W/seqpipe.time" "$B/pipeline" predict "$PIPE" "${model[@]}" \
-	--file "$TEST" --format gff3 >"$W/seqpipe.gff3"
+	--file "$TEST" --format gff3 ${SETS:-} >"$W/seqpipe.gff3"
 "$B/bench/dna_eval" "$W/genes.gb.test" "$W/seqpipe.gff3" >"$W/seqpipe.eval"
 cat "$W/seqpipe.eval"
 wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$W/seqpipe.time")
