@@ -39,7 +39,7 @@ bench_bench_genedecode_SOURCES = bench/bench_genedecode.c
 bench_bench_genedecode_LDADD = dna/libspdna.la core/libseqpipe-host.la $(ZLIB_LIBS) -lm
 bench_dna_eval_SOURCES = bench/dna_eval.c
 bench_dna_eval_LDADD = dna/libspdna.la core/libseqpipe-host.la $(ZLIB_LIBS)
-EXTRA_DIST += bench/augustus.sh
+EXTRA_DIST += bench/augustus.sh bench/dna_augustus.sh
 
 # bench/history_bench.sh: the run log's history verbs at 100,000 runs
 history-bench: pipeline$(EXEEXT)

@@ -19,6 +19,7 @@
 
 #include "sp_build_paths.h" /* generated: PLUGINDIR, SP_BUILTIN_MODULES ... */
 #include "sp_cli_score.h"
+#include "sp_genejob.h"
 #include "cli_conlleval.h"
 #include "cli_history.h"
 #include "sp_harness.h"
@@ -114,7 +115,10 @@ static const char *const cmd_help[][2] = {
 		    "one text per line.  Taggers write `token [gold] tag` lines (a blank line\n"
 		    "between sentences), classifiers `label<TAB>probability<TAB>text`, language\n"
 		    "models each line with its top-K next tokens; --report conlleval writes\n"
-		    "conlleval's report of a tagger on a labelled file instead.\n"},
+		    "conlleval's report of a tagger on a labelled file instead.\n"
+		    "       pipeline predict FILE.pipe --file X.fa|X.gb --format gff3|bed\n"
+		    "A DNA tagger (pipelines/dna.pipe): the genes of every record, decoded by the\n"
+		    "gene grammar, as GFF3 or BED12 (doc/dna.md).\n"},
 	{"eval", "usage: pipeline eval FILE.pipe [--model FILE] [--set data.test=FILE]... [--report conlleval]\n"
 		 "Evaluates the latest trained model of FILE.pipe's pipeline (or --model FILE)\n"
 		 "on the train, dev and test files of its configuration (--set names others) and\n"
@@ -247,6 +251,7 @@ static const char *const value_options[] = {
 	"--db", "--vocab-db", "--set", "--input", "--file", "--report",
 	"--resume", "--plugin", "--tensor", "--model", "--top", "--generate",
 	"--seed", "--limit", "--temperature", "--beam", "--attention", "--max-ratio",
+	"--format",
 };
 
 static int takes_value(const char *a)
@@ -297,6 +302,12 @@ static int set_value(cli *c, const char *cmd, const char *a, const char *val)
 			return -1;
 		}
 		c->ro.report = val;
+	} else if (!strcmp(a, "--format")) {
+		if (strcmp(val, "gff3") && strcmp(val, "bed")) {
+			fprintf(stderr, "pipeline %s: --format expects 'gff3' or 'bed', got '%s'\n", cmd, val);
+			return -1;
+		}
+		c->ro.out_format = val;
 	} else if (!strcmp(a, "--top")) {
 		if (parse_size(a, val, 1, &n))
 			return -1;
@@ -660,6 +671,10 @@ static int cmd_pipe(sp_ctx *ctx, sp_registry *reg, cli *c, const char *cmd)
 		fprintf(stderr, "pipeline predict: %s\n%s", c->ro.input_file ? "--input and --file exclude each other" : "--report needs --file", help_of(cmd));
 		return EXIT_USAGE;
 	}
+	if (c->ro.out_format && (strcmp(cmd, "predict") || !c->ro.input_file)) {
+		fprintf(stderr, "pipeline %s: --format needs predict --file\n%s", cmd, help_of(cmd));
+		return EXIT_USAGE;
+	}
 	if ((!strcmp(cmd, "predict") && !c->ro.input && !c->ro.input_file) ||
 	    (!strcmp(cmd, "trace") && !c->ro.input)) {
 		fprintf(stderr, "pipeline %s: --input TEXT is required\n%s", cmd,
@@ -749,6 +764,7 @@ int main(int argc, char **argv)
 	c.ro.n_overrides = c.n_sets;
 	c.ro.out = stdout;
 	c.ro.should_stop = should_stop;
+	c.ro.job_hook = sp_genejob_hook; /* DNA taggers: genes out, gene-level eval */
 
 	if (sp_ctx_new(&ctx, 0) < 0) {
 		free(c.sets);

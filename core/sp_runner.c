@@ -276,6 +276,8 @@ int sp_runner_eval(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	}
 	sp_say(j.out, "model %s\n", path);
 	rc = sp_evaluate_splits(&j, 1, "");
+	if (rc >= 0 && opts->job_hook)
+		rc = opts->job_hook(&j, "eval", NULL, NULL);
 	if (rc >= 0 && j.st.task.labels == SP_LABELS_SEQUENCE) { /* BLEU, chrF */
 		sp_translate_opts to = {opts->beam, opts->max_ratio, NULL};
 		rc = sp_translate_score_splits(&j, &to);
@@ -305,6 +307,11 @@ int sp_runner_predict(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 		sp_translate_opts to = {opts->beam, opts->max_ratio, opts->attention};
 		sp_job_fini(&j);
 		return sp_runner_translate(ctx, reg, pipe_path, opts, &to);
+	}
+	if (opts->input_file && opts->out_format) {
+		rc = opts->job_hook ? opts->job_hook(&j, "predict", opts->input_file, opts->out_format)
+				    : sp_err(ctx, SP_EINVAL, "--format %s: no output of that kind", opts->out_format);
+		goto done;
 	}
 	if (opts->input_file) {
 		rc = sp_predict_file(&j, opts->input_file, opts->report != NULL);

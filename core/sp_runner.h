@@ -24,6 +24,8 @@ extern "C" {
 
 #define SP_RUNNER_OPTS_VERSION 1
 
+struct sp_job; /* sp_job.h */
+
 typedef struct sp_runner_opts {
 	unsigned int version;        /* SP_RUNNER_OPTS_VERSION */
 	const char *db_path;         /* run log; NULL = [pipeline] db */
@@ -62,6 +64,14 @@ typedef struct sp_runner_opts {
 	size_t beam;
 	double max_ratio;
 	const char *attention;
+	/* predict --file --format NAME: the file through job_hook (verb
+	 * "predict") instead of the usual output; eval calls job_hook (verb
+	 * "eval") after the usual metrics.  The program sets the hook (the
+	 * gene decoder of dna/sp_genejob.h), so the core knows no domain;
+	 * it returns 0 doing nothing for a job that is not its kind. */
+	const char *out_format;
+	int (*job_hook)(struct sp_job *j, const char *verb, const char *file,
+			const char *format);
 } sp_runner_opts;
 
 void sp_runner_opts_init(sp_runner_opts *opts);

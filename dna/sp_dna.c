@@ -30,6 +30,28 @@ char sp_base_letter(int code)
 	return code >= 0 && code < 5 ? "ACGTN"[code] : '?';
 }
 
+size_t sp_kmer_token(const uint8_t *seq, size_t len, size_t i, int k, char *out)
+{
+	long half = k / 2;
+	if (k <= 1) {
+		out[0] = sp_base_letter(i < len ? seq[i] : SP_BASE_UNKNOWN);
+		out[1] = 0;
+		return 1;
+	}
+	for (long d = 0; d < k; d++) {
+		long p = (long)i - half + d;
+		int c = p >= 0 && (size_t)p < len ? seq[p] : SP_BASE_UNKNOWN;
+		if (c >= SP_BASE_UNKNOWN) { /* unknown or off the record */
+			out[0] = 'N';
+			out[1] = 0;
+			return 1;
+		}
+		out[d] = sp_base_letter(c);
+	}
+	out[k] = 0;
+	return (size_t)k;
+}
+
 int sp_label_class(int label)
 {
 	if (label >= SP_LABEL_CDS_PLUS && label < SP_LABEL_INTRON_PLUS)

@@ -41,6 +41,13 @@ int sp_base_code(int c);
 /* "ACGTN"[code] */
 char sp_base_letter(int code);
 
+/* The token a model reads for base i with k-mer inputs: the k bases
+ * centred on i (k / 2 before it), "ACGT" letters, into out (k + 1
+ * bytes); "N" when one of them is unknown or off the record.  k <= 1:
+ * the base's own letter.  Returns the token's length. */
+#define SP_KMER_MAX 9
+size_t sp_kmer_token(const uint8_t *seq, size_t len, size_t i, int k, char *out);
+
 enum {
 	SP_LABEL_IG = 0,
 	SP_LABEL_CDS_PLUS = 1,  /* + codon position 0..2 */

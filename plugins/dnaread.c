@@ -5,7 +5,8 @@
  * "T", and "N" for N and every IUPAC ambiguity code), and for GenBank a
  * label per base from its CDS features: the fine labels of sp_dna.h
  * (intergenic, coding by strand and codon position, intron by strand), or
- * their three classes with `labels = class`.
+ * their three classes with `labels = class`.  `window` (and `stride`)
+ * cut long records into examples a recurrent model trains on in batches.
  *
  * A reader plugin like any other, built against the installed headers:
  * the host finds these by the bare names because this module ships with
@@ -31,10 +32,13 @@
 
 static const char *const bases_[] = {"A", "C", "G", "T", "N"};
 
-/* The per-record arrays of token and tag pointers (static strings). */
+/* The per-record arrays of token and tag pointers (static strings, or
+ * the k-mers in kbuf). */
 typedef struct arrays_ {
 	const char **tok, **tag;
 	size_t cap;
+	char *kbuf;
+	size_t kcap;
 } arrays_;
 
 static int arrays_fit_(arrays_ *a, sp_ctx *ctx, size_t n, const char *path)
@@ -53,28 +57,80 @@ static int arrays_fit_(arrays_ *a, sp_ctx *ctx, size_t n, const char *path)
 	return SP_OK;
 }
 
-/* The record as an example: bases, and labels when it has them. */
+/* Windows [beg, beg + window) every stride bases; the last one ends at
+ * the record's end (it may overlap the one before more), so every base is
+ * in some window.  window 0: the whole record. */
+typedef struct cut_ {
+	size_t window, stride;
+	int kmer;
+} cut_;
+
+/* The record as examples: bases, and labels when it has them; one per
+ * window when the record is cut. */
 static int emit_record_(const sp_dna_record *r, arrays_ *a, sp_ctx *ctx, const char *path,
-			int classes, const sp_read_env *env)
+			int classes, const cut_ *cut, const sp_read_env *env)
 {
 	sp_example e = SP_EXAMPLE_INIT;
+	size_t w = cut->window && cut->window < r->len ? cut->window : r->len;
 	int rc;
 	if ((uint64_t)r->len > env->max_file_bytes)
 		return sp_err(ctx, SP_EINPUT, "%s:%ld: record of %zu bases, more than %llu, the ceiling of a data file (max_file_bytes)",
 			      path, r->line, r->len, (unsigned long long)env->max_file_bytes);
 	if ((rc = arrays_fit_(a, ctx, r->len, path)) < 0)
 		return rc;
+	if (cut->kmer > 1 && a->kcap < r->len * (size_t)(cut->kmer + 1)) {
+		char *kb = realloc(a->kbuf, r->len * (size_t)(cut->kmer + 1));
+		if (!kb)
+			return sp_err(ctx, SP_ENOMEM, "%s: out of memory for a record of %zu bases", path, r->len);
+		a->kbuf = kb;
+		a->kcap = r->len * (size_t)(cut->kmer + 1);
+	}
 	for (size_t i = 0; i < r->len; i++) {
-		a->tok[i] = bases_[r->seq[i] <= SP_BASE_UNKNOWN ? r->seq[i] : SP_BASE_UNKNOWN];
+		if (cut->kmer > 1) {
+			a->tok[i] = a->kbuf + i * (size_t)(cut->kmer + 1);
+			sp_kmer_token(r->seq, r->len, i, cut->kmer, a->kbuf + i * (size_t)(cut->kmer + 1));
+		} else {
+			a->tok[i] = bases_[r->seq[i] <= SP_BASE_UNKNOWN ? r->seq[i] : SP_BASE_UNKNOWN];
+		}
 		if (r->label)
 			a->tag[i] = classes ? sp_class_name(sp_label_class(r->label[i]))
 					    : sp_label_name(r->label[i]);
 	}
 	e.line = (size_t)r->line;
-	e.tokens = a->tok;
-	e.tags = r->label ? a->tag : NULL;
-	e.n_tokens = r->len;
-	return env->emit(env->payload, &e);
+	e.n_tokens = w;
+	for (size_t beg = 0;; beg += cut->stride ? cut->stride : w) {
+		if (beg + w > r->len)
+			beg = r->len - w;
+		e.tokens = a->tok + beg;
+		e.tags = r->label ? a->tag + beg : NULL;
+		if ((rc = env->emit(env->payload, &e)) != 0 || beg + w >= r->len)
+			return rc;
+	}
+}
+
+static cut_ cut_of_(const sp_kv *args)
+{
+	cut_ c = {(size_t)sp_kv_int(args, "window"), (size_t)sp_kv_int(args, "stride"),
+		  (int)sp_kv_int(args, "kmer")};
+	if (!c.stride)
+		c.stride = c.window;
+	return c;
+}
+
+static int check_(sp_ctx *ctx, const sp_kv *args)
+{
+	long w = sp_kv_int(args, "window"), s = sp_kv_int(args, "stride");
+	long pw = sp_kv_int(args, "predict_window"), c = sp_kv_int(args, "context");
+	if (w < 0 || s < 0 || (s > 0 && (w == 0 || s > w)))
+		return sp_err(ctx, SP_EINVAL, "data.window = %ld, data.stride = %ld: expected "
+			      "window >= 0 and stride in 1..window (or 0, meaning window)", w, s);
+	long k = sp_kv_int(args, "kmer");
+	if (k < 1 || k > SP_KMER_MAX || (k > 1 && k % 2 == 0))
+		return sp_err(ctx, SP_EINVAL, "data.kmer = %ld: expected 1 or an odd k up to %d", k, SP_KMER_MAX);
+	if (pw < 1 || c < 0 || 2 * c >= pw)
+		return sp_err(ctx, SP_EINVAL, "data.predict_window = %ld, data.context = %ld: "
+			      "expected predict_window >= 1 and 0 <= 2 x context < predict_window", pw, c);
+	return SP_OK;
 }
 
 static int fasta_read_(sp_ctx *ctx, const sp_kv *args, const char *path,
@@ -83,17 +139,18 @@ static int fasta_read_(sp_ctx *ctx, const sp_kv *args, const char *path,
 	sp_fasta *f = NULL;
 	sp_dna_record rec;
 	arrays_ a = {0};
+	cut_ cut = cut_of_(args);
 	int rc;
-	(void)args;
 	sp_dna_record_init(&rec);
 	rc = sp_fasta_open(&f, ctx, path);
 	while (rc >= 0 && (rc = sp_fasta_next(f, ctx, &rec)) == 1)
-		if ((rc = emit_record_(&rec, &a, ctx, path, 0, env)) != 0)
+		if ((rc = emit_record_(&rec, &a, ctx, path, 0, &cut, env)) != 0)
 			break; /* > 0: the host has enough */
 	sp_fasta_close(f);
 	sp_dna_record_free(&rec);
 	free(a.tok);
 	free(a.tag);
+	free(a.kbuf);
 	return rc < 0 ? rc : SP_OK;
 }
 
@@ -104,22 +161,34 @@ static int genbank_read_(sp_ctx *ctx, const sp_kv *args, const char *path,
 	sp_genbank *g = NULL;
 	sp_dna_record rec;
 	arrays_ a = {0};
+	cut_ cut = cut_of_(args);
 	int rc;
 	sp_dna_record_init(&rec);
 	rc = sp_genbank_open(&g, ctx, path);
 	while (rc >= 0 && (rc = sp_genbank_next(g, ctx, &rec)) == 1)
-		if ((rc = emit_record_(&rec, &a, ctx, path, classes, env)) != 0)
+		if ((rc = emit_record_(&rec, &a, ctx, path, classes, &cut, env)) != 0)
 			break;
 	sp_genbank_close(g);
 	sp_dna_record_free(&rec);
 	free(a.tok);
 	free(a.tag);
+	free(a.kbuf);
 	return rc < 0 ? rc : SP_OK;
 }
 
-static const sp_param_spec fasta_params_[] = {{NULL, 0, NULL, NULL, NULL}};
+#define WINDOW_KEYS_                                                                        \
+	{"window", SP_T_INT, "0", "fasta, genbank: cut records into examples of this many bases (0 = whole records; the last window ends at the record's end)", NULL}, \
+	{"stride", SP_T_INT, "0", "fasta, genbank: a window every this many bases (0 = window: no overlap)", NULL}, \
+	{"kmer", SP_T_INT, "1", "fasta, genbank: each base's token is the k bases centred on it (odd k; N when one is unknown); 1 = the base", NULL}, \
+	{"predict_window", SP_T_INT, "2000", "genes (predict --format, eval): a whole record is read in windows of this many bases", NULL}, \
+	{"context", SP_T_INT, "250", "genes: bases of context each window reads on either side of the bases it predicts", NULL}, \
+	{"gene_logp", SP_T_FLOAT, "0", "genes: log-score added at every gene start in the gene Viterbi (< 0: fewer genes)", NULL}, \
+	{"intron_logp", SP_T_FLOAT, "0", "genes: log-score added at every intron start in the gene Viterbi", NULL}, \
+	{"gc_donor", SP_T_BOOL, "true", "genes: the Viterbi accepts GC...AG introns as well as GT...AG", NULL}
+static const sp_param_spec fasta_params_[] = {WINDOW_KEYS_, {NULL, 0, NULL, NULL, NULL}};
 static const sp_param_spec genbank_params_[] = {
 	{"labels", SP_T_STRING, "fine", "genbank: a label per base, fine (intergenic, cds+0..2, cds-0..2, intron+, intron-) or class (intergenic, coding, intron)", "fine|class"},
+	WINDOW_KEYS_,
 	{NULL, 0, NULL, NULL, NULL}};
 
 static const sp_reader_ops fasta_ = {
@@ -127,6 +196,7 @@ static const sp_reader_ops fasta_ = {
 		 "FASTA records (.gz too): one example per record, a token per base",
 		 fasta_params_},
 	.fields = SP_FIELD_TOKENS,
+	.check = check_,
 	.read = fasta_read_,
 };
 
@@ -135,6 +205,7 @@ static const sp_reader_ops genbank_ = {
 		 "GenBank records: a token per base, labelled from the CDS features",
 		 genbank_params_},
 	.fields = SP_FIELD_TOKENS | SP_FIELD_TAGS,
+	.check = check_,
 	.read = genbank_read_,
 };
 

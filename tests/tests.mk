@@ -26,6 +26,7 @@ check_PROGRAMS = $(TEST_PROGS)
 SCRIPT_TESTS = tests/t_cli.sh
 SCRIPT_TESTS += tests/t_oom.sh
 SCRIPT_TESTS += tests/t_cli_conlleval.sh
+SCRIPT_TESTS += tests/t_dna_pipe.sh
 SCRIPT_TESTS += tests/t_task.sh
 SCRIPT_TESTS += tests/t_stack.sh
 SCRIPT_TESTS += tests/t_catalogue.sh
@@ -186,6 +187,11 @@ tests_t_dna_read_LDADD = $(DNA_LDADD)
 tests_t_dna_decode_LDADD = $(DNA_LDADD)
 tests_t_dna_out_LDADD = $(DNA_LDADD)
 tests_t_dna_eval_LDADD = $(DNA_LDADD)
+# whole records in stitched windows (dna/sp_genejob.c, linked into pipeline)
+check_PROGRAMS += tests/t_dna_window
+TESTS += tests/t_dna_window
+tests_t_dna_window_SOURCES = tests/t_dna_window.c dna/sp_genejob.c
+tests_t_dna_window_LDADD = $(DNA_LDADD)
 # the generated recall task (vanishing.pipe)
 TEST_PROGS += tests/t_synth
 SCRIPT_TESTS += tests/t_vanishing.sh

@@ -1,0 +1,348 @@
+/*
+ * sp_genejob.c: whole records through a trained DNA tagger, in stitched
+ * windows, then the gene Viterbi; GFF3/BED out or the gene evaluation
+ * (sp_genejob.h).
+ */
+#include "sp_genejob.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_fasta.h"
+#include "sp_genbank.h"
+#include "sp_geneeval.h"
+#include "sp_geneout.h"
+#include "sp_job.h"
+
+/* The tagger's label ids as fine labels, and the bases' input ids. */
+typedef struct gj_map {
+	int fine[SP_NLABEL + 8]; /* label id -> fine label (or -1) */
+	size_t K;                /* label ids */
+	int32_t base_id[5];      /* A C G T N -> input id */
+	int kmer;                /* [data] kmer: tokens are k-mers */
+} gj_map;
+
+/* One batch's windows: start, core [cs, ce) on the record. */
+typedef struct gj_win {
+	size_t s, cs, ce;
+} gj_win;
+
+typedef struct gj_fill {
+	const gj_map *m;
+	const gj_win *w;
+	size_t B;
+	float *logp;
+} gj_fill;
+
+/* `predict` rebuilds the job from the model file alone; its --set
+ * data.KEY=VALUE of the decoding keys still apply (the last one wins). */
+static double override_(const sp_job *j, const char *key, double v)
+{
+	size_t n = strlen(key);
+	for (size_t i = 0; j->opts && i < j->opts->n_overrides; i++) {
+		const char *o = j->opts->overrides[i], *val;
+		char *end;
+		double x;
+		if (strncmp(o, "data.", 5) || strncmp(o + 5, key, n) || o[5 + n] != '=')
+			continue;
+		val = o + 6 + n;
+		if (!strcmp(val, "true") || !strcmp(val, "false")) {
+			v = !strcmp(val, "true");
+			continue;
+		}
+		x = strtod(val, &end);
+		if (end != val && !*end)
+			v = x;
+	}
+	return v;
+}
+
+void sp_genejob_opts_of(const sp_job *j, sp_genejob_opts *o)
+{
+	const sp_kv *d = j->cfg.kv_data;
+	long w = (long)override_(j, "predict_window", (double)sp_kv_int(d, "predict_window"));
+	long c = (long)override_(j, "context", (double)sp_kv_int(d, "context"));
+	o->window = w > 0 ? (size_t)w : 2000;
+	o->context = c >= 0 ? (size_t)c : 250;
+	if (2 * o->context >= o->window)
+		o->context = (o->window - 1) / 2;
+	o->batch = 8;
+	o->dec.gene_logp = override_(j, "gene_logp", sp_kv_float(d, "gene_logp"));
+	o->dec.intron_logp = override_(j, "intron_logp", sp_kv_float(d, "intron_logp"));
+	o->dec.gc_donor = override_(j, "gc_donor", sp_kv_bool(d, "gc_donor")) != 0;
+}
+
+static int map_of_(const sp_job *j, gj_map *m)
+{
+	static const char *const bases[] = {"A", "C", "G", "T", "N"};
+	const sp_encoder_ops *enc = (const sp_encoder_ops *)j->st.enc.comp;
+	size_t found = 0;
+	if (j->st.task.labels != SP_LABELS_TOKEN || !j->data.labels)
+		return 0;
+	m->K = sp_vocab_size(j->data.labels);
+	if (m->K > sizeof(m->fine) / sizeof(*m->fine))
+		return 0;
+	for (size_t i = 0; i < m->K; i++) {
+		const char *t = sp_vocab_token(j->data.labels, (int32_t)i);
+		m->fine[i] = -1;
+		for (int l = 0; t && l < SP_NLABEL; l++)
+			if (!strcmp(t, sp_label_name(l))) {
+				m->fine[i] = l;
+				found++;
+			}
+	}
+	if (found != SP_NLABEL)
+		return 0;
+	for (int b = 0; b < 5; b++)
+		if (enc->encode(j->st.enc.self, j->ctx, bases[b], 1, &m->base_id[b]) < 0)
+			return 0;
+	m->kmer = (int)sp_kv_int(j->cfg.kv_data, "kmer");
+	return 1;
+}
+
+int sp_genejob_applies(const sp_job *j)
+{
+	gj_map m;
+	return map_of_(j, &m);
+}
+
+/* sp_pred_fn: label probabilities into the record's matrix, core only. */
+static int fill_(void *payload, size_t t, size_t b, size_t k, int32_t id, float p)
+{
+	gj_fill *f = payload;
+	size_t pos;
+	int l;
+	(void)k;
+	if (b >= f->B || id < 0 || (size_t)id >= f->m->K || (l = f->m->fine[id]) < 0)
+		return SP_OK;
+	pos = f->w[b].s + t;
+	if (pos >= f->w[b].cs && pos < f->w[b].ce)
+		f->logp[pos * SP_NLABEL + (size_t)l] = logf(p > 1e-30f ? p : 1e-30f);
+	return SP_OK;
+}
+
+/* Windows B of them through the model and head; probabilities stitched. */
+static int run_batch_(sp_job *j, const gj_map *m, const uint8_t *seq, size_t len, size_t W,
+		      const gj_win *w, size_t B, float *logp, int32_t *ids)
+{
+	const sp_encoder_ops *enc = (const sp_encoder_ops *)j->st.enc.comp;
+	sp_dataset d;
+	size_t idx[64];
+	sp_batch b;
+	sp_seq y;
+	gj_fill f = {m, w, B, logp};
+	int rc = SP_OK;
+	memset(&d, 0, sizeof(d));
+	for (size_t k = 0; k < B && rc >= 0; k++) {
+		for (size_t i = 0; i < W && rc >= 0; i++) {
+			size_t p = w[k].s + i;
+			char tok[SP_KMER_MAX + 1];
+			if (m->kmer <= 1) {
+				ids[i] = m->base_id[seq[p] <= SP_BASE_UNKNOWN ? seq[p] : SP_BASE_UNKNOWN];
+				continue;
+			}
+			/* the k-mer as the reader made it in training */
+			rc = enc->encode(j->st.enc.self, j->ctx, tok,
+					 sp_kmer_token(seq, len, p, m->kmer, tok), &ids[i]);
+		}
+		if (rc >= 0)
+			rc = sp_dataset_add(&d, j->ctx, ids, W, ids, W);
+		idx[k] = k;
+	}
+	if (rc >= 0)
+		rc = sp_batch_make(&j->buf, j->ctx, &d, idx, B, &b);
+	sp_dataset_fini(&d);
+	if (rc >= 0)
+		rc = sp_job_forward(j, &b, &y, 0);
+	if (rc >= 0)
+		rc = sp_head_of(&j->st)->forward(j->st.head.self, j->ctx, &y, NULL, NULL, NULL, 0);
+	if (rc >= 0)
+		rc = sp_head_of(&j->st)->predict(j->st.head.self, j->ctx, m->K, fill_, &f);
+	return rc;
+}
+
+int sp_genejob_window(size_t len, size_t W, size_t M, size_t k, size_t *s,
+		      size_t *cs, size_t *ce)
+{
+	size_t C;
+	if (W >= len) { /* one window: the whole record */
+		W = len;
+		M = 0;
+	}
+	if (2 * M >= W)
+		M = (W - 1) / 2;
+	C = W - 2 * M;
+	if (len == 0 || k > (len - 1) / C)
+		return 0;
+	*cs = k * C;
+	*ce = *cs + C < len ? *cs + C : len;
+	*s = *cs > M ? *cs - M : 0;
+	if (*s > len - W)
+		*s = len - W;
+	return 1;
+}
+
+int sp_genejob_logp(sp_job *j, const sp_genejob_opts *o, const uint8_t *seq,
+		    size_t len, float *logp)
+{
+	gj_map m;
+	gj_win w[64];
+	size_t W = o->window < len ? o->window : len, B = 0;
+	size_t batch = o->batch > 64 ? 64 : o->batch ? o->batch : 1;
+	int32_t *ids;
+	int rc = SP_OK;
+	if (!map_of_(j, &m))
+		return sp_err(j->ctx, SP_EINVAL, "the model is not a tagger of the nine DNA labels "
+			      "(train it on format = genbank with labels = fine)");
+	if (len == 0)
+		return SP_OK;
+	if (!(ids = malloc(W * sizeof(*ids))))
+		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+	if ((rc = sp_model_of(&j->st)->carry(j->st.model.self, j->ctx, 0, 1)) < 0)
+		goto done;
+	for (size_t i = 0; i < len * SP_NLABEL; i++)
+		logp[i] = -INFINITY;
+	for (size_t k = 0; rc >= 0 && sp_genejob_window(len, o->window, o->context, k, &w[B].s,
+							 &w[B].cs, &w[B].ce); k++) {
+		size_t s, cs, ce;
+		if (++B == batch || !sp_genejob_window(len, o->window, o->context, k + 1, &s, &cs, &ce)) {
+			rc = run_batch_(j, &m, seq, len, W, w, B, logp, ids);
+			B = 0;
+		}
+	}
+done:
+	free(ids);
+	return rc;
+}
+
+/* One record's genes: the model's scores, then the Viterbi. */
+static int record_genes_(sp_job *j, const sp_genejob_opts *o, const sp_dna_record *r,
+			 sp_gene **genes, size_t *ngene)
+{
+	float *logp;
+	int rc;
+	*genes = NULL;
+	*ngene = 0;
+	if (r->len == 0)
+		return SP_OK;
+	if (!(logp = malloc(r->len * SP_NLABEL * sizeof(*logp))))
+		return sp_err(j->ctx, SP_ENOMEM, "%s: out of memory for %zu bases", r->name, r->len);
+	rc = sp_genejob_logp(j, o, r->seq, r->len, logp);
+	if (rc >= 0)
+		rc = sp_genedecode(j->ctx, r->seq, r->len, logp, &o->dec, genes, ngene, NULL);
+	free(logp);
+	return rc;
+}
+
+/* Records of either format, one at a time. */
+typedef struct gj_reader {
+	sp_fasta *fa;
+	sp_genbank *gb;
+} gj_reader;
+
+static int reader_open_(gj_reader *rd, sp_ctx *ctx, const char *path)
+{
+	sp_dna_record r;
+	int rc;
+	memset(rd, 0, sizeof(*rd));
+	/* GenBank when its first record reads as one, else FASTA (whose
+	 * errors are then the ones reported) */
+	sp_dna_record_init(&r);
+	rc = sp_genbank_open(&rd->gb, ctx, path);
+	if (rc >= 0) {
+		rc = sp_genbank_next(rd->gb, ctx, &r);
+		sp_genbank_close(rd->gb);
+		rd->gb = NULL;
+		if (rc >= 0)
+			rc = sp_genbank_open(&rd->gb, ctx, path);
+		else
+			rc = sp_fasta_open(&rd->fa, ctx, path);
+	}
+	sp_dna_record_free(&r);
+	return rc;
+}
+
+static int reader_next_(gj_reader *rd, sp_ctx *ctx, sp_dna_record *r)
+{
+	return rd->gb ? sp_genbank_next(rd->gb, ctx, r) : sp_fasta_next(rd->fa, ctx, r);
+}
+
+static void reader_close_(gj_reader *rd)
+{
+	sp_genbank_close(rd->gb);
+	sp_fasta_close(rd->fa);
+}
+
+int sp_genejob_predict(sp_job *j, const char *path, const char *format, FILE *out)
+{
+	sp_genejob_opts o;
+	gj_reader rd;
+	sp_dna_record r;
+	int bed = !strcmp(format, "bed"), rc;
+	if (!bed && strcmp(format, "gff3"))
+		return sp_err(j->ctx, SP_EINVAL, "--format %s: expected gff3 or bed", format);
+	sp_genejob_opts_of(j, &o);
+	if ((rc = reader_open_(&rd, j->ctx, path)) < 0)
+		return rc;
+	sp_dna_record_init(&r);
+	if (!bed)
+		rc = sp_gff3_header(j->ctx, out);
+	while (rc >= 0 && (rc = reader_next_(&rd, j->ctx, &r)) == 1) {
+		sp_gene *g;
+		size_t ng;
+		rc = record_genes_(j, &o, &r, &g, &ng);
+		if (rc >= 0)
+			rc = bed ? sp_bed_write(j->ctx, out, r.name, g, ng)
+				 : sp_gff3_write(j->ctx, out, r.name, r.len, g, ng, "seqpipe");
+		sp_genes_free(g, ng);
+	}
+	sp_dna_record_free(&r);
+	reader_close_(&rd);
+	return rc < 0 ? rc : SP_OK;
+}
+
+int sp_genejob_eval(sp_job *j, const char *path, FILE *out)
+{
+	sp_genejob_opts o;
+	sp_genbank *gb = NULL;
+	sp_dna_record r;
+	sp_geneeval ev = SP_GENEEVAL_INIT;
+	int rc;
+	sp_genejob_opts_of(j, &o);
+	if ((rc = sp_genbank_open(&gb, j->ctx, path)) < 0)
+		return rc;
+	sp_dna_record_init(&r);
+	while ((rc = sp_genbank_next(gb, j->ctx, &r)) == 1) {
+		sp_gene *g;
+		size_t ng;
+		rc = record_genes_(j, &o, &r, &g, &ng);
+		if (rc >= 0)
+			rc = sp_geneeval_add(&ev, j->ctx, r.len, r.gene, r.ngene, g, ng);
+		sp_genes_free(g, ng);
+		if (rc < 0) {
+			sp_err_prefix(j->ctx, rc, "%s", r.name);
+			break;
+		}
+	}
+	sp_dna_record_free(&r);
+	sp_genbank_close(gb);
+	if (rc < 0)
+		return rc;
+	fprintf(out, "gene structures of %s (the gene grammar's Viterbi on the model's "
+		"per-base probabilities):\n", path);
+	sp_geneeval_print(&ev, out);
+	return SP_OK;
+}
+
+int sp_genejob_hook(sp_job *j, const char *verb, const char *file, const char *format)
+{
+	if (!strcmp(verb, "predict"))
+		return sp_genejob_predict(j, file, format, stdout);
+	if (!sp_genejob_applies(j))
+		return SP_OK;
+	file = sp_kv_str(j->cfg.kv_data, "test");
+	if (!file || !*file)
+		return SP_OK;
+	return sp_genejob_eval(j, file, stdout);
+}
