@@ -32,6 +32,7 @@
 #define PACKAGE_VERSION "0.1.0"
 #endif
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,8 +163,14 @@ static int cw_bind(void *self, float *const *value, float *const *grad)
 static int cw_init(void *self, sp_ctx *ctx)
 {
 	charword *s = self;
-	if (s->E)
-		sp_fill_normal(ctx, s->emb, s->in * s->E, 1.0f);
+	/* U(+-sqrt(3/E)): variance 1/E, so a word vector is about as long
+	 * as the spelling vector it joins (LSTM states, |h| < 1); with
+	 * N(0, 1) the word part dominated the joined vector and the next
+	 * stage learned to ignore the spelling. */
+	if (s->E) {
+		float a = sqrtf(3.0f / (float)s->E);
+		sp_fill_uniform(ctx, s->emb, s->in * s->E, -a, a);
+	}
 	return sp_rnn_init(s->rnn, ctx);
 }
 

@@ -9,8 +9,13 @@
  * borrows a stored vocabulary instead.  encode() maps an unknown token to
  * <unk>, or fails when the vocabulary has none.
  *
- * Not here: case mapping and normalisation (tokenizers), the store (the
- * host loads and saves the vocabulary it owns).
+ * case = lower keys the vocabulary by the lower-cased token ("The" and
+ * "the" share a vector) while the token itself, and so what a character
+ * stage (charword) reads and the shape of an unknown word, keep their
+ * case: a tokenizer's case = lower would take the capitals from both.
+ *
+ * Not here: normalisation and case mapping of the text (tokenizers), the
+ * store (the host loads and saves the vocabulary it owns).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -18,6 +23,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include <unicode/ucasemap.h>
 
 #include "sp_kv.h"
 #include "sp_plugin.h"
@@ -36,6 +43,11 @@ typedef struct onehot {
 	size_t n_specials;
 	sp_vocab_order order;
 	int unk_shapes;
+	UCaseMap *lower;                  /* case = lower, else NULL */
+	sp_vocab_counter *orig;           /* case = lower: the tokens as
+					     written, for their shapes */
+	char *buf;                        /* the lower-cased token */
+	size_t cap;
 } onehot;
 
 /*
@@ -77,21 +89,59 @@ static const char *word_shape(const char *tok, size_t len)
 	return other ? "<unk:.>" : "<unk:x>";
 }
 
+/* The vocabulary's key of tok[0..len): tok itself, or with case = lower
+ * its root-locale lower case in self->buf (*key, *key_len). */
+static int key_of(onehot *self, sp_ctx *ctx, const char *tok, size_t len,
+		  const char **key, size_t *key_len)
+{
+	*key = tok;
+	*key_len = len;
+	if (!self->lower || len == 0)
+		return SP_OK;
+	if (len > INT32_MAX / 4)
+		return sp_err(ctx, SP_EINPUT, "onehot: token of %zu bytes is too long", len);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		UErrorCode st = U_ZERO_ERROR;
+		int32_t need = ucasemap_utf8ToLower(self->lower, self->buf,
+						    (int32_t)self->cap, tok,
+						    (int32_t)len, &st);
+		if (st == U_BUFFER_OVERFLOW_ERROR ||
+		    st == U_STRING_NOT_TERMINATED_WARNING) {
+			char *b = realloc(self->buf, (size_t)need + 1);
+			if (!b)
+				return sp_err(ctx, SP_ENOMEM, "onehot: out of memory");
+			self->buf = b;
+			self->cap = (size_t)need + 1;
+			continue;
+		}
+		if (U_FAILURE(st))
+			return sp_err(ctx, SP_ERROR, "onehot: lower-casing failed: %s",
+				      u_errorName(st));
+		*key = self->buf;
+		*key_len = (size_t)need;
+		return SP_OK;
+	}
+	return sp_err(ctx, SP_ERROR, "onehot: lower-casing did not converge");
+}
+
 /* Adds the shapes of the training words that did not make it into the
- * vocabulary, with their summed counts. */
+ * vocabulary, with their summed counts (the shapes of the words as
+ * written, also with case = lower). */
 static int add_shapes(onehot *self, sp_ctx *ctx, sp_vocab *vocab)
 {
-	const sp_vocab *seen = sp_vocab_counter_view(self->counter);
+	const sp_vocab *seen = sp_vocab_counter_view(self->orig ? self->orig : self->counter);
 	sp_vocab_counter *shapes = NULL;
 	const sp_vocab *sv;
 	int err;
 	if ((err = sp_vocab_counter_new(&shapes)))
 		return sp_err(ctx, err, "onehot: out of memory");
 	for (size_t i = 0; i < sp_vocab_size(seen); i++) {
-		const char *tok = sp_vocab_token(seen, (int32_t)i);
-		size_t len = strlen(tok);
+		const char *tok = sp_vocab_token(seen, (int32_t)i), *key;
+		size_t len = strlen(tok), key_len;
 		const char *shape;
-		if (sp_vocab_id(vocab, tok, len) >= 0)
+		if ((err = key_of(self, ctx, tok, len, &key, &key_len)))
+			goto done;
+		if (sp_vocab_id(vocab, key, key_len) >= 0)
 			continue;
 		shape = word_shape(tok, len);
 		for (int64_t k = 0; k < sp_vocab_count(seen, (int32_t)i) && !err; k++)
@@ -123,6 +173,10 @@ static const sp_param_spec onehot_params[] = {
 	 "unknown words become shape classes (<unk:Aa>, <unk:AA>, <unk:a>, "
 	 "<unk:0>, <unk:@>, <unk:#>, <unk:url>, ...) learned from the rare "
 	 "training words, instead of one <unk>", NULL},
+	{"case", SP_T_STRING, "none",
+	 "none, or lower: the vocabulary holds lower-cased words, while "
+	 "character features and unknown words' shapes still see the case",
+	 "none|lower"},
 	{"order", SP_T_STRING, "count",
 	 "token order after the specials: count (most frequent first) or "
 	 "first (as first seen in the training data)", "count|first"},
@@ -178,6 +232,10 @@ static void onehot_destroy(void *self_)
 	if (!self)
 		return;
 	sp_vocab_counter_free(self->counter);
+	sp_vocab_counter_free(self->orig);
+	if (self->lower)
+		ucasemap_close(self->lower);
+	free(self->buf);
 	free(self);
 }
 
@@ -224,6 +282,18 @@ static int onehot_create(void **out, sp_ctx *ctx, const sp_kv *args)
 		err = sp_err(ctx, err, "onehot: out of memory");
 		goto fail;
 	}
+	if (strcmp(sp_kv_str(args, "case"), "lower") == 0) {
+		UErrorCode st = U_ZERO_ERROR;
+		self->lower = ucasemap_open("", U_FOLD_CASE_DEFAULT, &st);
+		if (U_FAILURE(st)) {
+			err = sp_err(ctx, SP_ERROR, "onehot: case map: %s", u_errorName(st));
+			goto fail;
+		}
+		if (self->unk_shapes && (err = sp_vocab_counter_new(&self->orig))) {
+			err = sp_err(ctx, err, "onehot: out of memory");
+			goto fail;
+		}
+	}
 	*out = self;
 	return SP_OK;
 fail:
@@ -235,10 +305,17 @@ static int onehot_observe(void *self_, sp_ctx *ctx, const char *tok,
 			  size_t len)
 {
 	onehot *self = self_;
+	const char *key;
+	size_t key_len;
+	int err;
 	if (!self->counter)
 		return sp_err(ctx, SP_EINVAL,
 			      "onehot: observe() after finish() or attach()");
-	return sp_vocab_counter_add(self->counter, ctx, tok, len);
+	if (self->orig && (err = sp_vocab_counter_add(self->orig, ctx, tok, len)))
+		return err;
+	if ((err = key_of(self, ctx, tok, len, &key, &key_len)))
+		return err;
+	return sp_vocab_counter_add(self->counter, ctx, key, key_len);
 }
 
 static int onehot_finish(void *self_, sp_ctx *ctx, sp_vocab *vocab)
@@ -258,7 +335,8 @@ static int onehot_finish(void *self_, sp_ctx *ctx, sp_vocab *vocab)
 	/* The counts now live in the vocabulary; the counter can be large
 	 * (every distinct training token), so it goes now. */
 	sp_vocab_counter_free(self->counter);
-	self->counter = NULL;
+	sp_vocab_counter_free(self->orig);
+	self->counter = self->orig = NULL;
 	self->vocab = vocab;
 	return SP_OK;
 }
@@ -269,7 +347,8 @@ static int onehot_attach(void *self_, sp_ctx *ctx, const sp_vocab *vocab)
 	if (!vocab)
 		return sp_err(ctx, SP_EINVAL, "onehot: attach() to no vocabulary");
 	sp_vocab_counter_free(self->counter);
-	self->counter = NULL;
+	sp_vocab_counter_free(self->orig);
+	self->counter = self->orig = NULL;
 	self->vocab = vocab;
 	return SP_OK;
 }
@@ -278,11 +357,16 @@ static int onehot_encode(void *self_, sp_ctx *ctx, const char *tok,
 			 size_t len, int32_t *out_id)
 {
 	onehot *self = self_;
+	const char *key;
+	size_t key_len;
 	int32_t id;
+	int err;
 	if (!self->vocab)
 		return sp_err(ctx, SP_EINVAL,
 			      "onehot: encode() before finish() or attach()");
-	id = sp_vocab_id(self->vocab, tok, len);
+	if ((err = key_of(self, ctx, tok, len, &key, &key_len)))
+		return err;
+	id = sp_vocab_id(self->vocab, key, key_len);
 	if (id < 0 && self->unk_shapes && len > 0) {
 		const char *shape = word_shape(tok, len);
 		id = sp_vocab_id(self->vocab, shape, strlen(shape));

@@ -122,11 +122,11 @@ NER="$top_srcdir/pipelines/ner.pipe"
 T="$top_srcdir/tests/data/tiny"
 run "$PIPELINE" run "$NER" --set pipeline.name=tinyner --set "data.train=\"$T/ner_train.conll\"" \
 	--set "data.dev=\"$T/ner_dev.conll\"" --set 'data.test=""' --set train.epochs=6 \
-	--set train.early_stop=2 --set model.hidden=16 --set model.embed=16 --set train.instruments=true
+	--set train.early_stop=2 --set model2.hidden=16 --set model.embed=16 --set train.instruments=true
 ok $([ $rc -eq 0 ] && contains "$out" "dev loss" && contains "$out" "f1" && echo 0 || echo 1) "ner.pipe trains on a tiny slice ($err)"
 ok $([ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='tinyner' and split='dev' and name='f1' and epoch is null")" = 1 ] && echo 0 || echo 1) "final dev F1 logged"
-ok $([ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='tinyner' and name like 'dh_norm.l0.t%'")" -gt 10 ] && echo 0 || echo 1) "instruments: per-step gradient norms logged"
-ok $([ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='tinyner' and name like 'gate.l0.f.%'")" -gt 0 ] && echo 0 || echo 1) "instruments: LSTM forget-gate statistics logged"
+ok $([ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='tinyner' and name like 'model2.dh_norm.l0.t%'")" -gt 10 ] && echo 0 || echo 1) "instruments: per-step gradient norms logged"
+ok $([ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='tinyner' and name like 'model2.gate.l0.f.%'")" -gt 0 ] && echo 0 || echo 1) "instruments: LSTM forget-gate statistics logged"
 run "$PIPELINE" predict "$NER" --set pipeline.name=tinyner --input "I love Paris"
 ok $([ $rc -eq 0 ] && contains "$out" "Paris" && echo 0 || echo 1) "predict tags each word ($out)"
 

@@ -14,8 +14,8 @@ T="$top_srcdir/tests/data/tiny"
 TR="$T/ner_train.conll"
 run "$PIPELINE" run "$NER" --set pipeline.name=pf --set "data.train=\"$TR\"" \
 	--set "data.dev=\"$TR\"" --set "data.test=\"$TR\"" --set train.epochs=12 \
-	--set train.early_stop=0 --set model.hidden=32 --set model.embed=32 --set encode.min_count=1 \
-	--set model.embed_dropout=0 --set head.dropout=0 --set train.lr=0.02
+	--set train.early_stop=0 --set model2.hidden=32 --set model.embed=32 --set encode.min_count=1 \
+	--set model2.embed_dropout=0 --set head.dropout=0 --set train.lr=0.02
 ok $rc "the tiny tagger trains ($err)"
 
 run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR"

@@ -32,7 +32,7 @@ ok $([ "$(grep -c '^$' "$BTC/dev.conll")" = 1000 ] && [ "$(grep -c '^$' "$BTC/tr
 # trains on the dev tweets (section H) and scores on the test ones (F).
 run "$PIPELINE" run "$top_srcdir/pipelines/ner-btc.pipe" --db runs.db --set data.max_examples=800 \
 	--set "data.train=\"$BTC/dev.conll\"" --set "data.dev=\"$BTC/f.conll\"" --set 'data.test=""' \
-	--set train.epochs=6 --set model.hidden=32 --set model.embed=32 --set pipeline.seed=1
+	--set train.epochs=6 --set model2.hidden=32 --set model.embed=32 --set pipeline.seed=1
 ok $rc "ner-btc.pipe trains on 800 tweets ($(printf '%s' "$out" | tail -1))"
 first=$(loss_at 0) last=$(loss_at "$(last_epoch)")
 ok $(gt "$first" "$last" && echo 0 || echo 1) "ner-btc: training loss falls ($first -> $last)"

@@ -739,8 +739,8 @@ static void test_onehot(sp_ctx *ctx, const char *db)
 	ops = (const sp_encoder_ops *)p->components[0];
 	for (ps = ops->base.params; ps->key; ps++)
 		documented &= ps->doc && *ps->doc && ps->def;
-	ok(documented && ps - ops->base.params == 5,
-	   "5 documented params with defaults");
+	ok(documented && ps - ops->base.params == 6,
+	   "6 documented params with defaults");
 	ops->destroy(NULL);
 
 	/* Defaults: all specials, min_count 1. */
@@ -846,6 +846,35 @@ static void test_onehot(sp_ctx *ctx, const char *db)
 	   sp_errmsg(ctx));
 }
 
+/* case = lower: one entry per lower-cased word, encode() looks the
+ * lower case up, and unknown words keep the shape of their capitals. */
+static void test_onehot_lower(sp_ctx *ctx)
+{
+	const sp_encoder_ops *ops =
+		(const sp_encoder_ops *)onehot_LTX_sp_plugin_entry()->components[0];
+	sp_vocab *v = NULL;
+	void *self = NULL;
+	char buf[256];
+	ok(make_(&self, ctx, ops, "case=lower", "specials=unk", "min_count=2",
+		 "unk_shapes=true", (char *)NULL) == 0, "case=lower unk_shapes=true");
+	ok(observe_s_(ops, self, ctx, "The the THE Paris paris \xc3\x89t\xc3\xa9 "
+		      "\xc3\xa9t\xc3\xa9 London Oslo") == 0, "observe");
+	sp_vocab_new(&v);
+	ok(ops->finish(self, ctx, v) == 0, "finish");
+	/* London and Oslo (once each) are known by their shape only */
+	ok_str(joined_(buf, sizeof(buf), v),
+	       "<unk> the paris \xc3\xa9t\xc3\xa9 <unk:Aa>", "vocabulary of lower-cased words");
+	ok(enc_(ops, self, ctx, "THE") == 1 && enc_(ops, self, ctx, "tHe") == 1,
+	   "any case of the -> the");
+	ok(enc_(ops, self, ctx, "\xc3\x89T\xc3\x89") == 3, "\xc3\x89T\xc3\x89 -> \xc3\xa9t\xc3\xa9 (not ASCII only)");
+	ok(enc_(ops, self, ctx, "Berlin") == 4, "an unknown Berlin -> <unk:Aa>");
+	ok(enc_(ops, self, ctx, "berlin") == 0, "an unknown berlin -> <unk> (no <unk:a> was seen)");
+	ops->destroy(self);
+	sp_vocab_free(v);
+	ok(make_(&self, ctx, ops, "case=upper", (char *)NULL) == SP_EINVAL && !self,
+	   "case=upper: %s", sp_errmsg(ctx));
+}
+
 /* order = first: tokens as first seen ("hello" -> h e l o), while
  * max_size still keeps the most frequent. */
 static void test_first_seen(sp_ctx *ctx)
@@ -917,6 +946,7 @@ int main(void)
 	test_store(ctx);
 	test_schema();
 	test_onehot(ctx, path_(db, sizeof(db), "plugin.sqlite"));
+	test_onehot_lower(ctx);
 
 	for (int i = 0; files[i]; i++) {
 		char path[300];

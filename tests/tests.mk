@@ -58,7 +58,8 @@ LDADD = $(TEST_LDADD)
 
 tests_t_registry_LDADD = $(TEST_LDADD) $(LIBLTDL)
 tests_t_vocab_SOURCES = tests/t_vocab.c plugins/onehot.c
-tests_t_vocab_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
+tests_t_vocab_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS) $(ICU_CFLAGS)
+tests_t_vocab_LDADD = $(TEST_LDADD) $(ICU_LIBS)
 tests_t_tokenizers_SOURCES = tests/t_tokenizers.c plugins/tokenizers.c
 tests_t_tokenizers_CFLAGS = $(TEST_CFLAGS) $(ICU_CFLAGS)
 tests_t_tokenizers_LDADD = $(TEST_LDADD) $(ICU_LIBS)
