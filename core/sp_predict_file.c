@@ -213,11 +213,14 @@ typedef struct pf_len {
 	size_t e;
 } pf_len;
 
+/* Longest first: the engine's caches only grow, so the first batch sizes
+ * them once and every later batch reuses their pages (shortest first
+ * regrew and refaulted them at nearly every batch). */
 static int by_length(const void *a, const void *b)
 {
 	const pf_len *x = a, *y = b;
 	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
+		return x->len > y->len ? -1 : 1;
 	return x->e < y->e ? -1 : x->e > y->e;
 }
 
