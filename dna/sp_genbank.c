@@ -444,7 +444,8 @@ static int build_genes_(sp_genbank *g, sp_ctx *ctx, sp_dna_record *rec)
 		gn->name = f->name;
 		f->name = NULL;
 	}
-	qsort(rec->gene, rec->ngene, sizeof(*rec->gene), by_gene_beg_);
+	if (rec->ngene > 1) /* a record without CDS has no array: qsort(NULL) is UB */
+		qsort(rec->gene, rec->ngene, sizeof(*rec->gene), by_gene_beg_);
 	if (!(lab = realloc(rec->label, rec->len ? rec->len : 1)))
 		return oom_(g, ctx);
 	rec->label = lab;
