@@ -181,6 +181,7 @@ static inline sp_rnn_config cfg_(sp_cell_kind kind, size_t I, size_t H)
 {
 	sp_rnn_config c;
 	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c); /* every field is read: word_dropout, update_bias */
 	c.name = "test";
 	c.cell = kind;
 	c.in_dim = I;
