@@ -66,8 +66,10 @@ FUZZ_SRC_runlog = fuzz/fuzz_runlog.c
 FUZZ_SRC_tokenizers = fuzz/fuzz_tokenizers.c plugins/tokenizers.c
 
 # fuzz/bin/T: one clang invocation per target over its sources and the
-# library's, so no object of the gcc build is mixed in.
-fuzz/bin/%: $(FUZZ_LIB_SRC:%=$(top_srcdir)/%) $(top_srcdir)/fuzz/*.c
+# library's, so no object of the gcc build is mixed in.  The wildcards
+# cover the per-target sources (FUZZ_SRC_T) a pattern rule cannot name.
+fuzz/bin/%: $(FUZZ_LIB_SRC:%=$(top_srcdir)/%) $(top_srcdir)/fuzz/*.c \
+	    $(top_srcdir)/dna/*.c $(top_srcdir)/plugins/*.c $(top_srcdir)/core/*.h $(top_srcdir)/dna/*.h
 	@if test "x$(HAVE_LIBFUZZER)" != xyes; then \
 	  echo "make fuzz needs clang with libFuzzer (-fsanitize=fuzzer):" \
 	       "install the Debian package clang and run configure again," \
