@@ -648,87 +648,87 @@ static int global_options(cli *c, int argc, char **argv, const char **cmd, int *
 
 /* run, check, eval, predict, trace: the commands on one .pipe file;
  * returns the exit status. */
-static int cmd_pipe(sp_ctx *ctx, sp_registry *reg, cli *c, const char *cmd)
+/* The option combinations a .pipe command accepts; 0 or EXIT_USAGE
+ * (after the message and the command's help). */
+static int pipe_usage_(cli *c, const char *cmd)
 {
-	int rc, status = 0;
+	const char *why = NULL;
 	/* translate F.pipe -: standard input */
 	if (!strcmp(cmd, "translate") && c->n_positional == 2 && !strcmp(c->positional[1], "-") &&
 	    !c->ro.input_file) {
 		c->ro.input_file = "-";
 		c->n_positional = 1;
 	}
-	if (!strcmp(cmd, "translate") && (c->ro.input != NULL) == (c->ro.input_file != NULL)) {
-		fprintf(stderr, "pipeline translate: expected one of --input TEXT, --file PATH or -\n%s",
-			help_of(cmd));
-		return EXIT_USAGE;
+	if (!strcmp(cmd, "translate") && (c->ro.input != NULL) == (c->ro.input_file != NULL))
+		why = "expected one of --input TEXT, --file PATH or -";
+	else if (c->n_positional != 1)
+		why = "expected one .pipe file";
+	else if (!strcmp(cmd, "predict") && c->ro.input_file && c->ro.input)
+		why = "--input and --file exclude each other";
+	else if (!strcmp(cmd, "predict") && !c->ro.input_file && c->ro.report)
+		why = "--report needs --file";
+	else if (c->ro.out_format && (strcmp(cmd, "predict") || !c->ro.input_file))
+		why = "--format needs predict --file";
+	else if ((!strcmp(cmd, "predict") && !c->ro.input && !c->ro.input_file) ||
+		 (!strcmp(cmd, "trace") && !c->ro.input))
+		why = "--input TEXT is required";
+	if (!why)
+		return 0;
+	fprintf(stderr, "pipeline %s: %s\n%s", cmd, why, help_of(cmd));
+	return EXIT_USAGE;
+}
+
+/* pipeline run: signals end the run as logged, not the process. */
+static int cmd_run_(sp_ctx *ctx, sp_registry *reg, cli *c)
+{
+	struct sigaction sa;
+	int64_t run_id = 0;
+	sp_run_status end = SP_RUN_FAILED;
+	int rc;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* a closed terminal ends the run as interrupted, not killed */
+	sigaction(SIGHUP, &sa, NULL);
+	/* a closed output pipe (`pipeline run x | head`) must not kill a
+	 * run half-logged: lose the output, keep training */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	rc = sp_runner_run(ctx, reg, c->positional[0], &c->ro, &run_id, &end);
+	if (rc < 0 && run_id > 0) {
+		/* one line: which run, how it ended (as logged), why */
+		fprintf(stderr, "pipeline: error: run %lld %s: %s\n", (long long)run_id,
+			sp_run_status_name(end), sp_errmsg(ctx));
+		return rc == SP_EINTR ? EXIT_INTERRUPTED : EXIT_FAILURE;
 	}
-	if (c->n_positional != 1) {
-		fprintf(stderr, "pipeline %s: expected one .pipe file\n%s", cmd,
-			help_of(cmd));
-		return EXIT_USAGE;
-	}
-	if (!strcmp(cmd, "predict") && (c->ro.input_file ? c->ro.input != NULL : c->ro.report != NULL)) {
-		fprintf(stderr, "pipeline predict: %s\n%s", c->ro.input_file ? "--input and --file exclude each other" : "--report needs --file", help_of(cmd));
-		return EXIT_USAGE;
-	}
-	if (c->ro.out_format && (strcmp(cmd, "predict") || !c->ro.input_file)) {
-		fprintf(stderr, "pipeline %s: --format needs predict --file\n%s", cmd, help_of(cmd));
-		return EXIT_USAGE;
-	}
-	if ((!strcmp(cmd, "predict") && !c->ro.input && !c->ro.input_file) ||
-	    (!strcmp(cmd, "trace") && !c->ro.input)) {
-		fprintf(stderr, "pipeline %s: --input TEXT is required\n%s", cmd,
-			help_of(cmd));
-		return EXIT_USAGE;
-	}
-	if (!strcmp(cmd, "run")) {
-		struct sigaction sa;
-		int64_t run_id = 0;
-		sp_run_status end = SP_RUN_FAILED;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_sigint;
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		/* a closed terminal ends the run as interrupted, not killed */
-		sigaction(SIGHUP, &sa, NULL);
-		/* a closed output pipe (`pipeline run x | head`) must not
-		 * kill a run half-logged: lose the output, keep training */
-		sa.sa_handler = SIG_IGN;
-		sigaction(SIGPIPE, &sa, NULL);
-		rc = sp_runner_run(ctx, reg, c->positional[0], &c->ro, &run_id, &end);
-		if (rc < 0 && run_id > 0) {
-			/* one line: which run, how it ended (as logged), why */
-			fprintf(stderr, "pipeline: error: run %lld %s: %s\n", (long long)run_id,
-				sp_run_status_name(end), sp_errmsg(ctx));
-			status = rc == SP_EINTR ? EXIT_INTERRUPTED : EXIT_FAILURE;
-		} else if (rc < 0) {
-			status = fail(ctx, rc);
-		}
-	} else if (!strcmp(cmd, "check")) {
-		rc = sp_runner_check(ctx, reg, c->positional[0], &c->ro);
-		if (rc < 0)
-			status = fail(ctx, rc);
-		else
-			printf("%s: ok\n", c->positional[0]);
+	return rc < 0 ? fail(ctx, rc) : 0;
+}
+
+static int cmd_pipe(sp_ctx *ctx, sp_registry *reg, cli *c, const char *cmd)
+{
+	const char *file;
+	int rc = pipe_usage_(c, cmd);
+	if (rc)
+		return rc;
+	file = c->positional[0];
+	if (!strcmp(cmd, "run"))
+		return cmd_run_(ctx, reg, c);
+	if (!strcmp(cmd, "check")) {
+		rc = sp_runner_check(ctx, reg, file, &c->ro);
+		if (rc >= 0)
+			printf("%s: ok\n", file);
 	} else if (!strcmp(cmd, "eval")) {
-		rc = sp_runner_eval(ctx, reg, c->positional[0], &c->ro);
-		if (rc < 0)
-			status = fail(ctx, rc);
+		rc = sp_runner_eval(ctx, reg, file, &c->ro);
 	} else if (!strcmp(cmd, "predict")) {
-		rc = sp_runner_predict(ctx, reg, c->positional[0], &c->ro);
-		if (rc < 0)
-			status = fail(ctx, rc);
+		rc = sp_runner_predict(ctx, reg, file, &c->ro);
 	} else if (!strcmp(cmd, "translate")) {
 		sp_translate_opts to = {c->ro.beam, c->ro.max_ratio, c->ro.attention};
-		rc = sp_runner_translate(ctx, reg, c->positional[0], &c->ro, &to);
-		if (rc < 0)
-			status = fail(ctx, rc);
+		rc = sp_runner_translate(ctx, reg, file, &c->ro, &to);
 	} else {
-		rc = sp_runner_trace(ctx, reg, c->positional[0], &c->ro);
-		if (rc < 0)
-			status = fail(ctx, rc);
+		rc = sp_runner_trace(ctx, reg, file, &c->ro);
 	}
-	return status;
+	return rc < 0 ? fail(ctx, rc) : 0;
 }
 
 int main(int argc, char **argv)
