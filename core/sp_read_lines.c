@@ -8,27 +8,21 @@
 
 #include "sp_textfile.h"
 
+static int line_(void *payload, size_t lineno, char *s, size_t len)
+{
+	const sp_read_env *env = payload;
+	sp_example ex = SP_EXAMPLE_INIT;
+	ex.line = lineno;
+	ex.text = s; /* not NUL-terminated: text_len counts */
+	ex.text_len = len;
+	return env->emit(env->payload, &ex);
+}
+
 int sp_read_lines(sp_ctx *ctx, const char *path, const sp_data_opts *o,
 		  const sp_read_env *env)
 {
-	sp_textfile *f = NULL;
-	const char *s;
-	size_t len;
-	int rc = sp_textfile_open(&f, ctx, path, o->max_line_bytes,
-				  o->max_file_bytes);
-
-	while (rc >= 0 && (rc = sp_textfile_line(f, ctx, &s, &len)) > 0) {
-		sp_example ex = SP_EXAMPLE_INIT;
-		if (sp_text_blank(s, len))
-			continue;
-		ex.line = sp_textfile_lineno(f);
-		ex.text = s; /* not NUL-terminated: text_len counts */
-		ex.text_len = len;
-		if ((rc = env->emit(env->payload, &ex)) != 0)
-			break; /* > 0: the host has enough */
-	}
-	sp_textfile_close(f);
-	return rc < 0 ? rc : SP_OK;
+	return sp_textfile_each(ctx, path, o->max_line_bytes, o->max_file_bytes,
+				0, line_, (void *)env);
 }
 
 static int lines_read_(sp_ctx *ctx, const sp_kv *args, const char *path,

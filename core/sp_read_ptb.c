@@ -22,6 +22,9 @@ typedef struct leaves_ {
 	const char **tok;
 	size_t n, ncap, tcap; /* leaves; capacity of off, of tok */
 	sp_ctx *ctx;
+	const char *path;
+	sp_ptb_classes classes;
+	const sp_read_env *env;
 } leaves_;
 
 static int leaf_(void *payload, const char *tok, size_t len, size_t offset)
@@ -46,9 +49,12 @@ static int ptb_classes_(sp_ptb_classes *out, const sp_kv *args)
 }
 
 /* One tree line: parsed, classed, and emitted unless dropped. */
-static int ptb_tree_(leaves_ *l, const char *path, size_t lineno, sp_ptb_classes classes,
-		     const sp_read_env *env, const char *s, size_t len)
+static int ptb_tree_(void *payload, size_t lineno, char *s, size_t len)
 {
+	leaves_ *l = payload;
+	const char *path = l->path;
+	sp_ptb_classes classes = l->classes;
+	const sp_read_env *env = l->env;
 	const char *label, *cls;
 	size_t label_len;
 	char raw[64];
@@ -83,25 +89,17 @@ static int ptb_read_(sp_ctx *ctx, const sp_kv *args, const char *path,
 		     const sp_read_env *env)
 {
 	leaves_ l = {0};
-	sp_ptb_classes classes;
-	sp_textfile *f = NULL;
-	const char *s;
-	size_t len;
 	int rc;
 	l.ctx = ctx;
-	ptb_classes_(&classes, args);
-	rc = sp_textfile_open(&f, ctx, path, env->max_line_bytes, env->max_file_bytes);
-	while (rc >= 0 && (rc = sp_textfile_line(f, ctx, &s, &len)) > 0) {
-		if (sp_text_blank(s, len))
-			continue;
-		if ((rc = ptb_tree_(&l, path, sp_textfile_lineno(f), classes, env, s, len)) != 0)
-			break; /* > 0: the host has enough */
-	}
-	sp_textfile_close(f);
+	l.path = path;
+	l.env = env;
+	ptb_classes_(&l.classes, args);
+	rc = sp_textfile_each(ctx, path, env->max_line_bytes, env->max_file_bytes, 0,
+			      ptb_tree_, &l);
 	free(l.buf);
 	free(l.off);
 	free(l.tok);
-	return rc < 0 ? rc : SP_OK;
+	return rc;
 }
 
 static const sp_param_spec ptb_params_[] = {

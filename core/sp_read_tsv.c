@@ -36,11 +36,21 @@ static size_t tsv_need_(const sp_data_opts *o)
 						   : o->label_col) + 1;
 }
 
+typedef struct {
+	sp_ctx *ctx;
+	const char *path;
+	const sp_data_opts *o;
+	const sp_read_env *env;
+} tsv_reading_;
+
 /* One line: an example, a skipped line (skip_bad) or an error. */
-static int tsv_line_(sp_ctx *ctx, const char *path, size_t lineno,
-		     const sp_data_opts *o, const sp_read_env *env,
-		     const char *s, size_t len)
+static int tsv_line_(void *payload, size_t lineno, char *s, size_t len)
 {
+	const tsv_reading_ *r = payload;
+	sp_ctx *ctx = r->ctx;
+	const char *path = r->path;
+	const sp_data_opts *o = r->o;
+	const sp_read_env *env = r->env;
 	char ex[SP_EXCERPT_CAP];
 	size_t nf = 1, tc, lc, tb, te, lb, le;
 	sp_example e = SP_EXAMPLE_INIT;
@@ -72,7 +82,7 @@ static int tsv_line_(sp_ctx *ctx, const char *path, size_t lineno,
 	e.text_len = te - tb;
 	/* the label must be NUL-terminated: cut it in the line buffer (it
 	 * is the reader's, and the text is given by length) */
-	((char *)s)[le] = '\0';
+	s[le] = '\0';
 	e.label = s + lb;
 	return env->emit(env->payload, &e);
 }
@@ -80,21 +90,9 @@ static int tsv_line_(sp_ctx *ctx, const char *path, size_t lineno,
 int sp_read_tsv(sp_ctx *ctx, const char *path, const sp_data_opts *o,
 		const sp_read_env *env)
 {
-	sp_textfile *f = NULL;
-	const char *s;
-	size_t len;
-	int rc = sp_textfile_open(&f, ctx, path, o->max_line_bytes,
-				  o->max_file_bytes);
-
-	while (rc >= 0 && (rc = sp_textfile_line(f, ctx, &s, &len)) > 0) {
-		size_t lineno = sp_textfile_lineno(f);
-		if ((lineno == 1 && o->header) || sp_text_blank(s, len))
-			continue;
-		if ((rc = tsv_line_(ctx, path, lineno, o, env, s, len)) != 0)
-			break; /* > 0: the host has enough */
-	}
-	sp_textfile_close(f);
-	return rc < 0 ? rc : SP_OK;
+	tsv_reading_ r = {ctx, path, o, env};
+	return sp_textfile_each(ctx, path, o->max_line_bytes, o->max_file_bytes,
+				o->header, tsv_line_, &r);
 }
 
 static int tsv_check_(sp_ctx *ctx, const sp_kv *args)

@@ -332,3 +332,24 @@ int sp_textfile_line(sp_textfile *f, sp_ctx *ctx, const char **line,
 	*len = n;
 	return 1;
 }
+
+int sp_textfile_each(sp_ctx *ctx, const char *path, size_t max_line,
+		     uint64_t max_file, int skip_first, sp_textline_fn fn,
+		     void *payload)
+{
+	sp_textfile *f = NULL;
+	const char *s;
+	size_t len;
+	int rc = sp_textfile_open(&f, ctx, path, max_line, max_file);
+
+	while (rc >= 0 && (rc = sp_textfile_line(f, ctx, &s, &len)) > 0) {
+		size_t lineno = sp_textfile_lineno(f);
+		if ((lineno == 1 && skip_first) || sp_text_blank(s, len))
+			continue;
+		/* the line lies in f's own buffer: fn may write */
+		if ((rc = fn(payload, lineno, (char *)s, len)) != 0)
+			break;
+	}
+	sp_textfile_close(f);
+	return rc < 0 ? rc : SP_OK;
+}

@@ -34,6 +34,17 @@ int sp_textfile_line(sp_textfile *f, sp_ctx *ctx, const char **line,
 size_t sp_textfile_lineno(const sp_textfile *f);
 void sp_textfile_close(sp_textfile *f);
 
+/* A reader's loop over a file: fn(payload, lineno, line, len) for each
+ * line that is not blank (the line is the reader's until fn returns; fn
+ * may write into it), skipping line 1 when skip_first is set.  A
+ * negative return of fn stops and is returned; a positive one (the host
+ * has enough) stops with SP_OK. */
+typedef int (*sp_textline_fn)(void *payload, size_t lineno, char *line,
+			      size_t len);
+int sp_textfile_each(sp_ctx *ctx, const char *path, size_t max_line,
+		     uint64_t max_file, int skip_first, sp_textline_fn fn,
+		     void *payload);
+
 /* Room for an excerpt of a bad line in a message. */
 #define SP_EXCERPT_CAP (4 * 40 + 8)
 /* Up to 40 bytes of s[0, len) as printable text for a message: tabs as
