@@ -133,19 +133,25 @@ static int check_(sp_ctx *ctx, const sp_kv *args)
 	return SP_OK;
 }
 
-static int fasta_read_(sp_ctx *ctx, const sp_kv *args, const char *path,
-		       const sp_read_env *env)
+/* Every record of a FASTA or GenBank file as examples (GenBank's with
+ * their labels). */
+static int read_records_(sp_ctx *ctx, const sp_kv *args, const char *path,
+			 const sp_read_env *env, int genbank)
 {
+	int classes = genbank && !strcmp(sp_kv_str(args, "labels"), "class");
 	sp_fasta *f = NULL;
+	sp_genbank *g = NULL;
 	sp_dna_record rec;
 	arrays_ a = {0};
 	cut_ cut = cut_of_(args);
 	int rc;
 	sp_dna_record_init(&rec);
-	rc = sp_fasta_open(&f, ctx, path);
-	while (rc >= 0 && (rc = sp_fasta_next(f, ctx, &rec)) == 1)
-		if ((rc = emit_record_(&rec, &a, ctx, path, 0, &cut, env)) != 0)
+	rc = genbank ? sp_genbank_open(&g, ctx, path) : sp_fasta_open(&f, ctx, path);
+	while (rc >= 0 && (rc = genbank ? sp_genbank_next(g, ctx, &rec)
+				       : sp_fasta_next(f, ctx, &rec)) == 1)
+		if ((rc = emit_record_(&rec, &a, ctx, path, classes, &cut, env)) != 0)
 			break; /* > 0: the host has enough */
+	sp_genbank_close(g);
 	sp_fasta_close(f);
 	sp_dna_record_free(&rec);
 	free(a.tok);
@@ -154,26 +160,16 @@ static int fasta_read_(sp_ctx *ctx, const sp_kv *args, const char *path,
 	return rc < 0 ? rc : SP_OK;
 }
 
+static int fasta_read_(sp_ctx *ctx, const sp_kv *args, const char *path,
+		       const sp_read_env *env)
+{
+	return read_records_(ctx, args, path, env, 0);
+}
+
 static int genbank_read_(sp_ctx *ctx, const sp_kv *args, const char *path,
 			 const sp_read_env *env)
 {
-	int classes = !strcmp(sp_kv_str(args, "labels"), "class");
-	sp_genbank *g = NULL;
-	sp_dna_record rec;
-	arrays_ a = {0};
-	cut_ cut = cut_of_(args);
-	int rc;
-	sp_dna_record_init(&rec);
-	rc = sp_genbank_open(&g, ctx, path);
-	while (rc >= 0 && (rc = sp_genbank_next(g, ctx, &rec)) == 1)
-		if ((rc = emit_record_(&rec, &a, ctx, path, classes, &cut, env)) != 0)
-			break;
-	sp_genbank_close(g);
-	sp_dna_record_free(&rec);
-	free(a.tok);
-	free(a.tag);
-	free(a.kbuf);
-	return rc < 0 ? rc : SP_OK;
+	return read_records_(ctx, args, path, env, 1);
 }
 
 #define WINDOW_KEYS_                                                                        \
