@@ -6,9 +6,11 @@
 
 #include "sp_tokchars.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_grow.h"
 #include "sp_plugin.h"
 
 void sp_tokchars_fini(sp_tokchars *c)
@@ -49,21 +51,6 @@ static int32_t decode_(const unsigned char *s, size_t n, size_t *len)
 	return c;
 }
 
-static int grow_(void **p, size_t *cap, size_t need, size_t elem)
-{
-	size_t n = *cap ? *cap : 64;
-	void *q;
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	if (!(q = realloc(*p, n * elem)))
-		return -1;
-	*p = q;
-	*cap = n;
-	return 0;
-}
-
 /* Appends one token's code points, its middle cut beyond SP_CHARS_MAX. */
 static void add_token_(sp_tokchars *c, const unsigned char *s, size_t len)
 {
@@ -90,9 +77,10 @@ static void add_token_(sp_tokchars *c, const unsigned char *s, size_t len)
 int sp_tokchars_add(sp_tokchars *c, sp_ctx *ctx, const char *text,
 		    const size_t *off, const size_t *tlen, size_t n)
 {
-	if (grow_((void **)&c->ex, &c->cap_ex, c->n_ex + 1, sizeof(*c->ex)) ||
-	    grow_((void **)&c->tok, &c->cap_tok, c->n_tok + n + 1, sizeof(*c->tok)) ||
-	    grow_((void **)&c->cp, &c->cap_cp, c->n_cp + n * SP_CHARS_MAX, sizeof(*c->cp)))
+	if (n > (SIZE_MAX - c->n_cp) / SP_CHARS_MAX ||
+	    sp_grow(&c->ex, &c->cap_ex, c->n_ex + 1, sizeof(*c->ex)) < 0 ||
+	    sp_grow(&c->tok, &c->cap_tok, c->n_tok + n + 1, sizeof(*c->tok)) < 0 ||
+	    sp_grow(&c->cp, &c->cap_cp, c->n_cp + n * SP_CHARS_MAX, sizeof(*c->cp)) < 0)
 		return sp_err(ctx, SP_ENOMEM, "out of memory for the characters of the tokens");
 	if (c->n_tok == 0)
 		c->tok[0] = 0;
