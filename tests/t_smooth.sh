@@ -91,4 +91,17 @@ second=$(sqlite3 "$work/runs.db" "select value from metrics where split='train' 
 ok $([ $rc -eq 0 ] && [ -n "$first" ] && [ -n "$second" ] && awk -v a="$first" -v b="$second" 'BEGIN { exit !(b < a) }' && echo 0 || echo 1) \
 	"smooth.tags trains a CoNLL tagger: train smoothed_xent $first then $second (${err##*$'\n'})"
 
+# A label training never saw is a miss for top1: the dev file followed by
+# a copy of itself whose every tag is new scores exactly half as well.
+awk -F'\t' 'NF < 2 { print; next } { print $1 "\tB-NEVERSEEN" }' \
+	"$top_srcdir/tests/data/tiny/ner_dev.conll" >unseen.conll
+cat "$top_srcdir/tests/data/tiny/ner_dev.conll" unseen.conll >doubled.conll
+top1_of() { printf '%s\n' "$1" | awk '$1 == "test" { for (i = 2; i < NF; i++) if ($i == "top1") print $(i + 1) }'; }
+run "$PIPELINE" eval tags.pipe --set data.test="$top_srcdir/tests/data/tiny/ner_dev.conll"
+seen=$(top1_of "$out")
+run "$PIPELINE" eval tags.pipe --set data.test=doubled.conll
+both=$(top1_of "$out")
+ok $([ $rc -eq 0 ] && [ -n "$seen" ] && [ -n "$both" ] && near "$both" "$(awk -v a="$seen" 'BEGIN { print a / 2 }')" 1e-6 && echo 0 || echo 1) \
+	"an unseen dev/test label counts as a top1 miss: $seen on the dev file, $both with an all-unseen copy appended (${err##*$'\n'})"
+
 tap_done

@@ -56,6 +56,7 @@ typedef struct smooth {
 	/* Metric accumulators, since metrics_reset. */
 	double m_smoothed, m_xent;
 	size_t m_n, m_top1;
+	size_t m_unseen;        /* targets with a label training never saw */
 } smooth;
 
 static void smooth_destroy(void *self)
@@ -237,11 +238,13 @@ static int smooth_forward(void *self, sp_ctx *ctx, const sp_seq *h,
 		if (id >= (int32_t)s->N)
 			return sp_err(ctx, SP_EINPUT, "%s: label %d at step %zu of sequence %zu, expected 0..%zu",
 				      s->name, (int)id, r / h->B, r % h->B, s->N - 1);
-		/* a label only dev/test has: no output, no loss; this example
-		 * leaves it out of its metrics too (the built-in heads count
-		 * it as a miss) */
-		if (id >= (int32_t)s->K)
+		/* a label only dev/test has: no output, so no loss and no
+		 * cross-entropy, but a miss for top1, as the built-in heads
+		 * count it */
+		if (id >= (int32_t)s->K) {
+			s->m_unseen++;
 			id = -1;
+		}
 		s->tgt[r] = id;
 	}
 	for (size_t r = 0; r < rows; r++)
@@ -296,7 +299,7 @@ static int smooth_metrics_reset(void *self)
 {
 	smooth *s = self;
 	s->m_smoothed = s->m_xent = 0;
-	s->m_n = s->m_top1 = 0;
+	s->m_n = s->m_top1 = s->m_unseen = 0;
 	return SP_OK;
 }
 
@@ -307,12 +310,13 @@ static int smooth_metrics(void *self, sp_ctx *ctx, sp_metric_fn emit, void *payl
 	double n = (double)s->m_n;
 	int rc;
 	(void)ctx;
-	if (!s->m_n)
-		return SP_OK;
-	if ((rc = emit(payload, "smoothed_xent", s->m_smoothed / n)) < 0 ||
-	    (rc = emit(payload, "xent", s->m_xent / n)) < 0)
+	if (s->m_n &&
+	    ((rc = emit(payload, "smoothed_xent", s->m_smoothed / n)) < 0 ||
+	     (rc = emit(payload, "xent", s->m_xent / n)) < 0))
 		return rc;
-	return emit(payload, "top1", (double)s->m_top1 / n);
+	if (!s->m_n && !s->m_unseen)
+		return SP_OK;
+	return emit(payload, "top1", (double)s->m_top1 / (n + (double)s->m_unseen));
 }
 
 /* The k most probable labels of every real step, best first. */
@@ -389,7 +393,7 @@ static const sp_param_spec smooth_params[] = {
 static const sp_metric_decl smooth_metric_decls[] = {
 	{"smoothed_xent", 0, "mean label-smoothed cross-entropy (nats), the loss trained"},
 	{"xent", 0, "mean cross-entropy of the gold label (nats), unsmoothed"},
-	{"top1", 1, "share of targets whose most probable label is the gold one"},
+	{"top1", 1, "share of targets whose most probable label is the gold one (a label training never saw counts as a miss)"},
 	{NULL, 0, NULL}};
 
 static const sp_head_task next_task = {sizeof(sp_head_task), SP_LABELS_NEXT_TOKEN,
