@@ -194,7 +194,8 @@ static int identify_(sp_runlog *log, sp_ctx *ctx, int *out_version)
 			      "reads up to %d", log->path, (long long)version,
 			      SP_RUNLOG_SCHEMA_VERSION);
 	*out_version = (int)version;
-	return SP_OK;
+	return version ? sp_runlog_schema_check_(log->db, ctx, log->path, (int)version)
+		       : SP_OK;
 }
 
 /* Creates or upgrades the schema.  Identifies the file again under the
@@ -324,6 +325,7 @@ int sp_runlog_open(sp_runlog **out, sp_ctx *ctx, const char *path)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(log->db, 1);
+	sp_sqlite_distrust_schema(log->db);
 	sqlite3_busy_timeout(log->db, BUSY_TIMEOUT_MS);
 
 	code = identify_(log, ctx, &version);
@@ -398,6 +400,7 @@ static int open_ro_(sp_runlog *log, sp_ctx *ctx, const char *query,
 			      log->path, log->db ? sqlite3_errmsg(log->db) :
 						   sqlite3_errstr(rc));
 	sqlite3_extended_result_codes(log->db, 1);
+	sp_sqlite_distrust_schema(log->db);
 	sqlite3_busy_timeout(log->db, BUSY_TIMEOUT_MS);
 	return identify_(log, ctx, version);
 }

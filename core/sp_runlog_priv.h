@@ -21,6 +21,14 @@ int sp_runlog_fail_(const sp_runlog *log, sp_ctx *ctx, int rc,
 /* The SQL that turns schema version v into v + 1 (sp_runlog_schema.c);
  * NULL outside 0 .. SP_RUNLOG_SCHEMA_VERSION - 1. */
 const char *sp_runlog_migration_(int v);
+/* Checks that the views and triggers of db (the file path, at schema
+ * version 1 .. SP_RUNLOG_SCHEMA_VERSION) are the ones the migrations up
+ * to that version create, SQL text and all: every trigger runs on the
+ * run log's writes and every view of seqpipe's on its reads, so a shared
+ * file must not bring its own.  Views of other names (a user's own
+ * queries) are left alone.  SP_OK, or SP_EINPUT naming the object. */
+int sp_runlog_schema_check_(sqlite3 *db, sp_ctx *ctx, const char *path,
+			    int version);
 /* The status named name (0), or -1 for an unknown name. */
 int sp_run_status_parse_(const char *name, sp_run_status *out);
 

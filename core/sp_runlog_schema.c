@@ -4,6 +4,8 @@
  */
 #include "sp_runlog_priv.h"
 
+#include <string.h>
+
 /*
  * migrations_[v] turns schema version v into v + 1.  Append only: a log
  * written by an older seqpipe is brought up to date on open.  Keep
@@ -216,4 +218,69 @@ static const char *const migrations_[SP_RUNLOG_SCHEMA_VERSION] = {
 const char *sp_runlog_migration_(int v)
 {
 	return v >= 0 && v < SP_RUNLOG_SCHEMA_VERSION ? migrations_[v] : NULL;
+}
+
+/* The SQL of the view or trigger `name` in ref (owned by ref's statement
+ * st, reset by the caller), or NULL when ref has none of that name. */
+static const char *ref_sql_(sqlite3_stmt *st, const char *name, const char **type)
+{
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return NULL;
+	*type = (const char *)sqlite3_column_text(st, 0);
+	return (const char *)sqlite3_column_text(st, 1);
+}
+
+/* Compares the file's views and triggers with ref's (the replay). */
+static int compare_(sqlite3 *db, sqlite3 *ref, sp_ctx *ctx, const char *path)
+{
+	sqlite3_stmt *mine = NULL, *theirs = NULL;
+	int rc, code = SP_OK;
+	rc = sqlite3_prepare_v2(ref, "SELECT type, sql FROM sqlite_master WHERE name = ?1 "
+				"AND type IN ('view', 'trigger')", -1, &mine, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "SELECT type, name, coalesce(sql, '') FROM "
+					"main.sqlite_master WHERE type IN ('view', 'trigger')",
+					-1, &theirs, NULL);
+	if (rc != SQLITE_OK)
+		code = sp_err(ctx, SP_EIO, "%s: read the schema: %s", path,
+			      sqlite3_errmsg(mine ? db : ref));
+	while (code == SP_OK && (rc = sqlite3_step(theirs)) == SQLITE_ROW) {
+		const char *type = (const char *)sqlite3_column_text(theirs, 0);
+		const char *name = (const char *)sqlite3_column_text(theirs, 1);
+		const char *sql = (const char *)sqlite3_column_text(theirs, 2);
+		const char *rtype = NULL, *rsql = ref_sql_(mine, name, &rtype);
+		if (!rsql && !strcmp(type, "view"))
+			continue; /* a user's own view: seqpipe never reads it */
+		if (!rsql || strcmp(type, rtype) || strcmp(sql, rsql))
+			code = sp_err(ctx, SP_EINPUT,
+				      "%s: the %s %s %s; expected only the views and "
+				      "triggers seqpipe creates (doc/schema.md)", path,
+				      type, name, rsql ? "is not the one seqpipe creates" :
+				      "is not seqpipe's, and would run on every write");
+	}
+	if (code == SP_OK && rc != SQLITE_DONE)
+		code = sp_err(ctx, SP_EIO, "%s: read the schema: %s", path, sqlite3_errmsg(db));
+	sqlite3_finalize(mine);
+	sqlite3_finalize(theirs);
+	return code;
+}
+
+int sp_runlog_schema_check_(sqlite3 *db, sp_ctx *ctx, const char *path,
+			    int version)
+{
+	sqlite3 *ref = NULL;
+	int rc, code;
+	rc = sqlite3_open_v2(":memory:", &ref, SQLITE_OPEN_READWRITE, NULL);
+	for (int v = 0; rc == SQLITE_OK && v < version; v++)
+		rc = sqlite3_exec(ref, sp_runlog_migration_(v), NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		code = sp_err(ctx, rc == SQLITE_NOMEM ? SP_ENOMEM : SP_EIO,
+			      "%s: replay the schema: %s", path,
+			      ref ? sqlite3_errmsg(ref) : sqlite3_errstr(rc));
+	else
+		code = compare_(db, ref, ctx, path);
+	sqlite3_close(ref);
+	return code;
 }

@@ -26,3 +26,8 @@ int sp_sqlite_enable_wal(sqlite3 *db, int timeout_ms)
 		}
 	}
 }
+
+void sp_sqlite_distrust_schema(sqlite3 *db)
+{
+	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
+}

@@ -17,4 +17,8 @@
  */
 int sp_sqlite_enable_wal(sqlite3 *db, int timeout_ms);
 
+/* Lets the views and triggers of db's files call only the functions
+ * SQLite marks harmless: a file someone shared is data, not code. */
+void sp_sqlite_distrust_schema(sqlite3 *db);
+
 #endif /* SP_SQLITE_H */

@@ -104,6 +104,10 @@ cp "$top_srcdir/fuzz/regress/vocab/list_null_name.db" nullname.db
 # ... and hostile ones: a recursive view that never ends, a trigger
 cp "$top_srcdir/fuzz/regress/vocab/recursive_view_never_ends.db" view.db
 cp "$top_srcdir/fuzz/regress/vocab/trigger_on_tokens.db" trigger.db
+# run logs with a trigger that wipes the metrics, a final_metrics view
+# that never ends
+cp "$top_srcdir/fuzz/regress/runlog/trigger_wipes_metrics.db" wipe.db
+cp "$top_srcdir/fuzz/regress/runlog/recursive_final_metrics.db" endless.db
 # run logs and vocabulary stores that are not seqpipe's
 printf 'not a database\n' >text.db
 sqlite3 other.db 'create table t(a); insert into t values (1);' 2>/dev/null ||
@@ -308,6 +312,9 @@ bad "vocab store that is text"       "text.db' is not a seqpipe vocabulary store
 bad "vocab store row without a name"  "nullname.db' is damaged: a vocabulary row without a name"  --vocab-db "$FX/nullname.db" vocab
 bad "run with a vocab store of another program" "other.db"            run "$FX/ok.pipe" --vocab-db "$FX/other.db"
 bad "vocab store with a recursive view" "view.db' is a damaged vocabulary store: it has views or triggers, expected only the tables vocabularies and tokens"  vocab --vocab-db "$FX/view.db"
+bad "run log with a trigger of its own" "wipe.db: the trigger wipe is not seqpipe's, and would run on every write"  runs --db "$FX/wipe.db"
+bad "logging into a run log with a trigger" "wipe.db: the trigger wipe is not seqpipe's"  run "$FX/ok.pipe" --db "$FX/wipe.db"
+bad "run log whose view never ends"   "endless.db: the view final_metrics is not the one seqpipe creates"  show 1 --db "$FX/endless.db"
 bad "vocab store with a trigger"      "trigger.db' is a damaged vocabulary store: it has views or triggers"  vocab --vocab-db "$FX/trigger.db"
 bad "saving into a store with a trigger" "trigger.db' is a damaged vocabulary store: it has views or triggers"  run "$FX/ok.pipe" --vocab-db "$FX/trigger.db"
 

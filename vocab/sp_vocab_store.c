@@ -206,6 +206,7 @@ static int store_open_(sqlite3 **out, sp_ctx *ctx, const char *path,
 		goto fail;
 	}
 	sqlite3_busy_timeout(db, STORE_BUSY_MS);
+	sp_sqlite_distrust_schema(db);
 	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, STORE_MAX_VALUE);
 	/* Per connection, and needed for ON DELETE CASCADE. */
 	if ((err = exec_(db, ctx, path, "PRAGMA foreign_keys = ON")))
