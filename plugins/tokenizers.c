@@ -25,6 +25,7 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -635,6 +636,7 @@ static const sp_tokenizer_ops chars_ops = {
 typedef struct dna {
 	size_t k;
 	size_t stride;
+	int positions; /* tokens "POS:KMER", POS the 1-based k-mer number */
 } dna;
 
 static void dna_destroy(void *self)
@@ -664,6 +666,7 @@ static int dna_create(void **out, sp_ctx *ctx, const sp_kv *args)
 	}
 	d->k = (size_t)k;
 	d->stride = (size_t)stride;
+	d->positions = sp_kv_bool(args, "positions");
 	*out = d;
 	return SP_OK;
 fail:
@@ -684,6 +687,18 @@ static int dna_base_(unsigned char b)
 		return 0;
 	default: return -1;
 	}
+}
+
+/* One k-mer, as it is or as "POS:KMER". */
+static int dna_emit_(const dna *d, const char *kmer, size_t pos, size_t off,
+		     sp_token_fn emit, void *payload)
+{
+	char tok[24 + DNA_KMAX];
+	int n;
+	if (!d->positions)
+		return emit(payload, kmer, d->k, off);
+	n = snprintf(tok, sizeof(tok), "%zu:%.*s", pos, (int)d->k, kmer);
+	return emit(payload, tok, (size_t)n, off);
 }
 
 static int dna_tokenize(void *self, sp_ctx *ctx, const char *text, size_t len,
@@ -726,7 +741,8 @@ static int dna_tokenize(void *self, sp_ctx *ctx, const char *text, size_t len,
 		nbase++;
 		/* k-mers start at bases 0, stride, 2*stride, ... */
 		if (nbase >= d->k && (nbase - d->k) % d->stride == 0 &&
-		    (rc = emit(payload, win + w - d->k, d->k, woff[w - d->k])))
+		    (rc = dna_emit_(d, win + w - d->k, (nbase - d->k) / d->stride + 1,
+				    woff[w - d->k], emit, payload)))
 			return rc;
 	}
 	return SP_OK;
@@ -737,6 +753,9 @@ static const sp_param_spec dna_params[] = {
 	 "bases per token, 1..32; k > 1 gives overlapping k-mers", NULL},
 	{"stride", SP_T_INT, "1",
 	 "bases between the starts of consecutive k-mers, 1..k", NULL},
+	{"positions", SP_T_BOOL, "false",
+	 "each token is POS:KMER (POS = 1, 2, ...): for windows of a fixed "
+	 "length whose positions mean something, as around a splice site", NULL},
 	{NULL, 0, NULL, NULL, NULL}};
 
 static const sp_tokenizer_ops dna_ops = {

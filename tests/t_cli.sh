@@ -137,7 +137,7 @@ run "$PIPELINE" run "$CHARLM" --set data.max_examples=300 --set train.epochs=2 -
 ok $([ $rc -eq 0 ] && contains "$out" "finished" && echo 0 || echo 1) "charlm.pipe trains with bptt on a slice ($err)"
 ok $([ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='charlm' and split='dev' and name='perplexity'")" -ge 2 ] && echo 0 || echo 1) "dev perplexity logged per epoch"
 
-# splice-site classification: dna tokens, BiLSTM, max pooling, on a slice
+# splice-site classification: numbered dna tokens, BiLSTM, mean pooling, on a slice
 SPLICE="$top_srcdir/pipelines/splice.pipe"
 run "$PIPELINE" run "$SPLICE" --set data.max_examples=120 --set train.epochs=2 --set model.hidden=8
 ok $([ $rc -eq 0 ] && contains "$out" "final test" && echo 0 || echo 1) "splice.pipe trains on a slice ($err)"

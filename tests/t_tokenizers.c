@@ -351,6 +351,10 @@ static void test_dna(void)
 	toks_("dna", ARGS("k", "3"), "ac gt\nAC", "ACG|CGT|GTA|TAC", "0,1,3,4",
 	      "k-mers span white space, offset is the first base's");
 	toks_("dna", ARGS("k", "3"), "AC", "", "", "fewer bases than k");
+	toks_("dna", ARGS("positions", "true"), "ac g", "1:A|2:C|3:G", "0,1,3",
+	      "positions: each base numbered");
+	toks_("dna", ARGS("k", "3", "stride", "2", "positions", "true"), "ACGTACG",
+	      "1:ACG|2:GTA|3:ACG", "0,2,4", "positions count k-mers, not bases");
 
 	/* k=32 over 70 bases wraps the window several times. */
 	for (size_t i = 0; i < 70; i++) {
