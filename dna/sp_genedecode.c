@@ -117,23 +117,17 @@ static void step_plus_(const dctx *d, const site *s, const double *v,
 	TRY(P_E2, P_I2TG, acc && b0 != A, 0);
 	TRY(P_E2, P_I2O, acc, 0);
 	TRY(P_I0, P_I0, 1, 0);
-	TRY(P_I0, P_I0F, 1, 0);
 	TRY(P_I0F, P_E2, don, d->intron);
 	TRY(P_I0F, P_S2, don, d->intron);
 	TRY(P_I1T, P_I1T, 1, 0);
-	TRY(P_I1T, P_I1TF, 1, 0);
 	TRY(P_I1TF, P_E0, don && b1 == T, d->intron);
 	TRY(P_I1O, P_I1O, 1, 0);
-	TRY(P_I1O, P_I1OF, 1, 0);
 	TRY(P_I1OF, P_E0, don && b1 != T, d->intron);
 	TRY(P_I2TA, P_I2TA, 1, 0);
-	TRY(P_I2TA, P_I2TAF, 1, 0);
 	TRY(P_I2TAF, P_E1T, don && b1 == A, d->intron);
 	TRY(P_I2TG, P_I2TG, 1, 0);
-	TRY(P_I2TG, P_I2TGF, 1, 0);
 	TRY(P_I2TGF, P_E1T, don && b1 == G, d->intron);
 	TRY(P_I2O, P_I2O, 1, 0);
-	TRY(P_I2O, P_I2OF, 1, 0);
 	TRY(P_I2OF, P_E1O, don, d->intron);
 	TRY(P_I2OF, P_E1T, don && b1 != A && b1 != G, d->intron);
 }
@@ -162,26 +156,73 @@ static void step_minus_(const dctx *d, const site *s, const double *v,
 	TRY(M_S1, M_S2, 1, 0);
 	TRY(M_S0, M_S1, 1, 0);
 	TRY(M_I0, M_I0, 1, 0);
-	TRY(M_I0, M_I0F, 1, 0);
 	TRY(M_I0F, M_E0, ct, d->intron);
 	TRY(M_I2T, M_I2T, 1, 0);
-	TRY(M_I2T, M_I2TF, 1, 0);
 	TRY(M_I2TF, M_E2, ct && b1 == T, d->intron);
 	TRY(M_I2C, M_I2C, 1, 0);
-	TRY(M_I2C, M_I2CF, 1, 0);
 	TRY(M_I2CF, M_E2, ct && b1 == C, d->intron);
 	TRY(M_I2O, M_I2O, 1, 0);
-	TRY(M_I2O, M_I2OF, 1, 0);
 	TRY(M_I2OF, M_E2, ct && !tc, d->intron);
 	TRY(M_I1S, M_I1S, 1, 0);
-	TRY(M_I1S, M_I1SF, 1, 0);
 	TRY(M_I1SF, M_E1T, ct && tc, d->intron);
 	TRY(M_I1SF, M_E1C, ct && b1 == T, d->intron);
 	TRY(M_I1O, M_I1O, 1, 0);
-	TRY(M_I1O, M_I1OF, 1, 0);
 	TRY(M_I1OF, M_E1T, ct && !tc, d->intron);
 	TRY(M_I1OF, M_E1C, ct && b1 != T, d->intron);
 	TRY(M_I1OF, M_E1O, ct, d->intron);
+}
+
+/* An intron's fixed run (min_intron, see sp_genedecode.h).  The 12 kinds
+ * of intron are the loop states P_I0..P_I2O and M_I0..M_I1O, each with its
+ * first-base state 6 further on.  Each keeps the first-base scores of the
+ * last n + 1 bases in a ring, each strand the running sum of its intron
+ * label's log-probability, so a run's score is one difference. */
+typedef struct run_ {
+	long n;        /* bases of the run; 0: none (the loop follows the
+			  first base at once) */
+	double *first; /* [12][n + 1] */
+	double *cum;   /* [2][n + 1] */
+} run_;
+
+static int intron_loop_(int k)
+{
+	return k < 6 ? P_I0 + k : M_I0 + (k - 6);
+}
+
+/* Enters each intron's loop state at i from its first base at i - 1 - n
+ * (the run's n bases in between). */
+static void step_run_(const run_ *r, long i, const double *v, double *w,
+		      uint8_t *bp)
+{
+	long m = r->n + 1, at = (i - 1) % m, from = (i - 1 - r->n) % m;
+	for (int k = 0; k < 12; k++) {
+		int x = intron_loop_(k), f = x + 6;
+		double c;
+		if (!r->n)
+			c = v[f];
+		else if (i - 1 - r->n < 0)
+			continue;
+		else
+			c = r->first[k * m + from] + (r->cum[(k >= 6) * m + at] -
+						      r->cum[(k >= 6) * m + from]);
+		if (c > w[x]) {
+			w[x] = c;
+			bp[x] = (uint8_t)f;
+		}
+	}
+}
+
+/* Records position i's first-base scores and intron sums in the rings. */
+static void run_keep_(run_ *r, long i, const double *w, const float *e)
+{
+	long m = r->n + 1, at = i % m, prev = (i + m - 1) % m;
+	if (!r->n)
+		return;
+	for (int k = 0; k < 12; k++)
+		r->first[k * m + at] = w[intron_loop_(k) + 6];
+	for (int s = 0; s < 2; s++)
+		r->cum[s * m + at] = (i ? r->cum[s * m + prev] : 0) +
+				     e[s ? emit_[M_I0] : emit_[P_I0]];
 }
 
 static void step_ig_(const site *s, const double *v, double *w, uint8_t *bp)
@@ -252,14 +293,62 @@ static int path_genes_(sp_ctx *ctx, const uint8_t *path, long len,
 	return rc;
 }
 
+/* The forward pass: bp gets every base's back-pointers; returns the
+ * final intergenic score. */
+static double forward_(const dctx *d, const float *logp, run_ *r, uint8_t *bp)
+{
+	double va[NSTATE], vb[NSTATE], *v = va, *w = vb, *t;
+	for (int s = 0; s < NSTATE; s++)
+		v[s] = -INFINITY;
+	v[S_IG] = logp[SP_LABEL_IG];
+	memset(bp, S_IG, NSTATE);
+	run_keep_(r, 0, v, logp);
+	for (long i = 1; i < d->len; i++) {
+		uint8_t *b = bp + (size_t)i * NSTATE;
+		const float *e = logp + (size_t)i * SP_NLABEL;
+		site s;
+		site_(d, i, &s);
+		for (int k = 0; k < NSTATE; k++)
+			w[k] = -INFINITY;
+		memset(b, S_IG, NSTATE);
+		step_ig_(&s, v, w, b);
+		step_plus_(d, &s, v, w, b);
+		step_minus_(d, &s, v, w, b);
+		step_run_(r, i, v, w, b);
+		for (int k = 0; k < NSTATE; k++)
+			w[k] += e[emit_[k]];
+		run_keep_(r, i, w, e);
+		t = v, v = w, w = t;
+	}
+	return v[S_IG];
+}
+
+/* The best path, back from the intergenic end; a loop state entered from
+ * its first base skips back over the run (its bases are the loop's). */
+static void traceback_(const uint8_t *bp, long len, long run, uint8_t *path)
+{
+	long i = len - 1;
+	path[i] = S_IG;
+	while (i > 0) {
+		uint8_t st = path[i], prev = bp[(size_t)i * NSTATE + st];
+		int entered = run && prev == st + 6 &&
+			      ((st >= P_I0 && st <= P_I2O) || (st >= M_I0 && st <= M_I1O));
+		for (long k = 1; entered && k <= run; k++)
+			path[i - k] = st;
+		i -= entered ? run : 0;
+		path[--i] = prev;
+	}
+}
+
 int sp_genedecode(sp_ctx *ctx, const uint8_t *seq, size_t len,
 		  const float *logp, const sp_genedecode_opts *opts,
 		  sp_gene **genes, size_t *ngene, double *score)
 {
 	static const sp_genedecode_opts defaults = SP_GENEDECODE_OPTS_INIT;
 	dctx d;
-	double va[NSTATE], vb[NSTATE], *v = va, *w = vb;
+	run_ r = { 0, NULL, NULL };
 	uint8_t *bp, *path;
+	double end;
 	int rc;
 	*genes = NULL;
 	*ngene = 0;
@@ -267,51 +356,37 @@ int sp_genedecode(sp_ctx *ctx, const uint8_t *seq, size_t len,
 		opts = &defaults;
 	if (len == 0)
 		return SP_OK;
-	if (len > (size_t)LONG_MAX / NSTATE)
-		return sp_err(ctx, SP_EINVAL, "decode: sequence too long");
+	if (len > (size_t)LONG_MAX / NSTATE || opts->min_intron > len)
+		return sp_err(ctx, SP_EINVAL, "decode: sequence too long, or "
+			      "min_intron %zu past its %zu bases", opts->min_intron, len);
 	d = (dctx){ seq, (long)len, opts->gene_logp, opts->intron_logp,
 		    opts->gc_donor != 0 };
+	r.n = opts->min_intron > 4 ? (long)opts->min_intron - 2 : 0;
 	bp = malloc(len * NSTATE);
 	path = malloc(len);
-	if (!bp || !path) {
-		free(bp);
-		free(path);
-		return sp_err(ctx, SP_ENOMEM, "decode: out of memory for %zu "
-			      "bases (%zu bytes)", len, len * (NSTATE + 1));
+	if (r.n) {
+		r.first = malloc(12 * (size_t)(r.n + 1) * sizeof(double));
+		r.cum = malloc(2 * (size_t)(r.n + 1) * sizeof(double));
 	}
-	for (int s = 0; s < NSTATE; s++)
-		v[s] = -INFINITY;
-	v[S_IG] = logp[SP_LABEL_IG];
-	memset(bp, S_IG, NSTATE);
-	for (long i = 1; i < (long)len; i++) {
-		uint8_t *b = bp + (size_t)i * NSTATE;
-		const float *e = logp + (size_t)i * SP_NLABEL;
-		double *t;
-		site s;
-		site_(&d, i, &s);
-		for (int k = 0; k < NSTATE; k++)
-			w[k] = -INFINITY;
-		memset(b, S_IG, NSTATE);
-		step_ig_(&s, v, w, b);
-		step_plus_(&d, &s, v, w, b);
-		step_minus_(&d, &s, v, w, b);
-		for (int k = 0; k < NSTATE; k++)
-			w[k] += e[emit_[k]];
-		t = v, v = w, w = t;
+	if (!bp || !path || (r.n && (!r.first || !r.cum))) {
+		rc = sp_err(ctx, SP_ENOMEM, "decode: out of memory for %zu "
+			    "bases (%zu bytes)", len, len * (NSTATE + 1));
+		goto out;
 	}
-	if (!(v[S_IG] > -INFINITY)) {
-		free(bp);
-		free(path);
-		return sp_err(ctx, SP_EINPUT, "decode: no valid labelling (an "
-			      "intergenic score is -inf or NaN)");
+	end = forward_(&d, logp, &r, bp);
+	if (!(end > -INFINITY)) {
+		rc = sp_err(ctx, SP_EINPUT, "decode: no valid labelling (an "
+			    "intergenic score is -inf or NaN)");
+		goto out;
 	}
 	if (score)
-		*score = v[S_IG];
-	path[len - 1] = S_IG;
-	for (size_t i = len - 1; i > 0; i--)
-		path[i - 1] = bp[i * NSTATE + path[i]];
-	free(bp);
+		*score = end;
+	traceback_(bp, (long)len, r.n, path);
 	rc = path_genes_(ctx, path, (long)len, genes, ngene);
+out:
+	free(bp);
 	free(path);
+	free(r.first);
+	free(r.cum);
 	return rc;
 }

@@ -19,7 +19,9 @@
  *   same grammar on the reverse complement (forward: stop codon revcomp
  *   TTA/CTA/TCA on the left, introns CT...AC, CAT on the right).
  *   Introns are at least 4 bases long (an intron's first base has states
- *   of its own, so GT and AG cannot share a G).  The sequence begins and
+ *   of its own, so GT and AG cannot share a G), or min_intron: a per-base
+ *   tagger's blurred scores otherwise cut exons with introns of a few
+ *   bases that no genome has (fly's shortest are about 50).  The sequence begins and
  *   ends intergenic: no partial genes.
  * Every gene emitted passes sp_gene_check (with SP_GRAMMAR_GC_DONOR when
  * gc_donor is set).
@@ -27,7 +29,10 @@
  * Cost: time linear in len (about 60 transitions per base); memory one
  * byte per state per base for the back-pointers plus one per base for the
  * path, 41 bytes per base: 41 MB for 1 Mbp, on top of the caller's score
- * matrix (36 MB of floats for 1 Mbp).
+ * matrix (36 MB of floats for 1 Mbp).  min_intron adds no state: an
+ * intron's first min_intron - 2 bases after its first are a fixed run,
+ * entered from a ring of the first-base scores min_intron - 2 steps old
+ * (O(12 min_intron) memory, no back-pointers).
  */
 #ifndef SP_GENEDECODE_H
 #define SP_GENEDECODE_H
@@ -43,9 +48,11 @@ typedef struct sp_genedecode_opts {
 			       genes) */
 	double intron_logp; /* added at every intron start */
 	int gc_donor;       /* != 0: GC donors are valid as well as GT */
+	size_t min_intron;  /* > 4: no intron shorter (bases); 0..4: the
+			       grammar's own minimum, 4 */
 } sp_genedecode_opts;
 
-#define SP_GENEDECODE_OPTS_INIT { 0.0, 0.0, 0 }
+#define SP_GENEDECODE_OPTS_INIT { 0.0, 0.0, 0, 0 }
 
 /* Decodes one sequence.  On success *genes (caller frees with
  * sp_genes_free) holds *ngene genes sorted by start, and *score (may be

@@ -34,7 +34,7 @@ typedef struct sp_genejob_opts {
 } sp_genejob_opts;
 
 /* The options from the job's [data] keys (predict_window, context,
- * gene_logp, intron_logp, gc_donor), defaults where absent. */
+ * gene_logp, intron_logp, gc_donor, min_intron), defaults where absent. */
 void sp_genejob_opts_of(const sp_job *j, sp_genejob_opts *o);
 
 /* Is the job's model a tagger of the nine fine DNA labels? */

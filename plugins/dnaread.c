@@ -130,6 +130,9 @@ static int check_(sp_ctx *ctx, const sp_kv *args)
 	if (pw < 1 || c < 0 || 2 * c >= pw)
 		return sp_err(ctx, SP_EINVAL, "data.predict_window = %ld, data.context = %ld: "
 			      "expected predict_window >= 1 and 0 <= 2 x context < predict_window", pw, c);
+	if (sp_kv_int(args, "min_intron") < 0 || sp_kv_int(args, "min_intron") > 100000)
+		return sp_err(ctx, SP_EINVAL, "%s: data.min_intron = %ld: expected 0..100000 bases",
+			      sp_kv_where(args, "min_intron"), sp_kv_int(args, "min_intron"));
 	return SP_OK;
 }
 
@@ -180,7 +183,8 @@ static int genbank_read_(sp_ctx *ctx, const sp_kv *args, const char *path,
 	{"context", SP_T_INT, "250", "genes: bases of context each window reads on either side of the bases it predicts", NULL}, \
 	{"gene_logp", SP_T_FLOAT, "0", "genes: log-score added at every gene start in the gene Viterbi (< 0: fewer genes)", NULL}, \
 	{"intron_logp", SP_T_FLOAT, "0", "genes: log-score added at every intron start in the gene Viterbi", NULL}, \
-	{"gc_donor", SP_T_BOOL, "true", "genes: the Viterbi accepts GC...AG introns as well as GT...AG", NULL}
+	{"gc_donor", SP_T_BOOL, "true", "genes: the Viterbi accepts GC...AG introns as well as GT...AG", NULL}, \
+	{"min_intron", SP_T_INT, "0", "genes: the Viterbi's shortest intron in bases (0: 4, the grammar's own)", NULL}
 static const sp_param_spec fasta_params_[] = {WINDOW_KEYS_, {NULL, 0, NULL, NULL, NULL}};
 static const sp_param_spec genbank_params_[] = {
 	{"labels", SP_T_STRING, "fine", "genbank: a label per base, fine (intergenic, cds+0..2, cds-0..2, intron+, intron-) or class (intergenic, coding, intron)", "fine|class"},

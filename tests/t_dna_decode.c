@@ -12,6 +12,7 @@
 #include "tap.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,7 +151,7 @@ static void test_random(sp_ctx *ctx, int gc)
 	unsigned seed = 12345u + (unsigned)gc;
 	size_t len = 400, genes = 0, introns = 0, minus = 0, bad = 0,
 	       mismatch = 0;
-	sp_genedecode_opts o = { -2.0, -1.0, gc };
+	sp_genedecode_opts o = { -2.0, -1.0, gc, 0 };
 	uint8_t *seq = malloc(len), *lab = malloc(len);
 	float *sc = malloc(len * SP_NLABEL * sizeof(*sc));
 	for (int trial = 0; trial < 300; trial++) {
@@ -202,6 +203,78 @@ static void test_random(sp_ctx *ctx, int gc)
 	free(sc);
 }
 
+/* Length of gene g's shortest intron (SIZE_MAX without one). */
+static size_t shortest_intron(const sp_gene *g)
+{
+	size_t m = SIZE_MAX;
+	for (size_t k = 1; k < g->nexon; k++)
+		if ((size_t)(g->exon[k].beg - g->exon[k - 1].end) < m)
+			m = (size_t)(g->exon[k].beg - g->exon[k - 1].end);
+	return m;
+}
+
+/* min_intron on random scores: no shorter intron, the path still obeys
+ * the grammar and scores the sum of its labels, never beats the free
+ * path, and equals it when the free path's introns are all long enough. */
+static void test_min_intron(sp_ctx *ctx, size_t min)
+{
+	unsigned seed = 777u + (unsigned)min;
+	size_t len = 600, introns = 0, shorter = 0, bad = 0, mismatch = 0,
+	       equal = 0, same_when_free_ok = 0, free_ok = 0;
+	sp_genedecode_opts o = { -2.0, -1.0, 0, min }, free_o = o;
+	uint8_t *seq = malloc(len), *lab = malloc(len);
+	float *sc = malloc(len * SP_NLABEL * sizeof(*sc));
+	free_o.min_intron = 0;
+	for (int trial = 0; trial < 200; trial++) {
+		sp_gene *got, *fr;
+		size_t n, nf, fmin = SIZE_MAX;
+		double score, fscore, sum = 0;
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			seq[i] = (uint8_t)((seed >> 16) & 3);
+			/* intron labels favoured, so long introns pay */
+			for (int k = 0; k < SP_NLABEL; k++)
+				sc[i * SP_NLABEL + k] = (float)(2.0 * nrand(&seed) +
+								(k >= 7 ? 1.0 : k ? 0.3 : 0));
+		}
+		if (sp_genedecode(ctx, seq, len, sc, &o, &got, &n, &score) ||
+		    sp_genedecode(ctx, seq, len, sc, &free_o, &fr, &nf, &fscore)) {
+			bad++;
+			continue;
+		}
+		for (size_t g = 0; g < n; g++) {
+			introns += got[g].nexon - 1;
+			shorter += shortest_intron(&got[g]) < min;
+			sum += o.gene_logp + o.intron_logp * (double)(got[g].nexon - 1);
+			bad += sp_gene_check(ctx, seq, len, &got[g], 0) != 0;
+		}
+		for (size_t g = 0; g < nf; g++)
+			if (shortest_intron(&fr[g]) < fmin)
+				fmin = shortest_intron(&fr[g]);
+		sp_genes_paint(ctx, got, n, len, lab);
+		for (size_t i = 0; i < len; i++)
+			sum += sc[i * SP_NLABEL + lab[i]];
+		mismatch += fabs(sum - score) > 1e-6 * fmax(1, fabs(score));
+		bad += score > fscore + 1e-6 * fmax(1, fabs(fscore));
+		equal += fabs(score - fscore) <= 1e-6 * fmax(1, fabs(fscore));
+		if (fmin >= min) {
+			free_ok++;
+			same_when_free_ok += fabs(score - fscore) <= 1e-6 * fmax(1, fabs(fscore));
+		}
+		sp_genes_free(got, n);
+		sp_genes_free(fr, nf);
+	}
+	ok(bad == 0 && mismatch == 0 && shorter == 0 && introns > 20 &&
+	   equal < 200 && free_ok > 0 && same_when_free_ok == free_ok,
+	   "min_intron %zu: %zu introns, %zu shorter, %zu errors or scores above "
+	   "the free path's, %zu score mismatches; equal to the free path in "
+	   "%zu of 200, in each of the %zu whose free path had no shorter intron",
+	   min, introns, shorter, bad, mismatch, equal, free_ok);
+	free(seq);
+	free(lab);
+	free(sc);
+}
+
 static void test_edges(sp_ctx *ctx)
 {
 	uint8_t seq[3] = { 0, 1, 2 };
@@ -227,7 +300,7 @@ static void test_shared(sp_ctx *ctx)
 	char path[1024];
 	sp_genbank *gb;
 	sp_dna_record r;
-	sp_genedecode_opts o = { 0, 0, 1 };
+	sp_genedecode_opts o = { 0, 0, 1, 0 };
 	size_t genes = 0, exact = 0, pred = 0;
 	int rc;
 	if (!root) {
@@ -286,6 +359,8 @@ int main(void)
 	test_violation(ctx, (int)(f.ex[4].beg - 1), 'T', "minus donor");
 	test_random(ctx, 0);
 	test_random(ctx, 1);
+	test_min_intron(ctx, 5);
+	test_min_intron(ctx, 40);
 	test_edges(ctx);
 	test_shared(ctx);
 	sp_ctx_free(ctx);

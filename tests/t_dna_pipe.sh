@@ -20,6 +20,8 @@ run "$PIPELINE" check "$DNA" --set data.kmer=4
 ok $([ $rc -eq 1 ] && contains "$err" "data.kmer = 4" && echo 0 || echo 1) "an even k-mer is refused ($err)"
 run "$PIPELINE" check "$DNA" --set data.context=1000
 ok $([ $rc -eq 1 ] && contains "$err" "data.context = 1000" && echo 0 || echo 1) "context of half a window or more is refused ($err)"
+run "$PIPELINE" check "$DNA" --set data.min_intron=-1
+ok $([ $rc -eq 1 ] && contains "$err" "data.min_intron = -1: expected 0..100000 bases" && echo 0 || echo 1) "a negative min_intron is refused ($err)"
 
 # predict: whole records, small windows so that each record takes many
 run "$PIPELINE" predict "$DNA" --file three.gb --format gff3 --set data.predict_window=300 --set data.context=50
