@@ -646,8 +646,6 @@ static int global_options(cli *c, int argc, char **argv, const char **cmd, int *
 	return -1;
 }
 
-/* run, check, eval, predict, trace: the commands on one .pipe file;
- * returns the exit status. */
 /* The option combinations a .pipe command accepts; 0 or EXIT_USAGE
  * (after the message and the command's help). */
 static int pipe_usage_(cli *c, const char *cmd)
@@ -705,6 +703,8 @@ static int cmd_run_(sp_ctx *ctx, sp_registry *reg, cli *c)
 	return rc < 0 ? fail(ctx, rc) : 0;
 }
 
+/* run, check, eval, predict, translate, trace: the commands on one .pipe
+ * file; returns the exit status. */
 static int cmd_pipe(sp_ctx *ctx, sp_registry *reg, cli *c, const char *cmd)
 {
 	const char *file;

@@ -26,7 +26,9 @@ const char *sp_runlog_migration_(int v);
  * to that version create, SQL text and all: every trigger runs on the
  * run log's writes and every view of seqpipe's on its reads, so a shared
  * file must not bring its own.  Views of other names (a user's own
- * queries) are left alone.  SP_OK, or SP_EINPUT naming the object. */
+ * queries) are left alone; names compare in any case, as SQLite resolves
+ * them; a missing one is refused too.  SP_OK, or SP_EINPUT naming the
+ * object. */
 int sp_runlog_schema_check_(sqlite3 *db, sp_ctx *ctx, const char *path,
 			    int version);
 /* The status named name (0), or -1 for an unknown name. */

@@ -220,8 +220,9 @@ const char *sp_runlog_migration_(int v)
 	return v >= 0 && v < SP_RUNLOG_SCHEMA_VERSION ? migrations_[v] : NULL;
 }
 
-/* The SQL of the view or trigger `name` in ref (owned by ref's statement
- * st, reset by the caller), or NULL when ref has none of that name. */
+/* The type and SQL of the view or trigger `name` (any case, as SQLite
+ * resolves names) that statement st looks up, or NULL when there is none;
+ * both are st's until its next use. */
 static const char *ref_sql_(sqlite3_stmt *st, const char *name, const char **type)
 {
 	sqlite3_reset(st);
@@ -238,7 +239,7 @@ static int compare_(sqlite3 *db, sqlite3 *ref, sp_ctx *ctx, const char *path)
 	sqlite3_stmt *mine = NULL, *theirs = NULL;
 	int rc, code = SP_OK;
 	rc = sqlite3_prepare_v2(ref, "SELECT type, sql FROM sqlite_master WHERE name = ?1 "
-				"AND type IN ('view', 'trigger')", -1, &mine, NULL);
+				"COLLATE NOCASE AND type IN ('view', 'trigger')", -1, &mine, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, "SELECT type, name, coalesce(sql, '') FROM "
 					"main.sqlite_master WHERE type IN ('view', 'trigger')",
@@ -267,6 +268,37 @@ static int compare_(sqlite3 *db, sqlite3 *ref, sp_ctx *ctx, const char *path)
 	return code;
 }
 
+/* Refuses a file that lacks one of ref's views or triggers (without
+ * metrics_final, say, final_values would go stale unseen). */
+static int missing_(sqlite3 *db, sqlite3 *ref, sp_ctx *ctx, const char *path)
+{
+	sqlite3_stmt *need = NULL, *have = NULL;
+	int rc, code = SP_OK;
+	rc = sqlite3_prepare_v2(ref, "SELECT type, name FROM sqlite_master WHERE type IN "
+				"('view', 'trigger')", -1, &need, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "SELECT type, sql FROM main.sqlite_master WHERE name = "
+					"?1 COLLATE NOCASE AND type IN ('view', 'trigger')", -1,
+					&have, NULL);
+	if (rc != SQLITE_OK)
+		code = sp_err(ctx, SP_EIO, "%s: read the schema: %s", path,
+			      sqlite3_errmsg(need ? db : ref));
+	while (code == SP_OK && (rc = sqlite3_step(need)) == SQLITE_ROW) {
+		const char *type = (const char *)sqlite3_column_text(need, 0);
+		const char *name = (const char *)sqlite3_column_text(need, 1);
+		const char *htype;
+		if (!ref_sql_(have, name, &htype))
+			code = sp_err(ctx, SP_EINPUT, "%s: the %s %s is missing; expected the "
+				      "views and triggers seqpipe creates (doc/schema.md)",
+				      path, type, name);
+	}
+	if (code == SP_OK && rc != SQLITE_DONE)
+		code = sp_err(ctx, SP_EIO, "%s: read the schema: %s", path, sqlite3_errmsg(ref));
+	sqlite3_finalize(need);
+	sqlite3_finalize(have);
+	return code;
+}
+
 int sp_runlog_schema_check_(sqlite3 *db, sp_ctx *ctx, const char *path,
 			    int version)
 {
@@ -279,8 +311,8 @@ int sp_runlog_schema_check_(sqlite3 *db, sp_ctx *ctx, const char *path,
 		code = sp_err(ctx, rc == SQLITE_NOMEM ? SP_ENOMEM : SP_EIO,
 			      "%s: replay the schema: %s", path,
 			      ref ? sqlite3_errmsg(ref) : sqlite3_errstr(rc));
-	else
-		code = compare_(db, ref, ctx, path);
+	else if ((code = compare_(db, ref, ctx, path)) == SP_OK)
+		code = missing_(db, ref, ctx, path);
 	sqlite3_close(ref);
 	return code;
 }

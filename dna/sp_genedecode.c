@@ -181,7 +181,10 @@ typedef struct run_ {
 	long n;        /* bases of the run; 0: none (the loop follows the
 			  first base at once) */
 	double *first; /* [12][n + 1] */
-	double *cum;   /* [2][n + 1] */
+	double *cum;   /* [2][n + 1], of the finite scores only */
+	long lost[2];  /* the last base whose intron score was not finite
+			  (-1: none): a run over it scores -inf, where a
+			  running sum would give -inf - -inf = NaN for ever */
 } run_;
 
 static int intron_loop_(int k)
@@ -200,7 +203,7 @@ static void step_run_(const run_ *r, long i, const double *v, double *w,
 		double c;
 		if (!r->n)
 			c = v[f];
-		else if (i - 1 - r->n < 0)
+		else if (i - 1 - r->n < 0 || r->lost[k >= 6] > i - 1 - r->n)
 			continue;
 		else
 			c = r->first[k * m + from] + (r->cum[(k >= 6) * m + at] -
@@ -220,9 +223,12 @@ static void run_keep_(run_ *r, long i, const double *w, const float *e)
 		return;
 	for (int k = 0; k < 12; k++)
 		r->first[k * m + at] = w[intron_loop_(k) + 6];
-	for (int s = 0; s < 2; s++)
-		r->cum[s * m + at] = (i ? r->cum[s * m + prev] : 0) +
-				     e[s ? emit_[M_I0] : emit_[P_I0]];
+	for (int s = 0; s < 2; s++) {
+		double x = e[s ? emit_[M_I0] : emit_[P_I0]];
+		if (!isfinite(x))
+			r->lost[s] = i;
+		r->cum[s * m + at] = (i ? r->cum[s * m + prev] : 0) + (isfinite(x) ? x : 0);
+	}
 }
 
 static void step_ig_(const site *s, const double *v, double *w, uint8_t *bp)
@@ -346,7 +352,7 @@ int sp_genedecode(sp_ctx *ctx, const uint8_t *seq, size_t len,
 {
 	static const sp_genedecode_opts defaults = SP_GENEDECODE_OPTS_INIT;
 	dctx d;
-	run_ r = { 0, NULL, NULL };
+	run_ r = { 0, NULL, NULL, { -1, -1 } };
 	uint8_t *bp, *path;
 	double end;
 	int rc;
@@ -356,12 +362,15 @@ int sp_genedecode(sp_ctx *ctx, const uint8_t *seq, size_t len,
 		opts = &defaults;
 	if (len == 0)
 		return SP_OK;
-	if (len > (size_t)LONG_MAX / NSTATE || opts->min_intron > len)
-		return sp_err(ctx, SP_EINVAL, "decode: sequence too long, or "
-			      "min_intron %zu past its %zu bases", opts->min_intron, len);
+	if (len > (size_t)LONG_MAX / NSTATE)
+		return sp_err(ctx, SP_EINVAL, "decode: sequence too long");
 	d = (dctx){ seq, (long)len, opts->gene_logp, opts->intron_logp,
 		    opts->gc_donor != 0 };
-	r.n = opts->min_intron > 4 ? (long)opts->min_intron - 2 : 0;
+	/* a run longer than the sequence fits no intron: cap the ring */
+	if (opts->min_intron > 4) {
+		size_t cap = opts->min_intron < len ? opts->min_intron : len;
+		r.n = cap > 2 ? (long)cap - 2 : 0;
+	}
 	bp = malloc(len * NSTATE);
 	path = malloc(len);
 	if (r.n) {

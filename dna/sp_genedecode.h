@@ -29,10 +29,11 @@
  * Cost: time linear in len (about 60 transitions per base); memory one
  * byte per state per base for the back-pointers plus one per base for the
  * path, 41 bytes per base: 41 MB for 1 Mbp, on top of the caller's score
- * matrix (36 MB of floats for 1 Mbp).  min_intron adds no state: an
- * intron's first min_intron - 2 bases after its first are a fixed run,
- * entered from a ring of the first-base scores min_intron - 2 steps old
- * (O(12 min_intron) memory, no back-pointers).
+ * matrix (36 MB of floats for 1 Mbp).  min_intron adds no state: the
+ * min_intron - 2 bases after an intron's first are a fixed run, and its
+ * loop state at base i is entered from the first-base score of base
+ * i - min_intron + 1, kept in a ring (O(12 min_intron) memory, no
+ * back-pointers).  A record too short for such an intron has none.
  */
 #ifndef SP_GENEDECODE_H
 #define SP_GENEDECODE_H

@@ -63,7 +63,7 @@ void sp_genejob_opts_of(const sp_job *j, sp_genejob_opts *o)
 	const sp_kv *d = j->cfg.kv_data;
 	long w = (long)override_(j, "predict_window", (double)sp_kv_int(d, "predict_window"));
 	long c = (long)override_(j, "context", (double)sp_kv_int(d, "context"));
-	long mi;
+	double mi;
 	o->window = w > 0 ? (size_t)w : 2000;
 	o->context = c >= 0 ? (size_t)c : 250;
 	if (2 * o->context >= o->window)
@@ -72,8 +72,9 @@ void sp_genejob_opts_of(const sp_job *j, sp_genejob_opts *o)
 	o->dec.gene_logp = override_(j, "gene_logp", sp_kv_float(d, "gene_logp"));
 	o->dec.intron_logp = override_(j, "intron_logp", sp_kv_float(d, "intron_logp"));
 	o->dec.gc_donor = override_(j, "gc_donor", sp_kv_bool(d, "gc_donor")) != 0;
-	mi = (long)override_(j, "min_intron", (double)sp_kv_int(d, "min_intron"));
-	o->dec.min_intron = mi > 0 ? (size_t)mi : 0;
+	mi = override_(j, "min_intron", (double)sp_kv_int(d, "min_intron"));
+	/* a --set value skips the reader's check: keep the cast defined */
+	o->dec.min_intron = mi > 0 ? (size_t)fmin(mi, 1e9) : 0;
 }
 
 static int map_of_(const sp_job *j, gj_map *m)

@@ -108,6 +108,10 @@ cp "$top_srcdir/fuzz/regress/vocab/trigger_on_tokens.db" trigger.db
 # that never ends
 cp "$top_srcdir/fuzz/regress/runlog/trigger_wipes_metrics.db" wipe.db
 cp "$top_srcdir/fuzz/regress/runlog/recursive_final_metrics.db" endless.db
+# ... one whose run_summary, upper-cased, never ends, one without the
+# trigger that keeps final_values
+cp "$top_srcdir/fuzz/regress/runlog/uppercase_run_summary.db" upper.db
+cp "$top_srcdir/fuzz/regress/runlog/no_final_values_trigger.db" notrigger.db
 # run logs and vocabulary stores that are not seqpipe's
 printf 'not a database\n' >text.db
 sqlite3 other.db 'create table t(a); insert into t values (1);' 2>/dev/null ||
@@ -315,6 +319,8 @@ bad "vocab store with a recursive view" "view.db' is a damaged vocabulary store:
 bad "run log with a trigger of its own" "wipe.db: the trigger wipe is not seqpipe's, and would run on every write"  runs --db "$FX/wipe.db"
 bad "logging into a run log with a trigger" "wipe.db: the trigger wipe is not seqpipe's"  run "$FX/ok.pipe" --db "$FX/wipe.db"
 bad "run log whose view never ends"   "endless.db: the view final_metrics is not the one seqpipe creates"  show 1 --db "$FX/endless.db"
+bad "run log with an upper-cased view" "upper.db: the view RUN_SUMMARY is not the one seqpipe creates"  runs --db "$FX/upper.db"
+bad "run log without its trigger"     "notrigger.db: the trigger metrics_final is missing"  runs --db "$FX/notrigger.db"
 bad "vocab store with a trigger"      "trigger.db' is a damaged vocabulary store: it has views or triggers"  vocab --vocab-db "$FX/trigger.db"
 bad "saving into a store with a trigger" "trigger.db' is a damaged vocabulary store: it has views or triggers"  run "$FX/ok.pipe" --vocab-db "$FX/trigger.db"
 

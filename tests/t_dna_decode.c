@@ -275,6 +275,52 @@ static void test_min_intron(sp_ctx *ctx, size_t min)
 	free(sc);
 }
 
+/* A record shorter than min_intron decodes (no intron fits), and an
+ * impossible intron score at one base bars only runs over that base. */
+static void test_min_intron_edges(sp_ctx *ctx)
+{
+	unsigned seed = 4242u;
+	size_t len = 600, n1, n2, n3, in1 = 0, in2 = 0;
+	sp_genedecode_opts o = { -2.0, -1.0, 0, 40 };
+	uint8_t *seq = malloc(len);
+	float *sc = malloc(len * SP_NLABEL * sizeof(*sc));
+	sp_gene *g1, *g2, *g3;
+	double s1, s2;
+	int rc1, rc2, rc3;
+	for (size_t i = 0; i < len; i++) {
+		seed = seed * 1103515245u + 12345u;
+		seq[i] = (uint8_t)((seed >> 16) & 3);
+		for (int k = 0; k < SP_NLABEL; k++)
+			sc[i * SP_NLABEL + k] = (float)(2.0 * nrand(&seed) +
+							(k >= 7 ? 1.0 : k ? 0.3 : 0));
+	}
+	rc1 = sp_genedecode(ctx, seq, len, sc, &o, &g1, &n1, &s1);
+	/* base 0 is intergenic on every path: barring introns there changes
+	 * nothing */
+	sc[7] = sc[8] = -INFINITY;
+	rc2 = sp_genedecode(ctx, seq, len, sc, &o, &g2, &n2, &s2);
+	o.min_intron = 50;
+	rc3 = sp_genedecode(ctx, seq, 30, sc, &o, &g3, &n3, NULL);
+	for (size_t g = 0; !rc1 && g < n1; g++)
+		in1 += g1[g].nexon - 1;
+	for (size_t g = 0; !rc2 && g < n2; g++)
+		in2 += g2[g].nexon - 1;
+	ok(rc1 == 0 && rc2 == 0 && in1 > 0 && n1 == n2 && in1 == in2 &&
+	   fabs(s1 - s2) <= 1e-9 * fabs(s1),
+	   "min_intron 40: -inf intron scores at base 0 change nothing (%zu introns, "
+	   "then %zu; score %g, then %g)", in1, in2, s1, s2);
+	ok(rc3 == 0, "min_intron 50 on a record of 30 bases decodes (%s)",
+	   rc3 ? sp_errmsg(ctx) : "ok");
+	if (!rc1)
+		sp_genes_free(g1, n1);
+	if (!rc2)
+		sp_genes_free(g2, n2);
+	if (!rc3)
+		sp_genes_free(g3, n3);
+	free(seq);
+	free(sc);
+}
+
 static void test_edges(sp_ctx *ctx)
 {
 	uint8_t seq[3] = { 0, 1, 2 };
@@ -361,6 +407,7 @@ int main(void)
 	test_random(ctx, 1);
 	test_min_intron(ctx, 5);
 	test_min_intron(ctx, 40);
+	test_min_intron_edges(ctx);
 	test_edges(ctx);
 	test_shared(ctx);
 	sp_ctx_free(ctx);

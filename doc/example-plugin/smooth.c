@@ -216,6 +216,7 @@ static int smooth_forward(void *self, sp_ctx *ctx, const sp_seq *h,
 {
 	smooth *s = self;
 	size_t rows = h->T * h->B;
+	size_t unseen = 0;
 	int rc;
 	(void)train; /* the forward keeps what backward needs either way */
 	if (!h->x || h->D != s->H)
@@ -242,11 +243,12 @@ static int smooth_forward(void *self, sp_ctx *ctx, const sp_seq *h,
 		 * cross-entropy, but a miss for top1, as the built-in heads
 		 * count it */
 		if (id >= (int32_t)s->K) {
-			s->m_unseen++;
+			unseen++;
 			id = -1;
 		}
 		s->tgt[r] = id;
 	}
+	s->m_unseen += unseen; /* only once the whole batch is valid */
 	for (size_t r = 0; r < rows; r++)
 		memcpy(s->z + r * s->K, s->b, s->K * sizeof(float));
 	sp_gemm(0, 1, rows, s->K, s->H, 1.0f, h->x, s->H, s->W, s->H, 1.0f,
