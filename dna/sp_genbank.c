@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -360,12 +361,16 @@ static int origin_line_(sp_genbank *g, sp_ctx *ctx, sp_dna_record *rec,
 	while (i < n && s[i] == ' ')
 		i++;
 	if (i < n && isdigit((unsigned char)s[i])) {
-		while (i < n && isdigit((unsigned char)s[i]))
-			pos = pos * 10 + (s[i++] - '0');
+		/* saturate: a number of 19+ digits must not overflow */
+		while (i < n && isdigit((unsigned char)s[i])) {
+			int d = s[i++] - '0';
+			pos = pos > (LONG_MAX - d) / 10 ? LONG_MAX : pos * 10 + d;
+		}
 		if (pos != (long)rec->len + 1)
 			return sp_err(ctx, SP_EINPUT, "%s:%ld: sequence line "
-				      "numbered %ld, expected %zu", WHERE(g),
-				      pos, rec->len + 1);
+				      "numbered %s%ld, expected %zu", WHERE(g),
+				      pos == LONG_MAX ? "more than " : "",
+				      pos == LONG_MAX ? LONG_MAX - 1 : pos, rec->len + 1);
 	}
 	for (; i < n; i++) {
 		int c = (unsigned char)s[i], code;
