@@ -176,7 +176,8 @@ static int identify_(sp_runlog *log, sp_ctx *ctx, int *out_version)
 	sqlite3_finalize(st);
 	if (code != SP_OK)
 		return code;
-	if (app_id == 0 && version == 0 && n_objects == 0) {
+	if ((app_id == 0 || app_id == SP_RUNLOG_APPLICATION_ID) && version == 0 &&
+	    n_objects == 0) {
 		*out_version = 0;
 		return SP_OK;
 	}
@@ -193,9 +194,15 @@ static int identify_(sp_runlog *log, sp_ctx *ctx, int *out_version)
 			      "%s: run log schema version %lld, this seqpipe "
 			      "reads up to %d", log->path, (long long)version,
 			      SP_RUNLOG_SCHEMA_VERSION);
+	/* stamped as ours but never migrated: whatever it holds was not made
+	 * by seqpipe, and its triggers would be refused only on the next open */
+	if (version == 0)
+		return sp_err(ctx, SP_EINPUT,
+			      "%s: a seqpipe run log of schema version 0 that "
+			      "holds %lld objects; expected an empty file or a "
+			      "run log seqpipe created", log->path, (long long)n_objects);
 	*out_version = (int)version;
-	return version ? sp_runlog_schema_check_(log->db, ctx, log->path, (int)version)
-		       : SP_OK;
+	return sp_runlog_schema_check_(log->db, ctx, log->path, (int)version);
 }
 
 /* Creates or upgrades the schema.  Identifies the file again under the

@@ -4,6 +4,7 @@
  */
 #include "sp_runlog_priv.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 /*
@@ -233,69 +234,49 @@ static const char *ref_sql_(sqlite3_stmt *st, const char *name, const char **typ
 	return (const char *)sqlite3_column_text(st, 1);
 }
 
-/* Compares the file's views and triggers with ref's (the replay). */
-static int compare_(sqlite3 *db, sqlite3 *ref, sp_ctx *ctx, const char *path)
+/* Walks the views and triggers of `from` and looks each up by name in
+ * `to`.  From the file to the replay, an object seqpipe does not create
+ * (a user's own view excepted: seqpipe never reads it) or one that differs
+ * is refused; from the replay to the file, one the file lacks (without
+ * metrics_final, say, final_values would go stale unseen). */
+static int walk_(sqlite3 *from, sqlite3 *to, bool from_file, sp_ctx *ctx, const char *path)
 {
-	sqlite3_stmt *mine = NULL, *theirs = NULL;
+	static const char list[] = "SELECT type, name, coalesce(sql, '') FROM "
+				   "main.sqlite_master WHERE type IN ('view', 'trigger')";
+	static const char find[] = "SELECT type, coalesce(sql, '') FROM main.sqlite_master "
+				   "WHERE name = ?1 COLLATE NOCASE AND type IN ('view', 'trigger')";
+	sqlite3_stmt *each = NULL, *other = NULL;
 	int rc, code = SP_OK;
-	rc = sqlite3_prepare_v2(ref, "SELECT type, sql FROM sqlite_master WHERE name = ?1 "
-				"COLLATE NOCASE AND type IN ('view', 'trigger')", -1, &mine, NULL);
+	rc = sqlite3_prepare_v2(from, list, -1, &each, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db, "SELECT type, name, coalesce(sql, '') FROM "
-					"main.sqlite_master WHERE type IN ('view', 'trigger')",
-					-1, &theirs, NULL);
+		rc = sqlite3_prepare_v2(to, find, -1, &other, NULL);
 	if (rc != SQLITE_OK)
 		code = sp_err(ctx, SP_EIO, "%s: read the schema: %s", path,
-			      sqlite3_errmsg(mine ? db : ref));
-	while (code == SP_OK && (rc = sqlite3_step(theirs)) == SQLITE_ROW) {
-		const char *type = (const char *)sqlite3_column_text(theirs, 0);
-		const char *name = (const char *)sqlite3_column_text(theirs, 1);
-		const char *sql = (const char *)sqlite3_column_text(theirs, 2);
-		const char *rtype = NULL, *rsql = ref_sql_(mine, name, &rtype);
-		if (!rsql && !strcmp(type, "view"))
-			continue; /* a user's own view: seqpipe never reads it */
-		if (!rsql || strcmp(type, rtype) || strcmp(sql, rsql))
+			      sqlite3_errmsg(each ? to : from));
+	while (code == SP_OK && (rc = sqlite3_step(each)) == SQLITE_ROW) {
+		const char *type = (const char *)sqlite3_column_text(each, 0);
+		const char *name = (const char *)sqlite3_column_text(each, 1);
+		const char *sql = (const char *)sqlite3_column_text(each, 2);
+		const char *otype = NULL, *osql = ref_sql_(other, name, &otype);
+		if (!from_file) {
+			if (!osql)
+				code = sp_err(ctx, SP_EINPUT, "%s: the %s %s is missing; expected "
+					      "the views and triggers seqpipe creates "
+					      "(doc/schema.md)", path, type, name);
+		} else if (!osql && !strcmp(type, "view")) {
+			continue;
+		} else if (!osql || strcmp(type, otype) || strcmp(sql, osql)) {
 			code = sp_err(ctx, SP_EINPUT,
 				      "%s: the %s %s %s; expected only the views and "
 				      "triggers seqpipe creates (doc/schema.md)", path,
-				      type, name, rsql ? "is not the one seqpipe creates" :
+				      type, name, osql ? "is not the one seqpipe creates" :
 				      "is not seqpipe's, and would run on every write");
+		}
 	}
 	if (code == SP_OK && rc != SQLITE_DONE)
-		code = sp_err(ctx, SP_EIO, "%s: read the schema: %s", path, sqlite3_errmsg(db));
-	sqlite3_finalize(mine);
-	sqlite3_finalize(theirs);
-	return code;
-}
-
-/* Refuses a file that lacks one of ref's views or triggers (without
- * metrics_final, say, final_values would go stale unseen). */
-static int missing_(sqlite3 *db, sqlite3 *ref, sp_ctx *ctx, const char *path)
-{
-	sqlite3_stmt *need = NULL, *have = NULL;
-	int rc, code = SP_OK;
-	rc = sqlite3_prepare_v2(ref, "SELECT type, name FROM sqlite_master WHERE type IN "
-				"('view', 'trigger')", -1, &need, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db, "SELECT type, sql FROM main.sqlite_master WHERE name = "
-					"?1 COLLATE NOCASE AND type IN ('view', 'trigger')", -1,
-					&have, NULL);
-	if (rc != SQLITE_OK)
-		code = sp_err(ctx, SP_EIO, "%s: read the schema: %s", path,
-			      sqlite3_errmsg(need ? db : ref));
-	while (code == SP_OK && (rc = sqlite3_step(need)) == SQLITE_ROW) {
-		const char *type = (const char *)sqlite3_column_text(need, 0);
-		const char *name = (const char *)sqlite3_column_text(need, 1);
-		const char *htype;
-		if (!ref_sql_(have, name, &htype))
-			code = sp_err(ctx, SP_EINPUT, "%s: the %s %s is missing; expected the "
-				      "views and triggers seqpipe creates (doc/schema.md)",
-				      path, type, name);
-	}
-	if (code == SP_OK && rc != SQLITE_DONE)
-		code = sp_err(ctx, SP_EIO, "%s: read the schema: %s", path, sqlite3_errmsg(ref));
-	sqlite3_finalize(need);
-	sqlite3_finalize(have);
+		code = sp_err(ctx, SP_EIO, "%s: read the schema: %s", path, sqlite3_errmsg(from));
+	sqlite3_finalize(each);
+	sqlite3_finalize(other);
 	return code;
 }
 
@@ -311,8 +292,8 @@ int sp_runlog_schema_check_(sqlite3 *db, sp_ctx *ctx, const char *path,
 		code = sp_err(ctx, rc == SQLITE_NOMEM ? SP_ENOMEM : SP_EIO,
 			      "%s: replay the schema: %s", path,
 			      ref ? sqlite3_errmsg(ref) : sqlite3_errstr(rc));
-	else if ((code = compare_(db, ref, ctx, path)) == SP_OK)
-		code = missing_(db, ref, ctx, path);
+	else if ((code = walk_(db, ref, true, ctx, path)) == SP_OK)
+		code = walk_(ref, db, false, ctx, path);
 	sqlite3_close(ref);
 	return code;
 }

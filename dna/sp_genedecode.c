@@ -11,6 +11,7 @@
 #include "sp_genedecode.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +193,12 @@ static int intron_loop_(int k)
 	return k < 6 ? P_I0 + k : M_I0 + (k - 6);
 }
 
+/* Whether st is one of the 12 intron loop states intron_loop_ numbers. */
+static bool is_intron_loop_(int st)
+{
+	return (st >= P_I0 && st <= P_I2O) || (st >= M_I0 && st <= M_I1O);
+}
+
 /* Enters each intron's loop state at i from its first base at i - 1 - n
  * (the run's n bases in between). */
 static void step_run_(const run_ *r, long i, const double *v, double *w,
@@ -337,8 +344,7 @@ static void traceback_(const uint8_t *bp, long len, long run, uint8_t *path)
 	path[i] = S_IG;
 	while (i > 0) {
 		uint8_t st = path[i], prev = bp[(size_t)i * NSTATE + st];
-		int entered = run && prev == st + 6 &&
-			      ((st >= P_I0 && st <= P_I2O) || (st >= M_I0 && st <= M_I1O));
+		int entered = run && prev == st + 6 && is_intron_loop_(st);
 		for (long k = 1; entered && k <= run; k++)
 			path[i - k] = st;
 		i -= entered ? run : 0;

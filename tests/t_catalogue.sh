@@ -112,6 +112,9 @@ cp "$top_srcdir/fuzz/regress/runlog/recursive_final_metrics.db" endless.db
 # trigger that keeps final_values
 cp "$top_srcdir/fuzz/regress/runlog/uppercase_run_summary.db" upper.db
 cp "$top_srcdir/fuzz/regress/runlog/no_final_values_trigger.db" notrigger.db
+# ... and one stamped as a run log but never migrated, holding a table and
+# a trigger of its own
+cp "$top_srcdir/fuzz/regress/runlog/unmigrated_with_trigger.db" unmigrated.db
 # run logs and vocabulary stores that are not seqpipe's
 printf 'not a database\n' >text.db
 sqlite3 other.db 'create table t(a); insert into t values (1);' 2>/dev/null ||
@@ -321,6 +324,7 @@ bad "logging into a run log with a trigger" "wipe.db: the trigger wipe is not se
 bad "run log whose view never ends"   "endless.db: the view final_metrics is not the one seqpipe creates"  show 1 --db "$FX/endless.db"
 bad "run log with an upper-cased view" "upper.db: the view RUN_SUMMARY is not the one seqpipe creates"  runs --db "$FX/upper.db"
 bad "run log without its trigger"     "notrigger.db: the trigger metrics_final is missing"  runs --db "$FX/notrigger.db"
+bad "run log of schema 0 with objects" "unmigrated.db: a seqpipe run log of schema version 0 that holds 2 objects; expected an empty file"  run "$FX/ok.pipe" --db "$FX/unmigrated.db"
 bad "vocab store with a trigger"      "trigger.db' is a damaged vocabulary store: it has views or triggers"  vocab --vocab-db "$FX/trigger.db"
 bad "saving into a store with a trigger" "trigger.db' is a damaged vocabulary store: it has views or triggers"  run "$FX/ok.pipe" --vocab-db "$FX/trigger.db"
 

@@ -145,6 +145,27 @@ static double nrand(unsigned *s)
 	return sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
+/* A random sequence and per-base label scores: N(0, 2^2) plus 0.3 for
+ * every label but intergenic, or intron_bias for the intron labels; with
+ * normalise, as log-probabilities per base. */
+static void random_case(unsigned *seed, size_t len, double intron_bias,
+			int normalise, uint8_t *seq, float *sc)
+{
+	for (size_t i = 0; i < len; i++) {
+		double z[SP_NLABEL], m = -1e30, lse = 0;
+		*seed = *seed * 1103515245u + 12345u;
+		seq[i] = (uint8_t)((*seed >> 16) & 3);
+		for (int k = 0; k < SP_NLABEL; k++) {
+			z[k] = 2.0 * nrand(seed) + (k >= 7 ? intron_bias : k ? 0.3 : 0);
+			m = fmax(m, z[k]);
+		}
+		for (int k = 0; k < SP_NLABEL; k++)
+			lse += exp(z[k] - m);
+		for (int k = 0; k < SP_NLABEL; k++)
+			sc[i * SP_NLABEL + k] = (float)(normalise ? z[k] - m - log(lse) : z[k]);
+	}
+}
+
 /* Random sequences and scores: valid genes, consistent score. */
 static void test_random(sp_ctx *ctx, int gc)
 {
@@ -158,20 +179,7 @@ static void test_random(sp_ctx *ctx, int gc)
 		sp_gene *got;
 		size_t n;
 		double score, sum = 0;
-		for (size_t i = 0; i < len; i++) {
-			double z[SP_NLABEL], m = -1e30, lse = 0;
-			seed = seed * 1103515245u + 12345u;
-			seq[i] = (uint8_t)((seed >> 16) & 3);
-			for (int k = 0; k < SP_NLABEL; k++) {
-				z[k] = 2.0 * nrand(&seed) + (k ? 0.3 : 0);
-				m = fmax(m, z[k]);
-			}
-			for (int k = 0; k < SP_NLABEL; k++)
-				lse += exp(z[k] - m);
-			for (int k = 0; k < SP_NLABEL; k++)
-				sc[i * SP_NLABEL + k] =
-					(float)(z[k] - m - log(lse));
-		}
+		random_case(&seed, len, 0.3, 1, seq, sc);
 		if (sp_genedecode(ctx, seq, len, sc, &o, &got, &n, &score)) {
 			bad++;
 			continue;
@@ -229,14 +237,8 @@ static void test_min_intron(sp_ctx *ctx, size_t min)
 		sp_gene *got, *fr;
 		size_t n, nf, fmin = SIZE_MAX;
 		double score, fscore, sum = 0;
-		for (size_t i = 0; i < len; i++) {
-			seed = seed * 1103515245u + 12345u;
-			seq[i] = (uint8_t)((seed >> 16) & 3);
-			/* intron labels favoured, so long introns pay */
-			for (int k = 0; k < SP_NLABEL; k++)
-				sc[i * SP_NLABEL + k] = (float)(2.0 * nrand(&seed) +
-								(k >= 7 ? 1.0 : k ? 0.3 : 0));
-		}
+		/* intron labels favoured, so long introns pay */
+		random_case(&seed, len, 1.0, 0, seq, sc);
 		if (sp_genedecode(ctx, seq, len, sc, &o, &got, &n, &score) ||
 		    sp_genedecode(ctx, seq, len, sc, &free_o, &fr, &nf, &fscore)) {
 			bad++;
@@ -287,13 +289,7 @@ static void test_min_intron_edges(sp_ctx *ctx)
 	sp_gene *g1, *g2, *g3;
 	double s1, s2;
 	int rc1, rc2, rc3;
-	for (size_t i = 0; i < len; i++) {
-		seed = seed * 1103515245u + 12345u;
-		seq[i] = (uint8_t)((seed >> 16) & 3);
-		for (int k = 0; k < SP_NLABEL; k++)
-			sc[i * SP_NLABEL + k] = (float)(2.0 * nrand(&seed) +
-							(k >= 7 ? 1.0 : k ? 0.3 : 0));
-	}
+	random_case(&seed, len, 1.0, 0, seq, sc);
 	rc1 = sp_genedecode(ctx, seq, len, sc, &o, &g1, &n1, &s1);
 	/* base 0 is intergenic on every path: barring introns there changes
 	 * nothing */
