@@ -708,7 +708,9 @@ static const sp_param_spec s2s_params[] = {
 	{"cell", SP_T_STRING, "gru", "the decoder's recurrent cell", "gru|lstm|rnn"},
 	{"hidden", SP_T_INT, "256", "decoder hidden size (and of the attentional vector)", NULL},
 	{"embed", SP_T_INT, "128", "target embedding size", NULL},
-	{"attention", SP_T_STRING, "general", "score: Luong dot or general, Bahdanau additive",
+	/* additive by default: general's unscaled scores saturated the
+	 * softmax within an epoch and stayed there (doc/translation.md) */
+	{"attention", SP_T_STRING, "additive", "score: Bahdanau additive, Luong dot or general",
 	 "dot|general|additive|bahdanau"},
 	{"attn_dim", SP_T_INT, "0", "additive: size of the score's hidden layer (0 = hidden)", NULL},
 	{"input_feed", SP_T_BOOL, "true", "feed the last attentional vector into the next step (Luong)", NULL},
