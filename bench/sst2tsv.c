@@ -7,7 +7,11 @@
  * scratch folder with it, so SST (research use only) is never copied into
  * the tree.
  *
- *   sst2tsv binary|fine IN.txt OUT.tsv
+ *   sst2tsv [--phrases] binary|fine IN.txt OUT.tsv
+ *
+ * --phrases: every labelled phrase of every tree is a line (SST's phrase
+ * labels, Socher et al. 2013), for the training split; dev and test are
+ * scored on whole sentences.
  *
  * Prints "IN: kept K, dropped D" on standard error; exit 1 with the
  * parser's file:line:col message on bad input.
@@ -24,10 +28,12 @@ int main(int argc, char **argv)
 	sp_ctx *ctx = NULL;
 	FILE *in = NULL, *out = NULL;
 	size_t kept = 0, dropped = 0;
-	int rc = 1;
+	int rc = 1, phrases = argc > 1 && !strcmp(argv[1], "--phrases");
 
+	argc -= phrases;
+	argv += phrases;
 	if (argc != 4 || (strcmp(argv[1], "binary") && strcmp(argv[1], "fine"))) {
-		fprintf(stderr, "usage: sst2tsv binary|fine IN.txt OUT.tsv\n");
+		fprintf(stderr, "usage: sst2tsv [--phrases] binary|fine IN.txt OUT.tsv\n");
 		return 2;
 	}
 	cls = !strcmp(argv[1], "binary") ? SP_PTB_BINARY : SP_PTB_FINE;
@@ -43,7 +49,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sst2tsv: %s: cannot create\n", argv[3]);
 		goto done;
 	}
-	if (sp_ptb_write_tsv(ctx, in, argv[2], cls, out, &kept, &dropped) < 0) {
+	if (sp_ptb_write_tsv(ctx, in, argv[2], cls, phrases, out, &kept, &dropped) < 0) {
 		fprintf(stderr, "sst2tsv: %s\n", sp_errmsg(ctx));
 		goto done;
 	}

@@ -47,6 +47,23 @@ int sp_ptb_parse(sp_ctx *ctx, const char *text, size_t len, const char *file,
 		 const char **label, size_t *label_len);
 
 /*
+ * A node of the tree, called when it closes (children before parents, the
+ * root last): its label (into the text) and its leaves, first..first+count
+ * in the order emit saw them.
+ */
+typedef int (*sp_ptb_node_fn)(void *payload, const char *label,
+			      size_t label_len, size_t first, size_t count);
+
+/*
+ * sp_ptb_parse calling emit for every leaf and node for every node (each
+ * may be NULL), both with payload.  SST labels every phrase, not only the
+ * sentence: these are Socher et al.'s phrase labels.
+ */
+int sp_ptb_parse_nodes(sp_ctx *ctx, const char *text, size_t len,
+		       const char *file, size_t line, sp_token_fn emit,
+		       sp_ptb_node_fn node, void *payload);
+
+/*
  * The class of a root label under `classes`: *out is a static string
  * ("neg", "pos", "0".."4") or the label itself (RAW, not NUL-terminated:
  * use label_len), or NULL when the example is dropped (the neutral 2 of
@@ -59,12 +76,15 @@ int sp_ptb_class(sp_ctx *ctx, const char *label, size_t label_len,
 /*
  * Reads a tree file (one tree per line; empty lines skipped) and writes
  * one `leaf leaf ...<TAB>class` line per kept tree to out; *kept and
- * *dropped (may be NULL) count the trees.  A leaf with a tab or a newline
- * cannot occur (the parser splits on spaces and parentheses).
+ * *dropped (may be NULL) count the trees.  With `phrases`, every node is
+ * a line of its own (its leaves and its label under `classes`; the root
+ * first) and the counts are of nodes:
+ * training on SST's phrase labels.  A leaf with a tab or a newline cannot
+ * occur (the parser splits on spaces and parentheses).
  */
 int sp_ptb_write_tsv(sp_ctx *ctx, FILE *in, const char *name,
-		     sp_ptb_classes classes, FILE *out, size_t *kept,
-		     size_t *dropped);
+		     sp_ptb_classes classes, int phrases, FILE *out,
+		     size_t *kept, size_t *dropped);
 
 #ifdef __cplusplus
 }

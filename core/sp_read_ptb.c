@@ -2,7 +2,9 @@
  * sp_read_ptb.c: [data] format = ptb, bracketed trees one per line as the
  * Stanford Sentiment Treebank ships them (sp_ptb.h): the leaves are the
  * example's tokens, the root's label its label, as SST-5 ("0".."4"),
- * SST-2 ("neg", "pos"; the neutral 2 dropped) or as written.
+ * SST-2 ("neg", "pos"; the neutral 2 dropped) or as written.  With
+ * `phrases = true` every node of a training tree is an example of its own
+ * (SST's phrase labels); dev and test stay whole sentences.
  */
 #include "sp_readers.h"
 
@@ -21,6 +23,11 @@ typedef struct leaves_ {
 	size_t *off;
 	const char **tok;
 	size_t n, ncap, tcap; /* leaves; capacity of off, of tok */
+	/* the nodes, when phrases are read: label, leaves first..first+count */
+	const char **nlabel;
+	size_t *nlabel_len, *nfirst, *ncount;
+	size_t nn, nlcap, nllcap, nfcap, nccap;
+	int phrases;
 	sp_ctx *ctx;
 	const char *path;
 	sp_ptb_classes classes;
@@ -41,6 +48,21 @@ static int leaf_(void *payload, const char *tok, size_t len, size_t offset)
 	return SP_OK;
 }
 
+static int node_(void *payload, const char *label, size_t label_len, size_t first, size_t count)
+{
+	leaves_ *l = payload;
+	if (sp_grow(&l->nlabel, &l->nlcap, l->nn + 1, sizeof(*l->nlabel)) < 0 ||
+	    sp_grow(&l->nlabel_len, &l->nllcap, l->nn + 1, sizeof(size_t)) < 0 ||
+	    sp_grow(&l->nfirst, &l->nfcap, l->nn + 1, sizeof(size_t)) < 0 ||
+	    sp_grow(&l->ncount, &l->nccap, l->nn + 1, sizeof(size_t)) < 0)
+		return sp_err(l->ctx, SP_ENOMEM, "out of memory");
+	l->nlabel[l->nn] = label;
+	l->nlabel_len[l->nn] = label_len;
+	l->nfirst[l->nn] = first;
+	l->ncount[l->nn++] = count;
+	return SP_OK;
+}
+
 static int ptb_classes_(sp_ptb_classes *out, const sp_kv *args)
 {
 	const char *c = sp_kv_str(args, "labels");
@@ -48,41 +70,59 @@ static int ptb_classes_(sp_ptb_classes *out, const sp_kv *args)
 	return SP_OK;
 }
 
-/* One tree line: parsed, classed, and emitted unless dropped. */
-static int ptb_tree_(void *payload, size_t lineno, char *s, size_t len)
+/* One labelled span of leaves, classed and emitted unless dropped. */
+static int emit_span_(leaves_ *l, size_t lineno, const char *label, size_t label_len, size_t first,
+		      size_t count)
 {
-	leaves_ *l = payload;
-	const char *path = l->path;
-	sp_ptb_classes classes = l->classes;
-	const sp_read_env *env = l->env;
-	const char *label, *cls;
-	size_t label_len;
+	const char *cls;
 	char raw[64];
 	sp_example e = SP_EXAMPLE_INIT;
 	int rc;
-	l->len = l->n = 0;
-	if ((rc = sp_ptb_parse(l->ctx, s, len, path, lineno, leaf_, l, &label, &label_len)) < 0 ||
-	    (rc = sp_ptb_class(l->ctx, label, label_len, classes, &cls, path, lineno)) < 0)
+	if ((rc = sp_ptb_class(l->ctx, label, label_len, l->classes, &cls, l->path, lineno)) < 0)
 		return rc;
 	if (!cls)
 		return SP_OK; /* SST-2 drops the neutral trees */
-	if (classes == SP_PTB_RAW) {
+	if (l->classes == SP_PTB_RAW) {
 		if (label_len >= sizeof(raw))
-			return sp_err(l->ctx, SP_EINPUT, "%s:%zu: root label of %zu bytes, expected at most %zu",
-				      path, lineno, label_len, sizeof(raw) - 1);
+			return sp_err(l->ctx, SP_EINPUT, "%s:%zu: label of %zu bytes, expected at most %zu",
+				      l->path, lineno, label_len, sizeof(raw) - 1);
 		memcpy(raw, label, label_len);
 		raw[label_len] = '\0';
 		cls = raw;
 	}
+	e.line = lineno;
+	e.tokens = l->tok + first;
+	e.n_tokens = count;
+	e.label = cls;
+	return l->env->emit(l->env->payload, &e);
+}
+
+/* One tree line: parsed, and the root (or every node) emitted. */
+static int ptb_tree_(void *payload, size_t lineno, char *s, size_t len)
+{
+	leaves_ *l = payload;
+	const char *label;
+	size_t label_len;
+	int rc;
+	l->len = l->n = l->nn = 0;
+	if (l->phrases)
+		rc = sp_ptb_parse_nodes(l->ctx, s, len, l->path, lineno, leaf_, node_, l);
+	else
+		rc = sp_ptb_parse(l->ctx, s, len, l->path, lineno, leaf_, l, &label, &label_len);
+	if (rc < 0)
+		return rc;
 	if (sp_grow(&l->tok, &l->tcap, l->n, sizeof(*l->tok)) < 0)
 		return sp_err(l->ctx, SP_ENOMEM, "out of memory");
 	for (size_t i = 0; i < l->n; i++)
 		l->tok[i] = l->buf + l->off[i];
-	e.line = lineno;
-	e.tokens = l->tok;
-	e.n_tokens = l->n;
-	e.label = cls;
-	return env->emit(env->payload, &e);
+	if (!l->phrases)
+		return emit_span_(l, lineno, label, label_len, 0, l->n);
+	/* the root closes last: emit it first, then the others */
+	for (size_t k = l->nn; k-- > 0;)
+		if ((rc = emit_span_(l, lineno, l->nlabel[k], l->nlabel_len[k], l->nfirst[k],
+				     l->ncount[k])) != 0)
+			return rc;
+	return SP_OK;
 }
 
 static int ptb_read_(sp_ctx *ctx, const sp_kv *args, const char *path,
@@ -94,16 +134,22 @@ static int ptb_read_(sp_ctx *ctx, const sp_kv *args, const char *path,
 	l.path = path;
 	l.env = env;
 	ptb_classes_(&l.classes, args);
+	l.phrases = sp_kv_bool(args, "phrases") && env->split && !strcmp(env->split, "train");
 	rc = sp_textfile_each(ctx, path, env->max_line_bytes, env->max_file_bytes, 0,
 			      ptb_tree_, &l);
 	free(l.buf);
 	free(l.off);
 	free(l.tok);
+	free(l.nlabel);
+	free(l.nlabel_len);
+	free(l.nfirst);
+	free(l.ncount);
 	return rc;
 }
 
 static const sp_param_spec ptb_params_[] = {
 	{"labels", SP_T_STRING, "fine", "ptb: the root label as SST-5 classes 0-4 (fine), SST-2 neg/pos with the neutral 2 dropped (binary), or as written (raw)", "fine|binary|raw"},
+	{"phrases", SP_T_BOOL, "false", "ptb: train on every labelled phrase of the training trees, not only the sentences (dev and test stay sentences)", NULL},
 	{NULL, 0, NULL, NULL, NULL}};
 
 const sp_reader_ops sp_reader_ptb = {

@@ -416,7 +416,7 @@ bad "parallel: one column"           "onecol.par:2: expected at least 2 tab-sepa
 bad "parallel: invalid UTF-8"        "badutf.par:2:13: invalid UTF-8 (byte 0xff), expected UTF-8 text"  run "$FX/par.pipe" --set "data.train=\"$FX/badutf.par\""
 bad "parallel: missing file"         "nopar.tsv: cannot open: No such file or directory"  run "$FX/par.pipe" --set "data.train=\"$FX/nopar.tsv\""
 bad "ptb: unbalanced tree"           "unbalanced.ptb:2:20: expected ')' closing a node, found the end of the line"  run "$FX/ptb.pipe" --set "data.train=\"$FX/unbalanced.ptb\""
-bad "ptb: root label not 0-4"        "badlabel.ptb:2: root label 'x', expected 0-4"  run "$FX/ptb.pipe" --set "data.train=\"$FX/badlabel.ptb\""
+bad "ptb: root label not 0-4"        "badlabel.ptb:2: label 'x', expected 0-4"  run "$FX/ptb.pipe" --set "data.train=\"$FX/badlabel.ptb\""
 bad "ptb: unknown label scheme"      "data.labels"                    check "$FX/ptb.pipe" --set data.labels=seven
 bad "fasta: sequence before a header" "headless.fa:1: sequence before the" run "$FX/fasta.pipe" --set "data.train=\"$FX/headless.fa\""
 bad "fasta: a letter not a base"     "badbase.fa:3:3:"                run "$FX/fasta.pipe" --set "data.train=\"$FX/badbase.fa\""

@@ -87,7 +87,7 @@ static void test_trees(sp_ctx *ctx)
 	ok(sp_ptb_class(ctx, "2", 1, SP_PTB_FINE, &c, "f", 1) == 0 &&
 	   !strcmp(c, "2"), "fine: 2 stays 2");
 	ok(sp_ptb_class(ctx, "S", 1, SP_PTB_FINE, &c, "f.txt", 9) == SP_EINPUT &&
-	   strstr(sp_errmsg(ctx), "f.txt:9: root label 'S'"),
+	   strstr(sp_errmsg(ctx), "f.txt:9: label 'S'"),
 	   "fine: a label outside 0-4 is refused: %s", sp_errmsg(ctx));
 }
 
@@ -99,13 +99,59 @@ static void test_tsv(sp_ctx *ctx)
 	char *out = NULL;
 	size_t n = 0, kept = 0, dropped = 0;
 	FILE *mem = open_memstream(&out, &n);
-	int rc = sp_ptb_write_tsv(ctx, in, "x.txt", SP_PTB_BINARY, mem, &kept,
+	int rc = sp_ptb_write_tsv(ctx, in, "x.txt", SP_PTB_BINARY, 0, mem, &kept,
 				  &dropped);
 	fclose(mem);
 	fclose(in);
 	ok(rc == 0 && kept == 2 && dropped == 1,
 	   "tsv: 2 trees kept, the neutral one dropped");
 	ok_str(out, "It works\tpos\nawful .\tneg\n", "tsv: text<TAB>class lines");
+	free(out);
+}
+
+/* Phrase lines: every labelled node, the root first. */
+static void test_phrases(sp_ctx *ctx)
+{
+	const char in_text[] = "(3 (2 It) (4 (1 not) (4 works)))\n"
+			       "(2 (2 so) (0 bad))\n";
+	char deep[2048], *out = NULL;
+	size_t n = 0, kept = 0, dropped = 0, at = 0;
+	FILE *in = fmemopen((void *)in_text, sizeof(in_text) - 1, "r");
+	FILE *mem = open_memstream(&out, &n);
+	int rc = sp_ptb_write_tsv(ctx, in, "p.txt", SP_PTB_BINARY, 1, mem,
+				  &kept, &dropped);
+	fclose(mem);
+	fclose(in);
+	ok(rc == 0 && kept == 5 && dropped == 3,
+	   "phrases: 5 nodes kept, 3 neutral dropped (%zu, %zu)", kept, dropped);
+	ok_str(out, "It not works\tpos\nnot works\tpos\nworks\tpos\n"
+	       "not\tneg\nbad\tneg\n", "phrases: one line per node, root first");
+	free(out);
+	/* 100 nested nodes: the open-node stack grows */
+	for (int i = 0; i < 100; i++)
+		at += (size_t)snprintf(deep + at, sizeof(deep) - at, "(4 ");
+	at += (size_t)snprintf(deep + at, sizeof(deep) - at, "w");
+	for (int i = 0; i < 100; i++)
+		deep[at++] = ')';
+	deep[at] = '\0';
+	in = fmemopen(deep, at, "r");
+	mem = open_memstream(&out, &n);
+	rc = sp_ptb_write_tsv(ctx, in, "d.txt", SP_PTB_FINE, 1, mem, &kept,
+			      &dropped);
+	fclose(mem);
+	fclose(in);
+	ok(rc == 0 && kept == 100 && n == 100 * strlen("w\t4\n") &&
+	   !strncmp(out, "w\t4\nw\t4\n", 8), "phrases: 100 nested nodes, 100 lines");
+	free(out);
+	/* a bad inner label names the file and line */
+	in = fmemopen((void *)"(4 (4 a) (x b))\n", 16, "r");
+	mem = open_memstream(&out, &n);
+	rc = sp_ptb_write_tsv(ctx, in, "e.txt", SP_PTB_BINARY, 1, mem, NULL,
+			      NULL);
+	fclose(mem);
+	fclose(in);
+	ok(rc == SP_EINPUT && strstr(sp_errmsg(ctx), "e.txt:1: label 'x', expected 0-4"),
+	   "phrases: a bad node label is refused: %s", sp_errmsg(ctx));
 	free(out);
 }
 
@@ -130,13 +176,13 @@ static void test_sst(sp_ctx *ctx)
 			continue;
 		}
 		sink = fopen("/dev/null", "w");
-		rc = sp_ptb_write_tsv(ctx, in, path, SP_PTB_BINARY, sink, &kept,
+		rc = sp_ptb_write_tsv(ctx, in, path, SP_PTB_BINARY, 0, sink, &kept,
 				      &dropped);
 		ok(rc == 0 && kept + dropped == all[s] && kept == binary[s],
 		   "SST %s: %zu trees, SST-2 keeps %zu (%s)", split[s],
 		   kept + dropped, kept, rc ? sp_errmsg(ctx) : "ok");
 		rewind(in);
-		rc = sp_ptb_write_tsv(ctx, in, path, SP_PTB_FINE, sink, &k5, NULL);
+		rc = sp_ptb_write_tsv(ctx, in, path, SP_PTB_FINE, 0, sink, &k5, NULL);
 		ok(rc == 0 && k5 == all[s], "SST %s: 5 classes keep all %zu",
 		   split[s], k5);
 		fclose(sink);
@@ -150,6 +196,7 @@ int main(void)
 	sp_ctx_new(&ctx, 1);
 	test_trees(ctx);
 	test_tsv(ctx);
+	test_phrases(ctx);
 	test_sst(ctx);
 	sp_ctx_free(ctx);
 	return tap_done();
