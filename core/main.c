@@ -107,6 +107,7 @@ static const char *const cmd_help[][2] = {
 	{"predict", "usage: pipeline predict FILE.pipe --input TEXT [--model FILE] [--top K]\n"
 		    "                        [--generate N] [--temperature T] [--seed S]\n"
 		    "       pipeline predict FILE.pipe --file PATH|- [--report conlleval] [--top K]\n"
+		    "                        [--scheme iob1|iob2|iobes]\n"
 		    "Runs the latest trained model of FILE.pipe's pipeline (or --model FILE) on\n"
 		    "TEXT.  Language models print the most likely next tokens (--generate N\n"
 		    "samples N more tokens), taggers a tag per token, classifiers a label.\n"
@@ -115,7 +116,9 @@ static const char *const cmd_help[][2] = {
 		    "one text per line.  Taggers write `token [gold] tag` lines (a blank line\n"
 		    "between sentences), classifiers `label<TAB>probability<TAB>text`, language\n"
 		    "models each line with its top-K next tokens; --report conlleval writes\n"
-		    "conlleval's report of a tagger on a labelled file instead.\n"
+		    "conlleval's report of a tagger on a labelled file instead.  --scheme writes\n"
+		    "a tagger's tags (gold and predicted) in that scheme, same entities; without\n"
+		    "it they are in the training data's.\n"
 		    "       pipeline predict FILE.pipe --file X.fa|X.gb --format gff3|bed\n"
 		    "A DNA tagger (pipelines/dna.pipe): the genes of every record, decoded by the\n"
 		    "gene grammar, as GFF3 or BED12 (doc/dna.md).\n"},
@@ -251,7 +254,7 @@ static const char *const value_options[] = {
 	"--db", "--vocab-db", "--set", "--input", "--file", "--report",
 	"--resume", "--plugin", "--tensor", "--model", "--top", "--generate",
 	"--seed", "--limit", "--temperature", "--beam", "--attention", "--max-ratio",
-	"--format",
+	"--format", "--scheme",
 };
 
 static int takes_value(const char *a)
@@ -283,6 +286,8 @@ static const char **string_slot(cli *c, const char *a)
 		return &c->ro.model_path;
 	if (!strcmp(a, "--attention"))
 		return &c->ro.attention;
+	if (!strcmp(a, "--scheme"))
+		return &c->ro.scheme;
 	return NULL;
 }
 
@@ -667,6 +672,8 @@ static int pipe_usage_(cli *c, const char *cmd)
 		why = "--report needs --file";
 	else if (c->ro.out_format && (strcmp(cmd, "predict") || !c->ro.input_file))
 		why = "--format needs predict --file";
+	else if (c->ro.scheme && (strcmp(cmd, "predict") || !c->ro.input_file))
+		why = "--scheme needs predict --file";
 	else if ((!strcmp(cmd, "predict") && !c->ro.input && !c->ro.input_file) ||
 		 (!strcmp(cmd, "trace") && !c->ro.input))
 		why = "--input TEXT is required";

@@ -18,6 +18,18 @@
 #include "sp_conlleval.h"
 #include "sp_job.h"
 #include "sp_readers.h"
+#include "sp_tags.h"
+
+/* One sentence's tags rewritten in another scheme (predict --scheme):
+ * scratch grown to the longest sentence, the strings in buf. */
+typedef struct tag_conv {
+	sp_tag_info *in, *out;
+	sp_tag_span *spans;
+	const char **type;       /* token i's type, NULL for O */
+	const char **str;        /* the tags written */
+	char *buf;
+	size_t cap, buf_cap;
+} tag_conv;
 
 /* The encoded input and, per example, where its outputs go. */
 typedef struct pf_state {
@@ -34,7 +46,86 @@ typedef struct pf_state {
 	int32_t *pred;           /* taggers: one per input id; else k per example */
 	float *prob;
 	const size_t *batch;     /* the current batch's examples */
+	sp_tag_scheme scheme;    /* tags written in it; NONE = as trained */
+	tag_conv conv[2];        /* predicted, gold */
+	const char **pred_str;   /* (cap) one sentence's predicted tags */
+	size_t pred_cap;
 } pf_state;
+
+static void tag_conv_fini(tag_conv *v)
+{
+	free(v->in);
+	free(v->out);
+	free(v->spans);
+	free(v->type);
+	free(v->str);
+	free(v->buf);
+}
+
+static int grow_(void *pp, size_t n, size_t elem)
+{
+	void *q = realloc(*(void **)pp, (n ? n : 1) * elem);
+	if (!q)
+		return -1;
+	*(void **)pp = q;
+	return 0;
+}
+
+static int tag_conv_room(tag_conv *v, sp_ctx *ctx, size_t n, size_t bytes)
+{
+	if (n > v->cap) {
+		if (grow_(&v->in, n, sizeof(*v->in)) || grow_(&v->out, n, sizeof(*v->out)) ||
+		    grow_(&v->spans, n, sizeof(*v->spans)) || grow_(&v->type, n, sizeof(*v->type)) ||
+		    grow_(&v->str, n, sizeof(*v->str)))
+			return sp_err(ctx, SP_ENOMEM, "out of memory");
+		v->cap = n;
+	}
+	if (bytes > v->buf_cap) {
+		if (grow_(&v->buf, bytes, 1))
+			return sp_err(ctx, SP_ENOMEM, "out of memory");
+		v->buf_cap = bytes;
+	}
+	return SP_OK;
+}
+
+/*
+ * tags[0..n) (one sentence) in scheme `to`, same chunks: v->str.  A type
+ * is numbered by its first token in the sentence.  A tag that is neither
+ * O nor B/I/E/S-TYPE is SP_EINPUT naming the file and its line.
+ */
+static int tag_conv_run(tag_conv *v, sp_ctx *ctx, const char *const *tags, size_t n,
+			sp_tag_scheme to, const char *file, size_t line)
+{
+	size_t bytes = 0, at = 0;
+	int rc;
+	for (size_t i = 0; i < n; i++)
+		bytes += strlen(tags[i]) + 3;
+	if ((rc = tag_conv_room(v, ctx, n, bytes)) < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		const char *ty;
+		if (!sp_tag_parse(tags[i], &v->in[i].prefix, &ty))
+			return sp_err(ctx, SP_EINPUT, "%s:%zu: tag '%s' is not O or B/I/E/S-TYPE, "
+				      "expected entity tags for --scheme", file, line + i, tags[i]);
+		v->type[i] = v->in[i].prefix == 'O' ? NULL : ty;
+		v->in[i].type = -1;
+		for (size_t k = 0; v->type[i] && k <= i; k++)
+			if (v->type[k] && !strcmp(v->type[k], ty)) {
+				v->in[i].type = (int32_t)k;
+				break;
+			}
+	}
+	sp_tags_convert(v->in, n, to, v->spans, v->out);
+	for (size_t i = 0; i < n; i++) {
+		v->str[i] = v->buf + at;
+		if (v->out[i].prefix == 'O')
+			at += (size_t)sprintf(v->buf + at, "O") + 1;
+		else
+			at += (size_t)sprintf(v->buf + at, "%c-%s", v->out[i].prefix,
+					      v->type[v->out[i].type]) + 1;
+	}
+	return SP_OK;
+}
 
 static void pf_fini(pf_state *s)
 {
@@ -44,6 +135,9 @@ static void pf_fini(pf_state *s)
 	sp_toklist_fini(&s->toks);
 	free(s->pred);
 	free(s->prob);
+	tag_conv_fini(&s->conv[0]);
+	tag_conv_fini(&s->conv[1]);
+	free(s->pred_str);
 }
 
 /* ------------------------------------------------------------------ */
@@ -307,17 +401,49 @@ static const char *label_of(const pf_state *s, size_t slot)
 	return sp_vocab_token(s->j->data.labels, s->pred[slot]);
 }
 
+/* Sentence e's predicted and gold tags, in s->scheme when one is asked. */
+static int pf_sentence_tags(pf_state *s, size_t e, const char *const **pred, const char *const **gold)
+{
+	size_t n = (size_t)s->d.in_len[e], i = s->ex[e], line = sp_corpus_line(s->c, i);
+	int rc;
+	if (n > s->pred_cap) {
+		if (grow_(&s->pred_str, n, sizeof(*s->pred_str)))
+			return sp_err(s->j->ctx, SP_ENOMEM, "out of memory");
+		s->pred_cap = n;
+	}
+	for (size_t t = 0; t < n; t++)
+		s->pred_str[t] = label_of(s, s->d.in_off[e] + t);
+	*pred = s->pred_str;
+	*gold = NULL;
+	if (s->labelled) {
+		size_t ng;
+		*gold = sp_corpus_labels(s->c, i, &ng);
+	}
+	if (s->scheme == SP_TAGS_NONE)
+		return SP_OK;
+	if ((rc = tag_conv_run(&s->conv[0], s->j->ctx, *pred, n, s->scheme, s->name, line)) < 0)
+		return rc;
+	*pred = s->conv[0].str;
+	if (*gold) {
+		if ((rc = tag_conv_run(&s->conv[1], s->j->ctx, *gold, n, s->scheme, s->name, line)) < 0)
+			return rc;
+		*gold = s->conv[1].str;
+	}
+	return SP_OK;
+}
+
 /* Tagger: the CoNLL columns, or the tags into the scorer ce. */
 static int pf_write_tags(pf_state *s, FILE *f, sp_conlleval *ce)
 {
 	int rc;
 	for (size_t e = 0; e < s->d.n; e++) {
-		size_t n, i = s->ex[e];
-		const char *const *gold = s->labelled ? sp_corpus_labels(s->c, i, &n) : NULL;
+		size_t i = s->ex[e];
+		const char *const *pred = NULL, *const *gold = NULL;
+		if ((rc = pf_sentence_tags(s, e, &pred, &gold)) < 0)
+			return rc;
 		for (size_t t = 0; t < (size_t)s->d.in_len[e]; t++) {
-			size_t slot = s->d.in_off[e] + t;
 			if (ce) {
-				if ((rc = sp_conlleval_token(ce, s->j->ctx, gold[t], label_of(s, slot))) < 0)
+				if ((rc = sp_conlleval_token(ce, s->j->ctx, gold[t], pred[t])) < 0)
 					return sp_err_prefix(s->j->ctx, rc, "%s:%zu", s->name,
 							     sp_corpus_line(s->c, i) + t);
 				continue;
@@ -328,7 +454,7 @@ static int pf_write_tags(pf_state *s, FILE *f, sp_conlleval *ce)
 				put_field(f, gold[t], 0);
 			}
 			fputc(' ', f);
-			put_field(f, label_of(s, slot), 0);
+			put_field(f, pred[t], 0);
 			fputc('\n', f);
 		}
 		if (ce)
@@ -383,6 +509,14 @@ static int pf_corpus(sp_job *j, const sp_corpus *c, const char *name, int labell
 	if (conlleval && !tags)
 		return sp_err(j->ctx, SP_EINVAL, "--report conlleval scores taggers; head '%s' is not one",
 			      j->st.head.comp->name);
+	if (j->opts->scheme) {
+		int sc = sp_tag_scheme_from_name(j->opts->scheme);
+		if (!tags || sc <= SP_TAGS_NONE)
+			return sp_err(j->ctx, SP_EINVAL, !tags ? "--scheme rewrites a tagger's tags; head '%s' is not one"
+							: "--scheme '%s', expected iob1, iob2 or iobes",
+				      !tags ? j->st.head.comp->name : j->opts->scheme);
+		s.scheme = (sp_tag_scheme)sc;
+	}
 	if (conlleval && !s.labelled)
 		return sp_err(j->ctx, SP_EINPUT, "%s: no gold tags, expected 'token<TAB>tag' lines for --report conlleval",
 			      name);

@@ -70,6 +70,9 @@ typedef struct sp_runner_opts {
 	 * gene decoder of dna/sp_genejob.h), so the core knows no domain;
 	 * it returns 0 doing nothing for a job that is not its kind. */
 	const char *out_format;
+	/* predict --file: a tagger's tags (predicted and gold) rewritten in
+	 * this scheme ("iob1", "iob2", "iobes"); NULL = as trained */
+	const char *scheme;
 	int (*job_hook)(struct sp_job *j, const char *verb, const char *file,
 			const char *format);
 } sp_runner_opts;

@@ -4,7 +4,8 @@
 # errors naming FILE:LINE, and the conlleval report of `eval --report
 # conlleval` and `predict --file --report conlleval`, which must equal
 # `pipeline conlleval` on the predictions byte for byte and give the
-# logged test F1.  Small slices and few epochs, as in t_cli.sh.
+# logged test F1; --scheme rewrites the tags with the same entities.
+# Small slices and few epochs, as in t_cli.sh.
 . "$(dirname "$0")/tap.sh"
 
 # --- a tagger: the NER pipeline on a tiny slice (scored on its own
@@ -38,6 +39,25 @@ ok $(printf '%s\n' "$out" | cmp -s - from_predict.txt && echo 0 || echo 1) "pred
 f1=$(sql "select printf('%.2f', 100 * value) from metrics where split = 'test' and name = 'f1' and epoch is null")
 fb1=$(sed -n 's/.*FB1: *\([0-9.]*\)$/\1/p' from_eval.txt | head -1)
 ok $([ -n "$f1" ] && [ "$f1" = "$fb1" ] && echo 0 || echo 1) "the report's FB1 ($fb1) is the logged test F1 ($f1)"
+
+# --scheme: the same entities, written in another scheme
+run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR" --scheme iobes
+cp "$work/out" iobes.conll
+ok $([ $rc -eq 0 ] && [ "$(awk 'NF && ($2 !~ /^([BIES]-.|O$)/ || $3 !~ /^([BIES]-.|O$)/)' iobes.conll | wc -l)" -eq 0 ] \
+	&& grep -q ' S-' iobes.conll && echo 0 || echo 1) "--scheme iobes: every tag O or B/I/E/S-TYPE, single-token entities as S- ($err)"
+"$PIPELINE" conlleval iobes.conll >from_iobes.txt
+ok $([ -s from_iobes.txt ] && cmp -s from_iobes.txt from_predict.txt && echo 0 || echo 1) "--scheme iobes: conlleval's report is unchanged (same gold and predicted entities)"
+ok $([ "$(cut -d' ' -f1 iobes.conll)" = "$(cut -d' ' -f1 pred.conll)" ] && echo 0 || echo 1) "--scheme iobes: the same tokens in the same order"
+run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR" --scheme iob1
+cp "$work/out" iob1.conll
+"$PIPELINE" conlleval iob1.conll >from_iob1.txt
+ok $([ $rc -eq 0 ] && ! grep -q ' [ES]-' iob1.conll && cmp -s from_iob1.txt from_predict.txt && echo 0 || echo 1) "--scheme iob1: no E- or S-, conlleval's report unchanged"
+run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR" --scheme iob2
+ok $([ $rc -eq 0 ] && printf '%s\n' "$out" | cmp -s - <(sed '$d' pred.conll) && echo 0 || echo 1) "--scheme iob2 (the training data's): the output without --scheme, byte for byte"
+run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR" --scheme bilou
+ok $([ $rc -eq 1 ] && contains "$err" "expected iob1, iob2 or iobes" && echo 0 || echo 1) "--scheme bilou: refused ($err)"
+run "$PIPELINE" predict "$NER" --set pipeline.name=pf --input x --scheme iobes
+ok $([ $rc -eq 2 ] && contains "$err" "--scheme needs predict --file" && echo 0 || echo 1) "--scheme without --file: exit 2"
 
 # plain text, one sentence per line, from standard input
 sentence=$(grep '[^[:space:]]' "$TR" | head -8 | cut -f1 | tr '\n' ' ')
@@ -80,6 +100,8 @@ run "$PIPELINE" predict "$SENT" --set pipeline.name=ps --file sd.tsv
 ok $([ $rc -eq 0 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 40 ] && echo 0 || echo 1) "a line per example ($err)"
 ok $([ "$(printf '%s\n' "$out" | awk -F'\t' '!(($1 == "pos" || $1 == "neg") && $2 >= 0.5 && $2 <= 1)' | wc -l)" -eq 0 ] && echo 0 || echo 1) "label<TAB>probability (of the label picked, >= 0.5 of two)"
 ok $(cmp -s <(printf '%s\n' "$out" | cut -f3-) <(cut -f1 sd.tsv) && echo 0 || echo 1) "then the text, in the file's order"
+run "$PIPELINE" predict "$SENT" --set pipeline.name=ps --file sd.tsv --scheme iob2
+ok $([ $rc -eq 1 ] && contains "$err" "--scheme rewrites a tagger's tags" && echo 0 || echo 1) "--scheme on a classifier: refused ($err)"
 run "$PIPELINE" predict "$SENT" --set pipeline.name=ps --file - <<<'great phone'
 ok $([ $rc -eq 0 ] && contains "$out" "	great phone" && echo 0 || echo 1) "a plain line of text ($out)"
 run "$PIPELINE" predict "$SENT" --set pipeline.name=ps --file sd.tsv --report conlleval
