@@ -47,6 +47,19 @@ int sp_metric_sink_emit(void *payload, const char *name, double value)
 	return 0;
 }
 
+/* Ctrl-C between evaluation batches: a long final evaluation (a large
+ * training split, a translation model's decoding) stops as training
+ * does, and the run is logged as interrupted with its model kept.  A
+ * data-parallel run polls in its training steps only, where the ranks
+ * agree on it. */
+static int eval_interrupted(const sp_job *j, const char *split)
+{
+	if (sp_dist_job_many(j) || !j->opts->should_stop || !j->opts->should_stop(j->opts->stop_payload))
+		return SP_OK;
+	return sp_err(j->ctx, SP_EINTR, "interrupted in the evaluation of the %s split",
+		      split ? split : "input");
+}
+
 /*
  * Evaluation of a truncated-BPTT language model the way it was trained:
  * d joined into one stream as sp_batch_stream joins the training texts, cut
@@ -88,7 +101,8 @@ static int evaluate_stream(sp_job *j, const sp_dataset *d, size_t bptt, sp_metri
 		sp_seq y;
 		double loss;
 		size_t n_loss;
-		if ((rc = sp_batch_window(&j->buf, j->ctx, stream + first * L, t0, T, 0, mine, L, &b)) < 0 ||
+		if ((rc = eval_interrupted(j, sink->split)) < 0 ||
+		    (rc = sp_batch_window(&j->buf, j->ctx, stream + first * L, t0, T, 0, mine, L, &b)) < 0 ||
 		    (rc = m->forward(j->st.model.self, j->ctx, &b.x, &y, 0)) < 0 ||
 		    (rc = h->forward(j->st.head.self, j->ctx, &y, &b.y, &loss, &n_loss, 0)) < 0)
 			break;
@@ -144,7 +158,8 @@ int sp_evaluate(sp_job *j, const sp_dataset *d, sp_metric_sink *sink)
 			continue;
 		for (size_t k = 0; k < B; k++)
 			idx[k] = s + k;
-		if ((rc = sp_batch_make(&j->buf, j->ctx, d, idx, B, &b)) < 0 ||
+		if ((rc = eval_interrupted(j, sink->split)) < 0 ||
+		    (rc = sp_batch_make(&j->buf, j->ctx, d, idx, B, &b)) < 0 ||
 		    (rc = sp_job_forward(j, &b, &y, 0)) < 0 ||
 		    (rc = h->forward(j->st.head.self, j->ctx, &y, &b.y, &loss, &n_loss, 0)) < 0 ||
 		    (rc = sp_evalrec_batch(rec, j->ctx, h, j->st.head.self, d, idx, &b)) < 0)

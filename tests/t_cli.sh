@@ -271,6 +271,32 @@ wait $pid
 rc=$?
 ok $([ $rc -eq 130 ] && [ "$(sql "select status from runs where pipeline='hup'")" = interrupted ] && echo 0 || echo 1) "SIGHUP: exit 130, run logged as interrupted ($rc)"
 
+# Ctrl-C in the final evaluation (here of a large test split, after the
+# best model was saved): it stops there, not at the end; the run is logged
+# as interrupted with its model and the metrics already logged
+BTC="$top_srcdir/data/ner/btc"
+head -300 "$BTC/dev.conll" >small.conll
+for i in 1 2 3 4; do cat "$BTC/train.conll"; done >large.conll
+"$PIPELINE" run "$top_srcdir/pipelines/ner-btc.pipe" --set pipeline.name=evalint --set train.epochs=1 \
+	--set "data.train=\"$work/small.conll\"" --set "data.dev=\"$work/small.conll\"" \
+	--set "data.test=\"$work/large.conll\"" --set model2.hidden=16 >evalint.out 2>evalint.err &
+pid=$!
+for i in $(seq 1 600); do
+	[ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='evalint' and m.split='dev' and m.epoch is null" 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+	sleep 0.1
+done
+kill -INT $pid
+wait $pid
+rc=$?
+id=$(sql "select id from runs where pipeline='evalint'")
+emodel=$(sql "select path from artifacts where run_id=$id and kind='model'")
+ok $([ $rc -eq 130 ] && grep -q "interrupted in the evaluation of the test split" evalint.err \
+	&& [ "$(sql "select status from runs where id=$id")" = interrupted ] && echo 0 || echo 1) \
+	"Ctrl-C in the final evaluation: exit 130, logged as interrupted ($rc; $(tail -1 evalint.err))"
+ok $([ -s "$emodel" ] && [ "$(sql "select count(*) from metrics where run_id=$id and split='dev' and epoch is null")" -gt 0 ] \
+	&& [ "$(sql "select count(*) from metrics where run_id=$id and split='test'")" -eq 0 ] && echo 0 || echo 1) \
+	"... its model and final dev metrics kept, no test metrics ($emodel)"
+
 # a model file overwritten by a later run is refused, not silently used
 run "$PIPELINE" run "$HELLO" --set pipeline.name=ow1 --set train.save=shared.spm --set train.epochs=5
 r1=$rc
