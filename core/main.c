@@ -674,6 +674,8 @@ static int pipe_usage_(cli *c, const char *cmd)
 		why = "--format needs predict --file";
 	else if (c->ro.scheme && (strcmp(cmd, "predict") || !c->ro.input_file))
 		why = "--scheme needs predict --file";
+	else if (c->ro.scheme && (c->ro.report || c->ro.out_format))
+		why = "--scheme writes CoNLL tags: not with --report (conlleval scores the tags as trained) or --format";
 	else if ((!strcmp(cmd, "predict") && !c->ro.input && !c->ro.input_file) ||
 		 (!strcmp(cmd, "trace") && !c->ro.input))
 		why = "--input TEXT is required";

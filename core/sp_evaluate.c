@@ -56,8 +56,9 @@ static int eval_interrupted(const sp_job *j, const char *split)
 {
 	if (sp_dist_job_many(j) || !j->opts->should_stop || !j->opts->should_stop(j->opts->stop_payload))
 		return SP_OK;
-	return sp_err(j->ctx, SP_EINTR, "interrupted in the evaluation of the %s split",
-		      split ? split : "input");
+	if (!split)
+		return sp_err(j->ctx, SP_EINTR, "interrupted in an evaluation");
+	return sp_err(j->ctx, SP_EINTR, "interrupted in the evaluation of the %s split", split);
 }
 
 /*

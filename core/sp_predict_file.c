@@ -26,6 +26,7 @@ typedef struct tag_conv {
 	sp_tag_info *in, *out;
 	sp_tag_span *spans;
 	const char **type;       /* token i's type, NULL for O */
+	size_t *type_first;      /* the distinct types' first tokens */
 	const char **str;        /* the tags written */
 	char *buf;
 	size_t cap, buf_cap;
@@ -58,30 +59,32 @@ static void tag_conv_fini(tag_conv *v)
 	free(v->out);
 	free(v->spans);
 	free(v->type);
+	free(v->type_first);
 	free(v->str);
 	free(v->buf);
 }
 
-static int grow_(void *pp, size_t n, size_t elem)
-{
-	void *q = realloc(*(void **)pp, (n ? n : 1) * elem);
-	if (!q)
-		return -1;
-	*(void **)pp = q;
-	return 0;
-}
-
+/* Room for a sentence of n tags whose strings take `bytes`: the
+ * buffers hold one sentence at a time, so they are replaced, not grown. */
 static int tag_conv_room(tag_conv *v, sp_ctx *ctx, size_t n, size_t bytes)
 {
 	if (n > v->cap) {
-		if (grow_(&v->in, n, sizeof(*v->in)) || grow_(&v->out, n, sizeof(*v->out)) ||
-		    grow_(&v->spans, n, sizeof(*v->spans)) || grow_(&v->type, n, sizeof(*v->type)) ||
-		    grow_(&v->str, n, sizeof(*v->str)))
+		tag_conv_fini(v);
+		memset(v, 0, sizeof(*v));
+		v->in = malloc(n * sizeof(*v->in));
+		v->out = malloc(n * sizeof(*v->out));
+		v->spans = malloc(n * sizeof(*v->spans));
+		v->type = malloc(n * sizeof(*v->type));
+		v->str = malloc(n * sizeof(*v->str));
+		v->type_first = malloc(n * sizeof(*v->type_first));
+		if (!v->in || !v->out || !v->spans || !v->type || !v->str || !v->type_first)
 			return sp_err(ctx, SP_ENOMEM, "out of memory");
 		v->cap = n;
 	}
 	if (bytes > v->buf_cap) {
-		if (grow_(&v->buf, bytes, 1))
+		free(v->buf);
+		v->buf_cap = 0;
+		if (!(v->buf = malloc(bytes)))
 			return sp_err(ctx, SP_ENOMEM, "out of memory");
 		v->buf_cap = bytes;
 	}
@@ -90,18 +93,21 @@ static int tag_conv_room(tag_conv *v, sp_ctx *ctx, size_t n, size_t bytes)
 
 /*
  * tags[0..n) (one sentence) in scheme `to`, same chunks: v->str.  A type
- * is numbered by its first token in the sentence.  A tag that is neither
- * O nor B/I/E/S-TYPE is SP_EINPUT naming the file and its line.
+ * is numbered by the token where it first occurs (a sentence has few
+ * types: the search runs over those only).  A tag that is neither O nor
+ * B/I/E/S-TYPE is SP_EINPUT naming the file and its line (gold tags: the
+ * model's own were checked before, check_labels).
  */
 static int tag_conv_run(tag_conv *v, sp_ctx *ctx, const char *const *tags, size_t n,
 			sp_tag_scheme to, const char *file, size_t line)
 {
-	size_t bytes = 0, at = 0;
+	size_t bytes = 0, at = 0, n_types = 0, *first;
 	int rc;
 	for (size_t i = 0; i < n; i++)
 		bytes += strlen(tags[i]) + 3;
 	if ((rc = tag_conv_room(v, ctx, n, bytes)) < 0)
 		return rc;
+	first = v->type_first;
 	for (size_t i = 0; i < n; i++) {
 		const char *ty;
 		if (!sp_tag_parse(tags[i], &v->in[i].prefix, &ty))
@@ -109,11 +115,17 @@ static int tag_conv_run(tag_conv *v, sp_ctx *ctx, const char *const *tags, size_
 				      "expected entity tags for --scheme", file, line + i, tags[i]);
 		v->type[i] = v->in[i].prefix == 'O' ? NULL : ty;
 		v->in[i].type = -1;
-		for (size_t k = 0; v->type[i] && k <= i; k++)
-			if (v->type[k] && !strcmp(v->type[k], ty)) {
-				v->in[i].type = (int32_t)k;
+		if (!v->type[i])
+			continue;
+		for (size_t k = 0; k < n_types; k++)
+			if (!strcmp(v->type[first[k]], ty)) {
+				v->in[i].type = (int32_t)first[k];
 				break;
 			}
+		if (v->in[i].type < 0) {
+			v->in[i].type = (int32_t)i;
+			first[n_types++] = i;
+		}
 	}
 	sp_tags_convert(v->in, n, to, v->spans, v->out);
 	for (size_t i = 0; i < n; i++) {
@@ -407,7 +419,9 @@ static int pf_sentence_tags(pf_state *s, size_t e, const char *const **pred, con
 	size_t n = (size_t)s->d.in_len[e], i = s->ex[e], line = sp_corpus_line(s->c, i);
 	int rc;
 	if (n > s->pred_cap) {
-		if (grow_(&s->pred_str, n, sizeof(*s->pred_str)))
+		free(s->pred_str);
+		s->pred_cap = 0;
+		if (!(s->pred_str = malloc(n * sizeof(*s->pred_str))))
 			return sp_err(s->j->ctx, SP_ENOMEM, "out of memory");
 		s->pred_cap = n;
 	}
@@ -492,6 +506,28 @@ static void pf_write_lines(const pf_state *s, FILE *f)
 /* the commands                                                        */
 /* ------------------------------------------------------------------ */
 
+/* --scheme: a known scheme, a tagger, and labels that are entity tags
+ * (checked once, before the model runs). */
+static int check_scheme(sp_job *j, int tags, sp_tag_scheme *out)
+{
+	int sc = sp_tag_scheme_from_name(j->opts->scheme);
+	size_t n = sp_vocab_size(j->data.labels);
+	if (!tags)
+		return sp_err(j->ctx, SP_EINVAL, "--scheme rewrites a tagger's tags; head '%s' is not one",
+			      j->st.head.comp->name);
+	if (sc <= SP_TAGS_NONE)
+		return sp_err(j->ctx, SP_EINVAL, "--scheme '%s', expected iob1, iob2 or iobes", j->opts->scheme);
+	for (size_t i = 0; i < n; i++) {
+		const char *tag = sp_vocab_token(j->data.labels, (int32_t)i), *ty;
+		char prefix;
+		if (tag && !sp_tag_parse(tag, &prefix, &ty))
+			return sp_err(j->ctx, SP_EINVAL, "--scheme: the model's tag '%s' is not O or "
+				      "B/I/E/S-TYPE, expected entity tags", tag);
+	}
+	*out = (sp_tag_scheme)sc;
+	return SP_OK;
+}
+
 /* Predictions (or the conlleval report) of the job's model on corpus c. */
 static int pf_corpus(sp_job *j, const sp_corpus *c, const char *name, int labelled, int conlleval)
 {
@@ -509,14 +545,8 @@ static int pf_corpus(sp_job *j, const sp_corpus *c, const char *name, int labell
 	if (conlleval && !tags)
 		return sp_err(j->ctx, SP_EINVAL, "--report conlleval scores taggers; head '%s' is not one",
 			      j->st.head.comp->name);
-	if (j->opts->scheme) {
-		int sc = sp_tag_scheme_from_name(j->opts->scheme);
-		if (!tags || sc <= SP_TAGS_NONE)
-			return sp_err(j->ctx, SP_EINVAL, !tags ? "--scheme rewrites a tagger's tags; head '%s' is not one"
-							: "--scheme '%s', expected iob1, iob2 or iobes",
-				      !tags ? j->st.head.comp->name : j->opts->scheme);
-		s.scheme = (sp_tag_scheme)sc;
-	}
+	if (j->opts->scheme && (rc = check_scheme(j, tags, &s.scheme)) < 0)
+		return rc;
 	if (conlleval && !s.labelled)
 		return sp_err(j->ctx, SP_EINPUT, "%s: no gold tags, expected 'token<TAB>tag' lines for --report conlleval",
 			      name);

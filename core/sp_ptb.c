@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_grow.h"
+
 typedef struct ptb_ {
 	sp_ctx *ctx;
 	const char *s;
@@ -64,57 +66,37 @@ static int open_(ptb_ *p, const char **label, size_t *label_len)
 	return SP_OK;
 }
 
-/* The open nodes, when the caller wants every node (sp_ptb_parse_nodes). */
-typedef struct open_nodes_ {
-	const char **label;
-	size_t *label_len, *first, n, cap;
-	size_t leaves;  /* leaves so far */
-	sp_ptb_node_fn node;
-	void *payload;
-} open_nodes_;
-
-static int push_(ptb_ *p, open_nodes_ *o, const char *label, size_t label_len)
+/* Node bookkeeping of sp_ptb_parse_nodes (o NULL: none). */
+static int open_node_(ptb_ *p, sp_ptb_nodes *o, const char *label, size_t label_len,
+		      size_t leaves)
 {
-	if (!o->node)
+	if (!o)
 		return SP_OK;
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? 2 * o->cap : 32;
-		const char **l = realloc(o->label, cap * sizeof(*l));
-		size_t *ll = l ? realloc(o->label_len, cap * sizeof(*ll)) : NULL;
-		size_t *f = ll ? realloc(o->first, cap * sizeof(*f)) : NULL;
-		if (l)
-			o->label = l;
-		if (ll)
-			o->label_len = ll;
-		if (!f)
-			return sp_err(p->ctx, SP_ENOMEM, "out of memory");
-		o->first = f;
-		o->cap = cap;
-	}
-	o->label[o->n] = label;
-	o->label_len[o->n] = label_len;
-	o->first[o->n++] = o->leaves;
+	if (sp_grow(&o->node, &o->cap, o->n + 1, sizeof(*o->node)) < 0 ||
+	    sp_grow(&o->open, &o->open_cap, o->depth + 1, sizeof(*o->open)) < 0)
+		return sp_err(p->ctx, SP_ENOMEM, "out of memory");
+	o->node[o->n] = (sp_ptb_node){label, label_len, leaves, 0};
+	o->open[o->depth++] = o->n++;
 	return SP_OK;
 }
 
-static int pop_(open_nodes_ *o)
+static void close_node_(sp_ptb_nodes *o, size_t leaves)
 {
-	size_t k;
-	if (!o->node)
-		return SP_OK;
-	k = --o->n;
-	return o->node(o->payload, o->label[k], o->label_len[k], o->first[k],
-		       o->leaves - o->first[k]);
+	sp_ptb_node *nd;
+	if (!o)
+		return;
+	nd = &o->node[o->open[--o->depth]];
+	nd->count = leaves - nd->first;
 }
 
-static int parse_(ptb_ *p, sp_token_fn emit, void *payload, open_nodes_ *o,
+static int parse_(ptb_ *p, sp_token_fn emit, void *payload, sp_ptb_nodes *o,
 		  const char **label, size_t *label_len)
 {
 	const char *l;
-	size_t ll, depth = 1;
+	size_t ll, depth = 1, leaves = 0;
 	int fresh = 1; /* the innermost open node has only its label yet */
 	int rc;
-	if ((rc = open_(p, &l, &ll)) < 0 || (rc = push_(p, o, l, ll)) < 0)
+	if ((rc = open_(p, &l, &ll)) < 0 || (rc = open_node_(p, o, l, ll, 0)) < 0)
 		return rc;
 	*label = l;
 	*label_len = ll;
@@ -125,7 +107,7 @@ static int parse_(ptb_ *p, sp_token_fn emit, void *payload, open_nodes_ *o,
 			return expected_(p, "')' closing a node");
 		if (p->s[p->i] == '(') {
 			if ((rc = open_(p, &l, &ll)) < 0 ||
-			    (rc = push_(p, o, l, ll)) < 0)
+			    (rc = open_node_(p, o, l, ll, leaves)) < 0)
 				return rc;
 			depth++;
 			fresh = 1;
@@ -137,8 +119,7 @@ static int parse_(ptb_ *p, sp_token_fn emit, void *payload, open_nodes_ *o,
 						 "after the label");
 			p->i++;
 			depth--;
-			if ((rc = pop_(o)) < 0)
-				return rc;
+			close_node_(o, leaves);
 			continue;
 		}
 		/* a leaf: alone in its node, right after the label */
@@ -148,7 +129,7 @@ static int parse_(ptb_ *p, sp_token_fn emit, void *payload, open_nodes_ *o,
 		w = word_(p);
 		if (emit && (rc = emit(payload, p->s + p->i, w, p->i)) < 0)
 			return rc;
-		o->leaves++;
+		leaves++;
 		p->i += w;
 		fresh = 0;
 		skip_(p);
@@ -167,10 +148,9 @@ int sp_ptb_parse(sp_ctx *ctx, const char *text, size_t len, const char *file,
 		 const char **label, size_t *label_len)
 {
 	ptb_ p = {ctx, text, len, 0, file, line};
-	open_nodes_ o = {0};
 	const char *l;
 	size_t ll;
-	int rc = parse_(&p, emit, payload, &o, &l, &ll);
+	int rc = parse_(&p, emit, payload, NULL, &l, &ll);
 	if (rc == SP_OK && label) {
 		*label = l;
 		*label_len = ll;
@@ -180,20 +160,20 @@ int sp_ptb_parse(sp_ctx *ctx, const char *text, size_t len, const char *file,
 
 int sp_ptb_parse_nodes(sp_ctx *ctx, const char *text, size_t len,
 		       const char *file, size_t line, sp_token_fn emit,
-		       sp_ptb_node_fn node, void *payload)
+		       void *payload, sp_ptb_nodes *nodes)
 {
 	ptb_ p = {ctx, text, len, 0, file, line};
-	open_nodes_ o = {0};
 	const char *l;
 	size_t ll;
-	int rc;
-	o.node = node;
-	o.payload = payload;
-	rc = parse_(&p, emit, payload, &o, &l, &ll);
-	free(o.label);
-	free(o.label_len);
-	free(o.first);
-	return rc;
+	nodes->n = nodes->depth = 0;
+	return parse_(&p, emit, payload, nodes, &l, &ll);
+}
+
+void sp_ptb_nodes_fini(sp_ptb_nodes *nodes)
+{
+	free(nodes->node);
+	free(nodes->open);
+	memset(nodes, 0, sizeof(*nodes));
 }
 
 int sp_ptb_class(sp_ctx *ctx, const char *label, size_t label_len,
@@ -248,107 +228,66 @@ static int count_leaf_(void *payload, const char *tok, size_t len,
 	return SP_OK;
 }
 
-/* One tree's leaves and labelled nodes, for the phrase lines. */
+/* One tree's leaves (offset, length into the line) and nodes, for the
+ * phrase lines. */
+typedef struct leaf_span_ {
+	size_t off, len;
+} leaf_span_;
+
 typedef struct phrases_ {
 	sp_ctx *ctx;
-	size_t *off, *len, n, cap;           /* leaves */
-	const char **label;
-	size_t *label_len, *first, *count;   /* nodes */
-	size_t nn, ncap;
+	leaf_span_ *leaf;
+	size_t n_leaves, cap;
+	sp_ptb_nodes nodes;
 } phrases_;
-
-static int grow_(sp_ctx *ctx, size_t *cap, size_t need, void **arr[],
-		 const size_t *size, int k)
-{
-	size_t c = *cap ? 2 * *cap : 64;
-	if (need <= *cap)
-		return SP_OK;
-	for (int i = 0; i < k; i++) {
-		void *q = realloc(*arr[i], c * size[i]);
-		if (!q)
-			return sp_err(ctx, SP_ENOMEM, "out of memory");
-		*arr[i] = q;
-	}
-	*cap = c;
-	return SP_OK;
-}
 
 static int phrase_leaf_(void *payload, const char *tok, size_t len,
 			size_t offset)
 {
 	phrases_ *t = payload;
-	void **arr[2] = {(void **)&t->off, (void **)&t->len};
-	const size_t size[2] = {sizeof(size_t), sizeof(size_t)};
-	int rc;
 	(void)tok;
-	if ((rc = grow_(t->ctx, &t->cap, t->n + 1, arr, size, 2)) < 0)
-		return rc;
-	t->off[t->n] = offset;
-	t->len[t->n++] = len;
+	if (sp_grow(&t->leaf, &t->cap, t->n_leaves + 1, sizeof(*t->leaf)) < 0)
+		return sp_err(t->ctx, SP_ENOMEM, "out of memory");
+	t->leaf[t->n_leaves++] = (leaf_span_){offset, len};
 	return SP_OK;
 }
 
-static int phrase_node_(void *payload, const char *label, size_t label_len,
-			size_t first, size_t count)
-{
-	phrases_ *t = payload;
-	void **arr[4] = {(void **)&t->label, (void **)&t->label_len,
-			 (void **)&t->first, (void **)&t->count};
-	const size_t size[4] = {sizeof(char *), sizeof(size_t), sizeof(size_t),
-				sizeof(size_t)};
-	int rc;
-	if ((rc = grow_(t->ctx, &t->ncap, t->nn + 1, arr, size, 4)) < 0)
-		return rc;
-	t->label[t->nn] = label;
-	t->label_len[t->nn] = label_len;
-	t->first[t->nn] = first;
-	t->count[t->nn++] = count;
-	return SP_OK;
-}
-
-static void phrases_free_(phrases_ *t)
-{
-	free(t->off);
-	free(t->len);
-	free(t->label);
-	free(t->label_len);
-	free(t->first);
-	free(t->count);
-}
-
-/* Every node of the tree text[0..n) as a line, the root first. */
+/* Every labelled node of the tree text[0..n) as a line, in document
+ * order (the root first).  A node writes all its leaves, so a tree's
+ * lines hold about leaves x depth tokens: fine for SST's sentences. */
 static int write_phrases_(phrases_ *t, const char *text, size_t n,
 			  const char *name, size_t line,
-			  sp_ptb_classes classes, FILE *out, size_t *nk,
-			  size_t *nd)
+			  sp_ptb_classes classes, FILE *out, size_t *kept,
+			  size_t *dropped)
 {
 	int rc;
-	t->n = t->nn = 0;
+	t->n_leaves = 0;
 	if ((rc = sp_ptb_parse_nodes(t->ctx, text, n, name, line,
-				     phrase_leaf_, phrase_node_, t)) < 0)
+				     phrase_leaf_, t, &t->nodes)) < 0)
 		return rc;
-	for (size_t k = t->nn; k-- > 0;) {
+	for (size_t k = 0; k < t->nodes.n; k++) {
+		const sp_ptb_node *nd = &t->nodes.node[k];
 		const char *cls;
-		if ((rc = sp_ptb_class(t->ctx, t->label[k], t->label_len[k],
+		if ((rc = sp_ptb_class(t->ctx, nd->label, nd->label_len,
 				       classes, &cls, name, line)) < 0)
 			return rc;
 		if (!cls) {
-			(*nd)++;
+			(*dropped)++;
 			continue;
 		}
-		for (size_t i = 0; i < t->count[k]; i++) {
-			size_t j = t->first[k] + i;
+		for (size_t i = 0; i < nd->count; i++) {
+			const leaf_span_ *lf = &t->leaf[nd->first + i];
 			if (i)
 				fputc(' ', out);
-			fwrite(text + t->off[j], 1, t->len[j], out);
+			fwrite(text + lf->off, 1, lf->len, out);
 		}
 		fputc('\t', out);
 		if (classes == SP_PTB_RAW)
-			fwrite(cls, 1, t->label_len[k], out);
+			fwrite(cls, 1, nd->label_len, out);
 		else
 			fputs(cls, out);
 		fputc('\n', out);
-		(*nk)++;
+		(*kept)++;
 	}
 	return SP_OK;
 }
@@ -402,7 +341,8 @@ int sp_ptb_write_tsv(sp_ctx *ctx, FILE *in, const char *name,
 		rc = sp_err(ctx, SP_EIO, "%s: read error", name);
 	if (rc == SP_OK && ferror(out))
 		rc = sp_err(ctx, SP_EIO, "%s: cannot write the tsv", name);
-	phrases_free_(&t);
+	free(t.leaf);
+	sp_ptb_nodes_fini(&t.nodes);
 	free(buf);
 	if (kept)
 		*kept = nk;

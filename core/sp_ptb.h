@@ -46,25 +46,36 @@ int sp_ptb_parse(sp_ctx *ctx, const char *text, size_t len, const char *file,
 		 size_t line, sp_token_fn emit, void *payload,
 		 const char **label, size_t *label_len);
 
-/*
- * A node of the tree, called when it closes (children before parents, the
- * root last): its label (into the text) and its leaves, first..first+count
- * in the order emit saw them.
- */
-typedef int (*sp_ptb_node_fn)(void *payload, const char *label,
-			      size_t label_len, size_t first, size_t count);
+/* A node of a tree: its label (into the text) and its leaves,
+ * first..first+count in the order emit saw them. */
+typedef struct sp_ptb_node {
+	const char *label;
+	size_t label_len, first, count;
+} sp_ptb_node;
+
+/* The nodes of the last tree sp_ptb_parse_nodes read, in document order
+ * (each node before its children, left to right: the root first).  Zero
+ * it before the first use; it grows as needed; sp_ptb_nodes_fini frees
+ * it. */
+typedef struct sp_ptb_nodes {
+	sp_ptb_node *node;
+	size_t n, cap;
+	size_t *open;            /* the nodes still open while parsing */
+	size_t depth, open_cap;
+} sp_ptb_nodes;
 
 /*
- * sp_ptb_parse calling emit for every leaf and node for every node (each
- * may be NULL), both with payload.  SST labels every phrase, not only the
- * sentence: these are Socher et al.'s phrase labels.
+ * sp_ptb_parse (emit, which may be NULL, for every leaf) that also lists
+ * every node in *nodes.  SST labels every phrase, not only the sentence:
+ * these are Socher et al.'s phrase labels.
  */
 int sp_ptb_parse_nodes(sp_ctx *ctx, const char *text, size_t len,
 		       const char *file, size_t line, sp_token_fn emit,
-		       sp_ptb_node_fn node, void *payload);
+		       void *payload, sp_ptb_nodes *nodes);
+void sp_ptb_nodes_fini(sp_ptb_nodes *nodes);
 
 /*
- * The class of a root label under `classes`: *out is a static string
+ * The class of a node's label (the root's, for a sentence) under `classes`: *out is a static string
  * ("neg", "pos", "0".."4") or the label itself (RAW, not NUL-terminated:
  * use label_len), or NULL when the example is dropped (the neutral 2 of
  * SST-2).  A label that is not 0-4 under FINE or BINARY is SP_EINPUT.
@@ -77,8 +88,8 @@ int sp_ptb_class(sp_ctx *ctx, const char *label, size_t label_len,
  * Reads a tree file (one tree per line; empty lines skipped) and writes
  * one `leaf leaf ...<TAB>class` line per kept tree to out; *kept and
  * *dropped (may be NULL) count the trees.  With `phrases`, every node is
- * a line of its own (its leaves and its label under `classes`; the root
- * first) and the counts are of nodes:
+ * a line of its own (its leaves and its label under `classes`, in
+ * document order: the root first) and the counts are of nodes:
  * training on SST's phrase labels.  A leaf with a tab or a newline cannot
  * occur (the parser splits on spaces and parentheses).
  */

@@ -23,10 +23,7 @@ typedef struct leaves_ {
 	size_t *off;
 	const char **tok;
 	size_t n, ncap, tcap; /* leaves; capacity of off, of tok */
-	/* the nodes, when phrases are read: label, leaves first..first+count */
-	const char **nlabel;
-	size_t *nlabel_len, *nfirst, *ncount;
-	size_t nn, nlcap, nllcap, nfcap, nccap;
+	sp_ptb_nodes nodes;   /* every node, when phrases are read */
 	int phrases;
 	sp_ctx *ctx;
 	const char *path;
@@ -45,21 +42,6 @@ static int leaf_(void *payload, const char *tok, size_t len, size_t offset)
 	l->buf[l->len + len] = '\0';
 	l->off[l->n++] = l->len;
 	l->len += len + 1;
-	return SP_OK;
-}
-
-static int node_(void *payload, const char *label, size_t label_len, size_t first, size_t count)
-{
-	leaves_ *l = payload;
-	if (sp_grow(&l->nlabel, &l->nlcap, l->nn + 1, sizeof(*l->nlabel)) < 0 ||
-	    sp_grow(&l->nlabel_len, &l->nllcap, l->nn + 1, sizeof(size_t)) < 0 ||
-	    sp_grow(&l->nfirst, &l->nfcap, l->nn + 1, sizeof(size_t)) < 0 ||
-	    sp_grow(&l->ncount, &l->nccap, l->nn + 1, sizeof(size_t)) < 0)
-		return sp_err(l->ctx, SP_ENOMEM, "out of memory");
-	l->nlabel[l->nn] = label;
-	l->nlabel_len[l->nn] = label_len;
-	l->nfirst[l->nn] = first;
-	l->ncount[l->nn++] = count;
 	return SP_OK;
 }
 
@@ -97,16 +79,17 @@ static int emit_span_(leaves_ *l, size_t lineno, const char *label, size_t label
 	return l->env->emit(l->env->payload, &e);
 }
 
-/* One tree line: parsed, and the root (or every node) emitted. */
+/* One tree line: parsed, and the root (or every node, in document
+ * order) emitted. */
 static int ptb_tree_(void *payload, size_t lineno, char *s, size_t len)
 {
 	leaves_ *l = payload;
 	const char *label;
 	size_t label_len;
 	int rc;
-	l->len = l->n = l->nn = 0;
+	l->len = l->n = 0;
 	if (l->phrases)
-		rc = sp_ptb_parse_nodes(l->ctx, s, len, l->path, lineno, leaf_, node_, l);
+		rc = sp_ptb_parse_nodes(l->ctx, s, len, l->path, lineno, leaf_, l, &l->nodes);
 	else
 		rc = sp_ptb_parse(l->ctx, s, len, l->path, lineno, leaf_, l, &label, &label_len);
 	if (rc < 0)
@@ -117,11 +100,11 @@ static int ptb_tree_(void *payload, size_t lineno, char *s, size_t len)
 		l->tok[i] = l->buf + l->off[i];
 	if (!l->phrases)
 		return emit_span_(l, lineno, label, label_len, 0, l->n);
-	/* the root closes last: emit it first, then the others */
-	for (size_t k = l->nn; k-- > 0;)
-		if ((rc = emit_span_(l, lineno, l->nlabel[k], l->nlabel_len[k], l->nfirst[k],
-				     l->ncount[k])) != 0)
+	for (size_t k = 0; k < l->nodes.n; k++) {
+		const sp_ptb_node *nd = &l->nodes.node[k];
+		if ((rc = emit_span_(l, lineno, nd->label, nd->label_len, nd->first, nd->count)) != 0)
 			return rc;
+	}
 	return SP_OK;
 }
 
@@ -140,10 +123,7 @@ static int ptb_read_(sp_ctx *ctx, const sp_kv *args, const char *path,
 	free(l.buf);
 	free(l.off);
 	free(l.tok);
-	free(l.nlabel);
-	free(l.nlabel_len);
-	free(l.nfirst);
-	free(l.ncount);
+	sp_ptb_nodes_fini(&l.nodes);
 	return rc;
 }
 

@@ -10,7 +10,7 @@
  * as PATH.a and PATH.b, else one tsv file.  The [data] keys come from the
  * input's length, which the fuzzer varies freely: bit 0 skip_bad, bits
  * 1-2 the choice of `labels` (ptb: fine, binary, raw; genbank: fine,
- * class).  A corpus that reads is walked through every accessor.
+ * class), bit 3 ptb's `phrases` (the split read is "train").  A corpus that reads is walked through every accessor.
  */
 #include "fuzz.h"
 
@@ -91,6 +91,8 @@ static sp_kv *args_(sp_ctx *ctx, const sp_reader_ops *r, size_t size, int two)
 		else if (!strcmp(k, "labels") && spec[i].choices)
 			v = strstr(spec[i].choices, "class") ? labels[(size >> 1) & 1 ? 3 : 0]
 							     : labels[((size >> 1) & 3) % 3];
+		else if (!strcmp(k, "phrases"))
+			v = size & 8 ? "true" : "false";
 		else if (two && !strcmp(k, "src_suffix"))
 			v = "a";
 		else if (two && !strcmp(k, "tgt_suffix"))

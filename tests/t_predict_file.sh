@@ -45,19 +45,26 @@ run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR" --scheme iobe
 cp "$work/out" iobes.conll
 ok $([ $rc -eq 0 ] && [ "$(awk 'NF && ($2 !~ /^([BIES]-.|O$)/ || $3 !~ /^([BIES]-.|O$)/)' iobes.conll | wc -l)" -eq 0 ] \
 	&& grep -q ' S-' iobes.conll && echo 0 || echo 1) "--scheme iobes: every tag O or B/I/E/S-TYPE, single-token entities as S- ($err)"
-"$PIPELINE" conlleval iobes.conll >from_iobes.txt
-ok $([ -s from_iobes.txt ] && cmp -s from_iobes.txt from_predict.txt && echo 0 || echo 1) "--scheme iobes: conlleval's report is unchanged (same gold and predicted entities)"
+# back to IOB2 (S -> B, E -> I): the tags written without --scheme
+awk '{ for (i = 2; i <= NF; i++) sub(/^S-/, "B-", $i) sub(/^E-/, "I-", $i); print }' iobes.conll >back2.conll
+ok $([ -s back2.conll ] && cmp -s back2.conll pred.conll && echo 0 || echo 1) "--scheme iobes: the same gold and predicted entities (mapped back to IOB2: the plain output)"
 ok $([ "$(cut -d' ' -f1 iobes.conll)" = "$(cut -d' ' -f1 pred.conll)" ] && echo 0 || echo 1) "--scheme iobes: the same tokens in the same order"
 run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR" --scheme iob1
 cp "$work/out" iob1.conll
-"$PIPELINE" conlleval iob1.conll >from_iob1.txt
-ok $([ $rc -eq 0 ] && ! grep -q ' [ES]-' iob1.conll && cmp -s from_iob1.txt from_predict.txt && echo 0 || echo 1) "--scheme iob1: no E- or S-, conlleval's report unchanged"
+# back to IOB2: an I-X that does not continue an X chunk starts one
+awk 'NF == 0 { delete prev; print; next }
+	{ for (i = 2; i <= NF; i++) { t = $i; if (t ~ /^I-/ && prev[i] != "B-" substr(t, 3) && prev[i] != t) $i = "B-" substr(t, 3); prev[i] = t }
+	  print }' iob1.conll >back1.conll
+ok $([ $rc -eq 0 ] && ! grep -q ' [ES]-' iob1.conll && ! cmp -s iob1.conll pred.conll && cmp -s back1.conll pred.conll \
+	&& echo 0 || echo 1) "--scheme iob1: no E- or S-, chunks start with I-, the same entities (mapped back to IOB2: the plain output)"
 run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR" --scheme iob2
 ok $([ $rc -eq 0 ] && printf '%s\n' "$out" | cmp -s - <(sed '$d' pred.conll) && echo 0 || echo 1) "--scheme iob2 (the training data's): the output without --scheme, byte for byte"
 run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR" --scheme bilou
 ok $([ $rc -eq 1 ] && contains "$err" "expected iob1, iob2 or iobes" && echo 0 || echo 1) "--scheme bilou: refused ($err)"
 run "$PIPELINE" predict "$NER" --set pipeline.name=pf --input x --scheme iobes
 ok $([ $rc -eq 2 ] && contains "$err" "--scheme needs predict --file" && echo 0 || echo 1) "--scheme without --file: exit 2"
+run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR" --scheme iobes --report conlleval
+ok $([ $rc -eq 2 ] && contains "$err" "not with --report" && echo 0 || echo 1) "--scheme with --report conlleval: exit 2 (conlleval reads S- and E- its own way)"
 
 # plain text, one sentence per line, from standard input
 sentence=$(grep '[^[:space:]]' "$TR" | head -8 | cut -f1 | tr '\n' ' ')
