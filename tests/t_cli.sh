@@ -281,8 +281,10 @@ for i in 1 2 3 4; do cat "$BTC/train.conll"; done >large.conll
 	--set "data.train=\"$work/small.conll\"" --set "data.dev=\"$work/small.conll\"" \
 	--set "data.test=\"$work/large.conll\"" --set model2.hidden=16 >evalint.out 2>evalint.err &
 pid=$!
-for i in $(seq 1 600); do
-	[ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='evalint' and m.split='dev' and m.epoch is null" 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+reached="the final dev metrics never came in 120 s"
+for i in $(seq 1 1200); do
+	[ "$(sql "select count(*) from metrics m join runs r on r.id=m.run_id where r.pipeline='evalint' and m.split='dev' and m.epoch is null" 2>/dev/null)" -gt 0 ] 2>/dev/null \
+		&& { reached="signalled after the final dev metrics"; break; }
 	sleep 0.1
 done
 kill -INT $pid
@@ -292,7 +294,7 @@ id=$(sql "select id from runs where pipeline='evalint'")
 emodel=$(sql "select path from artifacts where run_id=$id and kind='model'")
 ok $([ $rc -eq 130 ] && grep -q "interrupted in the evaluation of the test split" evalint.err \
 	&& [ "$(sql "select status from runs where id=$id")" = interrupted ] && echo 0 || echo 1) \
-	"Ctrl-C in the final evaluation: exit 130, logged as interrupted ($rc; $(tail -1 evalint.err))"
+	"Ctrl-C in the final evaluation: exit 130, logged as interrupted ($reached; $rc; $(tail -1 evalint.err))"
 ok $([ -s "$emodel" ] && [ "$(sql "select count(*) from metrics where run_id=$id and split='dev' and epoch is null")" -gt 0 ] \
 	&& [ "$(sql "select count(*) from metrics where run_id=$id and split='test'")" -eq 0 ] && echo 0 || echo 1) \
 	"... its model and final dev metrics kept, no test metrics ($emodel)"
