@@ -199,52 +199,23 @@ int sp_ptb_class(sp_ctx *ctx, const char *label, size_t label_len,
 	return SP_OK;
 }
 
-/* Leaves joined by single spaces. */
-typedef struct joined_ {
-	FILE *out;
-	int first;
-} joined_;
-
-static int put_leaf_(void *payload, const char *tok, size_t len,
-		     size_t offset)
-{
-	joined_ *j = payload;
-	(void)offset;
-	if (!j->first)
-		fputc(' ', j->out);
-	fwrite(tok, 1, len, j->out);
-	j->first = 0;
-	return SP_OK;
-}
-
-/* Counts leaves (a first pass, so that a dropped tree writes nothing). */
-static int count_leaf_(void *payload, const char *tok, size_t len,
-		       size_t offset)
-{
-	(void)tok;
-	(void)len;
-	(void)offset;
-	(*(size_t *)payload)++;
-	return SP_OK;
-}
-
-/* One tree's leaves (offset, length into the line) and nodes, for the
- * phrase lines. */
+/* One tree's leaves (offset, length into the line) and nodes, for its
+ * lines. */
 typedef struct leaf_span_ {
 	size_t off, len;
 } leaf_span_;
 
-typedef struct phrases_ {
+typedef struct tree_ {
 	sp_ctx *ctx;
 	leaf_span_ *leaf;
 	size_t n_leaves, cap;
 	sp_ptb_nodes nodes;
-} phrases_;
+} tree_;
 
-static int phrase_leaf_(void *payload, const char *tok, size_t len,
+static int tree_leaf_(void *payload, const char *tok, size_t len,
 			size_t offset)
 {
-	phrases_ *t = payload;
+	tree_ *t = payload;
 	(void)tok;
 	if (sp_grow(&t->leaf, &t->cap, t->n_leaves + 1, sizeof(*t->leaf)) < 0)
 		return sp_err(t->ctx, SP_ENOMEM, "out of memory");
@@ -252,20 +223,20 @@ static int phrase_leaf_(void *payload, const char *tok, size_t len,
 	return SP_OK;
 }
 
-/* Every labelled node of the tree text[0..n) as a line, in document
- * order (the root first).  A node writes all its leaves, so a tree's
- * lines hold about leaves x depth tokens: fine for SST's sentences. */
-static int write_phrases_(phrases_ *t, const char *text, size_t n,
-			  const char *name, size_t line,
-			  sp_ptb_classes classes, FILE *out, size_t *kept,
-			  size_t *dropped)
+/* The tree text[0..n) as a line (its root), or with `phrases` every
+ * labelled node as a line, in document order (the root first).  A node
+ * writes all its leaves, so a tree's phrase lines hold about leaves x
+ * depth tokens: fine for SST's sentences. */
+static int write_tree_(tree_ *t, const char *text, size_t n,
+		       const char *name, size_t line, sp_ptb_classes classes,
+		       int phrases, FILE *out, size_t *kept, size_t *dropped)
 {
 	int rc;
 	t->n_leaves = 0;
 	if ((rc = sp_ptb_parse_nodes(t->ctx, text, n, name, line,
-				     phrase_leaf_, t, &t->nodes)) < 0)
+				     tree_leaf_, t, &t->nodes)) < 0)
 		return rc;
-	for (size_t k = 0; k < t->nodes.n; k++) {
+	for (size_t k = 0; k < (phrases ? t->nodes.n : 1); k++) {
 		const sp_ptb_node *nd = &t->nodes.node[k];
 		const char *cls;
 		if ((rc = sp_ptb_class(t->ctx, nd->label, nd->label_len,
@@ -298,44 +269,17 @@ int sp_ptb_write_tsv(sp_ctx *ctx, FILE *in, const char *name,
 {
 	char *buf = NULL;
 	size_t cap = 0, line = 0, nk = 0, nd = 0;
-	phrases_ t = {0};
+	tree_ t = {0};
 	ssize_t n;
 	int rc = SP_OK;
 	t.ctx = ctx;
 	while ((n = getline(&buf, &cap, in)) >= 0) {
-		const char *label = NULL, *cls;
-		size_t label_len = 0, leaves = 0;
-		joined_ j = {out, 1};
 		line++;
 		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 			n--;
-		if (n == 0)
-			continue;
-		if (phrases) {
-			if ((rc = write_phrases_(&t, buf, (size_t)n, name, line,
-						 classes, out, &nk, &nd)) < 0)
-				break;
-			continue;
-		}
-		if ((rc = sp_ptb_parse(ctx, buf, (size_t)n, name, line,
-				       count_leaf_, &leaves, &label,
-				       &label_len)) < 0 ||
-		    (rc = sp_ptb_class(ctx, label, label_len, classes, &cls,
-				       name, line)) < 0)
+		if (n > 0 && (rc = write_tree_(&t, buf, (size_t)n, name, line, classes,
+					      phrases, out, &nk, &nd)) < 0)
 			break;
-		if (!cls) {
-			nd++;
-			continue;
-		}
-		sp_ptb_parse(ctx, buf, (size_t)n, name, line, put_leaf_, &j,
-			     &label, &label_len);
-		fputc('\t', out);
-		if (classes == SP_PTB_RAW)
-			fwrite(cls, 1, label_len, out);
-		else
-			fputs(cls, out);
-		fputc('\n', out);
-		nk++;
 	}
 	if (rc == SP_OK && ferror(in))
 		rc = sp_err(ctx, SP_EIO, "%s: read error", name);

@@ -23,7 +23,7 @@ typedef struct leaves_ {
 	size_t *off;
 	const char **tok;
 	size_t n, ncap, tcap; /* leaves; capacity of off, of tok */
-	sp_ptb_nodes nodes;   /* every node, when phrases are read */
+	sp_ptb_nodes nodes;   /* every node (the root is node 0) */
 	int phrases;
 	sp_ctx *ctx;
 	const char *path;
@@ -84,23 +84,15 @@ static int emit_span_(leaves_ *l, size_t lineno, const char *label, size_t label
 static int ptb_tree_(void *payload, size_t lineno, char *s, size_t len)
 {
 	leaves_ *l = payload;
-	const char *label;
-	size_t label_len;
 	int rc;
 	l->len = l->n = 0;
-	if (l->phrases)
-		rc = sp_ptb_parse_nodes(l->ctx, s, len, l->path, lineno, leaf_, l, &l->nodes);
-	else
-		rc = sp_ptb_parse(l->ctx, s, len, l->path, lineno, leaf_, l, &label, &label_len);
-	if (rc < 0)
+	if ((rc = sp_ptb_parse_nodes(l->ctx, s, len, l->path, lineno, leaf_, l, &l->nodes)) < 0)
 		return rc;
 	if (sp_grow(&l->tok, &l->tcap, l->n, sizeof(*l->tok)) < 0)
 		return sp_err(l->ctx, SP_ENOMEM, "out of memory");
 	for (size_t i = 0; i < l->n; i++)
 		l->tok[i] = l->buf + l->off[i];
-	if (!l->phrases)
-		return emit_span_(l, lineno, label, label_len, 0, l->n);
-	for (size_t k = 0; k < l->nodes.n; k++) {
+	for (size_t k = 0; k < (l->phrases ? l->nodes.n : 1); k++) {
 		const sp_ptb_node *nd = &l->nodes.node[k];
 		if ((rc = emit_span_(l, lineno, nd->label, nd->label_len, nd->first, nd->count)) != 0)
 			return rc;
