@@ -96,7 +96,7 @@ static int tag_conv_room(tag_conv *v, sp_ctx *ctx, size_t n, size_t bytes)
  * is numbered by the token where it first occurs (a sentence has few
  * types: the search runs over those only).  A tag that is neither O nor
  * B/I/E/S-TYPE is SP_EINPUT naming the file and its line (gold tags: the
- * model's own were checked before, check_labels).
+ * model's own were checked before, check_scheme).
  */
 static int tag_conv_run(tag_conv *v, sp_ctx *ctx, const char *const *tags, size_t n,
 			sp_tag_scheme to, const char *file, size_t line)
