@@ -161,7 +161,7 @@ static int write_weights(sp_modelfile_writer *w, sp_job *j)
 			off += sp_weight_floats(wt);
 		}
 	}
-	return SP_OK;
+	return sp_extras_write(&j->extras, w);
 }
 
 int sp_checkpoint_save(sp_job *j, const char *path, int64_t epoch,
@@ -304,7 +304,8 @@ int sp_checkpoint_load_job(sp_job *j, const char *path)
 	    (rc = sp_modelfile_vocab(&j->data.labels, mf, j->ctx, "labels")) < 0 ||
 	    (rc = sp_splits_seq_load_bpe(j, mf, path)) < 0 ||
 	    (rc = ((const sp_encoder_ops *)j->st.enc.comp)->attach(j->st.enc.self, j->ctx, j->data.vocab)) < 0 ||
-	    (rc = sp_params_build(j)) < 0 || (rc = sp_params_load(j, mf)) < 0)
+	    (rc = sp_params_build(j)) < 0 || (rc = sp_params_load(j, mf)) < 0 ||
+	    (rc = sp_extras_read(&j->extras, j->ctx, mf)) < 0)
 		goto done;
 done:
 	sp_modelfile_free(mf);

@@ -155,6 +155,7 @@ void sp_job_fini(sp_job *j)
 	sp_splits_fini(&j->data);
 	sp_params_fini(&j->par);
 	sp_batchbuf_fini(&j->buf);
+	sp_extras_fini(&j->extras);
 	free(j->files.ckpt);
 	for (size_t i = 0; i < j->cfg.n_ov; i++)
 		free(j->cfg.ov[i]);

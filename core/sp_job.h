@@ -16,6 +16,7 @@
 #include "sp_batch.h"
 #include "sp_ctx.h"
 #include "sp_dist.h"
+#include "sp_extras.h"
 #include "sp_kv.h"
 #include "sp_modelfile.h"
 #include "sp_observer.h"
@@ -90,6 +91,7 @@ typedef struct sp_job {
 	sp_run_files files;
 	int diverged;            /* training stopped: the loss diverged */
 	sp_dist *dist;           /* the ranks of a data-parallel run; NULL = alone */
+	sp_extras extras;        /* counted, not trained: saved with the weights */
 } sp_job;
 
 static inline const sp_model_ops *sp_model_of(const sp_stages *s)

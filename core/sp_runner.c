@@ -206,6 +206,10 @@ int sp_runner_run(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	if ((rc = run_configure(&j, pipe_path, &ck)) >= 0 &&
 	    (!sp_dist_writer(j.dist) || (rc = run_start(&j, ck != NULL, out_run_id)) >= 0))
 		rc = run_prepare(&j, model_path, sizeof(model_path), ck, &st);
+	/* what the program learns from the data by counting, before the
+	 * first checkpoint saves it */
+	if (rc >= 0 && opts->job_hook)
+		rc = opts->job_hook(&j, "train", NULL, NULL);
 	if ((rc = sp_dist_agree(j.dist, ctx, rc)) < 0 || (rc = sp_train(&j, &st)) < 0)
 		goto done;
 	/* final evaluation of the kept model */
@@ -267,7 +271,7 @@ int sp_runner_eval(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	    (rc = sp_modelfile_vocab(&j.data.labels, mf, ctx, "labels")) < 0 ||
 	    (rc = sp_splits_seq_load_bpe(&j, mf, path)) < 0 ||
 	    (rc = sp_splits_read_and_encode(&j)) < 0 || (rc = sp_params_build(&j)) < 0 ||
-	    (rc = sp_params_load(&j, mf)) < 0)
+	    (rc = sp_params_load(&j, mf)) < 0 || (rc = sp_extras_read(&j.extras, ctx, mf)) < 0)
 		goto done;
 	/* --report conlleval: the report alone, to be compared byte for byte */
 	if (opts->report) {

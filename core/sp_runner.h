@@ -66,7 +66,8 @@ typedef struct sp_runner_opts {
 	const char *attention;
 	/* predict --file --format NAME: the file through job_hook (verb
 	 * "predict") instead of the usual output; eval calls job_hook (verb
-	 * "eval") after the usual metrics.  The program sets the hook (the
+	 * "eval") after the usual metrics, and run (verb "train") before
+	 * training, to fill the job's extras.  The program sets the hook (the
 	 * gene decoder of dna/sp_genejob.h), so the core knows no domain;
 	 * it returns 0 doing nothing for a job that is not its kind. */
 	const char *out_format;

@@ -47,6 +47,9 @@ typedef struct ctx_ {
 	long len;
 	double gene, intron;
 	int gc;
+	const sp_genesig *sig; /* may be NULL */
+	double sig_weight, content_weight;
+	double prior[SP_NLABEL]; /* subtracted from each label's score */
 } dctx;
 
 static int X(const dctx *d, long i)
@@ -70,7 +73,30 @@ typedef struct site {
 	int ac_m;       /* minus intron may have ended at i-1 (its 5' end) */
 	int stop_m;     /* minus stop codon at i-3..i-1 */
 	int cat;        /* minus start codon at i */
+	/* the signal sensors' scores of the sites above (0 without) */
+	double atg_s, don_p_s, acc_p_s, stop_p_s, ct_m_s, ac_m_s, stop_m_s, cat_s;
 } site;
+
+static double sig_(const dctx *d, int kind, long pos, int strand)
+{
+	return d->sig_weight * sp_genesig_score(d->sig, kind, d->seq, (size_t)d->len, pos,
+						strand);
+}
+
+/* Scores the sites found at i (anchors on each strand's reading, see
+ * sp_genesig.h: a minus site's oriented position is len - 1 - forward). */
+static void site_scores_(const dctx *d, long i, site *s)
+{
+	long n = d->len;
+	s->atg_s = s->atg ? sig_(d, SP_SIG_START, i, 1) : 0;
+	s->don_p_s = s->don_p ? sig_(d, SP_SIG_DONOR, i, 1) : 0;
+	s->acc_p_s = s->acc_p ? sig_(d, SP_SIG_ACCEPTOR, i - 2, 1) : 0;
+	s->stop_p_s = s->stop_p ? sig_(d, SP_SIG_STOP, i, 1) : 0;
+	s->ct_m_s = s->ct_m ? sig_(d, SP_SIG_ACCEPTOR, n - 2 - i, -1) : 0;
+	s->ac_m_s = s->ac_m ? sig_(d, SP_SIG_DONOR, n - i, -1) : 0;
+	s->cat_s = s->cat ? sig_(d, SP_SIG_START, n - 3 - i, -1) : 0;
+	s->stop_m_s = s->stop_m ? sig_(d, SP_SIG_STOP, n - i, -1) : 0;
+}
 
 static void site_(const dctx *d, long i, site *s)
 {
@@ -88,6 +114,11 @@ static void site_(const dctx *d, long i, site *s)
 	s->stop_m = m1 == A && ((m2 == T && (m3 == T || m3 == C)) ||
 				(m2 == C && m3 == T));
 	s->cat = x0 == C && x1 == A && x2 == T;
+	if (d->sig)
+		site_scores_(d, i, s);
+	else
+		s->atg_s = s->don_p_s = s->acc_p_s = s->stop_p_s = s->ct_m_s = s->ac_m_s =
+			s->cat_s = s->stop_m_s = 0;
 }
 
 #define TRY(dst, src, cond, pen)                                   \
@@ -102,35 +133,36 @@ static void step_plus_(const dctx *d, const site *s, const double *v,
 		       double *w, uint8_t *bp)
 {
 	int b0 = s->b0, b1 = s->b1, acc = s->acc_p, don = s->don_p;
-	TRY(P_S0, S_IG, s->atg, d->gene);
+	double pa = s->acc_p_s, pd = d->intron + s->don_p_s;
+	TRY(P_S0, S_IG, s->atg, d->gene + s->atg_s);
 	TRY(P_S1, P_S0, 1, 0);
 	TRY(P_S2, P_S1, 1, 0);
 	TRY(P_E0, P_S2, 1, 0);
 	TRY(P_E0, P_E2, 1, 0);
-	TRY(P_E0, P_I0, acc, 0);
+	TRY(P_E0, P_I0, acc, pa);
 	TRY(P_E1T, P_E0, b1 == T, 0);
-	TRY(P_E1T, P_I1T, acc, 0);
+	TRY(P_E1T, P_I1T, acc, pa);
 	TRY(P_E1O, P_E0, b1 != T, 0);
-	TRY(P_E1O, P_I1O, acc, 0);
+	TRY(P_E1O, P_I1O, acc, pa);
 	TRY(P_E2, P_E1T, !stop3_(T, b1, b0), 0);
 	TRY(P_E2, P_E1O, 1, 0);
-	TRY(P_E2, P_I2TA, acc && b0 != A && b0 != G, 0);
-	TRY(P_E2, P_I2TG, acc && b0 != A, 0);
-	TRY(P_E2, P_I2O, acc, 0);
+	TRY(P_E2, P_I2TA, acc && b0 != A && b0 != G, pa);
+	TRY(P_E2, P_I2TG, acc && b0 != A, pa);
+	TRY(P_E2, P_I2O, acc, pa);
 	TRY(P_I0, P_I0, 1, 0);
-	TRY(P_I0F, P_E2, don, d->intron);
-	TRY(P_I0F, P_S2, don, d->intron);
+	TRY(P_I0F, P_E2, don, pd);
+	TRY(P_I0F, P_S2, don, pd);
 	TRY(P_I1T, P_I1T, 1, 0);
-	TRY(P_I1TF, P_E0, don && b1 == T, d->intron);
+	TRY(P_I1TF, P_E0, don && b1 == T, pd);
 	TRY(P_I1O, P_I1O, 1, 0);
-	TRY(P_I1OF, P_E0, don && b1 != T, d->intron);
+	TRY(P_I1OF, P_E0, don && b1 != T, pd);
 	TRY(P_I2TA, P_I2TA, 1, 0);
-	TRY(P_I2TAF, P_E1T, don && b1 == A, d->intron);
+	TRY(P_I2TAF, P_E1T, don && b1 == A, pd);
 	TRY(P_I2TG, P_I2TG, 1, 0);
-	TRY(P_I2TGF, P_E1T, don && b1 == G, d->intron);
+	TRY(P_I2TGF, P_E1T, don && b1 == G, pd);
 	TRY(P_I2O, P_I2O, 1, 0);
-	TRY(P_I2OF, P_E1O, don, d->intron);
-	TRY(P_I2OF, P_E1T, don && b1 != A && b1 != G, d->intron);
+	TRY(P_I2OF, P_E1O, don, pd);
+	TRY(P_I2OF, P_E1T, don && b1 != A && b1 != G, pd);
 }
 
 static void step_minus_(const dctx *d, const site *s, const double *v,
@@ -138,39 +170,40 @@ static void step_minus_(const dctx *d, const site *s, const double *v,
 {
 	int b0 = s->b0, b1 = s->b1, ac = s->ac_m, ct = s->ct_m;
 	int tc = b1 == T || b1 == C;
-	TRY(M_E2, S_IG, s->stop_m, d->gene);
+	double pa = s->ct_m_s + d->intron, pd = s->ac_m_s;
+	TRY(M_E2, S_IG, s->stop_m, d->gene + s->stop_m_s);
 	TRY(M_E2, M_E0, 1, 0);
-	TRY(M_E2, M_I0, ac, 0);
+	TRY(M_E2, M_I0, ac, pd);
 	TRY(M_E1T, M_E2, b1 == T, 0);
-	TRY(M_E1T, M_I2T, ac, 0);
+	TRY(M_E1T, M_I2T, ac, pd);
 	TRY(M_E1C, M_E2, b1 == C, 0);
-	TRY(M_E1C, M_I2C, ac, 0);
+	TRY(M_E1C, M_I2C, ac, pd);
 	TRY(M_E1O, M_E2, !tc, 0);
-	TRY(M_E1O, M_I2O, ac, 0);
+	TRY(M_E1O, M_I2O, ac, pd);
 	TRY(M_E0, M_E1T, !(tc && b0 == A), 0);
 	TRY(M_E0, M_E1C, !(b1 == T && b0 == A), 0);
 	TRY(M_E0, M_E1O, 1, 0);
-	TRY(M_E0, M_I1S, ac && b0 != A, 0);
-	TRY(M_E0, M_I1O, ac, 0);
-	TRY(M_S2, M_E0, s->cat, 0);
-	TRY(M_S2, M_I0, ac && s->cat, 0);
+	TRY(M_E0, M_I1S, ac && b0 != A, pd);
+	TRY(M_E0, M_I1O, ac, pd);
+	TRY(M_S2, M_E0, s->cat, s->cat_s);
+	TRY(M_S2, M_I0, ac && s->cat, pd + s->cat_s);
 	TRY(M_S1, M_S2, 1, 0);
 	TRY(M_S0, M_S1, 1, 0);
 	TRY(M_I0, M_I0, 1, 0);
-	TRY(M_I0F, M_E0, ct, d->intron);
+	TRY(M_I0F, M_E0, ct, pa);
 	TRY(M_I2T, M_I2T, 1, 0);
-	TRY(M_I2TF, M_E2, ct && b1 == T, d->intron);
+	TRY(M_I2TF, M_E2, ct && b1 == T, pa);
 	TRY(M_I2C, M_I2C, 1, 0);
-	TRY(M_I2CF, M_E2, ct && b1 == C, d->intron);
+	TRY(M_I2CF, M_E2, ct && b1 == C, pa);
 	TRY(M_I2O, M_I2O, 1, 0);
-	TRY(M_I2OF, M_E2, ct && !tc, d->intron);
+	TRY(M_I2OF, M_E2, ct && !tc, pa);
 	TRY(M_I1S, M_I1S, 1, 0);
-	TRY(M_I1SF, M_E1T, ct && tc, d->intron);
-	TRY(M_I1SF, M_E1C, ct && b1 == T, d->intron);
+	TRY(M_I1SF, M_E1T, ct && tc, pa);
+	TRY(M_I1SF, M_E1C, ct && b1 == T, pa);
 	TRY(M_I1O, M_I1O, 1, 0);
-	TRY(M_I1OF, M_E1T, ct && !tc, d->intron);
-	TRY(M_I1OF, M_E1C, ct && b1 != T, d->intron);
-	TRY(M_I1OF, M_E1O, ct, d->intron);
+	TRY(M_I1OF, M_E1T, ct && !tc, pa);
+	TRY(M_I1OF, M_E1C, ct && b1 != T, pa);
+	TRY(M_I1OF, M_E1O, ct, pa);
 }
 
 /* An intron's fixed run (min_intron, see sp_genedecode.h).  The 12 kinds
@@ -241,7 +274,7 @@ static void run_keep_(run_ *r, long i, const double *w, const float *e)
 static void step_ig_(const site *s, const double *v, double *w, uint8_t *bp)
 {
 	TRY(S_IG, S_IG, 1, 0);
-	TRY(S_IG, P_E2, s->stop_p, 0); /* plus gene ends, its stop follows */
+	TRY(S_IG, P_E2, s->stop_p, s->stop_p_s); /* plus gene ends, its stop follows */
 	TRY(S_IG, M_S0, 1, 0);         /* minus gene ends after CAT */
 }
 
@@ -306,21 +339,36 @@ static int path_genes_(sp_ctx *ctx, const uint8_t *path, long len,
 	return rc;
 }
 
+/* Base i's label scores: the model's log-probabilities less the label's
+ * prior share, in part (prior_weight: 1 turns posteriors into scaled
+ * likelihoods, as a hybrid HMM/network decoder does). */
+static void emit_row_(const dctx *d, const float *logp, long i, float *row)
+{
+	const float *e = logp + (size_t)i * SP_NLABEL;
+	for (int l = 0; l < SP_NLABEL; l++)
+		row[l] = (float)(e[l] - d->prior[l]);
+	for (int l = 0; d->content_weight != 0 && l < SP_NLABEL; l++)
+		row[l] += (float)(d->content_weight *
+				  sp_genesig_content(d->sig, l, d->seq, (size_t)d->len, i));
+}
+
 /* The forward pass: bp gets every base's back-pointers; returns the
  * final intergenic score. */
 static double forward_(const dctx *d, const float *logp, run_ *r, uint8_t *bp)
 {
 	double va[NSTATE], vb[NSTATE], *v = va, *w = vb, *t;
+	float e[SP_NLABEL];
 	for (int s = 0; s < NSTATE; s++)
 		v[s] = -INFINITY;
-	v[S_IG] = logp[SP_LABEL_IG];
+	emit_row_(d, logp, 0, e);
+	v[S_IG] = e[SP_LABEL_IG];
 	memset(bp, S_IG, NSTATE);
-	run_keep_(r, 0, v, logp);
+	run_keep_(r, 0, v, e);
 	for (long i = 1; i < d->len; i++) {
 		uint8_t *b = bp + (size_t)i * NSTATE;
-		const float *e = logp + (size_t)i * SP_NLABEL;
 		site s;
 		site_(d, i, &s);
+		emit_row_(d, logp, i, e);
 		for (int k = 0; k < NSTATE; k++)
 			w[k] = -INFINITY;
 		memset(b, S_IG, NSTATE);
@@ -371,7 +419,10 @@ int sp_genedecode(sp_ctx *ctx, const uint8_t *seq, size_t len,
 	if (len > (size_t)LONG_MAX / NSTATE)
 		return sp_err(ctx, SP_EINVAL, "decode: sequence too long");
 	d = (dctx){ seq, (long)len, opts->gene_logp, opts->intron_logp,
-		    opts->gc_donor != 0 };
+		    opts->gc_donor != 0, opts->signals, opts->signal_weight,
+		    opts->signals ? opts->content_weight : 0, { 0 } };
+	for (int l = 0; opts->signals && l < SP_NLABEL; l++)
+		d.prior[l] = opts->prior_weight * sp_genesig_logprior(opts->signals, l);
 	/* a run longer than the sequence fits no intron: cap the ring */
 	if (opts->min_intron > 4) {
 		size_t cap = opts->min_intron < len ? opts->min_intron : len;

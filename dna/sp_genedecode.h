@@ -26,6 +26,13 @@
  * Every gene emitted passes sp_gene_check (with SP_GRAMMAR_GC_DONOR when
  * gc_donor is set).
  *
+ * With sensors (opts->signals, sp_genesig.h), a base's score for a label
+ * is its log-probability, less prior_weight times the label's log prior,
+ * plus content_weight times the base's log-likelihood under the label's
+ * content model; and signal_weight times a site's sensor score is added
+ * on each transition that starts a gene at a start codon, ends one at a
+ * stop codon, or enters or leaves an intron at a splice site.
+ *
  * Cost: time linear in len (about 60 transitions per base); memory one
  * byte per state per base for the back-pointers plus one per base for the
  * path, 41 bytes per base: 41 MB for 1 Mbp, on top of the caller's score
@@ -43,6 +50,7 @@
 
 #include "sp_ctx.h"
 #include "sp_dna.h"
+#include "sp_genesig.h"
 
 typedef struct sp_genedecode_opts {
 	double gene_logp;   /* added at every gene start (<= 0 discourages
@@ -51,13 +59,21 @@ typedef struct sp_genedecode_opts {
 	int gc_donor;       /* != 0: GC donors are valid as well as GT */
 	size_t min_intron;  /* > 4: no intron shorter (bases); 0..4: the
 			       grammar's own minimum, 4 */
+	const sp_genesig *signals; /* may be NULL: no sensors, no priors */
+	double signal_weight; /* times each site's sensor score, added where
+				 the path enters or leaves an exon there */
+	double prior_weight;  /* times the log prior of a label, subtracted
+				 from its score at every base */
+	double content_weight; /* times the content model's log-likelihood of
+				  each base under each label, added */
 } sp_genedecode_opts;
 
-#define SP_GENEDECODE_OPTS_INIT { 0.0, 0.0, 0, 0 }
+#define SP_GENEDECODE_OPTS_INIT { 0.0, 0.0, 0, 0, NULL, 0.0, 0.0, 0.0 }
 
 /* Decodes one sequence.  On success *genes (caller frees with
  * sp_genes_free) holds *ngene genes sorted by start, and *score (may be
- * NULL) the path's total log-probability.  opts may be NULL (defaults). */
+ * NULL) the path's total score (log-probabilities, penalties and sensor
+ * terms).  opts may be NULL (defaults). */
 int sp_genedecode(sp_ctx *ctx, const uint8_t *seq, size_t len,
 		  const float *logp, const sp_genedecode_opts *opts,
 		  sp_gene **genes, size_t *ngene, double *score);

@@ -14,6 +14,7 @@
 #include "sp_geneeval.h"
 #include "sp_geneout.h"
 #include "sp_job.h"
+#include "sp_report.h"
 
 /* The tagger's label ids as fine labels, and the bases' input ids. */
 typedef struct gj_map {
@@ -75,6 +76,10 @@ void sp_genejob_opts_of(const sp_job *j, sp_genejob_opts *o)
 	mi = override_(j, "min_intron", (double)sp_kv_int(d, "min_intron"));
 	/* a --set value skips the reader's check: keep the cast defined */
 	o->dec.min_intron = mi > 0 ? (size_t)fmin(mi, 1e9) : 0;
+	o->dec.signals = NULL;
+	o->dec.signal_weight = override_(j, "signal_weight", sp_kv_float(d, "signal_weight"));
+	o->dec.prior_weight = override_(j, "prior_weight", sp_kv_float(d, "prior_weight"));
+	o->dec.content_weight = override_(j, "content_weight", sp_kv_float(d, "content_weight"));
 }
 
 static int map_of_(const sp_job *j, gj_map *m)
@@ -278,17 +283,84 @@ static void reader_close_(gj_reader *rd)
 	sp_fasta_close(rd->fa);
 }
 
+#define SENSORS_ "genes.sensors"
+
+/* The sensors learned from the [data] train records, into the job's
+ * extras (saved with the model). */
+static int train_sensors_(sp_job *j)
+{
+	const char *path = sp_kv_str(j->cfg.kv_data, "train");
+	sp_genesig *sig = NULL;
+	sp_genbank *gb = NULL;
+	sp_dna_record r;
+	float *packed = NULL;
+	double n[SP_NSIG][2];
+	int rc;
+	if ((rc = sp_genesig_new(&sig, j->ctx)) < 0 ||
+	    (rc = sp_genbank_open(&gb, j->ctx, path)) < 0)
+		goto out;
+	sp_dna_record_init(&r);
+	while ((rc = sp_genbank_next(gb, j->ctx, &r)) == 1)
+		rc = sp_genesig_add(sig, j->ctx, r.seq, r.len, r.gene, r.ngene, r.label);
+	sp_dna_record_free(&r);
+	if (rc < 0)
+		goto out;
+	sp_genesig_finish(sig);
+	if (!(packed = malloc(sp_genesig_packed_len() * sizeof(*packed)))) {
+		rc = sp_err(j->ctx, SP_ENOMEM, "out of memory");
+		goto out;
+	}
+	sp_genesig_pack(sig, packed);
+	rc = sp_extras_set(&j->extras, j->ctx, SENSORS_, packed, sp_genesig_packed_len());
+	for (int k = 0; k < SP_NSIG; k++)
+		sp_genesig_counts(sig, k, &n[k][0], &n[k][1]);
+	sp_say(j->out, "gene sensors from %s: %.0f donors, %.0f acceptors, %.0f start and "
+	       "%.0f stop codons (against %.0f, %.0f, %.0f, %.0f decoys)\n", path, n[0][0],
+	       n[1][0], n[2][0], n[3][0], n[0][1], n[1][1], n[2][1], n[3][1]);
+out:
+	free(packed);
+	sp_genbank_close(gb);
+	sp_genesig_free(sig);
+	return rc < 0 ? rc : SP_OK;
+}
+
+/* The decoder's sensors from the model, when its keys weigh them
+ * (*sig NULL otherwise; the caller frees). */
+static int sensors_of_(sp_job *j, sp_genejob_opts *o, sp_genesig **sig)
+{
+	const float *v;
+	size_t n;
+	int rc;
+	*sig = NULL;
+	if (o->dec.signal_weight == 0 && o->dec.prior_weight == 0 && o->dec.content_weight == 0)
+		return SP_OK;
+	if (!(v = sp_extras_get(&j->extras, SENSORS_, &n)))
+		return sp_err(j->ctx, SP_EINPUT, "the model has no gene sensors (trained before "
+			      "seqpipe learned them), expected a model retrained with this "
+			      "seqpipe, or --set data.signal_weight=0 data.prior_weight=0 "
+			      "data.content_weight=0");
+	if ((rc = sp_genesig_unpack(sig, j->ctx, v, n)) < 0)
+		return rc;
+	o->dec.signals = *sig;
+	return SP_OK;
+}
+
 int sp_genejob_predict(sp_job *j, const char *path, const char *format, FILE *out)
 {
 	sp_genejob_opts o;
 	gj_reader rd;
 	sp_dna_record r;
+	sp_genesig *sig = NULL;
 	int bed = !strcmp(format, "bed"), rc;
 	if (!bed && strcmp(format, "gff3"))
 		return sp_err(j->ctx, SP_EINVAL, "--format %s: expected gff3 or bed", format);
 	sp_genejob_opts_of(j, &o);
-	if ((rc = reader_open_(&rd, j->ctx, path)) < 0)
+	if ((rc = sensors_of_(j, &o, &sig)) < 0)
 		return rc;
+	if ((rc = reader_open_(&rd, j->ctx, path)) < 0) {
+		sp_genesig_free(sig);
+		return rc;
+	}
 	sp_dna_record_init(&r);
 	if (!bed)
 		rc = sp_gff3_header(j->ctx, out);
@@ -303,6 +375,7 @@ int sp_genejob_predict(sp_job *j, const char *path, const char *format, FILE *ou
 	}
 	sp_dna_record_free(&r);
 	reader_close_(&rd);
+	sp_genesig_free(sig);
 	return rc < 0 ? rc : SP_OK;
 }
 
@@ -312,10 +385,15 @@ int sp_genejob_eval(sp_job *j, const char *path, FILE *out)
 	sp_genbank *gb = NULL;
 	sp_dna_record r;
 	sp_geneeval ev = SP_GENEEVAL_INIT;
+	sp_genesig *sig = NULL;
 	int rc;
 	sp_genejob_opts_of(j, &o);
-	if ((rc = sp_genbank_open(&gb, j->ctx, path)) < 0)
+	if ((rc = sensors_of_(j, &o, &sig)) < 0)
 		return rc;
+	if ((rc = sp_genbank_open(&gb, j->ctx, path)) < 0) {
+		sp_genesig_free(sig);
+		return rc;
+	}
 	sp_dna_record_init(&r);
 	while ((rc = sp_genbank_next(gb, j->ctx, &r)) == 1) {
 		sp_gene *g;
@@ -331,6 +409,7 @@ int sp_genejob_eval(sp_job *j, const char *path, FILE *out)
 	}
 	sp_dna_record_free(&r);
 	sp_genbank_close(gb);
+	sp_genesig_free(sig);
 	if (rc < 0)
 		return rc;
 	fprintf(out, "gene structures of %s (the gene grammar's Viterbi on the model's "
@@ -341,10 +420,13 @@ int sp_genejob_eval(sp_job *j, const char *path, FILE *out)
 
 int sp_genejob_hook(sp_job *j, const char *verb, const char *file, const char *format)
 {
+	const char *fmt = sp_kv_str(j->cfg.kv_data, "format");
 	if (!strcmp(verb, "predict"))
 		return sp_genejob_predict(j, file, format, stdout);
 	if (!sp_genejob_applies(j))
 		return SP_OK;
+	if (!strcmp(verb, "train"))
+		return fmt && !strcmp(fmt, "genbank") ? train_sensors_(j) : SP_OK;
 	file = sp_kv_str(j->cfg.kv_data, "test");
 	if (!file || !*file)
 		return SP_OK;

@@ -172,7 +172,7 @@ static void test_random(sp_ctx *ctx, int gc)
 	unsigned seed = 12345u + (unsigned)gc;
 	size_t len = 400, genes = 0, introns = 0, minus = 0, bad = 0,
 	       mismatch = 0;
-	sp_genedecode_opts o = { -2.0, -1.0, gc, 0 };
+	sp_genedecode_opts o = { .gene_logp = -2.0, .intron_logp = -1.0, .gc_donor = gc };
 	uint8_t *seq = malloc(len), *lab = malloc(len);
 	float *sc = malloc(len * SP_NLABEL * sizeof(*sc));
 	for (int trial = 0; trial < 300; trial++) {
@@ -229,7 +229,7 @@ static void test_min_intron(sp_ctx *ctx, size_t min)
 	unsigned seed = 777u + (unsigned)min;
 	size_t len = 600, introns = 0, shorter = 0, bad = 0, mismatch = 0,
 	       equal = 0, same_when_free_ok = 0, free_ok = 0;
-	sp_genedecode_opts o = { -2.0, -1.0, 0, min }, free_o = o;
+	sp_genedecode_opts o = { .gene_logp = -2.0, .intron_logp = -1.0, .min_intron = min }, free_o = o;
 	uint8_t *seq = malloc(len), *lab = malloc(len);
 	float *sc = malloc(len * SP_NLABEL * sizeof(*sc));
 	free_o.min_intron = 0;
@@ -283,7 +283,7 @@ static void test_min_intron_edges(sp_ctx *ctx)
 {
 	unsigned seed = 4242u;
 	size_t len = 600, n1, n2, n3, in1 = 0, in2 = 0;
-	sp_genedecode_opts o = { -2.0, -1.0, 0, 40 };
+	sp_genedecode_opts o = { .gene_logp = -2.0, .intron_logp = -1.0, .min_intron = 40 };
 	uint8_t *seq = malloc(len);
 	float *sc = malloc(len * SP_NLABEL * sizeof(*sc));
 	sp_gene *g1, *g2, *g3;
@@ -342,7 +342,7 @@ static void test_shared(sp_ctx *ctx)
 	char path[1024];
 	sp_genbank *gb;
 	sp_dna_record r;
-	sp_genedecode_opts o = { 0, 0, 1, 0 };
+	sp_genedecode_opts o = { .gc_donor = 1 };
 	size_t genes = 0, exact = 0, pred = 0;
 	int rc;
 	if (!root) {

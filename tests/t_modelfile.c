@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "sp_ctx.h"
+#include "sp_extras.h"
 #include "sp_modelfile.h"
 #include "sp_vocab.h"
 #include "tap.h"
@@ -692,6 +693,50 @@ static void test_forged(sp_ctx *ctx)
 	   "a missing file is SP_EIO naming it: %s", sp_errmsg(ctx));
 }
 
+/* A job's extras (sp_extras.h): set, replace, write as "extra.NAME"
+ * tensors beside other tensors, read back only those. */
+static void test_extras(sp_ctx *ctx)
+{
+	static const float a[3] = {1, 2, 3}, b[2] = {-4, 5}, w[2] = {7, 8};
+	static const size_t d[1] = {2};
+	sp_extras x = {0}, y = {0};
+	sp_modelfile_writer *wr = NULL;
+	sp_modelfile *m = NULL;
+	const float *v;
+	size_t n = 0;
+	char path[600];
+	int rc;
+	path_(path, sizeof(path), "extras.spm");
+	rc = sp_extras_set(&x, ctx, "first", a, 3);
+	rc = rc ? rc : sp_extras_set(&x, ctx, "second", a, 3);
+	rc = rc ? rc : sp_extras_set(&x, ctx, "second", b, 2);
+	v = sp_extras_get(&x, "second", &n);
+	ok(rc == SP_OK && x.n == 2 && v && n == 2 && v[0] == -4 && v[1] == 5,
+	   "extras: a second set of a name replaces its array");
+	ok(!sp_extras_get(&x, "third", &n) && n == 0, "extras: an unknown name is NULL");
+	rc = sp_modelfile_writer_new(&wr, ctx, path);
+	if (rc == SP_OK)
+		rc = sp_modelfile_writer_tensor(wr, "rnn.W", 1, d, w);
+	if (rc == SP_OK)
+		rc = sp_extras_write(&x, wr);
+	if (rc == SP_OK)
+		rc = sp_modelfile_writer_commit(wr, ctx);
+	sp_modelfile_writer_free(wr);
+	if (rc == SP_OK)
+		rc = sp_modelfile_open(&m, ctx, path);
+	if (rc == SP_OK)
+		rc = sp_extras_read(&y, ctx, m);
+	v = sp_extras_get(&y, "first", &n);
+	ok(rc == SP_OK && y.n == 2 && v && n == 3 && v[2] == 3 &&
+	   sp_extras_get(&y, "second", &n) && n == 2,
+	   "extras: written as extra.NAME tensors and read back, the weights left out (rc %d)",
+	   rc);
+	sp_modelfile_free(m);
+	sp_extras_fini(&x);
+	sp_extras_fini(&y);
+	remove(path);
+}
+
 int main(void)
 {
 	sp_ctx *ctx = NULL;
@@ -711,6 +756,7 @@ int main(void)
 	test_round_trip(ctx, path, in, labels);
 	test_layout(ctx, path);
 	test_writer_errors(ctx, in);
+	test_extras(ctx);
 
 	/* A small file with one record of each kind for the byte loops. */
 	path_(small, sizeof(small), "small.spm");
