@@ -48,7 +48,7 @@ typedef struct ctx_ {
 	double gene, intron;
 	int gc;
 	const sp_genesig *sig; /* may be NULL */
-	double sig_weight, content_weight;
+	double sig_weight, content_weight, tagger_weight;
 	double prior[SP_NLABEL]; /* subtracted from each label's score */
 } dctx;
 
@@ -346,7 +346,7 @@ static void emit_row_(const dctx *d, const float *logp, long i, float *row)
 {
 	const float *e = logp + (size_t)i * SP_NLABEL;
 	for (int l = 0; l < SP_NLABEL; l++)
-		row[l] = (float)(e[l] - d->prior[l]);
+		row[l] = (float)(d->tagger_weight * (e[l] - d->prior[l]));
 	for (int l = 0; d->content_weight != 0 && l < SP_NLABEL; l++)
 		row[l] += (float)(d->content_weight *
 				  sp_genesig_content(d->sig, l, d->seq, (size_t)d->len, i));
@@ -420,7 +420,8 @@ int sp_genedecode(sp_ctx *ctx, const uint8_t *seq, size_t len,
 		return sp_err(ctx, SP_EINVAL, "decode: sequence too long");
 	d = (dctx){ seq, (long)len, opts->gene_logp, opts->intron_logp,
 		    opts->gc_donor != 0, opts->signals, opts->signal_weight,
-		    opts->signals ? opts->content_weight : 0, { 0 } };
+		    opts->signals ? opts->content_weight : 0,
+		    opts->signals ? opts->tagger_weight : 1, { 0 } };
 	for (int l = 0; opts->signals && l < SP_NLABEL; l++)
 		d.prior[l] = opts->prior_weight * sp_genesig_logprior(opts->signals, l);
 	/* a run longer than the sequence fits no intron: cap the ring */

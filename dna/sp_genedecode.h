@@ -27,9 +27,9 @@
  * gc_donor is set).
  *
  * With sensors (opts->signals, sp_genesig.h), a base's score for a label
- * is its log-probability, less prior_weight times the label's log prior,
- * plus content_weight times the base's log-likelihood under the label's
- * content model; and signal_weight times a site's sensor score is added
+ * is tagger_weight times (its log-probability less prior_weight times the
+ * label's log prior), plus content_weight times the base's log-likelihood
+ * under the label's content model; and signal_weight times a site's sensor score is added
  * on each transition that starts a gene at a start codon, ends one at a
  * stop codon, or enters or leaves an intron at a splice site.
  *
@@ -66,9 +66,11 @@ typedef struct sp_genedecode_opts {
 				 from its score at every base */
 	double content_weight; /* times the content model's log-likelihood of
 				  each base under each label, added */
+	double tagger_weight;  /* with signals: times the tagger's scores (less
+				  their priors); without, 1 */
 } sp_genedecode_opts;
 
-#define SP_GENEDECODE_OPTS_INIT { 0.0, 0.0, 0, 0, NULL, 0.0, 0.0, 0.0 }
+#define SP_GENEDECODE_OPTS_INIT { 0.0, 0.0, 0, 0, NULL, 0.0, 0.0, 0.0, 1.0 }
 
 /* Decodes one sequence.  On success *genes (caller frees with
  * sp_genes_free) holds *ngene genes sorted by start, and *score (may be

@@ -80,6 +80,7 @@ void sp_genejob_opts_of(const sp_job *j, sp_genejob_opts *o)
 	o->dec.signal_weight = override_(j, "signal_weight", sp_kv_float(d, "signal_weight"));
 	o->dec.prior_weight = override_(j, "prior_weight", sp_kv_float(d, "prior_weight"));
 	o->dec.content_weight = override_(j, "content_weight", sp_kv_float(d, "content_weight"));
+	o->dec.tagger_weight = override_(j, "tagger_weight", sp_kv_float(d, "tagger_weight"));
 }
 
 static int map_of_(const sp_job *j, gj_map *m)

@@ -9,9 +9,9 @@
 #include <string.h>
 
 /* Window of each kind: first offset from the anchor, and length. */
-static const int lo_[SP_NSIG] = { -3, -18, -8, -3 };
-static const int n_[SP_NSIG] = { 9, 23, 14, 9 };
-#define WMAX 23
+static const int lo_[SP_NSIG] = { -3, -25, -8, -3 };
+static const int n_[SP_NSIG] = { 9, 30, 14, 9 };
+#define WMAX 30
 /* A position's counts: [previous base, or 4 for none][base]; row 4 is
  * counted at every position, so a window broken by an unknown base has
  * a zero-order term to fall back on. */

@@ -13,7 +13,7 @@
  * relative to the anchor (the consensus' first base, read on the site's
  * strand):
  *   donor     3 exon bases, GT, 4 more intron bases    [-3, +6)
- *   acceptor  18 intron bases, AG, 3 exon bases        [-18, +5)
+ *   acceptor  25 intron bases, AG, 3 exon bases        [-25, +5)
  *   start     8 bases before ATG, ATG, 3 more          [-8, +6)
  *   stop      3 last coding bases, the stop codon, 3   [-3, +6)
  * Counts get a pseudo-count of 1; unknown or off-record bases add 0.
