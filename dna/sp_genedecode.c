@@ -341,12 +341,14 @@ static int path_genes_(sp_ctx *ctx, const uint8_t *path, long len,
 
 /* Base i's label scores: the model's log-probabilities less the label's
  * prior share, in part (prior_weight: 1 turns posteriors into scaled
- * likelihoods, as a hybrid HMM/network decoder does). */
+ * likelihoods, as a hybrid HMM/network decoder does), weighed, plus the
+ * content models' log-likelihoods, weighed. */
 static void emit_row_(const dctx *d, const float *logp, long i, float *row)
 {
 	const float *e = logp + (size_t)i * SP_NLABEL;
+	/* weight 0 ignores the tagger, even a -inf score (0 x -inf is NaN) */
 	for (int l = 0; l < SP_NLABEL; l++)
-		row[l] = (float)(d->tagger_weight * (e[l] - d->prior[l]));
+		row[l] = d->tagger_weight != 0 ? (float)(d->tagger_weight * (e[l] - d->prior[l])) : 0;
 	for (int l = 0; d->content_weight != 0 && l < SP_NLABEL; l++)
 		row[l] += (float)(d->content_weight *
 				  sp_genesig_content(d->sig, l, d->seq, (size_t)d->len, i));

@@ -242,6 +242,20 @@ static void test_decode(sp_ctx *ctx, const sp_genesig *s)
 	}
 	ok(bad == 0 && genes > 20, "decoding with sensors: %zu genes, %zu off the grammar",
 	   genes, bad);
+	/* the sensors alone: a tagger's -inf scores are ignored, not NaN */
+	for (size_t i = 0; i < len * SP_NLABEL; i++)
+		sc[i] = -INFINITY;
+	o.tagger_weight = 0;
+	{
+		sp_gene *got;
+		size_t n;
+		double score = NAN;
+		int rc = sp_genedecode(ctx, seq, len, sc, &o, &got, &n, &score);
+		ok(rc == 0 && isfinite(score), "tagger_weight 0 ignores even -inf tagger scores "
+		   "(rc %d, score %g, %zu genes)", rc, score, n);
+		if (rc == 0)
+			sp_genes_free(got, n);
+	}
 	free(seq);
 	free(sc);
 }
