@@ -13,12 +13,16 @@ int sp_extras_set(sp_extras *x, sp_ctx *ctx, const char *name, const float *v, s
 {
 	sp_extra *e = NULL, *grown;
 	float *copy;
+	if (strlen(name) > SP_EXTRA_NAME_MAX)
+		return sp_err(ctx, SP_EINVAL, "extra '%.40s...': a name of at most %d bytes expected",
+			      name, SP_EXTRA_NAME_MAX);
 	for (size_t i = 0; i < x->n; i++)
 		if (!strcmp(x->e[i].name, name))
 			e = &x->e[i];
 	if (!(copy = malloc((n ? n : 1) * sizeof(*copy))))
 		return sp_err(ctx, SP_ENOMEM, "out of memory for %zu floats of '%s'", n, name);
-	memcpy(copy, v, n * sizeof(*copy));
+	if (n)
+		memcpy(copy, v, n * sizeof(*copy));
 	if (!e) {
 		char *nm = strdup(name);
 		grown = nm ? realloc(x->e, (x->n + 1) * sizeof(*x->e)) : NULL;
@@ -66,7 +70,7 @@ int sp_extras_write(const sp_extras *x, sp_modelfile_writer *w)
 		char name[256];
 		size_t dim = x->e[i].n;
 		int rc;
-		snprintf(name, sizeof(name), PREFIX "%s", x->e[i].name);
+		snprintf(name, sizeof(name), PREFIX "%s", x->e[i].name); /* fits: see set */
 		if ((rc = sp_modelfile_writer_tensor(w, name, 1, &dim, x->e[i].v)) < 0)
 			return rc;
 	}

@@ -27,7 +27,9 @@ typedef struct sp_extras {
 	size_t n;
 } sp_extras;
 
-/* Stores a copy of v[0..n) under name, replacing one of that name. */
+/* Stores a copy of v[0..n) under name (at most SP_EXTRA_NAME_MAX bytes),
+ * replacing one of that name. */
+#define SP_EXTRA_NAME_MAX 200
 int sp_extras_set(sp_extras *x, sp_ctx *ctx, const char *name, const float *v, size_t n);
 /* The array under name (borrowed, valid until the next set or fini) and
  * its length in *n, or NULL. */

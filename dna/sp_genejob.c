@@ -301,8 +301,9 @@ static int train_sensors_(sp_job *j)
 	    (rc = sp_genbank_open(&gb, j->ctx, path)) < 0)
 		goto out;
 	sp_dna_record_init(&r);
-	while ((rc = sp_genbank_next(gb, j->ctx, &r)) == 1)
-		rc = sp_genesig_add(sig, j->ctx, r.seq, r.len, r.gene, r.ngene, r.label);
+	while ((rc = sp_genbank_next(gb, j->ctx, &r)) == 1 &&
+	       (rc = sp_genesig_add(sig, j->ctx, r.seq, r.len, r.gene, r.ngene, r.label)) >= 0)
+		;
 	sp_dna_record_free(&r);
 	if (rc < 0)
 		goto out;
@@ -312,7 +313,8 @@ static int train_sensors_(sp_job *j)
 		goto out;
 	}
 	sp_genesig_pack(sig, packed);
-	rc = sp_extras_set(&j->extras, j->ctx, SENSORS_, packed, sp_genesig_packed_len());
+	if ((rc = sp_extras_set(&j->extras, j->ctx, SENSORS_, packed, sp_genesig_packed_len())) < 0)
+		goto out;
 	for (int k = 0; k < SP_NSIG; k++)
 		sp_genesig_counts(sig, k, &n[k][0], &n[k][1]);
 	sp_say(j->out, "gene sensors from %s: %.0f donors, %.0f acceptors, %.0f start and "
@@ -332,14 +334,21 @@ static int sensors_of_(sp_job *j, sp_genejob_opts *o, sp_genesig **sig)
 	const float *v;
 	size_t n;
 	int rc;
+	const double w[4] = {o->dec.signal_weight, o->dec.prior_weight, o->dec.content_weight,
+			     o->dec.tagger_weight};
 	*sig = NULL;
-	if (o->dec.signal_weight == 0 && o->dec.prior_weight == 0 && o->dec.content_weight == 0)
+	/* predict's --set skips the reader's check of the keys */
+	for (int k = 0; k < 4; k++)
+		if (!(w[k] >= 0 && w[k] <= 1000))
+			return sp_err(j->ctx, SP_EINVAL, "a weight of the gene sensors is %g, expected "
+				      "0..1000", w[k]);
+	if (w[0] == 0 && w[1] == 0 && w[2] == 0)
 		return SP_OK;
 	if (!(v = sp_extras_get(&j->extras, SENSORS_, &n)))
 		return sp_err(j->ctx, SP_EINPUT, "the model has no gene sensors (trained before "
 			      "seqpipe learned them), expected a model retrained with this "
-			      "seqpipe, or --set data.signal_weight=0 data.prior_weight=0 "
-			      "data.content_weight=0");
+			      "seqpipe, or --set data.signal_weight=0 --set data.prior_weight=0 "
+			      "--set data.content_weight=0");
 	if ((rc = sp_genesig_unpack(sig, j->ctx, v, n)) < 0)
 		return rc;
 	o->dec.signals = *sig;
@@ -421,13 +430,15 @@ int sp_genejob_eval(sp_job *j, const char *path, FILE *out)
 
 int sp_genejob_hook(sp_job *j, const char *verb, const char *file, const char *format)
 {
-	const char *fmt = sp_kv_str(j->cfg.kv_data, "format");
+	const char *fmt;
 	if (!strcmp(verb, "predict"))
 		return sp_genejob_predict(j, file, format, stdout);
 	if (!sp_genejob_applies(j))
 		return SP_OK;
-	if (!strcmp(verb, "train"))
+	if (!strcmp(verb, "train")) {
+		fmt = sp_kv_str(j->cfg.kv_data, "format");
 		return fmt && !strcmp(fmt, "genbank") ? train_sensors_(j) : SP_OK;
+	}
 	file = sp_kv_str(j->cfg.kv_data, "test");
 	if (!file || !*file)
 		return SP_OK;

@@ -43,7 +43,7 @@ static int model_of_(int label)
 int sp_genesig_new(sp_genesig **out, sp_ctx *ctx)
 {
 	if (!(*out = calloc(1, sizeof(**out))))
-		return sp_err(ctx, SP_ENOMEM, "signal sensors: out of memory");
+		return sp_err(ctx, SP_ENOMEM, "gene sensors: out of memory");
 	return SP_OK;
 }
 
@@ -70,8 +70,9 @@ static int consensus_(int kind, const uint8_t *seq, long len, long pos, int stra
 	int a = base_(seq, len, pos, strand), b = base_(seq, len, pos + 1, strand);
 	int c = base_(seq, len, pos + 2, strand);
 	switch (kind) {
-	case SP_SIG_DONOR:
-		return a == SP_BASE_G && b == SP_BASE_T;
+	case SP_SIG_DONOR: /* GC too: the decoder takes GC donors (gc_donor),
+			      so they must be counted, sites and decoys */
+		return a == SP_BASE_G && (b == SP_BASE_T || b == SP_BASE_C);
 	case SP_SIG_ACCEPTOR:
 		return a == SP_BASE_A && b == SP_BASE_G;
 	case SP_SIG_START:
@@ -160,7 +161,7 @@ int sp_genesig_add(sp_genesig *s, sp_ctx *ctx, const uint8_t *seq, size_t len,
 	if (!len)
 		return SP_OK;
 	if (!(mark = malloc(SP_NSIG * len)))
-		return sp_err(ctx, SP_ENOMEM, "signal sensors: out of memory for %zu bases", len);
+		return sp_err(ctx, SP_ENOMEM, "gene sensors: out of memory for %zu bases", len);
 	for (int strand = 1; strand >= -1; strand -= 2) {
 		memset(mark, 0, SP_NSIG * len);
 		for (size_t g = 0; g < ngene; g++)
@@ -256,16 +257,24 @@ static size_t cells_(void)
 	return n;
 }
 
+/* The packed tables start with the number of their layout, so that a
+ * model saved with other windows or another order is refused, not
+ * misread: bump it with any change to lo_, n_, ORDER or the packing. */
+static float layout_(void)
+{
+	return 2;
+}
+
 size_t sp_genesig_packed_len(void)
 {
-	return 2 * cells_() + SP_NLABEL + NCM * (NCTX + 1) * 4;
+	return 1 + 2 * cells_() + SP_NLABEL + NCM * (NCTX + 1) * 4;
 }
 
 /* Visits every count in the packed order: from `in` when given, else
  * into `out`. */
 static void walk_(sp_genesig *s, const float *in, float *out)
 {
-	size_t at = 0;
+	size_t at = 1; /* after the layout */
 	for (int which = 0; which < 2; which++)
 		for (int kind = 0; kind < SP_NSIG; kind++)
 			for (int k = 0; k < n_[kind]; k++)
@@ -298,18 +307,20 @@ void sp_genesig_pack(const sp_genesig *s, float *out)
 {
 	/* walk_ only reads s when it is given no input */
 	walk_((sp_genesig *)s, NULL, out);
+	out[0] = layout_();
 }
 
 int sp_genesig_unpack(sp_genesig **out, sp_ctx *ctx, const float *v, size_t n)
 {
 	int rc;
 	*out = NULL;
-	if (n != sp_genesig_packed_len())
-		return sp_err(ctx, SP_EINPUT, "signal sensors: %zu numbers, expected %zu",
-			      n, sp_genesig_packed_len());
-	for (size_t i = 0; i < n; i++)
+	if (n != sp_genesig_packed_len() || v[0] != layout_())
+		return sp_err(ctx, SP_EINPUT, "gene sensors: %zu numbers of layout %g, expected %zu "
+			      "of layout %g (a model saved by another seqpipe: retrain it)",
+			      n, n ? (double)v[0] : 0.0, sp_genesig_packed_len(), (double)layout_());
+	for (size_t i = 1; i < n; i++)
 		if (!(v[i] >= 0) || !isfinite(v[i]))
-			return sp_err(ctx, SP_EINPUT, "signal sensors: count %zu is %g, "
+			return sp_err(ctx, SP_EINPUT, "gene sensors: count %zu is %g, "
 				      "expected a finite count >= 0", i, (double)v[i]);
 	if ((rc = sp_genesig_new(out, ctx)) < 0)
 		return rc;

@@ -2,7 +2,8 @@
  * sp_genesig.h: signal and content sensors for the gene Viterbi, learned from
  * annotated records: how much more likely the bases around a candidate
  * donor, acceptor, start or stop codon are under true sites than under
- * the other places with the same consensus (GT, AG, ATG, a stop codon).
+ * the other places with the same consensus (GT or GC, AG, ATG, a stop
+ * codon).
  *
  * A per-base tagger sees splice signals blurred over its context; a gene
  * finder (GENSCAN, AUGUSTUS) scores each candidate boundary with a model
@@ -12,7 +13,7 @@
  * log-ratio of the two, so a decoy-like site scores below 0.  Windows,
  * relative to the anchor (the consensus' first base, read on the site's
  * strand):
- *   donor     3 exon bases, GT, 4 more intron bases    [-3, +6)
+ *   donor     3 exon bases, GT or GC, 4 intron bases   [-3, +6)
  *   acceptor  25 intron bases, AG, 3 exon bases        [-25, +5)
  *   start     8 bases before ATG, ATG, 3 more          [-8, +6)
  *   stop      3 last coding bases, the stop codon, 3   [-3, +6)

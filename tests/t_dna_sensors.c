@@ -93,14 +93,34 @@ static sp_genesig *learn(sp_ctx *ctx, const planted *p)
 	return s;
 }
 
-/* GT dinucleotides on both strands (GT forward, AC forward). */
+/* Donor consensus on both strands: GT (AC forward on the minus strand)
+ * and GC (its own reverse complement: counted once per strand). */
 static long count_gt(const uint8_t *seq)
 {
 	long n = 0;
 	for (long i = 0; i + 1 < LEN; i++)
 		n += (seq[i] == SP_BASE_G && seq[i + 1] == SP_BASE_T) +
-		     (seq[i] == SP_BASE_A && seq[i + 1] == SP_BASE_C);
+		     (seq[i] == SP_BASE_A && seq[i + 1] == SP_BASE_C) +
+		     2 * (seq[i] == SP_BASE_G && seq[i + 1] == SP_BASE_C);
 	return n;
+}
+
+/* Plus-strand GC donors (none planted) score below 0 and below every
+ * planted GT donor: a GC site must pay for its rarity. */
+static void test_gc(const planted *p, const sp_genesig *s, double worst_site)
+{
+	double best = -1e9, sum = 0;
+	long n = 0;
+	for (long i = 0; i + 1 < LEN; i++)
+		if (p->seq[i] == SP_BASE_G && p->seq[i + 1] == SP_BASE_C) {
+			double sc = sp_genesig_score(s, SP_SIG_DONOR, p->seq, LEN, i, 1);
+			best = fmax(best, sc);
+			sum += sc;
+			n++;
+		}
+	ok(n > 100 && sum / (double)n < 0 && best < worst_site,
+	   "%ld GC decoys score %.2f on average, at best %.2f, below the worst GT site %.2f",
+	   n, n ? sum / (double)n : 0, best, worst_site);
 }
 
 static void test_counts(sp_ctx *ctx, const planted *p, const sp_genesig *s)
@@ -108,7 +128,10 @@ static void test_counts(sp_ctx *ctx, const planted *p, const sp_genesig *s)
 	double sites, decoys, best_decoy = -1e9, worst_site = 1e9;
 	sp_genesig_counts(s, SP_SIG_DONOR, &sites, &decoys);
 	ok(sites == NGENE && decoys == (double)(count_gt(p->seq) - NGENE),
-	   "donors: %g planted sites, %g decoys (every other GT of both strands)", sites, decoys);
+	   "donors: %g planted sites, %g decoys (every other GT and GC of both strands)", sites,
+	   decoys);
+	sp_genesig_counts(s, SP_SIG_ACCEPTOR, &sites, &decoys);
+	ok(sites == NGENE, "acceptors: %g sites", sites);
 	sp_genesig_counts(s, SP_SIG_START, &sites, &decoys);
 	ok(sites == NGENE, "start codons: %g sites", sites);
 	sp_genesig_counts(s, SP_SIG_STOP, &sites, &decoys);
@@ -118,6 +141,7 @@ static void test_counts(sp_ctx *ctx, const planted *p, const sp_genesig *s)
 			long f = strand > 0 ? i : LEN - 1 - i; /* forward base of the G */
 			int g = strand > 0 ? p->seq[f] == SP_BASE_G && p->seq[f + 1] == SP_BASE_T
 					   : f >= 1 && p->seq[f] == SP_BASE_C && p->seq[f - 1] == SP_BASE_A;
+			/* GT on either strand: GC decoys are test_gc's */
 			double sc;
 			if (!g)
 				continue;
@@ -130,6 +154,7 @@ static void test_counts(sp_ctx *ctx, const planted *p, const sp_genesig *s)
 	ok(worst_site > 5 && worst_site > best_decoy,
 	   "every planted donor scores above every decoy (worst site %.2f, best decoy %.2f)",
 	   worst_site, best_decoy);
+	test_gc(p, s, worst_site);
 	(void)ctx;
 }
 
@@ -207,6 +232,11 @@ static void test_pack(sp_ctx *ctx, const planted *p, const sp_genesig *s)
 	rc = sp_genesig_unpack(&t, ctx, v, n);
 	ok(rc == SP_EINPUT && t == NULL && strstr(sp_errmsg(ctx), "count 3 is -1"),
 	   "a negative count is refused: %s", sp_errmsg(ctx));
+	v[0] = 1;
+	rc = sp_genesig_unpack(&t, ctx, v, n);
+	ok(rc == SP_EINPUT && t == NULL && strstr(sp_errmsg(ctx), "of layout 1, expected") &&
+	   strstr(sp_errmsg(ctx), "retrain"), "tables of another layout are refused: %s",
+	   sp_errmsg(ctx));
 	free(v);
 }
 

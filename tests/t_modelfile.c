@@ -714,6 +714,14 @@ static void test_extras(sp_ctx *ctx)
 	ok(rc == SP_OK && x.n == 2 && v && n == 2 && v[0] == -4 && v[1] == 5,
 	   "extras: a second set of a name replaces its array");
 	ok(!sp_extras_get(&x, "third", &n) && n == 0, "extras: an unknown name is NULL");
+	{
+		char longname[SP_EXTRA_NAME_MAX + 2];
+		memset(longname, 'x', sizeof(longname) - 1);
+		longname[sizeof(longname) - 1] = '\0';
+		rc = sp_extras_set(&x, ctx, longname, a, 3);
+		ok(rc == SP_EINVAL && x.n == 2 && strstr(sp_errmsg(ctx), "at most 200 bytes"),
+		   "extras: a name too long for the model file is refused: %s", sp_errmsg(ctx));
+	}
 	rc = sp_modelfile_writer_new(&wr, ctx, path);
 	if (rc == SP_OK)
 		rc = sp_modelfile_writer_tensor(wr, "rnn.W", 1, d, w);
