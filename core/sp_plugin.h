@@ -274,6 +274,13 @@ typedef struct sp_encoder_ops {
 	 * vocabulary has none. */
 	int (*encode)(void *self, sp_ctx *ctx, const char *tok, size_t len,
 		      int32_t *out_id);
+	/* Optional (may be NULL; test with SP_HAS_OP): for a token of the
+	 * training split, the id it reads as when training takes it for an
+	 * unknown word, and the chance of that in each epoch (*out_p = 0:
+	 * always itself).  Rare words so teach the unknown classes what new
+	 * words look like (the host's sp_unkrep.h). */
+	int (*unknown)(void *self, sp_ctx *ctx, const char *tok, size_t len,
+		       int32_t *out_id, float *out_p);
 } sp_encoder_ops;
 
 /* ------------------------------------------------------------------ */

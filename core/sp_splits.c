@@ -87,6 +87,7 @@ void sp_splits_fini(sp_splits *s)
 	sp_dataset_fini(&s->train);
 	sp_dataset_fini(&s->dev);
 	sp_dataset_fini(&s->test);
+	sp_unkrep_fini(&s->train_rare);
 	sp_vocab_free(s->vocab);
 	sp_vocab_free(s->labels);
 	s->vocab = s->labels = NULL;
@@ -287,6 +288,28 @@ static int add_next_token(sp_job *j, const sp_corpus *c, const char *path,
 	return SP_OK;
 }
 
+/* The training split's tokens that the encoder may read as unknown words
+ * (sp_unkrep.h), noted at the places sp_dataset_add is about to give
+ * in[0..n). */
+static int note_rare(sp_job *j, const sp_dataset *d, const sp_toklist *t,
+		     const int32_t *in, size_t n)
+{
+	const sp_encoder_ops *enc = (const sp_encoder_ops *)j->st.enc.comp;
+	if (d != &j->data.train || !SP_HAS_OP(sp_encoder_ops, enc, unknown))
+		return SP_OK;
+	for (size_t k = 0; k < n; k++) {
+		int32_t unk;
+		float p;
+		int rc = enc->unknown(j->st.enc.self, j->ctx, t->buf + t->off[k], t->tlen[k], &unk, &p);
+		if (rc < 0)
+			return rc;
+		if (p > 0 && unk != in[k] &&
+		    (rc = sp_unkrep_add(&j->data.train_rare, j->ctx, d->n_ids + k, in[k], unk, p)) < 0)
+			return rc;
+	}
+	return SP_OK;
+}
+
 /* Tagger or classifier: the tokens, and a tag per token or one label. */
 static int add_labelled(sp_job *j, const sp_corpus *c, const char *path,
 			size_t i, const sp_toklist *t, int32_t *in, int32_t *tg,
@@ -299,6 +322,8 @@ static int add_labelled(sp_job *j, const sp_corpus *c, const char *path,
 			return sp_err_prefix(j->ctx, rc, "%s:%zu", path, sp_corpus_line(c, i));
 	if (n == 0)
 		return SP_OK;
+	if ((rc = note_rare(j, d, t, in, n)) < 0)
+		return rc;
 	if (j->st.task.labels == SP_LABELS_TOKEN) {
 		size_t nl;
 		const char *const *tags = sp_corpus_labels(c, i, &nl);

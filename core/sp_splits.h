@@ -15,6 +15,7 @@
 #include "sp_ctx.h"
 #include "sp_data.h"
 #include "sp_tokchars.h"
+#include "sp_unkrep.h"
 #include "sp_vocab.h"
 
 typedef struct sp_job sp_job;
@@ -40,6 +41,7 @@ typedef struct sp_splits {
 				    model file's; the rest occur only in
 				    dev/test (scored as misses).  0: all */
 	sp_dataset train, dev, test;
+	sp_unkrep train_rare;    /* training tokens that may read as unknown */
 	struct sp_bpe *bpe;      /* format = parallel with encode.bpe: the
 				    merges (sp_splits_seq.h), else NULL */
 } sp_splits;

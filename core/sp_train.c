@@ -761,7 +761,12 @@ int sp_train(sp_job *j, sp_train_state *st)
 	/* a setting refused on every rank (train.parts) stops them cleanly */
 	if ((rc = sp_dist_agree(j->dist, j->ctx, loop_setup(j, &L, st))) < 0)
 		goto done;
+	if (j->data.train_rare.n)
+		sp_say(j->out, "rare words: %zu training tokens of words seen once read as unknown "
+		       "words with chance %.2g, drawn each epoch\n", j->data.train_rare.n,
+		       (double)j->data.train_rare.p[0]);
 	for (size_t epoch = st->next_epoch; epoch < L.epochs;) {
+		sp_unkrep_epoch(&j->data.train_rare, j->data.train.ids, j->cfg.seed, epoch);
 		if ((rc = epoch_step(j, &L, epoch)) < 0) {
 			if (!L.diverged || !L.rb || (rc = roll_back(j, &L, rc, &epoch)) < 0)
 				goto done;
@@ -771,6 +776,7 @@ int sp_train(sp_job *j, sp_train_state *st)
 			break;
 		epoch++;
 	}
+	sp_unkrep_restore(&j->data.train_rare, j->data.train.ids);
 	if ((rc = keep_model(j, &L)) < 0)
 		goto done;
 	sp_observe_metric(&j->obs, j->ctx, -1, NULL, "norm_clips", (double)sp_optim_norm_clips(L.opt));
@@ -786,6 +792,8 @@ int sp_train(sp_job *j, sp_train_state *st)
 	}
 	rc = SP_OK;
 done:
+	/* the final evaluation reads the training split as it is */
+	sp_unkrep_restore(&j->data.train_rare, j->data.train.ids);
 	if (rc < 0 && L.diverged)
 		j->diverged = 1;
 	loop_fini(&L);

@@ -43,6 +43,8 @@ typedef struct onehot {
 	size_t n_specials;
 	sp_vocab_order order;
 	int unk_shapes;
+	float unk_replace;                /* a word seen once reads as unknown
+					     in training with this chance */
 	UCaseMap *lower;                  /* case = lower, else NULL */
 	sp_vocab_counter *orig;           /* case = lower: the tokens as
 					     written, for their shapes */
@@ -126,7 +128,8 @@ static int key_of(onehot *self, sp_ctx *ctx, const char *tok, size_t len,
 
 /* Adds the shapes of the training words that did not make it into the
  * vocabulary, with their summed counts (the shapes of the words as
- * written, also with case = lower). */
+ * written, also with case = lower); with unk_replace, also of the words
+ * seen once, which training reads as their shapes at times. */
 static int add_shapes(onehot *self, sp_ctx *ctx, sp_vocab *vocab)
 {
 	const sp_vocab *seen = sp_vocab_counter_view(self->orig ? self->orig : self->counter);
@@ -139,9 +142,11 @@ static int add_shapes(onehot *self, sp_ctx *ctx, sp_vocab *vocab)
 		const char *tok = sp_vocab_token(seen, (int32_t)i), *key;
 		size_t len = strlen(tok), key_len;
 		const char *shape;
+		int32_t id;
 		if ((err = key_of(self, ctx, tok, len, &key, &key_len)))
 			goto done;
-		if (sp_vocab_id(vocab, key, key_len) >= 0)
+		id = sp_vocab_id(vocab, key, key_len);
+		if (id >= 0 && !(self->unk_replace > 0 && sp_vocab_count(vocab, id) == 1))
 			continue;
 		shape = word_shape(tok, len);
 		for (int64_t k = 0; k < sp_vocab_count(seen, (int32_t)i) && !err; k++)
@@ -173,6 +178,12 @@ static const sp_param_spec onehot_params[] = {
 	 "unknown words become shape classes (<unk:Aa>, <unk:AA>, <unk:a>, "
 	 "<unk:0>, <unk:@>, <unk:#>, <unk:url>, ...) learned from the rare "
 	 "training words, instead of one <unk>", NULL},
+	{"unk_replace", SP_T_FLOAT, "0",
+	 "training: each occurrence of a word seen once reads, with this "
+	 "chance drawn anew each epoch, as an unknown word (its shape class "
+	 "with unk_shapes, else <unk>), so the unknown classes learn from rare "
+	 "words while the words keep their vectors; use with min_count = 1 "
+	 "(0 = never)", NULL},
 	{"case", SP_T_STRING, "none",
 	 "none, or lower: the vocabulary holds lower-cased words, while "
 	 "character features and unknown words' shapes still see the case",
@@ -275,6 +286,12 @@ static int onehot_create(void **out, sp_ctx *ctx, const sp_kv *args)
 	}
 	self->min_count = min_count;
 	self->unk_shapes = sp_kv_bool(args, "unk_shapes");
+	self->unk_replace = (float)sp_kv_float(args, "unk_replace");
+	if (!(self->unk_replace >= 0 && self->unk_replace <= 1)) {
+		err = sp_err(ctx, SP_EINVAL, "%s: onehot: unk_replace=%g: expected a chance in 0..1",
+			     sp_kv_where(args, "unk_replace"), sp_kv_float(args, "unk_replace"));
+		goto fail;
+	}
 	self->order = strcmp(sp_kv_str(args, "order"), "first") == 0
 			      ? SP_VOCAB_FIRST_SEEN : SP_VOCAB_BY_COUNT;
 	self->max_size = (size_t)max_size;
@@ -390,6 +407,41 @@ static int onehot_encode(void *self_, sp_ctx *ctx, const char *tok,
 	return SP_OK;
 }
 
+/* sp_encoder_ops.unknown: a word seen once reads at times as the unknown
+ * word it would be (its shape, from its spelling as written). */
+static int onehot_unknown(void *self_, sp_ctx *ctx, const char *tok, size_t len,
+			  int32_t *out_id, float *out_p)
+{
+	onehot *self = self_;
+	const char *key;
+	size_t key_len;
+	int32_t id = -1;
+	int err;
+	*out_p = 0;
+	*out_id = -1;
+	if (!self->vocab)
+		return sp_err(ctx, SP_EINVAL, "onehot: unknown() before finish() or attach()");
+	if (self->unk_replace <= 0)
+		return SP_OK;
+	if ((err = key_of(self, ctx, tok, len, &key, &key_len)))
+		return err;
+	id = sp_vocab_id(self->vocab, key, key_len);
+	if (id < 0 || sp_vocab_count(self->vocab, id) != 1)
+		return SP_OK;
+	id = -1;
+	if (self->unk_shapes && len > 0) {
+		const char *shape = word_shape(tok, len);
+		id = sp_vocab_id(self->vocab, shape, strlen(shape));
+	}
+	if (id < 0)
+		id = sp_vocab_special(self->vocab, SP_SPECIAL_UNK);
+	if (id >= 0) {
+		*out_id = id;
+		*out_p = self->unk_replace;
+	}
+	return SP_OK;
+}
+
 static const sp_encoder_ops onehot_ops = {
 	{sizeof(sp_encoder_ops), SP_KIND_ENCODER, "onehot",
 	 "token -> id in a vocabulary built from training counts",
@@ -400,6 +452,7 @@ static const sp_encoder_ops onehot_ops = {
 	onehot_finish,
 	onehot_attach,
 	onehot_encode,
+	onehot_unknown,
 };
 
 SP_PLUGIN_DEFINE(onehot, PACKAGE_VERSION,

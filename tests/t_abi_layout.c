@@ -71,6 +71,7 @@
 	F(sp_encoder_ops, finish) \
 	F(sp_encoder_ops, attach) \
 	F(sp_encoder_ops, encode) \
+	F(sp_encoder_ops, unknown) \
 	S(sp_model_ops) \
 	F(sp_model_ops, base) \
 	F(sp_model_ops, create) \

@@ -36,6 +36,9 @@ if command -v gt >/dev/null; then
 else
 	skip "gt (genometools) not installed"
 fi
+# predict: a bad weight is refused before decoding
+run "$PIPELINE" predict "$DNA" --file three.gb --format gff3 --set data.signal_weight=-1
+ok $([ $rc -ne 0 ] && contains "$err" "signal_weight = -1: expected a weight in 0..1000" && [ -z "$out" ] && echo 0 || echo 1) "predict --set data.signal_weight=-1 is refused ($err)"
 # a FASTA file of the same records gives the same genes
 zcat "$TEST" | awk '/^LOCUS/ { print ">" $2 } /^ORIGIN/ { s = 1; next } /^\/\// { s = 0 } s { $1 = ""; gsub(/ /, ""); print }' |
 	awk '{ print } /^>/ { if (++n == 4) exit }' | head -n -1 >three.fa

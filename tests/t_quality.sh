@@ -39,6 +39,21 @@ ok $(gt "$first" "$last" && echo 0 || echo 1) "ner-btc: training loss falls ($fi
 f1=$(final dev f1)
 ok $(gt "$f1" 0.2 && echo 0 || echo 1) "ner-btc: entity F1 $f1 on 800 other tweets beats all-O (0) by 0.2"
 
+# --- words seen once read as unknown at times (onehot unk_replace) ------------
+RARE="--db runs.db --set data.max_examples=300 --set train.epochs=2 --set model2.hidden=16 --set model.embed=16 --set encode.min_count=1"
+run "$PIPELINE" run "$top_srcdir/pipelines/ner-btc.pipe" $RARE --set encode.unk_replace=0.5
+rare=$(printf '%s\n' "$out" | sed -n 's/^rare words: \([0-9]*\) training tokens.*chance 0.5, drawn each epoch$/\1/p')
+ok $([ $rc -eq 0 ] && [ "${rare:-0}" -gt 100 ] && echo 0 || echo 1) "unk_replace = 0.5: $rare tokens of words seen once may read as unknown ($err)"
+f1a=$(final dev f1) lossa=$(loss_at 1)
+run "$PIPELINE" run "$top_srcdir/pipelines/ner-btc.pipe" $RARE --set encode.unk_replace=0.5
+ok $([ $rc -eq 0 ] && [ "$(loss_at 1)" = "$lossa" ] && [ "$(final dev f1)" = "$f1a" ] && echo 0 || echo 1) \
+	"unk_replace: the same seed draws the same words (epoch 2 loss $lossa, dev F1 $f1a)"
+run "$PIPELINE" run "$top_srcdir/pipelines/ner-btc.pipe" $RARE --set encode.unk_replace=0
+ok $([ $rc -eq 0 ] && ! contains "$out" "rare words" && [ "$(loss_at 1)" != "$lossa" ] && echo 0 || echo 1) \
+	"unk_replace = 0: no word is replaced, and the run differs (epoch 2 loss $(loss_at 1))"
+run "$PIPELINE" check "$top_srcdir/pipelines/ner-btc.pipe" --set encode.unk_replace=2
+ok $([ $rc -eq 1 ] && contains "$err" "unk_replace=2: expected a chance in 0..1" && echo 0 || echo 1) "unk_replace = 2 is refused ($err)"
+
 # --- sentiment.pipe on a slice ----------------------------------------------
 UCI="$top_srcdir/data/sentiment/uci"
 run "$PIPELINE" run "$top_srcdir/pipelines/sentiment.pipe" --db runs.db --set data.max_examples=600 \

@@ -739,8 +739,8 @@ static void test_onehot(sp_ctx *ctx, const char *db)
 	ops = (const sp_encoder_ops *)p->components[0];
 	for (ps = ops->base.params; ps->key; ps++)
 		documented &= ps->doc && *ps->doc && ps->def;
-	ok(documented && ps - ops->base.params == 6,
-	   "6 documented params with defaults");
+	ok(documented && ps - ops->base.params == 7,
+	   "7 documented params with defaults");
 	ops->destroy(NULL);
 
 	/* Defaults: all specials, min_count 1. */
@@ -875,6 +875,42 @@ static void test_onehot_lower(sp_ctx *ctx)
 	   "case=upper: %s", sp_errmsg(ctx));
 }
 
+/* unk_replace: every word has its vector (min_count = 1), and a word seen
+ * once names the shape class it reads as at times; that class is in the
+ * vocabulary though no word fell below min_count. */
+static void test_onehot_unknown(sp_ctx *ctx)
+{
+	const sp_encoder_ops *ops =
+		(const sp_encoder_ops *)onehot_LTX_sp_plugin_entry()->components[0];
+	sp_vocab *v = NULL;
+	void *self = NULL;
+	char buf[256];
+	int32_t id = -9;
+	float p = -1;
+	int err;
+	ok(SP_HAS_OP(sp_encoder_ops, ops, unknown), "onehot has the unknown op");
+	ok(make_(&self, ctx, ops, "case=lower", "specials=unk", "unk_shapes=true",
+		 "unk_replace=0.25", (char *)NULL) == 0, "unk_replace=0.25");
+	ok(observe_s_(ops, self, ctx, "the The Paris") == 0, "observe");
+	sp_vocab_new(&v);
+	ok(ops->finish(self, ctx, v) == 0, "finish");
+	ok_str(joined_(buf, sizeof(buf), v), "<unk> the paris <unk:Aa>",
+	       "every word, and the shape of the word seen once");
+	ok(enc_(ops, self, ctx, "Paris") == 2, "Paris reads as itself");
+	err = ops->unknown(self, ctx, "Paris", 5, &id, &p);
+	ok(err == 0 && id == 3 && p == 0.25f,
+	   "Paris (seen once) reads as <unk:Aa> with chance 0.25 (id %d, p %g)", id, (double)p);
+	err = ops->unknown(self, ctx, "THE", 3, &id, &p);
+	ok(err == 0 && p == 0, "the (seen twice) always reads as itself (p %g)", (double)p);
+	err = ops->unknown(self, ctx, "Oslo", 4, &id, &p);
+	ok(err == 0 && p == 0, "an unknown word has no replacement (p %g)", (double)p);
+	ops->destroy(self);
+	sp_vocab_free(v);
+	ok(make_(&self, ctx, ops, "unk_replace=1.5", (char *)NULL) == SP_EINVAL && !self &&
+	   strstr(sp_errmsg(ctx), "unk_replace=1.5: expected a chance in 0..1"),
+	   "unk_replace=1.5: %s", sp_errmsg(ctx));
+}
+
 /* order = first: tokens as first seen ("hello" -> h e l o), while
  * max_size still keeps the most frequent. */
 static void test_first_seen(sp_ctx *ctx)
@@ -946,6 +982,7 @@ int main(void)
 	test_store(ctx);
 	test_schema();
 	test_onehot(ctx, path_(db, sizeof(db), "plugin.sqlite"));
+	test_onehot_unknown(ctx);
 	test_onehot_lower(ctx);
 
 	for (int i = 0; files[i]; i++) {

@@ -21,6 +21,7 @@ TEST_PROGS += tests/t_grad_seq2seq
 TEST_PROGS += tests/t_ptb
 TEST_PROGS += tests/t_progress_fmt
 TEST_PROGS += tests/t_partsum
+TEST_PROGS += tests/t_unkrep
 check_PROGRAMS = $(TEST_PROGS)
 # Script tests: one per line, so that additions merge cleanly.
 SCRIPT_TESTS = tests/t_cli.sh
