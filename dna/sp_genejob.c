@@ -334,14 +334,17 @@ static int sensors_of_(sp_job *j, sp_genejob_opts *o, sp_genesig **sig)
 	const float *v;
 	size_t n;
 	int rc;
+	static const char *const key[4] = {"signal_weight", "prior_weight", "content_weight",
+					   "tagger_weight"};
 	const double w[4] = {o->dec.signal_weight, o->dec.prior_weight, o->dec.content_weight,
 			     o->dec.tagger_weight};
 	*sig = NULL;
-	/* predict's --set skips the reader's check of the keys */
+	/* predict --model FILE applies its --set data.KEY here, past the
+	 * reader's check of the keys */
 	for (int k = 0; k < 4; k++)
 		if (!(w[k] >= 0 && w[k] <= 1000))
-			return sp_err(j->ctx, SP_EINVAL, "a weight of the gene sensors is %g, expected "
-				      "0..1000", w[k]);
+			return sp_err(j->ctx, SP_EINVAL, "data.%s = %g: expected a weight in 0..1000",
+				      key[k], w[k]);
 	if (w[0] == 0 && w[1] == 0 && w[2] == 0)
 		return SP_OK;
 	if (!(v = sp_extras_get(&j->extras, SENSORS_, &n)))

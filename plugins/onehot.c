@@ -179,11 +179,11 @@ static const sp_param_spec onehot_params[] = {
 	 "<unk:0>, <unk:@>, <unk:#>, <unk:url>, ...) learned from the rare "
 	 "training words, instead of one <unk>", NULL},
 	{"unk_replace", SP_T_FLOAT, "0",
-	 "training: each occurrence of a word seen once reads, with this "
-	 "chance drawn anew each epoch, as an unknown word (its shape class "
-	 "with unk_shapes, else <unk>), so the unknown classes learn from rare "
-	 "words while the words keep their vectors; use with min_count = 1 "
-	 "(0 = never)", NULL},
+	 "training taggers and classifiers: each occurrence of a word seen "
+	 "once reads, with this chance drawn anew each epoch, as an unknown "
+	 "word (its shape class with unk_shapes, else <unk>), so the unknown "
+	 "classes learn from rare words while the words keep their vectors; "
+	 "use with min_count = 1 (0 = never)", NULL},
 	{"case", SP_T_STRING, "none",
 	 "none, or lower: the vocabulary holds lower-cased words, while "
 	 "character features and unknown words' shapes still see the case",

@@ -12,7 +12,7 @@ TEST="$top_srcdir/data/dna/augustus_fly_genes/genes.gb.test.gz"
 zcat "$TEST" | awk '{ print } /^\/\// { if (++n == 3) exit }' >three.gb
 SLICE="--set data.train=$work/three.gb --set data.dev=$work/three.gb --set data.test=$work/three.gb"
 run "$PIPELINE" run "$DNA" $SLICE --set train.epochs=1 --set model.hidden=8 --set model.embed=4 \
-	--set data.window=400
+	--set data.window=400 --set train.save="$work/slice.spm"
 ok $([ $rc -eq 0 ] && contains "$out" "finished" && echo 0 || echo 1) "dna.pipe trains on a slice ($err)"
 # 3662 + 8355 + 5239 bases in windows of 400: 10 + 21 + 14 examples
 ok $(yes_if contains "$out" "data: 45 train") "records cut into windows of data.window bases ($(printf '%s\n' "$out" | grep '^data:'))"
@@ -36,9 +36,13 @@ if command -v gt >/dev/null; then
 else
 	skip "gt (genometools) not installed"
 fi
-# predict: a bad weight is refused before decoding
+# predict: a bad weight is refused before decoding, by the reader's check
+# of the keys, or with --model FILE (which applies --set data.KEY itself)
+# by the decoder's
 run "$PIPELINE" predict "$DNA" --file three.gb --format gff3 --set data.signal_weight=-1
 ok $([ $rc -ne 0 ] && contains "$err" "signal_weight = -1: expected a weight in 0..1000" && [ -z "$out" ] && echo 0 || echo 1) "predict --set data.signal_weight=-1 is refused ($err)"
+run "$PIPELINE" predict "$DNA" --model "$work/slice.spm" --file three.gb --format gff3 --set data.tagger_weight=-2
+ok $([ $rc -ne 0 ] && [ "$err" = "pipeline: error: data.tagger_weight = -2: expected a weight in 0..1000" ] && [ -z "$out" ] && echo 0 || echo 1) "predict --model F --set data.tagger_weight=-2 is refused by the decoder ($err)"
 # a FASTA file of the same records gives the same genes
 zcat "$TEST" | awk '/^LOCUS/ { print ">" $2 } /^ORIGIN/ { s = 1; next } /^\/\// { s = 0 } s { $1 = ""; gsub(/ /, ""); print }' |
 	awk '{ print } /^>/ { if (++n == 4) exit }' | head -n -1 >three.fa
