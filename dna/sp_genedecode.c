@@ -42,6 +42,9 @@ static const uint8_t emit_[NSTATE] = {
 
 enum { A = SP_BASE_A, C = SP_BASE_C, G = SP_BASE_G, T = SP_BASE_T };
 
+/* The length of an intron scored whole is kept in a byte. */
+_Static_assert(SP_GENESIG_INTRON_MAX <= UINT8_MAX, "intron lengths must fit a byte");
+
 typedef struct ctx_ {
 	const uint8_t *seq;
 	long len;
@@ -50,6 +53,12 @@ typedef struct ctx_ {
 	const sp_genesig *sig; /* may be NULL */
 	double sig_weight, content_weight, tagger_weight;
 	double prior[SP_NLABEL]; /* subtracted from each label's score */
+	/* intron lengths (intron_length_weight): 0 everywhere when off */
+	double loop_step;        /* per intron self-loop */
+	double loop_enter;       /* entering an intron's loop state */
+	long short_min, short_max; /* introns scored whole, by length; none
+				      when short_max < short_min */
+	double *short_logp;      /* [short_max + 1], weighted */
 } dctx;
 
 static int X(const dctx *d, long i)
@@ -121,16 +130,20 @@ static void site_(const dctx *d, long i, site *s)
 			s->cat_s = s->stop_m_s = 0;
 }
 
-#define TRY(dst, src, cond, pen)                                   \
+#define TRY_FROM(from, dst, src, cond, pen)                         \
 	do {                                                       \
-		if ((cond) && v[src] + (pen) > w[dst]) {           \
-			w[dst] = v[src] + (pen);                   \
+		if ((cond) && (from)[src] + (pen) > w[dst]) {      \
+			w[dst] = (from)[src] + (pen);              \
 			bp[dst] = (uint8_t)(src);                  \
 		}                                                  \
 	} while (0)
+#define TRY(dst, src, cond, pen) TRY_FROM(v, dst, src, cond, pen)
+/* Leaving an intron: vx is v with each intron loop state's score raised
+ * to that of the best intron of its kind scored whole (short_logp). */
+#define TRY_EXIT(dst, src, cond, pen) TRY_FROM(vx, dst, src, cond, pen)
 
 static void step_plus_(const dctx *d, const site *s, const double *v,
-		       double *w, uint8_t *bp)
+		       const double *vx, double *w, uint8_t *bp)
 {
 	int b0 = s->b0, b1 = s->b1, acc = s->acc_p, don = s->don_p;
 	double pa = s->acc_p_s, pd = d->intron + s->don_p_s;
@@ -139,68 +152,68 @@ static void step_plus_(const dctx *d, const site *s, const double *v,
 	TRY(P_S2, P_S1, 1, 0);
 	TRY(P_E0, P_S2, 1, 0);
 	TRY(P_E0, P_E2, 1, 0);
-	TRY(P_E0, P_I0, acc, pa);
+	TRY_EXIT(P_E0, P_I0, acc, pa);
 	TRY(P_E1T, P_E0, b1 == T, 0);
-	TRY(P_E1T, P_I1T, acc, pa);
+	TRY_EXIT(P_E1T, P_I1T, acc, pa);
 	TRY(P_E1O, P_E0, b1 != T, 0);
-	TRY(P_E1O, P_I1O, acc, pa);
+	TRY_EXIT(P_E1O, P_I1O, acc, pa);
 	TRY(P_E2, P_E1T, !stop3_(T, b1, b0), 0);
 	TRY(P_E2, P_E1O, 1, 0);
-	TRY(P_E2, P_I2TA, acc && b0 != A && b0 != G, pa);
-	TRY(P_E2, P_I2TG, acc && b0 != A, pa);
-	TRY(P_E2, P_I2O, acc, pa);
-	TRY(P_I0, P_I0, 1, 0);
+	TRY_EXIT(P_E2, P_I2TA, acc && b0 != A && b0 != G, pa);
+	TRY_EXIT(P_E2, P_I2TG, acc && b0 != A, pa);
+	TRY_EXIT(P_E2, P_I2O, acc, pa);
+	TRY(P_I0, P_I0, 1, d->loop_step);
 	TRY(P_I0F, P_E2, don, pd);
 	TRY(P_I0F, P_S2, don, pd);
-	TRY(P_I1T, P_I1T, 1, 0);
+	TRY(P_I1T, P_I1T, 1, d->loop_step);
 	TRY(P_I1TF, P_E0, don && b1 == T, pd);
-	TRY(P_I1O, P_I1O, 1, 0);
+	TRY(P_I1O, P_I1O, 1, d->loop_step);
 	TRY(P_I1OF, P_E0, don && b1 != T, pd);
-	TRY(P_I2TA, P_I2TA, 1, 0);
+	TRY(P_I2TA, P_I2TA, 1, d->loop_step);
 	TRY(P_I2TAF, P_E1T, don && b1 == A, pd);
-	TRY(P_I2TG, P_I2TG, 1, 0);
+	TRY(P_I2TG, P_I2TG, 1, d->loop_step);
 	TRY(P_I2TGF, P_E1T, don && b1 == G, pd);
-	TRY(P_I2O, P_I2O, 1, 0);
+	TRY(P_I2O, P_I2O, 1, d->loop_step);
 	TRY(P_I2OF, P_E1O, don, pd);
 	TRY(P_I2OF, P_E1T, don && b1 != A && b1 != G, pd);
 }
 
 static void step_minus_(const dctx *d, const site *s, const double *v,
-			double *w, uint8_t *bp)
+			const double *vx, double *w, uint8_t *bp)
 {
 	int b0 = s->b0, b1 = s->b1, ac = s->ac_m, ct = s->ct_m;
 	int tc = b1 == T || b1 == C;
 	double pa = s->ct_m_s + d->intron, pd = s->ac_m_s;
 	TRY(M_E2, S_IG, s->stop_m, d->gene + s->stop_m_s);
 	TRY(M_E2, M_E0, 1, 0);
-	TRY(M_E2, M_I0, ac, pd);
+	TRY_EXIT(M_E2, M_I0, ac, pd);
 	TRY(M_E1T, M_E2, b1 == T, 0);
-	TRY(M_E1T, M_I2T, ac, pd);
+	TRY_EXIT(M_E1T, M_I2T, ac, pd);
 	TRY(M_E1C, M_E2, b1 == C, 0);
-	TRY(M_E1C, M_I2C, ac, pd);
+	TRY_EXIT(M_E1C, M_I2C, ac, pd);
 	TRY(M_E1O, M_E2, !tc, 0);
-	TRY(M_E1O, M_I2O, ac, pd);
+	TRY_EXIT(M_E1O, M_I2O, ac, pd);
 	TRY(M_E0, M_E1T, !(tc && b0 == A), 0);
 	TRY(M_E0, M_E1C, !(b1 == T && b0 == A), 0);
 	TRY(M_E0, M_E1O, 1, 0);
-	TRY(M_E0, M_I1S, ac && b0 != A, pd);
-	TRY(M_E0, M_I1O, ac, pd);
+	TRY_EXIT(M_E0, M_I1S, ac && b0 != A, pd);
+	TRY_EXIT(M_E0, M_I1O, ac, pd);
 	TRY(M_S2, M_E0, s->cat, s->cat_s);
-	TRY(M_S2, M_I0, ac && s->cat, pd + s->cat_s);
+	TRY_EXIT(M_S2, M_I0, ac && s->cat, pd + s->cat_s);
 	TRY(M_S1, M_S2, 1, 0);
 	TRY(M_S0, M_S1, 1, 0);
-	TRY(M_I0, M_I0, 1, 0);
+	TRY(M_I0, M_I0, 1, d->loop_step);
 	TRY(M_I0F, M_E0, ct, pa);
-	TRY(M_I2T, M_I2T, 1, 0);
+	TRY(M_I2T, M_I2T, 1, d->loop_step);
 	TRY(M_I2TF, M_E2, ct && b1 == T, pa);
-	TRY(M_I2C, M_I2C, 1, 0);
+	TRY(M_I2C, M_I2C, 1, d->loop_step);
 	TRY(M_I2CF, M_E2, ct && b1 == C, pa);
-	TRY(M_I2O, M_I2O, 1, 0);
+	TRY(M_I2O, M_I2O, 1, d->loop_step);
 	TRY(M_I2OF, M_E2, ct && !tc, pa);
-	TRY(M_I1S, M_I1S, 1, 0);
+	TRY(M_I1S, M_I1S, 1, d->loop_step);
 	TRY(M_I1SF, M_E1T, ct && tc, pa);
 	TRY(M_I1SF, M_E1C, ct && b1 == T, pa);
-	TRY(M_I1O, M_I1O, 1, 0);
+	TRY(M_I1O, M_I1O, 1, d->loop_step);
 	TRY(M_I1OF, M_E1T, ct && !tc, pa);
 	TRY(M_I1OF, M_E1C, ct && b1 != T, pa);
 	TRY(M_I1OF, M_E1O, ct, pa);
@@ -234,7 +247,7 @@ static bool is_intron_loop_(int st)
 
 /* Enters each intron's loop state at i from its first base at i - 1 - n
  * (the run's n bases in between). */
-static void step_run_(const run_ *r, long i, const double *v, double *w,
+static void step_run_(const dctx *d, const run_ *r, long i, const double *v, double *w,
 		      uint8_t *bp)
 {
 	long m = r->n + 1, at = (i - 1) % m, from = (i - 1 - r->n) % m;
@@ -248,9 +261,45 @@ static void step_run_(const run_ *r, long i, const double *v, double *w,
 		else
 			c = r->first[k * m + from] + (r->cum[(k >= 6) * m + at] -
 						      r->cum[(k >= 6) * m + from]);
+		c += d->loop_enter;
 		if (c > w[x]) {
 			w[x] = c;
 			bp[x] = (uint8_t)f;
+		}
+	}
+}
+
+/* vx at base i: v, with each kind of intron that may end at i - 1 (an
+ * acceptor on its strand at i) raised to the best such intron scored
+ * whole, its first base at i - len for len in short_min..short_max.  xl
+ * (base i - 1's row) gets the length taken, when it beats the loop. */
+static void short_introns_(const dctx *d, const run_ *r, const site *s, long i,
+			   const double *v, double *vx, uint8_t *xl)
+{
+	long m = r->n + 1, at = (i - 1) % m;
+	memcpy(vx, v, NSTATE * sizeof(*v));
+	for (int k = 0; k < 12; k++) {
+		int strand = k >= 6, x = intron_loop_(k);
+		long hi = d->short_max, taken = 0;
+		double best = -INFINITY;
+		if (!(strand ? s->ac_m : s->acc_p))
+			continue;
+		/* the first base on the record, no -inf intron base after it */
+		hi = hi < i ? hi : i;
+		hi = hi < i - r->lost[strand] ? hi : i - r->lost[strand];
+		for (long len = d->short_min; len <= hi; len++) {
+			long from = (i - len) % m;
+			double c = r->first[k * m + from] - r->cum[strand * m + from] +
+				   d->short_logp[len];
+			if (c > best) {
+				best = c;
+				taken = len;
+			}
+		}
+		best += r->cum[strand * m + at];
+		if (taken && best > vx[x]) {
+			vx[x] = best;
+			xl[k] = (uint8_t)taken;
 		}
 	}
 }
@@ -356,9 +405,10 @@ static void emit_row_(const dctx *d, const float *logp, long i, float *row)
 
 /* The forward pass: bp gets every base's back-pointers; returns the
  * final intergenic score. */
-static double forward_(const dctx *d, const float *logp, run_ *r, uint8_t *bp)
+static double forward_(const dctx *d, const float *logp, run_ *r, uint8_t *bp,
+		       uint8_t *xl)
 {
-	double va[NSTATE], vb[NSTATE], *v = va, *w = vb, *t;
+	double va[NSTATE], vb[NSTATE], vxa[NSTATE], *v = va, *w = vb, *t;
 	float e[SP_NLABEL];
 	for (int s = 0; s < NSTATE; s++)
 		v[s] = -INFINITY;
@@ -374,10 +424,15 @@ static double forward_(const dctx *d, const float *logp, run_ *r, uint8_t *bp)
 		for (int k = 0; k < NSTATE; k++)
 			w[k] = -INFINITY;
 		memset(b, S_IG, NSTATE);
+		const double *vx = v;
+		if (xl) {
+			short_introns_(d, r, &s, i, v, vxa, xl + (size_t)(i - 1) * 12);
+			vx = vxa;
+		}
 		step_ig_(&s, v, w, b);
-		step_plus_(d, &s, v, w, b);
-		step_minus_(d, &s, v, w, b);
-		step_run_(r, i, v, w, b);
+		step_plus_(d, &s, v, vx, w, b);
+		step_minus_(d, &s, v, vx, w, b);
+		step_run_(d, r, i, v, w, b);
 		for (int k = 0; k < NSTATE; k++)
 			w[k] += e[emit_[k]];
 		run_keep_(r, i, w, e);
@@ -386,20 +441,70 @@ static double forward_(const dctx *d, const float *logp, run_ *r, uint8_t *bp)
 	return v[S_IG];
 }
 
+/* The kind (0..11, as intron_loop_ numbers them) of an intron loop state. */
+static int kind_of_(int st)
+{
+	return st <= P_I2O ? st - P_I0 : 6 + (st - M_I0);
+}
+
 /* The best path, back from the intergenic end; a loop state entered from
- * its first base skips back over the run (its bases are the loop's). */
-static void traceback_(const uint8_t *bp, long len, long run, uint8_t *path)
+ * its first base skips back over the run (its bases are the loop's), and
+ * one left as an intron scored whole (xl) over the whole intron. */
+static void traceback_(const uint8_t *bp, const uint8_t *xl, long len, long run,
+		       uint8_t *path)
 {
 	long i = len - 1;
 	path[i] = S_IG;
 	while (i > 0) {
 		uint8_t st = path[i], prev = bp[(size_t)i * NSTATE + st];
+		long whole = xl && prev != st && is_intron_loop_(prev)
+				     ? xl[(size_t)(i - 1) * 12 + kind_of_(prev)] : 0;
 		int entered = run && prev == st + 6 && is_intron_loop_(st);
+		if (whole) {
+			for (long k = 1; k < whole; k++)
+				path[i - k] = prev;
+			i -= whole;
+			path[i] = (uint8_t)(prev + 6);
+			continue;
+		}
 		for (long k = 1; entered && k <= run; k++)
 			path[i - k] = st;
 		i -= entered ? run : 0;
 		path[--i] = prev;
 	}
+}
+
+/* The run and the intron length terms: the run is min_intron - 2 bases,
+ * or with lengths weighed (intron_length_weight) at least the
+ * SP_GENESIG_INTRON_MAX - 1 after which the loop's geometric tail takes
+ * over from introns scored whole; a run longer than the sequence fits no
+ * intron, so the ring is capped. */
+static int setup_introns_(dctx *d, run_ *r, const sp_genedecode_opts *o, size_t len)
+{
+	int lengths = o->signals && o->intron_length_weight != 0;
+	size_t want = o->min_intron > 4 ? o->min_intron : 0;
+	double lw = o->intron_length_weight;
+	if (lengths && want < SP_GENESIG_INTRON_MAX + 1)
+		want = SP_GENESIG_INTRON_MAX + 1;
+	if (want) {
+		size_t cap = want < len ? want : len;
+		r->n = cap > 2 ? (long)cap - 2 : 0;
+	}
+	if (r->n && (!(r->first = malloc(12 * (size_t)(r->n + 1) * sizeof(double))) ||
+		     !(r->cum = malloc(2 * (size_t)(r->n + 1) * sizeof(double)))))
+		return -1;
+	if (!lengths || !r->n)
+		return 0;
+	d->short_min = o->min_intron > 4 ? (long)o->min_intron : 4;
+	d->short_max = r->n + 1 < SP_GENESIG_INTRON_MAX ? r->n + 1 : SP_GENESIG_INTRON_MAX;
+	if (!(d->short_logp = malloc((SP_GENESIG_INTRON_MAX + 1) * sizeof(double))))
+		return -1;
+	for (long k = 0; k <= d->short_max; k++)
+		d->short_logp[k] = lw * sp_genesig_intron_logp(o->signals, k);
+	d->loop_enter = lw * sp_genesig_intron_logp(o->signals, r->n + 2);
+	d->loop_step = lw * (sp_genesig_intron_logp(o->signals, r->n + 3) -
+			     sp_genesig_intron_logp(o->signals, r->n + 2));
+	return 1;
 }
 
 int sp_genedecode(sp_ctx *ctx, const uint8_t *seq, size_t len,
@@ -409,40 +514,34 @@ int sp_genedecode(sp_ctx *ctx, const uint8_t *seq, size_t len,
 	static const sp_genedecode_opts defaults = SP_GENEDECODE_OPTS_INIT;
 	dctx d;
 	run_ r = { 0, NULL, NULL, { -1, -1 } };
-	uint8_t *bp, *path;
+	uint8_t *bp, *path, *xl = NULL;
 	double end;
-	int rc;
+	int rc, lengths;
 	*genes = NULL;
 	*ngene = 0;
 	if (!opts)
 		opts = &defaults;
 	if (len == 0)
 		return SP_OK;
-	if (len > (size_t)LONG_MAX / NSTATE)
+	if (len > (size_t)LONG_MAX / (NSTATE + 13))
 		return sp_err(ctx, SP_EINVAL, "decode: sequence too long");
 	d = (dctx){ seq, (long)len, opts->gene_logp, opts->intron_logp,
 		    opts->gc_donor != 0, opts->signals, opts->signal_weight,
 		    opts->signals ? opts->content_weight : 0,
-		    opts->signals ? opts->tagger_weight : 1, { 0 } };
+		    opts->signals ? opts->tagger_weight : 1, { 0 }, 0, 0, 1, 0, NULL };
 	for (int l = 0; opts->signals && l < SP_NLABEL; l++)
 		d.prior[l] = opts->prior_weight * sp_genesig_logprior(opts->signals, l);
-	/* a run longer than the sequence fits no intron: cap the ring */
-	if (opts->min_intron > 4) {
-		size_t cap = opts->min_intron < len ? opts->min_intron : len;
-		r.n = cap > 2 ? (long)cap - 2 : 0;
-	}
 	bp = malloc(len * NSTATE);
 	path = malloc(len);
-	if (r.n) {
-		r.first = malloc(12 * (size_t)(r.n + 1) * sizeof(double));
-		r.cum = malloc(2 * (size_t)(r.n + 1) * sizeof(double));
-	}
-	if (!bp || !path || (r.n && (!r.first || !r.cum))) {
+	lengths = setup_introns_(&d, &r, opts, len);
+	if (lengths > 0)
+		xl = calloc(len, 12);
+	if (!bp || !path || lengths < 0 || (lengths > 0 && !xl)) {
 		rc = sp_err(ctx, SP_ENOMEM, "decode: out of memory for %zu "
-			    "bases (%zu bytes)", len, len * (NSTATE + 1));
+			    "bases (%zu bytes)", len, len * (NSTATE + 13));
 		goto out;
 	}
-	end = forward_(&d, logp, &r, bp);
+	end = forward_(&d, logp, &r, bp, xl);
 	if (!(end > -INFINITY)) {
 		rc = sp_err(ctx, SP_EINPUT, "decode: no valid labelling (an "
 			    "intergenic score is -inf or NaN)");
@@ -450,12 +549,14 @@ int sp_genedecode(sp_ctx *ctx, const uint8_t *seq, size_t len,
 	}
 	if (score)
 		*score = end;
-	traceback_(bp, (long)len, r.n, path);
+	traceback_(bp, xl, (long)len, r.n, path);
 	rc = path_genes_(ctx, path, (long)len, genes, ngene);
 out:
 	free(bp);
 	free(path);
+	free(xl);
 	free(r.first);
 	free(r.cum);
+	free(d.short_logp);
 	return rc;
 }

@@ -33,6 +33,19 @@
  * on each transition that starts a gene at a start codon, ends one at a
  * stop codon, or enters or leaves an intron at a splice site.
  *
+ * With intron_length_weight (and sensors), an intron of len bases adds
+ * that weight times log P(len) (sp_genesig_intron_logp).  Introns of up
+ * to SP_GENESIG_INTRON_MAX bases are scored whole where an acceptor could
+ * end them: the best first base among the last SP_GENESIG_INTRON_MAX,
+ * from a ring of first-base scores and running sums of the intron
+ * label's scores, with the length taken kept for the traceback (a byte
+ * per base and intron kind, 12 more bytes per base).  Longer ones pass
+ * through the loop state after a run of SP_GENESIG_INTRON_MAX - 1 bases
+ * (like min_intron's), which adds the tail's log-probability on entry
+ * and its per-base decay on each step.  That costs up to 12 x 200 more
+ * steps at each acceptor consensus (AG, or AC on the minus strand): about
+ * twice the time of a decoding without lengths.
+ *
  * Cost: time linear in len (about 60 transitions per base); memory one
  * byte per state per base for the back-pointers plus one per base for the
  * path, 41 bytes per base: 41 MB for 1 Mbp, on top of the caller's score
@@ -68,9 +81,11 @@ typedef struct sp_genedecode_opts {
 				  each base under each label, added */
 	double tagger_weight;  /* with signals: times the tagger's scores (less
 				  their priors); without, 1 */
+	double intron_length_weight; /* with signals: times the log-probability
+					of each intron's length (0: none) */
 } sp_genedecode_opts;
 
-#define SP_GENEDECODE_OPTS_INIT { 0.0, 0.0, 0, 0, NULL, 0.0, 0.0, 0.0, 1.0 }
+#define SP_GENEDECODE_OPTS_INIT { 0.0, 0.0, 0, 0, NULL, 0.0, 0.0, 0.0, 1.0, 0.0 }
 
 /* Decodes one sequence.  On success *genes (caller frees with
  * sp_genes_free) holds *ngene genes sorted by start, and *score (may be

@@ -81,6 +81,8 @@ void sp_genejob_opts_of(const sp_job *j, sp_genejob_opts *o)
 	o->dec.prior_weight = override_(j, "prior_weight", sp_kv_float(d, "prior_weight"));
 	o->dec.content_weight = override_(j, "content_weight", sp_kv_float(d, "content_weight"));
 	o->dec.tagger_weight = override_(j, "tagger_weight", sp_kv_float(d, "tagger_weight"));
+	o->dec.intron_length_weight = override_(j, "intron_length_weight",
+						sp_kv_float(d, "intron_length_weight"));
 }
 
 static int map_of_(const sp_job *j, gj_map *m)
@@ -286,26 +288,34 @@ static void reader_close_(gj_reader *rd)
 
 #define SENSORS_ "genes.sensors"
 
+/* Adds the sensors' counts of every record of a GenBank file. */
+static int count_sensors_(sp_genesig *sig, sp_ctx *ctx, const char *path)
+{
+	sp_genbank *gb = NULL;
+	sp_dna_record r;
+	int rc;
+	if ((rc = sp_genbank_open(&gb, ctx, path)) < 0)
+		return rc;
+	sp_dna_record_init(&r);
+	while ((rc = sp_genbank_next(gb, ctx, &r)) == 1 &&
+	       (rc = sp_genesig_add(sig, ctx, r.seq, r.len, r.gene, r.ngene, r.label)) >= 0)
+		;
+	sp_dna_record_free(&r);
+	sp_genbank_close(gb);
+	return rc < 0 ? rc : SP_OK;
+}
+
 /* The sensors learned from the [data] train records, into the job's
  * extras (saved with the model). */
 static int train_sensors_(sp_job *j)
 {
 	const char *path = sp_kv_str(j->cfg.kv_data, "train");
 	sp_genesig *sig = NULL;
-	sp_genbank *gb = NULL;
-	sp_dna_record r;
 	float *packed = NULL;
-	double n[SP_NSIG][2];
+	double n[SP_NSIG][2], introns[2];
 	int rc;
 	if ((rc = sp_genesig_new(&sig, j->ctx)) < 0 ||
-	    (rc = sp_genbank_open(&gb, j->ctx, path)) < 0)
-		goto out;
-	sp_dna_record_init(&r);
-	while ((rc = sp_genbank_next(gb, j->ctx, &r)) == 1 &&
-	       (rc = sp_genesig_add(sig, j->ctx, r.seq, r.len, r.gene, r.ngene, r.label)) >= 0)
-		;
-	sp_dna_record_free(&r);
-	if (rc < 0)
+	    (rc = count_sensors_(sig, j->ctx, path)) < 0)
 		goto out;
 	sp_genesig_finish(sig);
 	if (!(packed = malloc(sp_genesig_packed_len() * sizeof(*packed)))) {
@@ -317,12 +327,13 @@ static int train_sensors_(sp_job *j)
 		goto out;
 	for (int k = 0; k < SP_NSIG; k++)
 		sp_genesig_counts(sig, k, &n[k][0], &n[k][1]);
+	sp_genesig_intron_counts(sig, &introns[0], &introns[1]);
 	sp_say(j->out, "gene sensors from %s: %.0f donors, %.0f acceptors, %.0f start and "
-	       "%.0f stop codons (against %.0f, %.0f, %.0f, %.0f decoys)\n", path, n[0][0],
-	       n[1][0], n[2][0], n[3][0], n[0][1], n[1][1], n[2][1], n[3][1]);
+	       "%.0f stop codons (against %.0f, %.0f, %.0f, %.0f decoys); %.0f intron lengths "
+	       "(%.0f over %d bases)\n", path, n[0][0], n[1][0], n[2][0], n[3][0], n[0][1], n[1][1], n[2][1], n[3][1],
+	       introns[0] + introns[1], introns[1], SP_GENESIG_INTRON_MAX);
 out:
 	free(packed);
-	sp_genbank_close(gb);
 	sp_genesig_free(sig);
 	return rc < 0 ? rc : SP_OK;
 }
@@ -334,24 +345,24 @@ static int sensors_of_(sp_job *j, sp_genejob_opts *o, sp_genesig **sig)
 	const float *v;
 	size_t n;
 	int rc;
-	static const char *const key[4] = {"signal_weight", "prior_weight", "content_weight",
-					   "tagger_weight"};
-	const double w[4] = {o->dec.signal_weight, o->dec.prior_weight, o->dec.content_weight,
-			     o->dec.tagger_weight};
+	static const char *const key[5] = {"signal_weight", "prior_weight", "content_weight",
+					   "tagger_weight", "intron_length_weight"};
+	const double w[5] = {o->dec.signal_weight, o->dec.prior_weight, o->dec.content_weight,
+			     o->dec.tagger_weight, o->dec.intron_length_weight};
 	*sig = NULL;
 	/* predict --model FILE applies its --set data.KEY here, past the
 	 * reader's check of the keys */
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < 5; k++)
 		if (!(w[k] >= 0 && w[k] <= 1000))
 			return sp_err(j->ctx, SP_EINVAL, "data.%s = %g: expected a weight in 0..1000",
 				      key[k], w[k]);
-	if (w[0] == 0 && w[1] == 0 && w[2] == 0)
+	if (w[0] == 0 && w[1] == 0 && w[2] == 0 && w[4] == 0)
 		return SP_OK;
 	if (!(v = sp_extras_get(&j->extras, SENSORS_, &n)))
 		return sp_err(j->ctx, SP_EINPUT, "the model has no gene sensors (trained before "
 			      "seqpipe learned them), expected a model retrained with this "
 			      "seqpipe, or --set data.signal_weight=0 --set data.prior_weight=0 "
-			      "--set data.content_weight=0");
+			      "--set data.content_weight=0 --set data.intron_length_weight=0");
 	if ((rc = sp_genesig_unpack(sig, j->ctx, v, n)) < 0)
 		return rc;
 	o->dec.signals = *sig;

@@ -29,6 +29,10 @@ struct sp_genesig {
 	double label[SP_NLABEL];
 	double content[NCM][NCTX + 1][4]; /* row NCTX: order 0 */
 	float logp[NCM][NCTX + 1][4];
+	double intron[SP_GENESIG_INTRON_MAX + 1]; /* introns of each length */
+	double long_n, long_sum; /* longer introns: how many, their total */
+	double intron_logp[SP_GENESIG_INTRON_MAX + 1];
+	double tail_logp, tail_step; /* log P(MAX + 1), log(1 - 1 / excess) */
 };
 
 static int model_of_(int label)
@@ -173,6 +177,16 @@ int sp_genesig_add(sp_genesig *s, sp_ctx *ctx, const uint8_t *seq, size_t len,
 					count_(mark[kind * len + (size_t)p] ? s->site[kind] : s->decoy[kind],
 					       kind, seq, L, p, strand);
 	}
+	for (size_t g = 0; g < ngene; g++)
+		for (size_t e = 1; e < genes[g].nexon; e++) {
+			long d = genes[g].exon[e].beg - genes[g].exon[e - 1].end;
+			if (d > SP_GENESIG_INTRON_MAX) {
+				s->long_n += 1;
+				s->long_sum += (double)d;
+			} else if (d >= 0) {
+				s->intron[d] += 1;
+			}
+		}
 	for (size_t i = 0; labels && i < len; i++)
 		if (labels[i] < SP_NLABEL)
 			s->label[labels[i]] += 1;
@@ -193,6 +207,57 @@ static void finish_content_(sp_genesig *s)
 		}
 }
 
+/* Spreads each counted length d over d +- h with a triangle, h = 1 +
+ * d / 16 (a 60-base intron over 57..63); what spills past MAX joins the
+ * tail.  One pseudo-intron is spread evenly over all lengths and the
+ * tail, so that no length scores -inf. */
+static void finish_introns_(sp_genesig *s)
+{
+	enum { MAX = SP_GENESIG_INTRON_MAX };
+	double n = s->long_n + 1, tail = s->long_n + 1.0 / (MAX + 2), excess;
+	for (int d = 0; d <= MAX; d++)
+		n += s->intron[d];
+	for (int d = 0; d <= MAX; d++)
+		s->intron_logp[d] = 1.0 / (MAX + 2);
+	for (int d = 0; d <= MAX; d++) {
+		int h = 1 + d / 16; /* h - 1 <= d: no spill below 0 */
+		if (!s->intron[d])
+			continue;
+		for (int x = -h + 1; x < h; x++) {
+			double share = s->intron[d] * (h - abs(x)) / ((double)h * h);
+			if (d + x <= MAX)
+				s->intron_logp[d + x] += share;
+			else
+				tail += share;
+		}
+	}
+	for (int d = 0; d <= MAX; d++)
+		s->intron_logp[d] = log(s->intron_logp[d] / n);
+	/* the tail: P(> MAX) times a geometric of the mean excess length */
+	excess = s->long_n > 0 ? s->long_sum / s->long_n - MAX : 1000;
+	if (excess < 2)
+		excess = 2;
+	s->tail_logp = log(tail / n) - log(excess);
+	s->tail_step = log1p(-1 / excess);
+}
+
+double sp_genesig_intron_logp(const sp_genesig *s, long len)
+{
+	if (len < 0)
+		return -INFINITY;
+	if (len <= SP_GENESIG_INTRON_MAX)
+		return s->intron_logp[len];
+	return s->tail_logp + (double)(len - SP_GENESIG_INTRON_MAX - 1) * s->tail_step;
+}
+
+void sp_genesig_intron_counts(const sp_genesig *s, double *short_introns, double *long_introns)
+{
+	*short_introns = 0;
+	for (int d = 0; d <= SP_GENESIG_INTRON_MAX; d++)
+		*short_introns += s->intron[d];
+	*long_introns = s->long_n;
+}
+
 void sp_genesig_finish(sp_genesig *s)
 {
 	for (int kind = 0; kind < SP_NSIG; kind++)
@@ -205,6 +270,7 @@ void sp_genesig_finish(sp_genesig *s)
 									     log((d[b] + 1) / (nd + 4)));
 			}
 	finish_content_(s);
+	finish_introns_(s);
 }
 
 double sp_genesig_content(const sp_genesig *s, int label, const uint8_t *seq,
@@ -262,12 +328,21 @@ static size_t cells_(void)
  * misread: bump it with any change to lo_, n_, ORDER or the packing. */
 static float layout_(void)
 {
-	return 2;
+	return 3;
 }
 
 size_t sp_genesig_packed_len(void)
 {
-	return 1 + 2 * cells_() + SP_NLABEL + NCM * (NCTX + 1) * 4;
+	return 1 + 2 * cells_() + SP_NLABEL + NCM * (NCTX + 1) * 4 + SP_GENESIG_INTRON_MAX + 3;
+}
+
+/* One count: read from in[at] when given, else written to out[at]. */
+static void visit_(double *c, const float *in, float *out, size_t at)
+{
+	if (in)
+		*c = in[at];
+	else
+		out[at] = (float)*c;
 }
 
 /* Visits every count in the packed order: from `in` when given, else
@@ -279,28 +354,19 @@ static void walk_(sp_genesig *s, const float *in, float *out)
 		for (int kind = 0; kind < SP_NSIG; kind++)
 			for (int k = 0; k < n_[kind]; k++)
 				for (int prev = 0; prev < 5; prev++)
-					for (int b = 0; b < 4; b++, at++) {
-						double *c = which ? &s->decoy[kind][k][prev][b]
-								  : &s->site[kind][k][prev][b];
-						if (in)
-							*c = in[at];
-						else
-							out[at] = (float)*c;
-					}
-	for (int l = 0; l < SP_NLABEL; l++, at++) {
-		if (in)
-			s->label[l] = in[at];
-		else
-			out[at] = (float)s->label[l];
-	}
+					for (int b = 0; b < 4; b++, at++)
+						visit_(which ? &s->decoy[kind][k][prev][b]
+							     : &s->site[kind][k][prev][b], in, out, at);
+	for (int l = 0; l < SP_NLABEL; l++, at++)
+		visit_(&s->label[l], in, out, at);
 	for (int m = 0; m < NCM; m++)
 		for (int c = 0; c <= NCTX; c++)
-			for (int b = 0; b < 4; b++, at++) {
-				if (in)
-					s->content[m][c][b] = in[at];
-				else
-					out[at] = (float)s->content[m][c][b];
-			}
+			for (int b = 0; b < 4; b++, at++)
+				visit_(&s->content[m][c][b], in, out, at);
+	for (int d = 0; d <= SP_GENESIG_INTRON_MAX; d++, at++)
+		visit_(&s->intron[d], in, out, at);
+	visit_(&s->long_n, in, out, at++);
+	visit_(&s->long_sum, in, out, at);
 }
 
 void sp_genesig_pack(const sp_genesig *s, float *out)

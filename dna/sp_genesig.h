@@ -25,6 +25,12 @@
  * of bases of every fine label, so that a decoder can turn a tagger's
  * posteriors into scaled likelihoods.
  *
+ * Intron lengths: fly's are sharply peaked (half are 55-70 bases) with a
+ * long tail, which a decoder's self-loop (a geometric length) cannot say.
+ * Lengths up to SP_GENESIG_INTRON_MAX get a histogram smoothed by a
+ * triangular kernel that widens with the length; longer ones a geometric
+ * tail with the mean of the long introns counted.
+ *
  * Stored in a model file as one float tensor (sp_genesig_pack).
  */
 #ifndef SP_GENESIG_H
@@ -37,6 +43,10 @@
 #include "sp_dna.h"
 
 enum { SP_SIG_DONOR, SP_SIG_ACCEPTOR, SP_SIG_START, SP_SIG_STOP, SP_NSIG };
+
+/* Intron lengths modelled one by one (fits a byte: the decoder keeps
+ * one per base and intron kind). */
+#define SP_GENESIG_INTRON_MAX 250
 
 typedef struct sp_genesig sp_genesig;
 
@@ -65,6 +75,13 @@ double sp_genesig_score(const sp_genesig *s, int kind, const uint8_t *seq,
  * on the label's strand; 0 for an unknown base. */
 double sp_genesig_content(const sp_genesig *s, int label, const uint8_t *seq,
 			  size_t len, long i);
+
+/* log P(an intron is len bases long), len >= 0: the smoothed histogram up
+ * to SP_GENESIG_INTRON_MAX, then the geometric tail. */
+double sp_genesig_intron_logp(const sp_genesig *s, long len);
+
+/* Introns counted: up to SP_GENESIG_INTRON_MAX bases, and longer. */
+void sp_genesig_intron_counts(const sp_genesig *s, double *short_introns, double *long_introns);
 
 /* log of the share of bases labelled l (fine label) in the records. */
 double sp_genesig_logprior(const sp_genesig *s, int l);

@@ -133,9 +133,9 @@ static int check_(sp_ctx *ctx, const sp_kv *args)
 	if (sp_kv_int(args, "min_intron") < 0 || sp_kv_int(args, "min_intron") > 100000)
 		return sp_err(ctx, SP_EINVAL, "%s: data.min_intron = %ld: expected 0..100000 bases",
 			      sp_kv_where(args, "min_intron"), sp_kv_int(args, "min_intron"));
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		static const char *const weights[] = {"signal_weight", "prior_weight", "content_weight",
-						      "tagger_weight"};
+						      "tagger_weight", "intron_length_weight"};
 		double x = sp_kv_float(args, weights[i]);
 		if (!(x >= 0 && x <= 1000))
 			return sp_err(ctx, SP_EINVAL, "%s: data.%s = %g: expected a weight in 0..1000",
@@ -196,7 +196,8 @@ static int genbank_read_(sp_ctx *ctx, const sp_kv *args, const char *path,
 	{"signal_weight", SP_T_FLOAT, "0", "genes: weight of the splice-site, start and stop sensors learned from the training records (0: none)", NULL}, \
 	{"prior_weight", SP_T_FLOAT, "0", "genes: weight of each label's log prior share subtracted from the tagger's log-probabilities (1: scaled likelihoods)", NULL}, \
 	{"tagger_weight", SP_T_FLOAT, "1", "genes: weight of the tagger's log-probabilities when sensors are weighed in (0: the sensors alone)", NULL}, \
-	{"content_weight", SP_T_FLOAT, "0", "genes: weight of the fifth-order Markov content models (intergenic, codon positions, intron) learned from the training records (0: none)", NULL}
+	{"content_weight", SP_T_FLOAT, "0", "genes: weight of the fifth-order Markov content models (intergenic, codon positions, intron) learned from the training records (0: none)", NULL}, \
+	{"intron_length_weight", SP_T_FLOAT, "0", "genes: weight of the log-probability of each intron's length, learned from the training records (0: none; lengths then only bounded by min_intron)", NULL}
 static const sp_param_spec fasta_params_[] = {WINDOW_KEYS_, {NULL, 0, NULL, NULL, NULL}};
 static const sp_param_spec genbank_params_[] = {
 	{"labels", SP_T_STRING, "fine", "genbank: a label per base, fine (intergenic, cds+0..2, cds-0..2, intron+, intron-) or class (intergenic, coding, intron)", "fine|class"},

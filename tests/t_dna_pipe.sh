@@ -17,8 +17,12 @@ ok $([ $rc -eq 0 ] && contains "$out" "finished" && echo 0 || echo 1) "dna.pipe 
 # 3662 + 8355 + 5239 bases in windows of 400: 10 + 21 + 14 examples
 ok $(yes_if contains "$out" "data: 45 train") "records cut into windows of data.window bases ($(printf '%s\n' "$out" | grep '^data:'))"
 ok $(yes_if contains "$out" "gene sensors from $work/three.gb: ") "the run learns the decoder's sensors from the training records ($(printf '%s\n' "$out" | grep '^gene sensors'))"
+# the three genes have 1 + 8 + 8 introns
+ok $(yes_if contains "$out" "; 17 intron lengths (") "the sensors count the training introns' lengths"
 run "$PIPELINE" check "$DNA" --set data.signal_weight=-1
 ok $([ $rc -eq 1 ] && contains "$err" "data.signal_weight = -1: expected a weight in 0..1000" && echo 0 || echo 1) "a negative sensor weight is refused ($err)"
+run "$PIPELINE" check "$DNA" --set data.intron_length_weight=-0.5
+ok $([ $rc -eq 1 ] && contains "$err" "data.intron_length_weight = -0.5: expected a weight in 0..1000" && echo 0 || echo 1) "a negative intron length weight is refused ($err)"
 run "$PIPELINE" check "$DNA" --set data.kmer=4
 ok $([ $rc -eq 1 ] && contains "$err" "data.kmer = 4" && echo 0 || echo 1) "an even k-mer is refused ($err)"
 run "$PIPELINE" check "$DNA" --set data.context=1000

@@ -180,7 +180,7 @@ tests_failalloc_la_LIBADD = -ldl
 
 # DNA: readers, gene structures, decoding, GFF3/BED output, evaluation
 DNA_TESTS = tests/t_dna_read tests/t_dna_decode tests/t_dna_out \
-	tests/t_dna_eval tests/t_dna_sensors
+	tests/t_dna_eval tests/t_dna_sensors tests/t_dna_intronlen
 check_PROGRAMS += $(DNA_TESTS)
 TESTS += $(DNA_TESTS)
 EXTRA_DIST += tests/dnafix.h
@@ -190,6 +190,7 @@ tests_t_dna_decode_LDADD = $(DNA_LDADD)
 tests_t_dna_out_LDADD = $(DNA_LDADD)
 tests_t_dna_eval_LDADD = $(DNA_LDADD)
 tests_t_dna_sensors_LDADD = $(DNA_LDADD)
+tests_t_dna_intronlen_LDADD = $(DNA_LDADD)
 # whole records in stitched windows (dna/sp_genejob.c, linked into pipeline)
 check_PROGRAMS += tests/t_dna_window
 TESTS += tests/t_dna_window
