@@ -20,6 +20,13 @@
 #   bench/quality.sh [TASK...]       in the build tree (default: all four)
 #   make quality                     the same
 #
+# QUALITY_ENSEMBLE=K (taggers: ner, ner-btc): each seed s's figure is
+# that of an ensemble of K models (`pipeline predict --file --model ...`
+# on the dev and test files, conlleval's FB1), trained with seeds
+# (s-1)K+1 .. sK; runs of those seeds already in QUALITY_DIR are reused
+# (whatever QUALITY_SET made them: use one folder per setting).  The wall
+# time is the K trainings' and the two predictions' together.
+#
 # QUALITY_SEEDS (default "1 2 3"), QUALITY_DIR (default ./quality-runs:
 # runs.db, vocab.db, models/ and one log per run), QUALITY_SET (extra
 # --set overrides for every run, e.g. "train.epochs=2"),
@@ -90,6 +97,18 @@ train_tokens() { # path format
 	esac
 }
 
+K=${QUALITY_ENSEMBLE:-1}
+is_tagger() { case $1 in ner | ner-btc) return 0 ;; *) return 1 ;; esac; }
+# seeds to train: with an ensemble, every member's
+train_seeds() {
+	if [ "$K" -gt 1 ] && is_tagger "$1"; then
+		for s in $seeds; do seq $(((s - 1) * K + 1)) $((s * K)); done
+	else
+		echo $seeds
+	fi
+}
+run_of() { awk -F'\t' -v t="$1" -v s="$2" '$1 == t && $2 == s { id = $3 } END { print id }' runs.txt 2>/dev/null; }
+
 if [ "${QUALITY_TABLE:-0}" != 1 ]; then
 	for task in $tasks; do
 		pipe=$(pipe_of "$task")
@@ -100,7 +119,8 @@ if [ "${QUALITY_TABLE:-0}" != 1 ]; then
 				--set "data.test=\"$PWD/sst2/test.tsv\"")
 		fi
 		for kv in ${QUALITY_SET:-}; do extra+=(--set "$kv"); done
-		for seed in $seeds; do
+		for seed in $(train_seeds "$task"); do
+			[ "$K" -gt 1 ] && [ -n "$(run_of "$task" "$seed")" ] && continue
 			log="$task-$seed.log"
 			t0=$(date +%s.%N)
 			"$PIPELINE" run "$pipe" --db "$db" --set pipeline.seed="$seed" \
@@ -114,6 +134,38 @@ if [ "${QUALITY_TABLE:-0}" != 1 ]; then
 	done
 fi
 
+# --- ensembles: each seed's K models on the dev and test files ----------
+model_of() { sqlite3 "$db" "select path from artifacts where run_id = $1 and kind = 'model'"; }
+param_of() { sqlite3 "$db" "select value from params where run_id = $1 and section = 'data' and key = '$2'"; }
+fb1() { sed -n 's/.*FB1: *\([0-9.]*\)$/\1/p' | head -1; }
+if [ "$K" -gt 1 ] && [ "${QUALITY_TABLE:-0}" != 1 ]; then
+	touch ensembles.txt
+	for task in $tasks; do
+		is_tagger "$task" || continue
+		# this task's rows of this K are replaced
+		awk -F'\t' -v t="$task" -v k="$K" '!($1 == t && $2 == k)' ensembles.txt >ensembles.tmp
+		mv ensembles.tmp ensembles.txt
+		for s in $seeds; do
+			models=() wall=0
+			for m in $(seq $(((s - 1) * K + 1)) $((s * K))); do
+				id=$(run_of "$task" "$m")
+				models+=(--model "$(model_of "$id")")
+				wall=$(echo "$wall + $(awk -F'\t' -v id="$id" '$3 == id { print $4 }' runs.txt)" | bc)
+			done
+			t0=$(date +%s.%N)
+			log="$task-ensemble$K-$s.log"
+			dev=$("$PIPELINE" predict "$(pipe_of "$task")" "${models[@]}" --file "$(param_of "$id" dev)" \
+				--report conlleval 2>"$log" | fb1)
+			test=$("$PIPELINE" predict "$(pipe_of "$task")" "${models[@]}" --file "$(param_of "$id" test)" \
+				--report conlleval 2>>"$log" | fb1)
+			wall=$(echo "$wall + $(date +%s.%N) - $t0" | bc)
+			[ -n "$dev" ] && [ -n "$test" ] ||
+				{ echo "quality: the $task ensemble of seed $s failed, see $dir/$log" >&2; exit 1; }
+			printf '%s\t%s\t%s\t%s\t%s\t%.1f\n' "$task" "$K" "$s" "$dev" "$test" "$wall" >>ensembles.txt
+		done
+	done
+fi
+
 # --- the table ---------------------------------------------------------
 [ -f runs.txt ] || { echo "quality: no runs in $dir" >&2; exit 1; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -122,11 +174,22 @@ final() { # run split metric
 }
 printf '%-9s %-15s %-8s %-28s %-28s %8s %8s\n' task data metric "dev % median (seeds)" \
 	"test % median (seeds)" "wall s" "tok/s"
+cell() { printf '%s (%s)' "$(printf '%s\n' $1 | median)" "$(echo $1 | tr ' ' '/')"; }
 for task in $tasks; do
 	metric=$(metric_of "$task")
+	if [ "$K" -gt 1 ] && is_tagger "$task" && [ -f ensembles.txt ]; then
+		rows=$(awk -F'\t' -v t="$task" -v k="$K" -v seeds=" $seeds " \
+			'$1 == t && $2 == k && index(seeds, " " $3 " ")' ensembles.txt)
+		[ -n "$rows" ] || continue
+		printf '%-9s %-15s %-8s %-28s %-28s %8s %8s\n' "$task" "$(data_of "$task") x$K" "$metric" \
+			"$(cell "$(printf '%s\n' "$rows" | cut -f4 | tr '\n' ' ')")" \
+			"$(cell "$(printf '%s\n' "$rows" | cut -f5 | tr '\n' ' ')")" \
+			"$(printf '%s\n' "$rows" | cut -f6 | median)" "-"
+		continue
+	fi
 	# the last run of each seed for this task
-	ids=$(awk -F'\t' -v t="$task" '$1 == t { id[$2] = $3 } END { for (s in id) print s "\t" id[s] }' runs.txt |
-		sort -n | cut -f2)
+	ids=$(awk -F'\t' -v t="$task" -v seeds=" $seeds " '$1 == t && index(seeds, " " $2 " ") { id[$2] = $3 }
+		END { for (s in id) print s "\t" id[s] }' runs.txt | sort -n | cut -f2)
 	[ -n "$ids" ] || continue
 	devs="" tests="" walls="" rates=""
 	for id in $ids; do
@@ -138,7 +201,6 @@ for task in $tasks; do
 		rates="$rates $(sqlite3 "$db" "select printf('%.0f', $ntok * count(*) / sum(value))
 			from metrics where run_id = $id and name = 'seconds'")"
 	done
-	cell() { printf '%s (%s)' "$(printf '%s\n' $1 | median)" "$(echo $1 | tr ' ' '/')"; }
 	printf '%-9s %-15s %-8s %-28s %-28s %8s %8s\n' "$task" "$(data_of "$task")" "$metric" \
 		"$(cell "$devs")" "$(cell "$tests")" "$(printf '%s\n' $walls | median)" \
 		"$(printf '%s\n' $rates | median)"

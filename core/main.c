@@ -107,7 +107,7 @@ static const char *const cmd_help[][2] = {
 	{"predict", "usage: pipeline predict FILE.pipe --input TEXT [--model FILE] [--top K]\n"
 		    "                        [--generate N] [--temperature T] [--seed S]\n"
 		    "       pipeline predict FILE.pipe --file PATH|- [--report conlleval] [--top K]\n"
-		    "                        [--scheme iob1|iob2|iobes]\n"
+		    "                        [--scheme iob1|iob2|iobes] [--model FILE]...\n"
 		    "Runs the latest trained model of FILE.pipe's pipeline (or --model FILE) on\n"
 		    "TEXT.  Language models print the most likely next tokens (--generate N\n"
 		    "samples N more tokens), taggers a tag per token, classifiers a label.\n"
@@ -118,7 +118,9 @@ static const char *const cmd_help[][2] = {
 		    "models each line with its top-K next tokens; --report conlleval writes\n"
 		    "conlleval's report of a tagger on a labelled file instead.  --scheme writes\n"
 		    "a tagger's tags (gold and predicted) in that scheme, same entities; without\n"
-		    "it they are in the training data's.\n"
+		    "it they are in the training data's.  --model given again (--model A --model B\n"
+		    "...) makes an ensemble of taggers of one pipeline: their marginals averaged,\n"
+		    "each sentence the best path its tag scheme allows.\n"
 		    "       pipeline predict FILE.pipe --file X.fa|X.gb --format gff3|bed\n"
 		    "A DNA tagger (pipelines/dna.pipe): the genes of every record, decoded by the\n"
 		    "gene grammar, as GFF3 or BED12 (doc/dna.md).\n"},
@@ -229,6 +231,8 @@ typedef struct cli {
 	long limit;
 	const char *tensor;
 	const char *plugin;     /* check --plugin */
+	const char **models;    /* predict: the second and further --model */
+	size_t n_models;
 } cli;
 
 /* The ceiling of predict --generate: a typo must not run for days. */
@@ -297,6 +301,10 @@ static int set_value(cli *c, const char *cmd, const char *a, const char *val)
 	const char **slot = string_slot(c, a);
 	char *end;
 	long n;
+	if (!strcmp(a, "--model") && c->ro.model_path) {
+		c->models[c->n_models++] = val; /* an ensemble */
+		return 0;
+	}
 	if (slot) {
 		*slot = val;
 	} else if (!strcmp(a, "--set")) {
@@ -666,6 +674,8 @@ static int pipe_usage_(cli *c, const char *cmd)
 		why = "expected one of --input TEXT, --file PATH or -";
 	else if (c->n_positional != 1)
 		why = "expected one .pipe file";
+	else if (c->n_models && (strcmp(cmd, "predict") || !c->ro.input_file || c->ro.out_format))
+		why = "several --model (an ensemble) need predict --file without --format";
 	else if (!strcmp(cmd, "predict") && c->ro.input_file && c->ro.input)
 		why = "--input and --file exclude each other";
 	else if (!strcmp(cmd, "predict") && !c->ro.input_file && c->ro.report)
@@ -750,11 +760,13 @@ int main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	sp_runner_opts_init(&c.ro);
-	c.sets = calloc((size_t)argc + 1, sizeof(*c.sets));
+	/* one allocation: the --set values, then the further --model ones */
+	c.sets = calloc(2 * ((size_t)argc + 1), sizeof(*c.sets));
 	if (!c.sets) {
 		fprintf(stderr, "pipeline: error: out of memory\n");
 		return EXIT_FAILURE;
 	}
+	c.models = c.sets + argc + 1;
 	/* global options before the command */
 	if ((status = global_options(&c, argc, argv, &cmd, &i)) >= 0) {
 		free(c.sets);
@@ -771,6 +783,8 @@ int main(int argc, char **argv)
 	c.ro.vocab_db = c.vocab_db;
 	c.ro.overrides = c.sets;
 	c.ro.n_overrides = c.n_sets;
+	c.ro.ensemble = c.models;
+	c.ro.n_ensemble = c.n_models;
 	c.ro.out = stdout;
 	c.ro.should_stop = should_stop;
 	c.ro.job_hook = sp_genejob_hook; /* DNA taggers: genes out, gene-level eval */

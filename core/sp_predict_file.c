@@ -10,6 +10,7 @@
 
 #include "sp_predict_file.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,12 @@ typedef struct pf_state {
 	tag_conv conv[2];        /* predicted, gold */
 	const char **pred_str;   /* (cap) one sentence's predicted tags */
 	size_t pred_cap;
+	/* an ensemble: every model's marginals summed into `into`'s avg
+	 * (n_ids, L), its label ids mapped to the first model's by map */
+	struct pf_state *into;
+	const int32_t *map;
+	float *avg;
+	size_t L;
 } pf_state;
 
 static void tag_conv_fini(tag_conv *v)
@@ -150,6 +157,7 @@ static void pf_fini(pf_state *s)
 	tag_conv_fini(&s->conv[0]);
 	tag_conv_fini(&s->conv[1]);
 	free(s->pred_str);
+	free(s->avg);
 }
 
 /* ------------------------------------------------------------------ */
@@ -336,6 +344,12 @@ static int pf_keep(void *payload, size_t t, size_t b, size_t k, int32_t id, floa
 {
 	pf_state *s = payload;
 	size_t e = s->batch[b], slot;
+	if (s->into) {
+		/* an ensemble's model: every label's marginal, summed */
+		if (t < (size_t)s->d.in_len[e])
+			s->into->avg[(s->d.in_off[e] + t) * s->into->L + s->map[id]] += p + (k == 0);
+		return 0;
+	}
 	if (s->j->st.task.labels == SP_LABELS_TOKEN) {
 		if (k || t >= (size_t)s->d.in_len[e])
 			return 0;
@@ -503,6 +517,234 @@ static void pf_write_lines(const pf_state *s, FILE *f)
 }
 
 /* ------------------------------------------------------------------ */
+/* ensembles                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Label id of model m -> the first model's (map, m's label count long). */
+static int pf_label_map(sp_job *first, sp_job *m, size_t which, int32_t **map)
+{
+	size_t n = sp_vocab_size(m->data.labels);
+	*map = malloc((n ? n : 1) * sizeof(**map));
+	if (!*map)
+		return sp_err(first->ctx, SP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const char *tag = sp_vocab_token(m->data.labels, (int32_t)i);
+		(*map)[i] = tag ? sp_vocab_id(first->data.labels, tag, strlen(tag)) : -1;
+		if ((*map)[i] < 0)
+			return sp_err(first->ctx, SP_EINVAL, "ensemble: model %zu has the tag '%s', "
+				      "which the first model has not; expected models of one "
+				      "pipeline", which + 1, tag ? tag : "?");
+	}
+	return SP_OK;
+}
+
+/* Do two models read the file as the same sentences of the same
+ * lengths (so that token slots line up)? */
+static int pf_same_tokens(const pf_state *a, const pf_state *b)
+{
+	if (a->d.n != b->d.n || a->d.n_ids != b->d.n_ids)
+		return 0;
+	for (size_t e = 0; e < a->d.n; e++)
+		if (a->ex[e] != b->ex[e] || a->d.in_len[e] != b->d.in_len[e])
+			return 0;
+	return 1;
+}
+
+/* Every further model on the file, each with its own encoder, its
+ * marginals summed into s->avg. */
+static int pf_members(pf_state *s, sp_job *members, size_t n)
+{
+	int rc = SP_OK;
+	for (size_t m = 0; m < n && rc >= 0; m++) {
+		pf_state ms;
+		int32_t *map = NULL;
+		memset(&ms, 0, sizeof(ms));
+		ms.j = &members[m];
+		ms.c = s->c;
+		ms.name = s->name;
+		ms.k = s->L;
+		ms.into = s;
+		if (ms.j->st.task.labels != SP_LABELS_TOKEN)
+			rc = sp_err(s->j->ctx, SP_EINVAL, "ensemble: model %zu is not a tagger "
+				    "(head '%s'), expected taggers of one pipeline", m + 2,
+				    ms.j->st.head.comp->name);
+		if (rc >= 0 && (rc = pf_label_map(s->j, ms.j, m + 1, &map)) >= 0)
+			rc = pf_encode(&ms);
+		if (rc >= 0 && !pf_same_tokens(&ms, s))
+			rc = sp_err(s->j->ctx, SP_EINVAL, "ensemble: model %zu splits %s into other "
+				    "tokens than the first; expected models of one pipeline",
+				    m + 2, s->name);
+		ms.map = map;
+		if (rc >= 0)
+			rc = pf_run(&ms);
+		free(map);
+		pf_fini(&ms);
+	}
+	return rc;
+}
+
+/* The tags the scheme allows after each other (labels that are not
+ * entity tags: any order). */
+typedef struct pf_rules {
+	sp_tag_scheme scheme;
+	sp_tag_info *info;
+	uint8_t *ok; /* (L + 2, L): after tag i, first (row L), last (L+1) */
+} pf_rules;
+
+/* Tag i of the label set (special tokens read as O); 0 when it is not an
+ * entity tag. */
+static int pf_tag_of(const sp_vocab *labels, size_t i, char *prefix, const char **type)
+{
+	const char *tag = sp_vocab_token(labels, (int32_t)i);
+	for (int sp = 0; sp < SP_SPECIAL_N; sp++)
+		if (sp_vocab_special(labels, (sp_special)sp) == (int32_t)i) {
+			*prefix = 'O';
+			*type = "";
+			return 1;
+		}
+	return tag && sp_tag_parse(tag, prefix, type);
+}
+
+/* The scheme the first model's head decodes under: its `scheme` key,
+ * none for a CRF with constrain = false, and for auto what the head picks
+ * from the tags (iobes with an E- or S- tag, iob2, none when a label is
+ * not an entity tag). */
+static sp_tag_scheme pf_scheme(const sp_job *j, int tags, int es)
+{
+	const sp_kv *kv = j->st.head.kv;
+	const char *name = kv ? sp_kv_str(kv, "scheme") : NULL;
+	if (!strcmp(j->st.head.comp->name, "crf") && kv && !sp_kv_bool(kv, "constrain"))
+		return SP_TAGS_NONE;
+	if (name && *name && strcmp(name, "auto") && sp_tag_scheme_from_name(name) >= 0)
+		return (sp_tag_scheme)sp_tag_scheme_from_name(name);
+	return !tags ? SP_TAGS_NONE : es ? SP_TAGS_IOBES : SP_TAGS_IOB2;
+}
+
+static int pf_rules_make(pf_rules *r, const sp_job *j, size_t L)
+{
+	const sp_vocab *labels = j->data.labels;
+	int es = 0, tags = 1;
+	r->info = calloc(L ? L : 1, sizeof(*r->info));
+	r->ok = malloc((L + 2) * (L ? L : 1));
+	if (!r->info || !r->ok)
+		return sp_err(j->ctx, SP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < L; i++) {
+		const char *type;
+		r->info[i] = (sp_tag_info){'O', -1};
+		if (!pf_tag_of(labels, i, &r->info[i].prefix, &type)) {
+			r->info[i] = (sp_tag_info){'O', -1};
+			tags = 0;
+			continue;
+		}
+		/* the type's index: its first tag (types are compared, not named) */
+		for (size_t k = 0; r->info[i].prefix != 'O' && k <= i; k++) {
+			const char *tk;
+			char pk;
+			if (pf_tag_of(labels, k, &pk, &tk) && pk != 'O' && !strcmp(tk, type)) {
+				r->info[i].type = (int32_t)k;
+				break;
+			}
+		}
+		es |= r->info[i].prefix == 'E' || r->info[i].prefix == 'S';
+	}
+	r->scheme = pf_scheme(j, tags, es);
+	for (size_t jj = 0; jj < L; jj++) {
+		for (size_t i = 0; i < L; i++)
+			r->ok[i * L + jj] = (uint8_t)sp_tag_transition_ok(r->scheme, &r->info[i], r->info[jj]);
+		r->ok[L * L + jj] = (uint8_t)sp_tag_transition_ok(r->scheme, NULL, r->info[jj]);
+		r->ok[(L + 1) * L + jj] = (uint8_t)sp_tag_end_ok(r->scheme, r->info[jj]);
+	}
+	return SP_OK;
+}
+
+/* Sentence e's best tag path through the models' mean marginals that the
+ * rules allow (v, bp: scratch of n * L). */
+static void pf_best_path(pf_state *s, const pf_rules *r, size_t e, size_t n_models,
+			 double *v, int32_t *bp)
+{
+	const size_t L = s->L, n = (size_t)s->d.in_len[e], off = (size_t)s->d.in_off[e];
+	double best = -INFINITY;
+	int32_t at = 0;
+	for (size_t t = 0; t < n; t++)
+		for (size_t j = 0; j < L; j++) {
+			double lp = log(s->avg[(off + t) * L + j] / (2.0 * (double)n_models) + 1e-30);
+			double top = -INFINITY;
+			int32_t from = 0;
+			for (size_t i = 0; t > 0 && i < L; i++)
+				if (r->ok[i * L + j] && v[(t - 1) * L + i] > top) {
+					top = v[(t - 1) * L + i];
+					from = (int32_t)i;
+				}
+			if (t == 0)
+				top = r->ok[L * L + j] ? 0 : -INFINITY;
+			v[t * L + j] = top + lp;
+			bp[t * L + j] = from;
+		}
+	for (size_t j = 0; j < L; j++)
+		if (r->ok[(L + 1) * L + j] && v[(n - 1) * L + j] > best) {
+			best = v[(n - 1) * L + j];
+			at = (int32_t)j;
+		}
+	for (size_t t = n; t-- > 0;) {
+		s->pred[off + t] = at;
+		s->prob[off + t] = s->avg[(off + t) * L + (size_t)at] / (2.0f * (float)n_models);
+		at = bp[t * L + (size_t)at];
+	}
+}
+
+/* The ensemble's tags of every sentence, into s->pred and s->prob. */
+static int pf_decode(pf_state *s, size_t n_models)
+{
+	pf_rules r = {SP_TAGS_NONE, NULL, NULL};
+	size_t longest = 1;
+	double *v;
+	int32_t *bp;
+	int rc = pf_rules_make(&r, s->j, s->L);
+	for (size_t e = 0; e < s->d.n; e++)
+		longest = (size_t)s->d.in_len[e] > longest ? (size_t)s->d.in_len[e] : longest;
+	v = malloc(longest * s->L * sizeof(*v));
+	bp = malloc(longest * s->L * sizeof(*bp));
+	if (rc >= 0 && (!v || !bp))
+		rc = sp_err(s->j->ctx, SP_ENOMEM, "out of memory");
+	for (size_t e = 0; rc >= 0 && e < s->d.n; e++)
+		pf_best_path(s, &r, e, n_models, v, bp);
+	free(v);
+	free(bp);
+	free(r.info);
+	free(r.ok);
+	return rc;
+}
+
+/* The first model and the members on the file: summed marginals, then
+ * each sentence decoded. */
+static int pf_ensemble(pf_state *s, sp_job *members, size_t n)
+{
+	int32_t *self_map;
+	int rc;
+	s->L = sp_vocab_size(s->j->data.labels);
+	s->k = s->L;
+	s->avg = calloc(s->d.n_ids * s->L + 1, sizeof(*s->avg));
+	self_map = malloc((s->L ? s->L : 1) * sizeof(*self_map));
+	if (!s->avg || !self_map) {
+		free(self_map);
+		return sp_err(s->j->ctx, SP_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < s->L; i++)
+		self_map[i] = (int32_t)i;
+	s->into = s;
+	s->map = self_map;
+	rc = pf_run(s);
+	s->into = NULL;
+	s->map = NULL;
+	free(self_map);
+	if (rc >= 0)
+		rc = pf_members(s, members, n);
+	if (rc >= 0)
+		rc = pf_decode(s, n + 1);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* the commands                                                        */
 /* ------------------------------------------------------------------ */
 
@@ -529,7 +771,8 @@ static int check_scheme(sp_job *j, int tags, sp_tag_scheme *out)
 }
 
 /* Predictions (or the conlleval report) of the job's model on corpus c. */
-static int pf_corpus(sp_job *j, const sp_corpus *c, const char *name, int labelled, int conlleval)
+static int pf_corpus(sp_job *j, const sp_corpus *c, const char *name, int labelled, int conlleval,
+		     sp_job *members, size_t n_members)
 {
 	FILE *f = j->out ? j->out : stdout;
 	pf_state s;
@@ -550,7 +793,11 @@ static int pf_corpus(sp_job *j, const sp_corpus *c, const char *name, int labell
 	if (conlleval && !s.labelled)
 		return sp_err(j->ctx, SP_EINPUT, "%s: no gold tags, expected 'token<TAB>tag' lines for --report conlleval",
 			      name);
-	if ((rc = pf_encode(&s)) < 0 || (rc = pf_run(&s)) < 0)
+	if (n_members && !tags)
+		return sp_err(j->ctx, SP_EINVAL, "ensemble: several models are averaged for taggers; "
+			      "head '%s' is not one", j->st.head.comp->name);
+	if ((rc = pf_encode(&s)) < 0 ||
+	    (rc = n_members ? pf_ensemble(&s, members, n_members) : pf_run(&s)) < 0)
 		goto done;
 	if (!tags) {
 		pf_write_lines(&s, f);
@@ -569,6 +816,12 @@ done:
 }
 
 int sp_predict_file(sp_job *j, const char *path, int conlleval)
+{
+	return sp_predict_file_ensemble(j, NULL, 0, path, conlleval);
+}
+
+int sp_predict_file_ensemble(sp_job *j, sp_job *members, size_t n_members, const char *path,
+			     int conlleval)
 {
 	char tmp[4096] = "";
 	const char *name = path;
@@ -591,7 +844,7 @@ int sp_predict_file(sp_job *j, const char *path, int conlleval)
 		sp_err(j->ctx, rc, "%s", msg);
 	}
 	if (rc >= 0)
-		rc = pf_corpus(j, c, name, labelled, conlleval);
+		rc = pf_corpus(j, c, name, labelled, conlleval, members, n_members);
 	sp_corpus_free(c);
 	if (tmp[0])
 		unlink(tmp);
@@ -606,7 +859,7 @@ int sp_predict_split_conlleval(sp_job *j, const char *key)
 		rc = sp_err(j->ctx, SP_EINVAL, "the configuration names no data.%s file to report on", key);
 	if (rc >= 0)
 		rc = pf_corpus(j, c, sp_kv_str(j->cfg.kv_data, key),
-			       (sp_corpus_fields(c) & SP_FIELD_TOKENS) != 0, 1);
+			       (sp_corpus_fields(c) & SP_FIELD_TOKENS) != 0, 1, NULL, 0);
 	sp_corpus_free(c);
 	return rc;
 }

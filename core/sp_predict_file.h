@@ -44,6 +44,20 @@ typedef struct sp_job sp_job;
  */
 int sp_predict_file(sp_job *j, const char *path, int conlleval);
 
+/*
+ * An ensemble of taggers: j's model and the n_members loaded members
+ * (models of one pipeline, other seeds) on `path`, as sp_predict_file
+ * writes one model's.  Each model reads the file with its own encoder;
+ * their marginals (the head's probability of every tag at every token)
+ * are averaged, and each sentence gets the path of highest summed log
+ * mean marginal among those its tag scheme allows (IOBES when a tag has
+ * an E or S prefix, else IOB2; any path for labels that are not entity
+ * tags).  Models whose tags the first model lacks, or that read the file
+ * into other tokens, are refused.
+ */
+int sp_predict_file_ensemble(sp_job *j, sp_job *members, size_t n_members, const char *path,
+			     int conlleval);
+
 /* conlleval's report of the job's model on split `key` ("test") of its
  * configuration, to j->out. */
 int sp_predict_split_conlleval(sp_job *j, const char *key);

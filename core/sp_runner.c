@@ -292,6 +292,28 @@ done:
 	return rc;
 }
 
+/* predict --file with several --model: the ensemble's members loaded
+ * beside j (whose model is the first), then the file through all. */
+static int predict_ensemble_(sp_job *j, sp_registry *reg, const sp_runner_opts *opts)
+{
+	size_t n = opts->n_ensemble, loaded = 0;
+	sp_job *m = calloc(n, sizeof(*m));
+	int rc = m ? SP_OK : sp_err(j->ctx, SP_ENOMEM, "out of memory");
+	if (rc >= 0 && opts->out_format)
+		rc = sp_err(j->ctx, SP_EINVAL, "--format decodes one model; several --model average "
+			    "taggers' CoNLL tags");
+	for (; rc >= 0 && loaded < n; loaded++) {
+		sp_job_init(&m[loaded], j->ctx, reg, opts);
+		rc = sp_checkpoint_load_job(&m[loaded], opts->ensemble[loaded]);
+	}
+	if (rc >= 0)
+		rc = sp_predict_file_ensemble(j, m, n, opts->input_file, opts->report != NULL);
+	for (size_t k = 0; k < loaded; k++)
+		sp_job_fini(&m[k]);
+	free(m);
+	return rc;
+}
+
 int sp_runner_predict(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 		      const sp_runner_opts *opts)
 {
@@ -307,10 +329,19 @@ int sp_runner_predict(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	if ((rc = sp_checkpoint_find_model(&j, pipe_path, path, sizeof(path))) < 0 ||
 	    (rc = sp_checkpoint_load_job(&j, path)) < 0)
 		goto done;
+	if (opts->n_ensemble && j.st.task.labels != SP_LABELS_TOKEN) {
+		rc = sp_err(ctx, SP_EINVAL, "several --model average taggers; %s is not one (head '%s')",
+			    path, j.st.head.comp->name);
+		goto done;
+	}
 	if (j.st.task.labels == SP_LABELS_SEQUENCE) { /* a translation model */
 		sp_translate_opts to = {opts->beam, opts->max_ratio, opts->attention};
 		sp_job_fini(&j);
 		return sp_runner_translate(ctx, reg, pipe_path, opts, &to);
+	}
+	if (opts->input_file && opts->n_ensemble) {
+		rc = predict_ensemble_(&j, reg, opts);
+		goto done;
 	}
 	if (opts->input_file && opts->out_format) {
 		rc = opts->job_hook ? opts->job_hook(&j, "predict", opts->input_file, opts->out_format)

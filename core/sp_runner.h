@@ -40,6 +40,10 @@ typedef struct sp_runner_opts {
 	/* predict / trace */
 	const char *input;           /* text to run the model on */
 	const char *model_path;      /* NULL = latest finished run's model */
+	/* predict --file of a tagger: more models (of the same pipeline,
+	 * other seeds) averaged with model_path's, an ensemble */
+	const char *const *ensemble;
+	size_t n_ensemble;
 	int trained;                 /* trace: trained weights, not initial */
 	size_t top_k;                /* predict: outputs per position */
 	size_t generate;             /* predict (lm): tokens to sample */

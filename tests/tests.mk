@@ -34,6 +34,7 @@ SCRIPT_TESTS += tests/t_catalogue.sh
 SCRIPT_TESTS += tests/t_history.sh
 SCRIPT_TESTS += tests/t_plugins.sh
 SCRIPT_TESTS += tests/t_predict_file.sh
+SCRIPT_TESTS += tests/t_ensemble.sh
 SCRIPT_TESTS += tests/t_progress.sh
 SCRIPT_TESTS += tests/t_smooth.sh
 SCRIPT_TESTS += tests/t_diverge.sh
