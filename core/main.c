@@ -119,8 +119,8 @@ static const char *const cmd_help[][2] = {
 		    "conlleval's report of a tagger on a labelled file instead.  --scheme writes\n"
 		    "a tagger's tags (gold and predicted) in that scheme, same entities; without\n"
 		    "it they are in the training data's.  --model given again (--model A --model B\n"
-		    "...) makes an ensemble of taggers of one pipeline: their marginals averaged,\n"
-		    "each sentence the best path its tag scheme allows.\n"
+		    "...) makes an ensemble of taggers of one pipeline: their tag probabilities\n"
+		    "and best paths averaged, each sentence the best path its tag scheme allows.\n"
 		    "       pipeline predict FILE.pipe --file X.fa|X.gb --format gff3|bed\n"
 		    "A DNA tagger (pipelines/dna.pipe): the genes of every record, decoded by the\n"
 		    "gene grammar, as GFF3 or BED12 (doc/dna.md).\n"},
