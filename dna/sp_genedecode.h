@@ -48,8 +48,8 @@
  *
  * Cost: time linear in len (about 60 transitions per base); memory one
  * byte per state per base for the back-pointers plus one per base for the
- * path, 41 bytes per base: 41 MB for 1 Mbp, on top of the caller's score
- * matrix (36 MB of floats for 1 Mbp).  min_intron adds no state: the
+ * path, 41 bytes per base (53 with intron lengths): 41 MB for 1 Mbp, on
+ * top of the caller's score matrix (36 MB of floats for 1 Mbp).  min_intron adds no state: the
  * min_intron - 2 bases after an intron's first are a fixed run, and its
  * loop state at base i is entered from the first-base score of base
  * i - min_intron + 1, kept in a ring (O(12 min_intron) memory, no
