@@ -53,7 +53,8 @@ typedef struct pf_state {
 	const char **pred_str;   /* (cap) one sentence's predicted tags */
 	size_t pred_cap;
 	/* an ensemble: every model's marginals summed into `into`'s avg
-	 * (n_ids, L), its label ids mapped to the first model's by map */
+	 * (n_ids, L), its label ids mapped to the first model's by map
+	 * (NULL: the first model itself) */
 	struct pf_state *into;
 	const int32_t *map;
 	float *avg;
@@ -347,7 +348,7 @@ static int pf_keep(void *payload, size_t t, size_t b, size_t k, int32_t id, floa
 	if (s->into) {
 		/* an ensemble's model: every label's marginal, summed */
 		if (t < (size_t)s->d.in_len[e])
-			s->into->avg[(s->d.in_off[e] + t) * s->into->L + s->map[id]] += p + (k == 0);
+			s->into->avg[(s->d.in_off[e] + t) * s->into->L + (s->map ? s->map[id] : id)] += p + (k == 0);
 		return 0;
 	}
 	if (s->j->st.task.labels == SP_LABELS_TOKEN) {
@@ -719,24 +720,14 @@ static int pf_decode(pf_state *s, size_t n_models)
  * each sentence decoded. */
 static int pf_ensemble(pf_state *s, sp_job *members, size_t n)
 {
-	int32_t *self_map;
 	int rc;
 	s->L = sp_vocab_size(s->j->data.labels);
 	s->k = s->L;
-	s->avg = calloc(s->d.n_ids * s->L + 1, sizeof(*s->avg));
-	self_map = malloc((s->L ? s->L : 1) * sizeof(*self_map));
-	if (!s->avg || !self_map) {
-		free(self_map);
+	if (!(s->avg = calloc(s->d.n_ids * s->L + 1, sizeof(*s->avg))))
 		return sp_err(s->j->ctx, SP_ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < s->L; i++)
-		self_map[i] = (int32_t)i;
-	s->into = s;
-	s->map = self_map;
+	s->into = s; /* the first model's own ids: no map */
 	rc = pf_run(s);
 	s->into = NULL;
-	s->map = NULL;
-	free(self_map);
 	if (rc >= 0)
 		rc = pf_members(s, members, n);
 	if (rc >= 0)

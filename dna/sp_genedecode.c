@@ -425,7 +425,8 @@ static double forward_(const dctx *d, const float *logp, run_ *r, uint8_t *bp,
 			w[k] = -INFINITY;
 		memset(b, S_IG, NSTATE);
 		const double *vx = v;
-		if (xl) {
+		/* no acceptor here: no intron ends, the exits read nothing */
+		if (xl && (s.acc_p || s.ac_m)) {
 			short_introns_(d, r, &s, i, v, vxa, xl + (size_t)(i - 1) * 12);
 			vx = vxa;
 		}
