@@ -3,6 +3,13 @@
  * and a blank line between sentences (NER); one example per sentence.
  * The open sentence is gathered in a buffer of its own (strings, then
  * pointers made once it ends) and handed to the host as one example.
+ *
+ * `split_marks` aligns a training split's tokenization with the one the
+ * model will read: WNUT-17's training tweets write "@user" and "#tag" as
+ * one token, its dev and test splits (and most tokenizers) as two.  A
+ * training token that starts with one of the marks and has more after it
+ * is read as the mark, then the rest with the token's label; the mark is
+ * outside the entity unless the entity goes on through it (I-X).
  */
 #include "sp_read_text.h"
 
@@ -20,6 +27,9 @@ typedef struct sent_ {
 	const char **ptr;    /* tokens [0, n), labels [n, 2n) at the end */
 	size_t n, ncap;
 	size_t line;         /* of the first token */
+	const char *marks;   /* split_marks (training split), or NULL */
+	int has_prev;        /* prev_label holds the last token's label */
+	char prev_label[64]; /* ... and that label, when it fits */
 } sent_;
 
 static int is_ws_(char ch)
@@ -52,6 +62,65 @@ static int sent_add_(sent_ *s, sp_ctx *ctx, const char *path, size_t lineno,
 	return SP_OK;
 }
 
+/* "B-X" / "I-X" / ... : the prefix letter and where the type starts,
+ * or 0 for any other label. */
+static char tag_prefix_(const char *lab, size_t nl, size_t *type_at)
+{
+	if (nl < 3 || lab[1] != '-' || !strchr("BIES", lab[0]))
+		return 0;
+	*type_at = 2;
+	return lab[0];
+}
+
+/*
+ * The label of a mark split off a token labelled lab[0, nl): I-X when
+ * the token continues an entity (I-X or E-X after a token of type X), so
+ * the entity goes on through the mark; else O, and a B-X or S-X token
+ * starts its entity after the mark.  (IOB1 data, where B-X starts an
+ * entity right after one of its type, would put B-X after O there: the
+ * CRF's scheme check refuses it in one line.)
+ */
+static const char *mark_label_(const sent_ *s, const char *lab, size_t nl,
+			       char *buf, size_t cap)
+{
+	size_t at = 0, pat = 0;
+	const size_t pl = strlen(s->prev_label);
+	const char p = tag_prefix_(lab, nl, &at);
+	const char pp = s->has_prev ? tag_prefix_(s->prev_label, pl, &pat) : 0;
+	const int same = (pp == 'B' || pp == 'I') && pl - pat == nl - at &&
+			 memcmp(s->prev_label + pat, lab + at, nl - at) == 0;
+	if (!same || !(p == 'I' || p == 'E') || nl + 1 > cap)
+		return "O";
+	memcpy(buf, lab, nl);
+	buf[0] = 'I';
+	buf[nl] = '\0';
+	return buf;
+}
+
+/* Adds a token line: split in two when it starts with a mark. */
+static int sent_add_marked_(sent_ *s, sp_ctx *ctx, const char *path,
+			    size_t lineno, const char *tok, size_t nt,
+			    const char *lab, size_t nl)
+{
+	char mark[64];
+	const char *ml;
+	int rc;
+	if (!s->marks || nt < 2 || tok[0] == '\0' ||
+	    (unsigned char)tok[0] >= 0x80 || !strchr(s->marks, tok[0])) {
+		rc = sent_add_(s, ctx, path, lineno, tok, nt, lab, nl);
+	} else {
+		ml = mark_label_(s, lab, nl, mark, sizeof(mark));
+		if ((rc = sent_add_(s, ctx, path, lineno, tok, 1, ml, strlen(ml))) >= 0)
+			rc = sent_add_(s, ctx, path, lineno, tok + 1, nt - 1, lab, nl);
+	}
+	s->has_prev = nl < sizeof(s->prev_label);
+	if (s->has_prev) {
+		memcpy(s->prev_label, lab, nl);
+		s->prev_label[nl] = '\0';
+	}
+	return rc;
+}
+
 /* Hands the open sentence, if any, to the host and empties the buffer. */
 static int sent_end_(sent_ *s, sp_ctx *ctx, const char *path,
 		     const sp_read_env *env)
@@ -75,6 +144,7 @@ static int sent_end_(sent_ *s, sp_ctx *ctx, const char *path,
 	e.n_tokens = s->n;
 	s->n = 0;
 	s->len = 0;
+	s->has_prev = 0;
 	return env->emit(env->payload, &e);
 }
 
@@ -174,15 +244,16 @@ static int conll_line_(sent_ *st, sp_ctx *ctx, const char *path, size_t lineno,
 			      path, lineno, c.ncol, want + 1, want,
 			      sp_text_excerpt(ex, s, len));
 	}
-	return sent_add_(st, ctx, path, lineno, s + c.tb, c.te - c.tb,
-			 s + c.lb, c.le - c.lb);
+	return sent_add_marked_(st, ctx, path, lineno, s + c.tb, c.te - c.tb,
+				s + c.lb, c.le - c.lb);
 }
 
-int sp_read_conll(sp_ctx *ctx, const char *path, const sp_data_opts *o,
-		  const sp_read_env *env)
+static int read_conll_(sp_ctx *ctx, const char *path, const sp_data_opts *o,
+		       const sp_read_env *env, const char *marks)
 {
 	sent_ st = {0};
 	sp_textfile *f = NULL;
+	st.marks = marks;
 	const char *s;
 	size_t len;
 	int rc = sp_textfile_open(&f, ctx, path, o->max_line_bytes,
@@ -202,17 +273,32 @@ int sp_read_conll(sp_ctx *ctx, const char *path, const sp_data_opts *o,
 	return rc < 0 ? rc : SP_OK;
 }
 
+int sp_read_conll(sp_ctx *ctx, const char *path, const sp_data_opts *o,
+		  const sp_read_env *env)
+{
+	return read_conll_(ctx, path, o, env, NULL);
+}
+
 static int conll_read_(sp_ctx *ctx, const sp_kv *args, const char *path,
 		       const sp_read_env *env)
 {
 	sp_data_opts o;
+	const char *marks = sp_kv_str(args, "split_marks");
 	sp_read_text_opts(&o, args, env);
-	return sp_read_conll(ctx, path, &o, env);
+	/* the training split only: dev and test are scored token for token */
+	if (!marks || !*marks || !env->split || strcmp(env->split, "train") != 0)
+		marks = NULL;
+	return read_conll_(ctx, path, &o, env, marks);
 }
 
 static int conll_check_(sp_ctx *ctx, const sp_kv *args)
 {
 	const char *where = sp_kv_where(args, "label_column");
+	const char *marks = sp_kv_str(args, "split_marks");
+	for (const char *m = marks; m && *m; m++)
+		if ((unsigned char)*m >= 0x80 || *m == ' ' || *m == '\t')
+			return sp_err(ctx, SP_EINVAL, "%s: data.split_marks = \"%s\": expected ASCII characters other than space and tab, such as \"@#\"",
+				      sp_kv_where(args, "split_marks"), marks);
 	if (where && strcmp(where, "default") != 0 && sp_kv_int(args, "label_column") == 0)
 		return sp_err(ctx, SP_EINVAL, "%s: data.label_column = 0 is the token, expected the label's column (>= 1, or -1 for the last)",
 			      where);
@@ -222,6 +308,7 @@ static int conll_check_(sp_ctx *ctx, const sp_kv *args)
 static const sp_param_spec conll_params_[] = {
 	{"label_column", SP_T_INT, "-1", "conll: column of the label (0-based, -1 = the last); when not given, lines must have 2 columns (token label) or 4 (CoNLL-2003)", NULL},
 	{"skip_bad", SP_T_BOOL, "false", "conll, tsv: skip (and count) malformed lines, such as an empty token, instead of failing; encoding errors still fail", NULL},
+	{"split_marks", SP_T_STRING, "", "conll: in the training split, a token that starts with one of these ASCII characters and has more after it (\"@#\": @user, #tag) is read as two, the mark then the rest with the token's label; dev and test are read as they are", NULL},
 	{NULL, 0, NULL, NULL, NULL}};
 
 const sp_reader_ops sp_reader_conll = {

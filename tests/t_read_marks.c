@@ -1,0 +1,147 @@
+/*
+ * t_read_marks.c: [data] split_marks of the conll reader.  In the
+ * training split a token that starts with a mark ("@user", "#tag") is
+ * read as two tokens, the mark then the rest with the token's label; the
+ * mark is I-X when the entity goes on through it (I-X or E-X after a
+ * token of type X), O otherwise; dev and test are read as they are.
+ * Through the reader component, as the runner reads it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_data.h"
+#include "sp_kv_host.h"
+#include "sp_readers.h"
+#include "sp_runner.h"
+#include "tap.h"
+#include "tmpdir.h"
+
+/* [data] with format = conll and split_marks = marks, validated. */
+static sp_kv *data_kv(sp_ctx *ctx, const char *marks)
+{
+	sp_kv *kv = NULL;
+	sp_param_spec *spec = NULL;
+	const sp_reader_ops *r = NULL;
+	if (sp_reader_find(&r, ctx, NULL, "conll", "test") < 0 || sp_kv_new(&kv, "data") < 0 ||
+	    sp_reader_spec(r, ctx, sp_runner_host_spec("data"), &spec) < 0)
+		return NULL;
+	sp_kv_set(kv, ctx, "format", "conll", 0, "test");
+	sp_kv_set(kv, ctx, "split_marks", marks, 0, "test");
+	if (sp_kv_validate(kv, ctx, spec, tmpdir()) < 0) {
+		diag("validate: %s", sp_errmsg(ctx));
+		sp_kv_free(kv);
+		kv = NULL;
+	}
+	free(spec);
+	return kv;
+}
+
+static sp_corpus *read_split(sp_ctx *ctx, const char *file, const char *marks,
+			     const char *split)
+{
+	const sp_reader_ops *r = NULL;
+	sp_corpus *c = NULL;
+	sp_kv *kv = data_kv(ctx, marks);
+	if (!kv || sp_reader_find(&r, ctx, NULL, "conll", "test") < 0 ||
+	    sp_reader_read(&c, ctx, r, kv, path_of(file), split, 1) < 0) {
+		diag("read: %s", sp_errmsg(ctx));
+		c = NULL;
+	}
+	sp_kv_free(kv);
+	return c;
+}
+
+/* Sentence i as "tok/label tok/label ...". */
+static const char *joined(const sp_corpus *c, size_t i, char *buf, size_t cap)
+{
+	size_t n = 0, m = 0, len = 0;
+	const char *const *tok = sp_corpus_tokens(c, i, &n);
+	const char *const *lab = sp_corpus_labels(c, i, &m);
+	buf[0] = '\0';
+	for (size_t k = 0; tok && lab && n == m && k < n && len < cap; k++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s%s/%s", k ? " " : "",
+					tok[k], lab[k]);
+	return buf;
+}
+
+static const char *const file_ =
+	"RT\tO\n@paulwalk\tO\n:\tO\n#Obama\tB-person\nsaid\tO\n@\tO\n#\tO\n\n"
+	"Star\tB-creative-work\n#Wars\tI-creative-work\nis\tO\n\n"
+	"New\tB-location\n#York\tE-location\n@x\tS-person\n\n"
+	"see\tO\n#it\tI-location\nnow\tO\n\n"
+	"caf\xc3\xa9\tO\n\xc3\xa9t\xc3\xa9\tO\n@@\tO\n";
+
+static void expect(const sp_corpus *c, size_t i, const char *want, const char *what)
+{
+	char buf[512];
+	const char *got = c ? joined(c, i, buf, sizeof(buf)) : "(no corpus)";
+	ok(!strcmp(got, want), "%s", what);
+	if (strcmp(got, want))
+		diag("got  '%s'\nwant '%s'", got, want);
+}
+
+static void training_split(sp_ctx *ctx)
+{
+	sp_corpus *c = read_split(ctx, "marks.conll", "@#", "train");
+	ok(c && sp_corpus_count(c) == 5, "five sentences");
+	expect(c, 0, "RT/O @/O paulwalk/O :/O #/O Obama/B-person said/O @/O #/O",
+	       "@user and #tag split, the mark O before a B- token; a lone mark kept");
+	expect(c, 1, "Star/B-creative-work #/I-creative-work Wars/I-creative-work is/O",
+	       "an entity that goes on through the mark: the mark is I-X");
+	expect(c, 2, "New/B-location #/I-location York/E-location @/O x/S-person",
+	       "IOBES: I-X before E-X, O before S-X");
+	expect(c, 3, "see/O #/O it/I-location now/O",
+	       "an I-X that starts an entity (IOB1): the mark is O");
+	expect(c, 4, "caf\xc3\xa9/O \xc3\xa9t\xc3\xa9/O @/O @/O",
+	       "other tokens as they are; \"@@\" is @ then @");
+	ok(c && sp_corpus_line(c, 1) == 9, "the source line of a sentence is kept");
+	sp_corpus_free(c);
+}
+
+static void other_splits(sp_ctx *ctx)
+{
+	sp_corpus *c = read_split(ctx, "marks.conll", "@#", "test");
+	expect(c, 0, "RT/O @paulwalk/O :/O #Obama/B-person said/O @/O #/O",
+	       "test is read as it is");
+	sp_corpus_free(c);
+	c = read_split(ctx, "marks.conll", "@#", "dev");
+	expect(c, 1, "Star/B-creative-work #Wars/I-creative-work is/O", "dev too");
+	sp_corpus_free(c);
+	c = read_split(ctx, "marks.conll", "", "train");
+	expect(c, 0, "RT/O @paulwalk/O :/O #Obama/B-person said/O @/O #/O",
+	       "no marks: training read as it is");
+	sp_corpus_free(c);
+	c = read_split(ctx, "marks.conll", "#", "train");
+	expect(c, 0, "RT/O @paulwalk/O :/O #/O Obama/B-person said/O @/O #/O",
+	       "only the marks given");
+	sp_corpus_free(c);
+}
+
+static void refused(sp_ctx *ctx)
+{
+	static const char *const bad[] = {"@ #", "\xc2\xa7", "@\t"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		const sp_reader_ops *r = NULL;
+		sp_kv *kv = data_kv(ctx, bad[i]);
+		int rc = kv && sp_reader_find(&r, ctx, NULL, "conll", "test") == 0 ? r->check(ctx, kv) : 0;
+		ok(rc == SP_EINVAL && strstr(sp_errmsg(ctx), "split_marks") &&
+		   strstr(sp_errmsg(ctx), "expected ASCII"), "split_marks '%s' refused in one line: %s",
+		   bad[i], sp_errmsg(ctx));
+		sp_kv_free(kv);
+	}
+}
+
+int main(void)
+{
+	sp_ctx *ctx = NULL;
+	if (tmpdir_make("t_read_marks") < 0 || sp_ctx_new(&ctx, 1) < 0)
+		return 1;
+	write_file("marks.conll", file_);
+	training_split(ctx);
+	other_splits(ctx);
+	refused(ctx);
+	tmpdir_remove();
+	sp_ctx_free(ctx);
+	return tap_done();
+}
