@@ -253,11 +253,12 @@ static int read_conll_(sp_ctx *ctx, const char *path, const sp_data_opts *o,
 {
 	sent_ st = {0};
 	sp_textfile *f = NULL;
-	st.marks = marks;
 	const char *s;
 	size_t len;
 	int rc = sp_textfile_open(&f, ctx, path, o->max_line_bytes,
 				  o->max_file_bytes);
+
+	st.marks = marks;
 
 	while (rc >= 0 && (rc = sp_textfile_line(f, ctx, &s, &len)) > 0)
 		if ((rc = conll_line_(&st, ctx, path, sp_textfile_lineno(f), o,
