@@ -5,11 +5,11 @@
  * pointers made once it ends) and handed to the host as one example.
  *
  * `split_marks` aligns a training split's tokenization with the one the
- * model will read: WNUT-17's training tweets write "@user" and "#tag" as
- * one token, its dev and test splits (and most tokenizers) as two.  A
- * training token that starts with one of the marks and has more after it
- * is read as the mark, then the rest with the token's label; the mark is
- * outside the entity unless the entity goes on through it (I-X).
+ * model will read: WNUT-17's training tweets write "@user", "#tag" and
+ * "don't" as one token, its dev and test splits split them ("@" "user",
+ * "don" "'" "t").  A training token that holds one of the marks is split
+ * around each; a leading mark is outside the entity unless the entity
+ * goes on through it, the pieces after it carry the token's tag.
  */
 #include "sp_read_text.h"
 
@@ -72,46 +72,79 @@ static char tag_prefix_(const char *lab, size_t nl, size_t *type_at)
 	return lab[0];
 }
 
-/*
- * The label of a mark split off a token labelled lab[0, nl): I-X when
- * the token continues an entity (I-X or E-X after a token of type X), so
- * the entity goes on through the mark; else O, and a B-X or S-X token
- * starts its entity after the mark.  (IOB1 data, where B-X starts an
- * entity right after one of its type, would put B-X after O there: the
- * CRF's scheme check refuses it in one line.)
- */
-static const char *mark_label_(const sent_ *s, const char *lab, size_t nl,
-			       char *buf, size_t cap)
+/* Whether byte c is one of the marks. */
+static int is_mark_(const sent_ *s, char c)
 {
-	size_t at = 0, pat = 0;
-	const size_t pl = strlen(s->prev_label);
-	const char p = tag_prefix_(lab, nl, &at);
-	const char pp = s->has_prev ? tag_prefix_(s->prev_label, pl, &pat) : 0;
-	const int same = (pp == 'B' || pp == 'I') && pl - pat == nl - at &&
-			 memcmp(s->prev_label + pat, lab + at, nl - at) == 0;
-	if (!same || !(p == 'I' || p == 'E') || nl + 1 > cap)
+	return c != '\0' && (unsigned char)c < 0x80 && strchr(s->marks, c);
+}
+
+/*
+ * The label of piece i of n of a token labelled lab[0, nl) (prefix p),
+ * whose first piece that is not a mark is f: marks
+ * before f are outside the entity (O) unless it goes on through them
+ * (cont: an I-X or E-X token after one of type X); f starts the token's
+ * part of the entity (B-X for a B-X or S-X token); the pieces after it
+ * are inside, the last one E-X for an E-X or S-X token (a lone entity
+ * piece keeps the token's prefix).  Into buf.
+ */
+static const char *piece_label_(char p, const char *lab, size_t nl, size_t i,
+				size_t f, size_t n, int cont, char *buf)
+{
+	char q;
+	if (i < f)
+		q = cont ? 'I' : 0;
+	else if (i == f && i + 1 == n)
+		q = p;
+	else if (i == f)
+		q = p == 'S' ? 'B' : p == 'E' ? 'I' : p;
+	else
+		q = i + 1 == n && (p == 'E' || p == 'S') ? 'E' : 'I';
+	if (!q)
 		return "O";
+	/* B-X, I-X, E-X: the token's type after another prefix */
 	memcpy(buf, lab, nl);
-	buf[0] = 'I';
+	buf[0] = q;
 	buf[nl] = '\0';
 	return buf;
 }
 
-/* Adds a token line: split in two when it starts with a mark. */
+/* Adds a token line, split around its marks (split_marks): "@user" is
+ * "@" "user", "don't" is "don" "'" "t". */
 static int sent_add_marked_(sent_ *s, sp_ctx *ctx, const char *path,
 			    size_t lineno, const char *tok, size_t nt,
 			    const char *lab, size_t nl)
 {
-	char mark[64];
-	const char *ml;
-	int rc;
-	if (!s->marks || nt < 2 || tok[0] == '\0' ||
-	    (unsigned char)tok[0] >= 0x80 || !strchr(s->marks, tok[0])) {
+	size_t b[64], e[64], n = 0, f = 0, at = 0, pat = 0;
+	const size_t pl = strlen(s->prev_label);
+	char p = tag_prefix_(lab, nl, &at), pp, buf[64];
+	int cont, rc = SP_OK;
+	/* the pieces: each mark alone, the runs between them */
+	for (size_t k = 0; s->marks && k < nt && n < 64; n++) {
+		b[n] = k;
+		if (!is_mark_(s, tok[k]))
+			while (k < nt && !is_mark_(s, tok[k]))
+				k++;
+		else
+			k++;
+		e[n] = k;
+	}
+	if (n < 2 || e[n - 1] != nt || nl >= sizeof(buf)) {
 		rc = sent_add_(s, ctx, path, lineno, tok, nt, lab, nl);
 	} else {
-		ml = mark_label_(s, lab, nl, mark, sizeof(mark));
-		if ((rc = sent_add_(s, ctx, path, lineno, tok, 1, ml, strlen(ml))) >= 0)
-			rc = sent_add_(s, ctx, path, lineno, tok + 1, nt - 1, lab, nl);
+		pp = s->has_prev ? tag_prefix_(s->prev_label, pl, &pat) : 0;
+		cont = (p == 'I' || p == 'E') && (pp == 'B' || pp == 'I') &&
+		       pl - pat == nl - at &&
+		       memcmp(s->prev_label + pat, lab + at, nl - at) == 0;
+		while (f < n && e[f] - b[f] == 1 && is_mark_(s, tok[b[f]]))
+			f++;
+		if (f == n)
+			f = 0; /* marks only: the first starts the entity */
+		for (size_t i = 0; i < n && rc >= 0; i++) {
+			/* O and labels of no scheme: every piece the same */
+			const char *l = p ? piece_label_(p, lab, nl, i, f, n, cont, buf) : NULL;
+			rc = sent_add_(s, ctx, path, lineno, tok + b[i], e[i] - b[i],
+				       l ? l : lab, l ? strlen(l) : nl);
+		}
 	}
 	s->has_prev = nl < sizeof(s->prev_label);
 	if (s->has_prev) {
@@ -309,7 +342,7 @@ static int conll_check_(sp_ctx *ctx, const sp_kv *args)
 static const sp_param_spec conll_params_[] = {
 	{"label_column", SP_T_INT, "-1", "conll: column of the label (0-based, -1 = the last); when not given, lines must have 2 columns (token label) or 4 (CoNLL-2003)", NULL},
 	{"skip_bad", SP_T_BOOL, "false", "conll, tsv: skip (and count) malformed lines, such as an empty token, instead of failing; encoding errors still fail", NULL},
-	{"split_marks", SP_T_STRING, "", "conll: in the training split, a token that starts with one of these ASCII characters and has more after it (\"@#\": @user, #tag) is read as two, the mark then the rest with the token's label; dev and test are read as they are", NULL},
+	{"split_marks", SP_T_STRING, "", "conll: in the training split, a token that holds one of these ASCII characters is split around each, as many tokenizers do (\"@#'\": @user -> @ user, don't -> don ' t); a leading mark is outside the entity, the pieces after it carry the token's tag; dev and test are read as they are", NULL},
 	{NULL, 0, NULL, NULL, NULL}};
 
 const sp_reader_ops sp_reader_conll = {

@@ -1,9 +1,11 @@
 /*
  * t_read_marks.c: [data] split_marks of the conll reader.  In the
- * training split a token that starts with a mark ("@user", "#tag") is
- * read as two tokens, the mark then the rest with the token's label; the
- * mark is I-X when the entity goes on through it (I-X or E-X after a
- * token of type X), O otherwise; dev and test are read as they are.
+ * training split a token that holds a mark is split around it ("@user"
+ * is "@" "user", "don't" is "don" "'" "t"): leading marks are I-X when
+ * the entity goes on through them (I-X or E-X after a token of type X),
+ * O otherwise, and the pieces from the first that is not a mark on carry
+ * the entity (B-X .. I-X .. E-X as the token's tag says); dev and test
+ * are read as they are.
  * Through the reader component, as the runner reads it.
  */
 #include <stdio.h>
@@ -70,7 +72,10 @@ static const char *const file_ =
 	"Star\tB-creative-work\n#Wars\tI-creative-work\nis\tO\n\n"
 	"New\tB-location\n#York\tE-location\n@x\tS-person\n\n"
 	"see\tO\n#it\tI-location\nnow\tO\n\n"
-	"caf\xc3\xa9\tO\n\xc3\xa9t\xc3\xa9\tO\n@@\tO\n";
+	"caf\xc3\xa9\tO\n\xc3\xa9t\xc3\xa9\tO\n@@\tO\n\n"
+	"don't\tO\nO'Neil\tB-person\n's\tO\nrock'n'roll\tB-genre\nfans'\tO\n\n"
+	"met\tO\nO'Neil\tS-person\nand\tO\nMr\tB-person\nO'Neil\tE-person\n\n"
+	"don't\tVB\n@home\tNN\n\n";
 
 static void expect(const sp_corpus *c, size_t i, const char *want, const char *what)
 {
@@ -83,8 +88,8 @@ static void expect(const sp_corpus *c, size_t i, const char *want, const char *w
 
 static void training_split(sp_ctx *ctx)
 {
-	sp_corpus *c = read_split(ctx, "marks.conll", "@#", "train");
-	ok(c && sp_corpus_count(c) == 5, "five sentences");
+	sp_corpus *c = read_split(ctx, "marks.conll", "@#'", "train");
+	ok(c && sp_corpus_count(c) == 8, "eight sentences");
 	expect(c, 0, "RT/O @/O paulwalk/O :/O #/O Obama/B-person said/O @/O #/O",
 	       "@user and #tag split, the mark O before a B- token; a lone mark kept");
 	expect(c, 1, "Star/B-creative-work #/I-creative-work Wars/I-creative-work is/O",
@@ -95,7 +100,29 @@ static void training_split(sp_ctx *ctx)
 	       "an I-X that starts an entity (IOB1): the mark is O");
 	expect(c, 4, "caf\xc3\xa9/O \xc3\xa9t\xc3\xa9/O @/O @/O",
 	       "other tokens as they are; \"@@\" is @ then @");
+	expect(c, 5, "don/O '/O t/O O/B-person '/I-person Neil/I-person '/O s/O "
+	       "rock/B-genre '/I-genre n/I-genre '/I-genre roll/I-genre fans/O '/O",
+	       "a mark inside or at the end: the token split around it, the entity going on");
+	expect(c, 6, "met/O O/B-person '/I-person Neil/E-person and/O Mr/B-person "
+	       "O/I-person '/I-person Neil/E-person",
+	       "IOBES: S-X becomes B-X .. E-X, E-X ends on the last piece");
+	expect(c, 7, "don/VB '/VB t/VB @/NN home/NN", "labels of no scheme: every piece the same");
 	ok(c && sp_corpus_line(c, 1) == 9, "the source line of a sentence is kept");
+	sp_corpus_free(c);
+}
+
+/* A token of more than 64 pieces is read as it is. */
+static void many_pieces(sp_ctx *ctx)
+{
+	char line[256] = "", want[256];
+	sp_corpus *c;
+	for (int i = 0; i < 40; i++)
+		strcat(line, "a'");
+	snprintf(want, sizeof(want), "%s/O", line);
+	strcat(line, "\tO\n");
+	write_file("many.conll", line);
+	c = read_split(ctx, "many.conll", "'", "train");
+	expect(c, 0, want, "80 pieces: the token read whole");
 	sp_corpus_free(c);
 }
 
@@ -115,6 +142,8 @@ static void other_splits(sp_ctx *ctx)
 	c = read_split(ctx, "marks.conll", "#", "train");
 	expect(c, 0, "RT/O @paulwalk/O :/O #/O Obama/B-person said/O @/O #/O",
 	       "only the marks given");
+	expect(c, 5, "don't/O O'Neil/B-person 's/O rock'n'roll/B-genre fans'/O",
+	       "tokens without them as they are");
 	sp_corpus_free(c);
 }
 
@@ -140,6 +169,7 @@ int main(void)
 	write_file("marks.conll", file_);
 	training_split(ctx);
 	other_splits(ctx);
+	many_pieces(ctx);
 	refused(ctx);
 	tmpdir_remove();
 	sp_ctx_free(ctx);
