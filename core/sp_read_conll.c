@@ -8,8 +8,8 @@
  * model will read: WNUT-17's training tweets write "@user", "#tag" and
  * "don't" as one token, its dev and test splits split them ("@" "user",
  * "don" "'" "t").  A training token that holds one of the marks is split
- * around each; a leading mark is outside the entity unless the entity
- * goes on through it, the pieces after it carry the token's tag.
+ * around each (piece_label_ says how the pieces share its tag), so that
+ * what the model learns from is what it will be asked to read.
  */
 #include "sp_read_text.h"
 
@@ -28,8 +28,11 @@ typedef struct sent_ {
 	size_t n, ncap;
 	size_t line;         /* of the first token */
 	const char *marks;   /* split_marks (training split), or NULL */
-	int has_prev;        /* prev_label holds the last token's label */
-	char prev_label[64]; /* ... and that label, when it fits */
+	/* The last token line's own label (a split token's last piece has
+	 * the same type and an inside or ending prefix alike): whether the
+	 * next token continues its entity. */
+	int has_prev;        /* prev_label holds it (it fits) */
+	char prev_label[64];
 } sent_;
 
 static int is_ws_(char ch)
@@ -66,7 +69,7 @@ static int sent_add_(sent_ *s, sp_ctx *ctx, const char *path, size_t lineno,
  * or 0 for any other label. */
 static char tag_prefix_(const char *lab, size_t nl, size_t *type_at)
 {
-	if (nl < 3 || lab[1] != '-' || !strchr("BIES", lab[0]))
+	if (nl < 3 || lab[1] != '-' || lab[0] == '\0' || !strchr("BIES", lab[0]))
 		return 0;
 	*type_at = 2;
 	return lab[0];
@@ -79,13 +82,15 @@ static int is_mark_(const sent_ *s, char c)
 }
 
 /*
- * The label of piece i of n of a token labelled lab[0, nl) (prefix p),
- * whose first piece that is not a mark is f: marks
- * before f are outside the entity (O) unless it goes on through them
- * (cont: an I-X or E-X token after one of type X); f starts the token's
- * part of the entity (B-X for a B-X or S-X token); the pieces after it
- * are inside, the last one E-X for an E-X or S-X token (a lone entity
- * piece keeps the token's prefix).  Into buf.
+ * The label of piece i of n of a token labelled lab[0, nl) (prefix p);
+ * f is its first piece that is not a mark.  Marks before f are outside
+ * the entity (O) unless it goes on through them (cont: an I-X or E-X
+ * token after one of type X: I-X).  f starts the token's part of the
+ * entity (B-X for a B-X or S-X token); the pieces after it are inside,
+ * the last one E-X for an E-X or S-X token; a lone entity piece keeps the
+ * token's prefix.  IOB1 data, whose B-X starts an entity right after one
+ * of its type, would get B-X after an O mark: a CRF with that scheme
+ * refuses it in one line.  Into buf.
  */
 static const char *piece_label_(char p, const char *lab, size_t nl, size_t i,
 				size_t f, size_t n, int cont, char *buf)
@@ -108,44 +113,78 @@ static const char *piece_label_(char p, const char *lab, size_t nl, size_t i,
 	return buf;
 }
 
+/* The pieces of tok[0, nt): each mark alone, the runs between them, as
+ * [b, e) pairs; how many, or 0 when more than cap. */
+static size_t pieces_(const sent_ *s, const char *tok, size_t nt, size_t *b,
+		      size_t *e, size_t cap)
+{
+	size_t n = 0, k = 0;
+	while (k < nt) {
+		if (n == cap)
+			return 0;
+		b[n] = k;
+		if (is_mark_(s, tok[k]))
+			k++;
+		else
+			while (k < nt && !is_mark_(s, tok[k]))
+				k++;
+		e[n++] = k;
+	}
+	return n;
+}
+
+/* Whether a token labelled lab[0, nl) with prefix p continues the entity
+ * of the token before it (I-X or E-X after B-X or I-X). */
+static int continues_(const sent_ *s, char p, const char *lab, size_t nl)
+{
+	size_t at = 0, pat = 0;
+	const size_t pl = strlen(s->prev_label);
+	const char pp = s->has_prev ? tag_prefix_(s->prev_label, pl, &pat) : 0;
+	if (!(p == 'I' || p == 'E') || !(pp == 'B' || pp == 'I'))
+		return 0;
+	tag_prefix_(lab, nl, &at);
+	return pl - pat == nl - at && memcmp(s->prev_label + pat, lab + at, nl - at) == 0;
+}
+
+/* Adds the pieces of a token split around its marks. */
+static int add_pieces_(sent_ *s, sp_ctx *ctx, const char *path, size_t lineno,
+		       const char *tok, const size_t *b, const size_t *e, size_t n,
+		       const char *lab, size_t nl)
+{
+	size_t at = 0, f = 0;
+	const char p = tag_prefix_(lab, nl, &at);
+	const int cont = continues_(s, p, lab, nl);
+	char buf[64];
+	int rc = SP_OK;
+	while (f < n && e[f] - b[f] == 1 && is_mark_(s, tok[b[f]]))
+		f++;
+	if (f == n)
+		f = 0; /* marks only: the first starts the entity */
+	for (size_t i = 0; i < n && rc >= 0; i++) {
+		/* O and labels of no scheme: every piece the same */
+		const char *l = p ? piece_label_(p, lab, nl, i, f, n, cont, buf) : NULL;
+		rc = sent_add_(s, ctx, path, lineno, tok + b[i], e[i] - b[i],
+			       l ? l : lab, l ? strlen(l) : nl);
+	}
+	return rc;
+}
+
 /* Adds a token line, split around its marks (split_marks): "@user" is
- * "@" "user", "don't" is "don" "'" "t". */
+ * "@" "user", "don't" is "don" "'" "t".  A token of more than 64 pieces,
+ * or with a label of 64 bytes or more, is added whole. */
 static int sent_add_marked_(sent_ *s, sp_ctx *ctx, const char *path,
 			    size_t lineno, const char *tok, size_t nt,
 			    const char *lab, size_t nl)
 {
-	size_t b[64], e[64], n = 0, f = 0, at = 0, pat = 0;
-	const size_t pl = strlen(s->prev_label);
-	char p = tag_prefix_(lab, nl, &at), pp, buf[64];
-	int cont, rc = SP_OK;
-	/* the pieces: each mark alone, the runs between them */
-	for (size_t k = 0; s->marks && k < nt && n < 64; n++) {
-		b[n] = k;
-		if (!is_mark_(s, tok[k]))
-			while (k < nt && !is_mark_(s, tok[k]))
-				k++;
-		else
-			k++;
-		e[n] = k;
-	}
-	if (n < 2 || e[n - 1] != nt || nl >= sizeof(buf)) {
+	size_t b[64], e[64], n;
+	int rc;
+	if (!s->marks)
+		return sent_add_(s, ctx, path, lineno, tok, nt, lab, nl);
+	n = nl < sizeof(s->prev_label) ? pieces_(s, tok, nt, b, e, 64) : 0;
+	if (n < 2)
 		rc = sent_add_(s, ctx, path, lineno, tok, nt, lab, nl);
-	} else {
-		pp = s->has_prev ? tag_prefix_(s->prev_label, pl, &pat) : 0;
-		cont = (p == 'I' || p == 'E') && (pp == 'B' || pp == 'I') &&
-		       pl - pat == nl - at &&
-		       memcmp(s->prev_label + pat, lab + at, nl - at) == 0;
-		while (f < n && e[f] - b[f] == 1 && is_mark_(s, tok[b[f]]))
-			f++;
-		if (f == n)
-			f = 0; /* marks only: the first starts the entity */
-		for (size_t i = 0; i < n && rc >= 0; i++) {
-			/* O and labels of no scheme: every piece the same */
-			const char *l = p ? piece_label_(p, lab, nl, i, f, n, cont, buf) : NULL;
-			rc = sent_add_(s, ctx, path, lineno, tok + b[i], e[i] - b[i],
-				       l ? l : lab, l ? strlen(l) : nl);
-		}
-	}
+	else
+		rc = add_pieces_(s, ctx, path, lineno, tok, b, e, n, lab, nl);
 	s->has_prev = nl < sizeof(s->prev_label);
 	if (s->has_prev) {
 		memcpy(s->prev_label, lab, nl);
@@ -342,7 +381,7 @@ static int conll_check_(sp_ctx *ctx, const sp_kv *args)
 static const sp_param_spec conll_params_[] = {
 	{"label_column", SP_T_INT, "-1", "conll: column of the label (0-based, -1 = the last); when not given, lines must have 2 columns (token label) or 4 (CoNLL-2003)", NULL},
 	{"skip_bad", SP_T_BOOL, "false", "conll, tsv: skip (and count) malformed lines, such as an empty token, instead of failing; encoding errors still fail", NULL},
-	{"split_marks", SP_T_STRING, "", "conll: in the training split, a token that holds one of these ASCII characters is split around each, as many tokenizers do (\"@#'\": @user -> @ user, don't -> don ' t); a leading mark is outside the entity, the pieces after it carry the token's tag; dev and test are read as they are", NULL},
+	{"split_marks", SP_T_STRING, "", "conll: in the training split, a token that holds one of these ASCII characters is split around each, as many tokenizers do (\"@#'\": @user -> @ user, don't -> don ' t); a leading mark is outside the entity unless the entity goes on through it, the pieces after it carry the entity (B-X .. I-X .. E-X as the token's tag says); dev and test are read as they are", NULL},
 	{NULL, 0, NULL, NULL, NULL}};
 
 const sp_reader_ops sp_reader_conll = {

@@ -26,8 +26,10 @@ static sp_kv *data_kv(sp_ctx *ctx, const char *marks)
 	sp_param_spec *spec = NULL;
 	const sp_reader_ops *r = NULL;
 	if (sp_reader_find(&r, ctx, NULL, "conll", "test") < 0 || sp_kv_new(&kv, "data") < 0 ||
-	    sp_reader_spec(r, ctx, sp_runner_host_spec("data"), &spec) < 0)
+	    sp_reader_spec(r, ctx, sp_runner_host_spec("data"), &spec) < 0) {
+		sp_kv_free(kv);
 		return NULL;
+	}
 	sp_kv_set(kv, ctx, "format", "conll", 0, "test");
 	sp_kv_set(kv, ctx, "split_marks", marks, 0, "test");
 	if (sp_kv_validate(kv, ctx, spec, tmpdir()) < 0) {
@@ -111,18 +113,45 @@ static void training_split(sp_ctx *ctx)
 	sp_corpus_free(c);
 }
 
-/* A token of more than 64 pieces is read as it is. */
-static void many_pieces(sp_ctx *ctx)
+/* 64 pieces are split, 65 and more read whole; so is a token whose
+ * label is 64 bytes or longer.  Labels and state across sentences. */
+static void limits(sp_ctx *ctx)
 {
-	char line[256] = "", want[256];
+	char line[512] = "", want[512] = "", lab[80];
 	sp_corpus *c;
-	for (int i = 0; i < 40; i++)
+	for (int i = 0; i < 32; i++) {
 		strcat(line, "a'");
-	snprintf(want, sizeof(want), "%s/O", line);
-	strcat(line, "\tO\n");
-	write_file("many.conll", line);
-	c = read_split(ctx, "many.conll", "'", "train");
-	expect(c, 0, want, "80 pieces: the token read whole");
+		strcat(want, i ? " a/O '/O" : "a/O '/O");
+	}
+	strcat(line, "\tO\n\n");
+	for (int i = 0; i < 32; i++)
+		strcat(line, "a'");
+	strcat(line, "a\tO\n\n");
+	memcpy(lab, "B-", 2); /* a label of 64 bytes */
+	memset(lab + 2, 'X', 62);
+	lab[64] = '\0';
+	strcat(line, "@x\t");
+	strcat(line, lab);
+	strcat(line, "\n\nx\tB-X\n\n@y\tI-X\n\nx\tI-X\n@y\tB-X\n");
+	write_file("limits.conll", line);
+	c = read_split(ctx, "limits.conll", "'@", "train");
+	ok(c && sp_corpus_count(c) == 6, "six sentences");
+	expect(c, 0, want, "64 pieces: split");
+	{
+		char whole[256];
+		size_t n = 0;
+		const char *const *tok = c ? sp_corpus_tokens(c, 1, &n) : NULL;
+		snprintf(whole, sizeof(whole), "%s", tok && n == 1 ? tok[0] : "");
+		ok(n == 1 && strlen(whole) == 65, "65 pieces: the token read whole (%zu tokens)", n);
+	}
+	{
+		char w[160];
+		snprintf(w, sizeof(w), "@x/%s", lab);
+		expect(c, 2, w, "a label of 64 bytes: the token read whole");
+	}
+	expect(c, 4, "@/O y/I-X", "a new sentence: nothing goes on from the last one");
+	expect(c, 5, "x/I-X @/O y/B-X",
+	       "IOB1's B-X after an entity of its type: O then B-X (documented; the CRF refuses it)");
 	sp_corpus_free(c);
 }
 
@@ -169,7 +198,7 @@ int main(void)
 	write_file("marks.conll", file_);
 	training_split(ctx);
 	other_splits(ctx);
-	many_pieces(ctx);
+	limits(ctx);
 	refused(ctx);
 	tmpdir_remove();
 	sp_ctx_free(ctx);
