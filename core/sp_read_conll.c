@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "sp_grow.h"
+#include "sp_tags.h"
 #include "sp_textfile.h"
 
 typedef struct sent_ {
@@ -65,14 +66,14 @@ static int sent_add_(sent_ *s, sp_ctx *ctx, const char *path, size_t lineno,
 	return SP_OK;
 }
 
-/* "B-X" / "I-X" / ... : the prefix letter and where the type starts,
- * or 0 for any other label. */
-static char tag_prefix_(const char *lab, size_t nl, size_t *type_at)
+/* The prefix of a tag of a scheme (B, I, E, S) and its type, or 0 for O
+ * and labels of no scheme (sp_tag_parse). */
+static char tag_prefix_(const char *label, const char **type)
 {
-	if (nl < 3 || lab[1] != '-' || lab[0] == '\0' || !strchr("BIES", lab[0]))
+	char p = 0;
+	if (!sp_tag_parse(label, &p, type) || p == 'O')
 		return 0;
-	*type_at = 2;
-	return lab[0];
+	return p;
 }
 
 /* Whether byte c is one of the marks. */
@@ -133,17 +134,13 @@ static size_t pieces_(const sent_ *s, const char *tok, size_t nt, size_t *b,
 	return n;
 }
 
-/* Whether a token labelled lab[0, nl) with prefix p continues the entity
- * of the token before it (I-X or E-X after B-X or I-X). */
-static int continues_(const sent_ *s, char p, const char *lab, size_t nl)
+/* Whether a token of prefix p and type continues the entity of the
+ * token before it (I-X or E-X after B-X or I-X). */
+static int continues_(const sent_ *s, char p, const char *type)
 {
-	size_t at = 0, pat = 0;
-	const size_t pl = strlen(s->prev_label);
-	const char pp = s->has_prev ? tag_prefix_(s->prev_label, pl, &pat) : 0;
-	if (!(p == 'I' || p == 'E') || !(pp == 'B' || pp == 'I'))
-		return 0;
-	tag_prefix_(lab, nl, &at);
-	return pl - pat == nl - at && memcmp(s->prev_label + pat, lab + at, nl - at) == 0;
+	const char *ptype = NULL;
+	const char pp = s->has_prev ? tag_prefix_(s->prev_label, &ptype) : 0;
+	return (p == 'I' || p == 'E') && (pp == 'B' || pp == 'I') && strcmp(type, ptype) == 0;
 }
 
 /* Adds the pieces of a token split around its marks. */
@@ -151,10 +148,14 @@ static int add_pieces_(sent_ *s, sp_ctx *ctx, const char *path, size_t lineno,
 		       const char *tok, const size_t *b, const size_t *e, size_t n,
 		       const char *lab, size_t nl)
 {
-	size_t at = 0, f = 0;
-	const char p = tag_prefix_(lab, nl, &at);
-	const int cont = continues_(s, p, lab, nl);
-	char buf[64];
+	size_t f = 0;
+	const char *type = NULL;
+	char cur[64], buf[64], p;
+	int cont;
+	memcpy(cur, lab, nl); /* nl < 64: the caller checked */
+	cur[nl] = '\0';
+	p = tag_prefix_(cur, &type);
+	cont = p && continues_(s, p, type);
 	int rc = SP_OK;
 	while (f < n && e[f] - b[f] == 1 && is_mark_(s, tok[b[f]]))
 		f++;
