@@ -22,18 +22,20 @@ tweets() {
 		{ open = 1; if (n + 1 > lo && n + 1 <= hi) print }
 		END { if (open) end_() }' "$1"
 }
-# mentions: a user mention is "@" then the user name.  Sections E, G and H
-# (and so dev) tag the "@" as its own entity of the user's type
-# ("@ B-PER", "name B-PER"); section B mostly leaves it O ("@ O", "name
-# B-PER").  Trained on both, the tagger learnt to leave later mentions
-# out as it fitted section B (on dev, by its 7th epoch it found 9% fewer
-# than by its 2nd), so early stopping kept a model of two epochs.  An "@" tagged O right before a name
-# tagged B-PER or B-ORG takes the name's tag (395 tokens, all in B).
-# B-LOC is left alone: there the "@" may be the word "at".  Dev and test
+# mentions: a user mention is "@" then the user name.  Sections E, F, G
+# and H (and so dev and test) tag the "@" as its own entity of the
+# user's type ("@ B-PER", "name B-PER"); section B mostly leaves it O
+# ("@ O", "name B-PER").  Trained on both, the tagger learnt to leave
+# later mentions out as it fitted section B (on dev, by its 7th epoch it
+# found 9% fewer than by its 2nd), so early stopping kept a model of two
+# epochs.  An "@" tagged O right before a name tagged B-PER or B-ORG
+# takes the name's tag (395 tokens, all in B).  Before a name tagged
+# B-LOC it stays O: there the "@" may be the word "at".  Dev and test
 # are read as the corpus has them.
 mentions() {
 	awk 'BEGIN { FS = OFS = "\t" }
-		held != "" { tag = (NF >= 2 && ($2 == "B-PER" || $2 == "B-ORG")) ? $2 : "O"
+		held != "" { tag = (NF >= 2 && $1 != "@" && $1 != "" &&
+				($2 == "B-PER" || $2 == "B-ORG")) ? $2 : "O"
 			print "@", tag; held = "" }
 		$0 == "@\tO" { held = $0; next }
 		{ print }
