@@ -121,6 +121,8 @@ static const char *const cmd_help[][2] = {
 		    "it they are in the training data's.  --model given again (--model A --model B\n"
 		    "...) makes an ensemble of taggers of one pipeline: their tag probabilities\n"
 		    "and best paths averaged, each sentence the best path its tag scheme allows.\n"
+		    "--set SECTION.KEY=VALUE applies on top of the model's configuration (e.g.\n"
+		    "--set head.entity_bias=1, a CRF's decoding rule; eval and translate too).\n"
 		    "       pipeline predict FILE.pipe --file X.fa|X.gb --format gff3|bed\n"
 		    "A DNA tagger (pipelines/dna.pipe): the genes of every record, decoded by the\n"
 		    "gene grammar, as GFF3 or BED12 (doc/dna.md).\n"},

@@ -292,13 +292,14 @@ int sp_checkpoint_find_model(sp_job *j, const char *pipe_path, char *out, size_t
 	return rc;
 }
 
-int sp_checkpoint_load_job(sp_job *j, const char *path)
+int sp_checkpoint_load_job(sp_job *j, const char *path,
+			   const char *const *overrides, size_t n_overrides)
 {
 	sp_modelfile *mf = NULL;
 	int rc;
 	if ((rc = sp_modelfile_open(&mf, j->ctx, path)) < 0)
 		return rc;
-	if ((rc = sp_job_configure_from_model(j, mf, path, NULL, 0)) < 0 ||
+	if ((rc = sp_job_configure_from_model(j, mf, path, overrides, n_overrides)) < 0 ||
 	    (rc = sp_job_create_text_stages(j)) < 0 ||
 	    (rc = sp_modelfile_vocab(&j->data.vocab, mf, j->ctx, "input")) < 0 ||
 	    (rc = sp_modelfile_vocab(&j->data.labels, mf, j->ctx, "labels")) < 0 ||

@@ -49,8 +49,9 @@ int sp_checkpoint_paths(sp_job *j, char *out, size_t n);
  * job is left empty, to be configured from the model). */
 int sp_checkpoint_find_model(sp_job *j, const char *pipe_path, char *out,
 			     size_t n);
-/* Rebuilds the job from a model file: its configuration, vocabularies
- * and weights. */
-int sp_checkpoint_load_job(sp_job *j, const char *path);
+/* Rebuilds the job from a model file: its configuration with the
+ * overrides (--set) on top, vocabularies and weights. */
+int sp_checkpoint_load_job(sp_job *j, const char *path,
+			   const char *const *overrides, size_t n_overrides);
 
 #endif /* SP_CHECKPOINT_H */

@@ -304,7 +304,8 @@ static int predict_ensemble_(sp_job *j, sp_registry *reg, const sp_runner_opts *
 			    "taggers' CoNLL tags");
 	for (; rc >= 0 && loaded < n; loaded++) {
 		sp_job_init(&m[loaded], j->ctx, reg, opts);
-		rc = sp_checkpoint_load_job(&m[loaded], opts->ensemble[loaded]);
+		rc = sp_checkpoint_load_job(&m[loaded], opts->ensemble[loaded],
+					    opts->overrides, opts->n_overrides);
 	}
 	if (rc >= 0)
 		rc = sp_predict_file_ensemble(j, m, n, opts->input_file, opts->report != NULL);
@@ -327,7 +328,7 @@ int sp_runner_predict(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 
 	sp_job_init(&j, ctx, reg, opts);
 	if ((rc = sp_checkpoint_find_model(&j, pipe_path, path, sizeof(path))) < 0 ||
-	    (rc = sp_checkpoint_load_job(&j, path)) < 0)
+	    (rc = sp_checkpoint_load_job(&j, path, opts->overrides, opts->n_overrides)) < 0)
 		goto done;
 	if (opts->n_ensemble && j.st.task.labels != SP_LABELS_TOKEN) {
 		rc = sp_err(ctx, SP_EINVAL, "several --model average taggers; %s is not one (head '%s')",
@@ -385,7 +386,7 @@ int sp_runner_trace(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	sp_job_init(&j, ctx, reg, opts);
 	if (opts->trained || opts->model_path) {
 		if ((rc = sp_checkpoint_find_model(&j, pipe_path, path, sizeof(path))) < 0 ||
-		    (rc = sp_checkpoint_load_job(&j, path)) < 0)
+		    (rc = sp_checkpoint_load_job(&j, path, opts->overrides, opts->n_overrides)) < 0)
 			goto done;
 	} else if ((rc = sp_job_configure(&j, pipe_path, NULL, opts->overrides, opts->n_overrides)) < 0 ||
 		   (rc = sp_splits_vocab_unsaved(&j, &t)) < 0 || (rc = sp_params_build(&j)) < 0) {

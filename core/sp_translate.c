@@ -214,7 +214,7 @@ int sp_runner_translate(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	int rc;
 	sp_job_init(&j, ctx, reg, opts);
 	if ((rc = sp_checkpoint_find_model(&j, pipe_path, path, sizeof(path))) < 0 ||
-	    (rc = sp_checkpoint_load_job(&j, path)) < 0)
+	    (rc = sp_checkpoint_load_job(&j, path, opts->overrides, opts->n_overrides)) < 0)
 		goto done;
 	if (j.st.task.labels != SP_LABELS_SEQUENCE) {
 		rc = sp_err(ctx, SP_EINVAL, "%s: head '%s' does not translate, expected a pipeline with format = parallel",

@@ -36,53 +36,27 @@ typedef struct gj_fill {
 	float *logp;
 } gj_fill;
 
-/* `predict` rebuilds the job from the model file alone; its --set
- * data.KEY=VALUE of the decoding keys still apply (the last one wins). */
-static double override_(const sp_job *j, const char *key, double v)
-{
-	size_t n = strlen(key);
-	for (size_t i = 0; j->opts && i < j->opts->n_overrides; i++) {
-		const char *o = j->opts->overrides[i], *val;
-		char *end;
-		double x;
-		if (strncmp(o, "data.", 5) || strncmp(o + 5, key, n) || o[5 + n] != '=')
-			continue;
-		val = o + 6 + n;
-		if (!strcmp(val, "true") || !strcmp(val, "false")) {
-			v = !strcmp(val, "true");
-			continue;
-		}
-		x = strtod(val, &end);
-		if (end != val && !*end)
-			v = x;
-	}
-	return v;
-}
-
 void sp_genejob_opts_of(const sp_job *j, sp_genejob_opts *o)
 {
 	const sp_kv *d = j->cfg.kv_data;
-	long w = (long)override_(j, "predict_window", (double)sp_kv_int(d, "predict_window"));
-	long c = (long)override_(j, "context", (double)sp_kv_int(d, "context"));
-	double mi;
+	long w = sp_kv_int(d, "predict_window");
+	long c = sp_kv_int(d, "context");
+	long mi = sp_kv_int(d, "min_intron");
 	o->window = w > 0 ? (size_t)w : 2000;
 	o->context = c >= 0 ? (size_t)c : 250;
 	if (2 * o->context >= o->window)
 		o->context = (o->window - 1) / 2;
 	o->batch = 8;
-	o->dec.gene_logp = override_(j, "gene_logp", sp_kv_float(d, "gene_logp"));
-	o->dec.intron_logp = override_(j, "intron_logp", sp_kv_float(d, "intron_logp"));
-	o->dec.gc_donor = override_(j, "gc_donor", sp_kv_bool(d, "gc_donor")) != 0;
-	mi = override_(j, "min_intron", (double)sp_kv_int(d, "min_intron"));
-	/* a --set value skips the reader's check: keep the cast defined */
-	o->dec.min_intron = mi > 0 ? (size_t)fmin(mi, 1e9) : 0;
+	o->dec.gene_logp = sp_kv_float(d, "gene_logp");
+	o->dec.intron_logp = sp_kv_float(d, "intron_logp");
+	o->dec.gc_donor = sp_kv_bool(d, "gc_donor") != 0;
+	o->dec.min_intron = mi > 0 ? (size_t)mi : 0;
 	o->dec.signals = NULL;
-	o->dec.signal_weight = override_(j, "signal_weight", sp_kv_float(d, "signal_weight"));
-	o->dec.prior_weight = override_(j, "prior_weight", sp_kv_float(d, "prior_weight"));
-	o->dec.content_weight = override_(j, "content_weight", sp_kv_float(d, "content_weight"));
-	o->dec.tagger_weight = override_(j, "tagger_weight", sp_kv_float(d, "tagger_weight"));
-	o->dec.intron_length_weight = override_(j, "intron_length_weight",
-						sp_kv_float(d, "intron_length_weight"));
+	o->dec.signal_weight = sp_kv_float(d, "signal_weight");
+	o->dec.prior_weight = sp_kv_float(d, "prior_weight");
+	o->dec.content_weight = sp_kv_float(d, "content_weight");
+	o->dec.tagger_weight = sp_kv_float(d, "tagger_weight");
+	o->dec.intron_length_weight = sp_kv_float(d, "intron_length_weight");
 }
 
 static int map_of_(const sp_job *j, gj_map *m)

@@ -41,12 +41,12 @@ else
 	skip "gt (genometools) not installed"
 fi
 # predict: a bad weight is refused before decoding, by the reader's check
-# of the keys, or with --model FILE (which applies --set data.KEY itself)
-# by the decoder's
+# of the keys, with or without --model FILE (whose configuration gets the
+# --set on top)
 run "$PIPELINE" predict "$DNA" --file three.gb --format gff3 --set data.signal_weight=-1
 ok $([ $rc -ne 0 ] && contains "$err" "signal_weight = -1: expected a weight in 0..1000" && [ -z "$out" ] && echo 0 || echo 1) "predict --set data.signal_weight=-1 is refused ($err)"
 run "$PIPELINE" predict "$DNA" --model "$work/slice.spm" --file three.gb --format gff3 --set data.tagger_weight=-2
-ok $([ $rc -ne 0 ] && [ "$err" = "pipeline: error: data.tagger_weight = -2: expected a weight in 0..1000" ] && [ -z "$out" ] && echo 0 || echo 1) "predict --model F --set data.tagger_weight=-2 is refused by the decoder ($err)"
+ok $([ $rc -ne 0 ] && [ "$err" = "pipeline: error: --set data.tagger_weight=-2: data.tagger_weight = -2: expected a weight in 0..1000" ] && [ -z "$out" ] && echo 0 || echo 1) "predict --model F --set data.tagger_weight=-2 is refused ($err)"
 # a FASTA file of the same records gives the same genes
 zcat "$TEST" | awk '/^LOCUS/ { print ">" $2 } /^ORIGIN/ { s = 1; next } /^\/\// { s = 0 } s { $1 = ""; gsub(/ /, ""); print }' |
 	awk '{ print } /^>/ { if (++n == 4) exit }' | head -n -1 >three.fa

@@ -396,6 +396,8 @@ typedef struct crf_fix {
 	size_t K;
 	sp_tag_info info[MAXK];
 	sp_tag_scheme scheme;   /* the rules the brute force applies */
+	double bias;            /* entity_bias: added per entity tag to the
+				   score of the path decoding picks */
 	float W[MAXK * IN], b[MAXK], A[MAXK * MAXK], s[MAXK], e[MAXK];
 	float dW[MAXK * IN], db[MAXK], dA[MAXK * MAXK], ds[MAXK], de[MAXK];
 	float h[T * B * IN], dh[T * B * IN];
@@ -456,13 +458,16 @@ static double crf_emit_(const crf_fix *f, size_t t, size_t b, size_t k)
 }
 
 /* Brute force over all K^n paths of sequence b: log Z, log Z given the
- * labels (−inf when none agrees), the best path and the marginals. */
+ * labels (−inf when none agrees), the marginals, the path decoding picks
+ * (best: the score plus f->bias per entity tag) and the best path by
+ * score alone (best0). */
 static void crf_brute_(const crf_fix *f, size_t b, double *logz,
-		       double *logz_c, int32_t *best, double marg[T][MAXK])
+		       double *logz_c, int32_t *best, int32_t *best0,
+		       double marg[T][MAXK])
 {
 	const size_t n = (size_t)LEN[b], K = f->K;
 	int32_t z[T] = {0};
-	double top = -INFINITY, zs = 0, zc = 0, mx = 0;
+	double top = -INFINITY, topd = -INFINITY, zs = 0, zc = 0, mx = 0;
 	size_t total = 1;
 	for (size_t t = 0; t < n; t++)
 		total *= K;
@@ -487,8 +492,15 @@ static void crf_brute_(const crf_fix *f, size_t b, double *logz,
 					agree = 0;
 			}
 			if (pass == 0) {
+				double dec = sc;
+				for (size_t t = 0; t < n; t++)
+					dec += f->info[z[t]].prefix == 'O' ? 0 : f->bias;
 				if (sc > top) {
 					top = sc;
+					memcpy(best0, z, sizeof(z));
+				}
+				if (dec > topd) {
+					topd = dec;
 					memcpy(best, z, sizeof(z));
 				}
 				continue;
@@ -545,6 +557,9 @@ static int crf_new_(crf_fix *f, const char *const *tags, size_t K,
 	}
 	if (!f->ops || !voc || sp_kv_new(&kv, "crf") < 0)
 		goto out;
+	for (size_t i = 0; kvs && kvs[i]; i += 2)
+		if (!strcmp(kvs[i], "entity_bias"))
+			f->bias = atof(kvs[i + 1]);
 	for (size_t i = 0; kvs && kvs[i]; i += 2)
 		if ((rc = sp_kv_set(kv, f->ctx, kvs[i], kvs[i + 1], 0, "test")) < 0)
 			goto out;
@@ -618,6 +633,7 @@ static void crf_run_(const char *what, const char *const *tags, size_t K,
 	size_t n = 0, want_n = 0;
 	crf_preds q;
 	int paths = 1, zero = 1, twice = 1;
+	size_t moved = 0; /* tags the bias changed */
 	float dh1[T * B * IN], dA1[MAXK * MAXK];
 	sp_ctx_new(&f->ctx, seed);
 	f->seed = seed;
@@ -636,12 +652,13 @@ static void crf_run_(const char *what, const char *const *tags, size_t K,
 	   "crf %s: predict gives one tag per real step", what);
 	for (size_t b = 0; b < B; b++) {
 		double lz, lzc, marg[T][MAXK];
-		int32_t best[T];
+		int32_t best[T], best0[T];
 		size_t m = 0;
-		crf_brute_(f, b, &lz, &lzc, best, marg);
+		crf_brute_(f, b, &lz, &lzc, best, best0, marg);
 		for (size_t t = 0; t < (size_t)LEN[b]; t++) {
 			const size_t i = t * B + b;
 			m += f->lmask[i] && f->id[i] >= 0;
+			moved += best[t] != best0[t];
 			paths &= q.id[t][b] == best[t];
 			if (fabs(q.p[t][b] - marg[t][best[t]]) > worst_m)
 				worst_m = fabs(q.p[t][b] - marg[t][best[t]]);
@@ -656,6 +673,9 @@ static void crf_run_(const char *what, const char *const *tags, size_t K,
 	ok_near(loss, want, 1e-4, "crf %s: loss = log Z − log Z(labels), by "
 		"brute force over all allowed paths", what);
 	ok(paths, "crf %s: Viterbi = the best allowed path (brute force)", what);
+	if (f->bias != 0)
+		ok(moved > 0, "crf %s: the bias moves %zu tags off the path of "
+		   "the best score", what, moved);
 	ok(worst_m < 1e-5, "crf %s: predict's p = the path tag's marginal "
 	   "(max error %.1e)", what, worst_m);
 
@@ -738,7 +758,15 @@ static void crf_refusals_(void)
 		   "crf: scheme=iob2 with E-/S- tags is SP_EINVAL");
 		if (f->self)
 			f->ops->destroy(f->self);
+		f->self = NULL;
 	}
+	ok(crf_new_(f, bio, 5, (const char *const[]){"scheme", "none",
+		"entity_bias", "0.5", NULL}) == SP_EINVAL &&
+	   strstr(sp_errmsg(f->ctx), "entity_bias=0.5 needs entity tags"),
+	   "crf: entity_bias with scheme=none is SP_EINVAL: %s",
+	   sp_errmsg(f->ctx));
+	if (f->self)
+		f->ops->destroy(f->self);
 	sp_ctx_free(f->ctx);
 	free(f);
 }
@@ -760,6 +788,9 @@ static void crf_all_(void)
 	static const char *const drop[] = {"dropout", "0.3", NULL};
 	static const char *const free_[] = {"constrain", "false", NULL};
 	static const char *const iob1[] = {"scheme", "iob1", NULL};
+	static const char *const more[] = {"entity_bias", "1.5", NULL};
+	static const char *const fewer[] = {"entity_bias", "-1.5", "scheme",
+					    "iobes", NULL};
 	static const int32_t g_iob1[B][T] = {{2, 2, 0, 4}, {4, 0, 0, 0},
 					     {2, 1, 0, 0}};
 	crf_run_("iob2 (auto)", bio, 5, NULL, SP_TAGS_IOB2, g_bio, 0, 31);
@@ -769,6 +800,10 @@ static void crf_all_(void)
 	crf_run_("iobes (auto)", bioes, 6, NULL, SP_TAGS_IOBES, g_bioes, 0, 34);
 	crf_run_("iob1", bio, 5, iob1, SP_TAGS_IOB1, g_iob1, 0, 35);
 	crf_run_("constrain=false", bio, 5, free_, SP_TAGS_NONE, g_free, 0, 36);
+	crf_run_("iob2 entity_bias=1.5", bio, 5, more, SP_TAGS_IOB2, g_bio, 0,
+		 31);
+	crf_run_("iobes entity_bias=-1.5", bioes, 6, fewer, SP_TAGS_IOBES,
+		 g_bioes, 0, 34);
 	crf_refusals_();
 }
 

@@ -40,6 +40,18 @@ f1=$(sql "select printf('%.2f', 100 * value) from metrics where split = 'test' a
 fb1=$(sed -n 's/.*FB1: *\([0-9.]*\)$/\1/p' from_eval.txt | head -1)
 ok $([ -n "$f1" ] && [ "$f1" = "$fb1" ] && echo 0 || echo 1) "the report's FB1 ($fb1) is the logged test F1 ($f1)"
 
+# --set on top of the model's configuration: the crf's decoding bias
+run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR" --set head.entity_bias=-50
+ok $([ $rc -eq 0 ] && [ "$(awk 'NF && $3 != "O"' "$work/out" | wc -l)" -eq 0 ] && echo 0 || echo 1) \
+	"predict --set head.entity_bias=-50: every predicted tag O ($err)"
+run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR" --set head.entity_bias=50
+ok $([ $rc -eq 0 ] && [ "$(awk 'NF && $3 == "O"' "$work/out" | wc -l)" -eq 0 ] && echo 0 || echo 1) \
+	"predict --set head.entity_bias=50: no predicted tag O ($err)"
+"$PIPELINE" conlleval "$work/out" >biased.txt
+run "$PIPELINE" eval "$NER" --set pipeline.name=pf --report conlleval --set head.entity_bias=50
+ok $([ -s biased.txt ] && printf '%s\n' "$out" | cmp -s - biased.txt && ! cmp -s biased.txt from_predict.txt \
+	&& echo 0 || echo 1) "eval --set head.entity_bias=50 --report conlleval: predict's biased tags, not the plain ones"
+
 # --scheme: the same entities, written in another scheme
 run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR" --scheme iobes
 cp "$work/out" iobes.conll
