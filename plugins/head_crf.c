@@ -47,11 +47,13 @@
  * not part of the model, for data whose annotators left many entities
  * O, where the path trades recall for precision; tune it on dev (or
  * with `pipeline eval --set head.entity_bias=...` on a trained model).
- * The loss, its gradient and the marginals never see it.  predict reports the Viterbi tag of every real
- * step with its marginal probability P(z_t = tag), then (k > 1) the other
- * tags by marginal.  sample draws from the marginal at (t, b).  Metrics
- * are the tagger's (loss per tag, accuracy, entity precision / recall /
- * F1 as conlleval, f1.<TYPE>) on the Viterbi path.
+ * The loss, its gradient and the marginals never see it.
+ *
+ * predict reports the Viterbi tag of every real step with its marginal
+ * probability P(z_t = tag), then (k > 1) the other tags by marginal.
+ * sample draws from the marginal at (t, b).  Metrics are the tagger's
+ * (loss per tag, accuracy, entity precision / recall / F1 as conlleval,
+ * f1.<TYPE>) on the Viterbi path.
  *
  * Recursions run in double, per sequence: O(n·K²) per sequence, small
  * beside the projection for tag sets of tens of tags.
