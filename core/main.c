@@ -122,7 +122,9 @@ static const char *const cmd_help[][2] = {
 		    "...) makes an ensemble of taggers of one pipeline: their tag probabilities\n"
 		    "and best paths averaged, each sentence the best path its tag scheme allows.\n"
 		    "--set SECTION.KEY=VALUE applies on top of the model's configuration (e.g.\n"
-		    "--set head.entity_bias=1, a CRF's decoding rule; eval and translate too).\n"
+		    "--set head.entity_bias=1, a CRF's decoding rule; eval and translate too);\n"
+		    "keys that would change what the model computes (plugin, [tokenize],\n"
+		    "[encode], [model] but threads) are refused.\n"
 		    "       pipeline predict FILE.pipe --file X.fa|X.gb --format gff3|bed\n"
 		    "A DNA tagger (pipelines/dna.pipe): the genes of every record, decoded by the\n"
 		    "gene grammar, as GFF3 or BED12 (doc/dna.md).\n"},
@@ -142,11 +144,13 @@ static const char *const cmd_help[][2] = {
 		      "sentence's attention matrix: a line of source tokens, then one line per\n"
 		      "output token with its weights.  `pipeline eval` of such a pipeline also\n"
 		      "prints BLEU (sacreBLEU's, with its signature), chrF2 and the tokenized\n"
-		      "lowercased BLEU of the dev and test splits, with --beam K too.\n"},
+		      "lowercased BLEU of the dev and test splits, with --beam K too.  --set\n"
+		      "SECTION.KEY=VALUE applies on top of the model's configuration.\n"},
 	{"trace", "usage: pipeline trace FILE.pipe --input TEXT [--trained] [--model FILE]\n"
 		  "Prints forward propagation step by step in the course's notation: x(t),\n"
 		  "Wxh·x(t), Whh·h(t-1) + b, h(t), y(t), softmax(y(t)), with shapes.  Uses the\n"
-		  "initial weights (from the seed), or the trained ones with --trained.\n"},
+		  "initial weights (from the seed), or the trained ones with --trained\n"
+		  "(--set then applies on top of the model's configuration, as for predict).\n"},
 	{"model", "usage: pipeline model FILE.spm [--tensor NAME]\n"
 		  "Prints what a model file holds: its metadata, vocabularies and tensors\n"
 		  "(name and shape); with --tensor NAME, that tensor's values too.\n"},

@@ -292,12 +292,35 @@ int sp_checkpoint_find_model(sp_job *j, const char *pipe_path, char *out, size_t
 	return rc;
 }
 
+int sp_checkpoint_overrides_ok(sp_ctx *ctx, const char *const *overrides,
+			       size_t n_overrides)
+{
+	for (size_t i = 0; i < n_overrides; i++) {
+		const char *o = overrides[i], *dot = strchr(o, '.');
+		const char *eq = dot ? strchr(dot, '=') : NULL;
+		size_t sec = dot ? (size_t)(dot - o) : 0, key = eq ? (size_t)(eq - dot - 1) : 0;
+		int model = sec >= 5 && !strncmp(o, "model", 5);
+		if (!eq)
+			continue; /* malformed: the configuration's parser says so */
+		if ((key == 6 && !strncmp(dot + 1, "plugin", 6)) ||
+		    (sec == 8 && !strncmp(o, "tokenize", 8)) ||
+		    (sec == 6 && !strncmp(o, "encode", 6)) ||
+		    (model && !(key == 7 && !strncmp(dot + 1, "threads", 7))))
+			return sp_err(ctx, SP_EINVAL, "--set %s: the trained model's own "
+				      "(it would change what the model computes); expected a "
+				      "key of [data], [head] (not plugin), [train], [pipeline] "
+				      "or model.threads, or train a model with it", o);
+	}
+	return SP_OK;
+}
+
 int sp_checkpoint_load_job(sp_job *j, const char *path,
 			   const char *const *overrides, size_t n_overrides)
 {
 	sp_modelfile *mf = NULL;
 	int rc;
-	if ((rc = sp_modelfile_open(&mf, j->ctx, path)) < 0)
+	if ((rc = sp_checkpoint_overrides_ok(j->ctx, overrides, n_overrides)) < 0 ||
+	    (rc = sp_modelfile_open(&mf, j->ctx, path)) < 0)
 		return rc;
 	if ((rc = sp_job_configure_from_model(j, mf, path, overrides, n_overrides)) < 0 ||
 	    (rc = sp_job_create_text_stages(j)) < 0 ||

@@ -49,8 +49,15 @@ int sp_checkpoint_paths(sp_job *j, char *out, size_t n);
  * job is left empty, to be configured from the model). */
 int sp_checkpoint_find_model(sp_job *j, const char *pipe_path, char *out,
 			     size_t n);
+/* Refuses an override (--set) that would change what a trained model
+ * computes without changing a weight's shape (which loading catches):
+ * any `plugin`, [tokenize] and [encode] keys, [model*] keys but
+ * `threads`.  [data], [head] decoding keys, [train] and [pipeline] pass. */
+int sp_checkpoint_overrides_ok(sp_ctx *ctx, const char *const *overrides,
+			       size_t n_overrides);
 /* Rebuilds the job from a model file: its configuration with the
- * overrides (--set) on top, vocabularies and weights. */
+ * overrides (--set) on top (sp_checkpoint_overrides_ok), vocabularies
+ * and weights. */
 int sp_checkpoint_load_job(sp_job *j, const char *path,
 			   const char *const *overrides, size_t n_overrides);
 

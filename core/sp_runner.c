@@ -264,7 +264,8 @@ int sp_runner_eval(sp_ctx *ctx, sp_registry *reg, const char *pipe_path,
 	sp_job_init(&j, ctx, reg, opts);
 	/* the model's configuration, with --set on top (e.g. another
 	 * data.test), its vocabularies and its weights */
-	if ((rc = sp_checkpoint_find_model(&j, pipe_path, path, sizeof(path))) < 0 ||
+	if ((rc = sp_checkpoint_overrides_ok(ctx, opts->overrides, opts->n_overrides)) < 0 ||
+	    (rc = sp_checkpoint_find_model(&j, pipe_path, path, sizeof(path))) < 0 ||
 	    (rc = sp_modelfile_open(&mf, ctx, path)) < 0 ||
 	    (rc = sp_job_configure_from_model(&j, mf, path, opts->overrides, opts->n_overrides)) < 0 ||
 	    (rc = sp_modelfile_vocab(&j.data.vocab, mf, ctx, "input")) < 0 ||

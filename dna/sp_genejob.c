@@ -324,8 +324,8 @@ static int sensors_of_(sp_job *j, sp_genejob_opts *o, sp_genesig **sig)
 	const double w[5] = {o->dec.signal_weight, o->dec.prior_weight, o->dec.content_weight,
 			     o->dec.tagger_weight, o->dec.intron_length_weight};
 	*sig = NULL;
-	/* predict --model FILE applies its --set data.KEY here, past the
-	 * reader's check of the keys */
+	/* the reader checked the keys; this guards callers that set the
+	 * options themselves */
 	for (int k = 0; k < 5; k++)
 		if (!(w[k] >= 0 && w[k] <= 1000))
 			return sp_err(j->ctx, SP_EINVAL, "data.%s = %g: expected a weight in 0..1000",

@@ -52,6 +52,19 @@ run "$PIPELINE" eval "$NER" --set pipeline.name=pf --report conlleval --set head
 ok $([ -s biased.txt ] && printf '%s\n' "$out" | cmp -s - biased.txt && ! cmp -s biased.txt from_predict.txt \
 	&& echo 0 || echo 1) "eval --set head.entity_bias=50 --report conlleval: predict's biased tags, not the plain ones"
 
+# ... but not a key that would change what the trained model computes
+for kv in head.plugin=tagger encode.case=none model2.hidden=64; do
+	run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR" --set "$kv"
+	ok $([ $rc -ne 0 ] && [ -z "$out" ] && contains "$err" "--set $kv: the trained model's own" && echo 0 || echo 1) \
+		"predict --set $kv is refused ($err)"
+done
+run "$PIPELINE" eval "$NER" --set pipeline.name=pf --set encode.case=none
+ok $([ $rc -ne 0 ] && contains "$err" "--set encode.case=none: the trained model's own" && echo 0 || echo 1) \
+	"eval --set encode.case=none is refused too ($err)"
+run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR" --set model2.threads=2
+ok $([ $rc -eq 0 ] && cmp -s "$work/out" pred.conll && echo 0 || echo 1) \
+	"predict --set model2.threads=2: the same tags ($err)"
+
 # --scheme: the same entities, written in another scheme
 run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR" --scheme iobes
 cp "$work/out" iobes.conll
