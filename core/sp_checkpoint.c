@@ -15,6 +15,7 @@
 
 #include "sp_job.h"
 #include "sp_paths.h"
+#include "sp_pipe.h"
 #include "sp_runlog.h"
 
 /* The --set overrides, one per line, re-applied on load.  An error the
@@ -296,20 +297,20 @@ int sp_checkpoint_overrides_ok(sp_ctx *ctx, const char *const *overrides,
 			       size_t n_overrides)
 {
 	for (size_t i = 0; i < n_overrides; i++) {
-		const char *o = overrides[i], *dot = strchr(o, '.');
-		const char *eq = dot ? strchr(dot, '=') : NULL;
-		size_t sec = dot ? (size_t)(dot - o) : 0, key = eq ? (size_t)(eq - dot - 1) : 0;
-		int model = sec >= 5 && !strncmp(o, "model", 5);
-		if (!eq)
-			continue; /* malformed: the configuration's parser says so */
-		if ((key == 6 && !strncmp(dot + 1, "plugin", 6)) ||
-		    (sec == 8 && !strncmp(o, "tokenize", 8)) ||
-		    (sec == 6 && !strncmp(o, "encode", 6)) ||
-		    (model && !(key == 7 && !strncmp(dot + 1, "threads", 7))))
+		const char *sec = NULL;
+		char *key = NULL;
+		int own, rc = sp_pipe_override_target(ctx, overrides[i], &sec, &key);
+		if (rc < 0)
+			return rc;
+		own = !strcmp(key, "plugin") || !strcmp(sec, "tokenize") ||
+		      !strcmp(sec, "encode") ||
+		      (!strncmp(sec, "model", 5) && strcmp(key, "threads"));
+		free(key);
+		if (own)
 			return sp_err(ctx, SP_EINVAL, "--set %s: the trained model's own "
 				      "(it would change what the model computes); expected a "
 				      "key of [data], [head] (not plugin), [train], [pipeline] "
-				      "or model.threads, or train a model with it", o);
+				      "or model.threads, or train a model with it", overrides[i]);
 	}
 	return SP_OK;
 }

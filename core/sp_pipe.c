@@ -778,45 +778,71 @@ static int override_section_(lexer *lx, int *idx)
 	return 0;
 }
 
+/* The section (an index into sections_) and the key of the override in
+ * lx, checked; lx->pos is left after the key.  *key is the caller's. */
+static int override_target_(lexer *lx, int *idx, char **key)
+{
+	const char *text = lx->s;
+	size_t key_at;
+	int rc = check_text_(lx);
+	if (rc || (rc = override_section_(lx, idx)) != 0)
+		return rc;
+	key_at = ++lx->pos;
+	while (lx->pos < lx->n && name_char_(text[lx->pos], 1))
+		lx->pos++;
+	if (lx->pos == key_at)
+		return lex_err_(lx, lx->pos,
+				"missing key after '%s.', expected section.key=value",
+				sections_[*idx]);
+	if (!(*key = dupn_(text + key_at, lx->pos - key_at)))
+		return nomem_(lx);
+	if (!key_ok_(*key))
+		return lex_err_(lx, key_at,
+				"bad key '%s', expected lowercase letters, digits and _, not starting with a digit",
+				*key);
+	return 0;
+}
+
+static void override_lexer_(lexer *lx, sp_ctx *ctx, const char *text)
+{
+	memset(lx, 0, sizeof(*lx));
+	lx->ctx = ctx;
+	lx->s = text;
+	lx->n = strlen(text);
+	lx->line = 1;
+	lx->set = text;
+}
+
+int sp_pipe_override_target(sp_ctx *ctx, const char *text, const char **section,
+			    char **key)
+{
+	lexer lx;
+	int idx = -1, rc;
+	*key = NULL;
+	if (!text)
+		return sp_err(ctx, SP_EINVAL, "sp_pipe_override_target: NULL argument");
+	override_lexer_(&lx, ctx, text);
+	if ((rc = override_target_(&lx, &idx, key)) != 0) {
+		free(*key);
+		*key = NULL;
+		return rc;
+	}
+	*section = sections_[idx];
+	return 0;
+}
+
 int sp_pipe_override(sp_pipe *pipe, sp_ctx *ctx, const char *text)
 {
 	lexer lx;
-	size_t key_at;
 	char *key = NULL, *val = NULL, *where = NULL, d[32];
 	sp_kv *kv;
 	int idx = -1, quoted, rc;
 
 	if (!pipe || !text)
 		return sp_err(ctx, SP_EINVAL, "sp_pipe_override: NULL argument");
-	memset(&lx, 0, sizeof(lx));
-	lx.ctx = ctx;
-	lx.s = text;
-	lx.n = strlen(text);
-	lx.line = 1;
-	lx.set = text;
-	rc = check_text_(&lx);
-	if (rc)
-		return rc;
-	if ((rc = override_section_(&lx, &idx)) != 0)
-		return rc;
-	key_at = ++lx.pos;
-	while (lx.pos < lx.n && name_char_(text[lx.pos], 1))
-		lx.pos++;
-	if (lx.pos == key_at)
-		return lex_err_(&lx, lx.pos,
-				"missing key after '%s.', expected section.key=value",
-				sections_[idx]);
-	key = dupn_(text + key_at, lx.pos - key_at);
-	if (!key) {
-		rc = nomem_(&lx);
+	override_lexer_(&lx, ctx, text);
+	if ((rc = override_target_(&lx, &idx, &key)) != 0)
 		goto fail;
-	}
-	if (!key_ok_(key)) {
-		rc = lex_err_(&lx, key_at,
-			      "bad key '%s', expected lowercase letters, digits and _, not starting with a digit",
-			      key);
-		goto fail;
-	}
 	skip_ws_(&lx);
 	if (lx.pos >= lx.n || text[lx.pos] != '=') {
 		rc = lex_err_(&lx, lx.pos,

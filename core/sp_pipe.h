@@ -83,6 +83,11 @@ int sp_pipe_section_ensure(sp_pipe *pipe, sp_ctx *ctx, const char *name,
  * where-string of what it sets is "--set TEXT".  Apply overrides before
  * sp_kv_validate. */
 int sp_pipe_override(sp_pipe *pipe, sp_ctx *ctx, const char *text);
+/* The section and key an override "section.key=value" would set, read
+ * as sp_pipe_override reads them (and refused with its errors): *section
+ * is a static name, *key the caller's to free.  The value is not read. */
+int sp_pipe_override_target(sp_ctx *ctx, const char *text, const char **section,
+			    char **key);
 
 #ifdef __cplusplus
 }

@@ -58,6 +58,9 @@ for kv in head.plugin=tagger encode.case=none model2.hidden=64; do
 	ok $([ $rc -ne 0 ] && [ -z "$out" ] && contains "$err" "--set $kv: the trained model's own" && echo 0 || echo 1) \
 		"predict --set $kv is refused ($err)"
 done
+run "$PIPELINE" predict "$NER" --set pipeline.name=pf --file "$TR" --set "head.plugin = tagger"
+ok $([ $rc -ne 0 ] && contains "$err" "--set head.plugin = tagger: the trained model's own" && echo 0 || echo 1) \
+	"predict --set 'head.plugin = tagger' (spaces, read as the .pipe reads overrides) is refused ($err)"
 run "$PIPELINE" eval "$NER" --set pipeline.name=pf --set encode.case=none
 ok $([ $rc -ne 0 ] && contains "$err" "--set encode.case=none: the trained model's own" && echo 0 || echo 1) \
 	"eval --set encode.case=none is refused too ($err)"

@@ -16,29 +16,16 @@
 #include "sp_kv_host.h"
 #include "sp_readers.h"
 #include "sp_runner.h"
+#include "readerkv.h"
 #include "tap.h"
 #include "tmpdir.h"
 
 /* [data] with format = conll and split_marks = marks, validated. */
 static sp_kv *data_kv(sp_ctx *ctx, const char *marks)
 {
-	sp_kv *kv = NULL;
-	sp_param_spec *spec = NULL;
-	const sp_reader_ops *r = NULL;
-	if (sp_reader_find(&r, ctx, NULL, "conll", "test") < 0 || sp_kv_new(&kv, "data") < 0 ||
-	    sp_reader_spec(r, ctx, sp_runner_host_spec("data"), &spec) < 0) {
-		sp_kv_free(kv);
-		return NULL;
-	}
-	sp_kv_set(kv, ctx, "format", "conll", 0, "test");
-	sp_kv_set(kv, ctx, "split_marks", marks, 0, "test");
-	if (sp_kv_validate(kv, ctx, spec, tmpdir()) < 0) {
-		diag("validate: %s", sp_errmsg(ctx));
-		sp_kv_free(kv);
-		kv = NULL;
-	}
-	free(spec);
-	return kv;
+	char set[64];
+	snprintf(set, sizeof(set), "split_marks=%s", marks);
+	return reader_kv(ctx, "conll", (const char *const[]){set}, 1);
 }
 
 static sp_corpus *read_split(sp_ctx *ctx, const char *file, const char *marks,

@@ -15,40 +15,15 @@
 #include "sp_kv_host.h"
 #include "sp_readers.h"
 #include "sp_runner.h"
+#include "readerkv.h"
 #include "tap.h"
 #include "tmpdir.h"
-
-/* The [data] section of a .pipe with `format = parallel` and the given
- * "key=value" settings, validated against the host's data keys and the
- * parallel reader's. */
-static sp_kv *data_kv(sp_ctx *ctx, const char *const *set, size_t n)
-{
-	sp_kv *kv = NULL;
-	sp_param_spec *spec = NULL;
-	if (sp_kv_new(&kv, "data") < 0 ||
-	    sp_reader_spec(&sp_reader_parallel, ctx, sp_runner_host_spec("data"), &spec) < 0)
-		return NULL;
-	sp_kv_set(kv, ctx, "format", "parallel", 0, "test");
-	for (size_t i = 0; i < n; i++) {
-		char key[64];
-		const char *eq = strchr(set[i], '=');
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - set[i]), set[i]);
-		sp_kv_set(kv, ctx, key, eq + 1, 0, "test");
-	}
-	if (sp_kv_validate(kv, ctx, spec, tmpdir()) < 0) {
-		diag("validate: %s", sp_errmsg(ctx));
-		sp_kv_free(kv);
-		kv = NULL;
-	}
-	free(spec);
-	return kv;
-}
 
 static int read_with(sp_corpus **c, sp_ctx *ctx, const char *file,
 		     const char *const *set, size_t n, size_t *skipped)
 {
 	const sp_reader_ops *r = NULL;
-	sp_kv *kv = data_kv(ctx, set, n);
+	sp_kv *kv = reader_kv(ctx, "parallel", set, n);
 	int rc = -1;
 	if (kv && sp_reader_find(&r, ctx, NULL, "parallel", "test") == 0)
 		rc = sp_reader_read(c, ctx, r, kv, path_of(file), "train", 1);

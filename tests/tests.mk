@@ -201,12 +201,13 @@ tests_t_dna_window_LDADD = $(DNA_LDADD)
 TEST_PROGS += tests/t_synth
 SCRIPT_TESTS += tests/t_vanishing.sh
 TEST_PROGS += tests/t_read_marks
-tests_t_read_marks_SOURCES = tests/t_read_marks.c tests/tmpdir.c
+tests_t_read_marks_SOURCES = tests/t_read_marks.c tests/readerkv.c tests/tmpdir.c
 tests_t_read_marks_CFLAGS = $(TEST_CFLAGS)
 tests_t_read_marks_LDADD = $(TEST_LDADD)
 
 TEST_PROGS += tests/t_read_parallel
-tests_t_read_parallel_SOURCES = tests/t_read_parallel.c tests/tmpdir.c
+tests_t_read_parallel_SOURCES = tests/t_read_parallel.c tests/readerkv.c tests/tmpdir.c
+noinst_HEADERS += tests/readerkv.h
 tests_t_read_parallel_CFLAGS = $(TEST_CFLAGS) $(ZLIB_CFLAGS)
 tests_t_read_parallel_LDADD = $(TEST_LDADD)
 # data-parallel training: runs under mpirun when configured --with-mpi
